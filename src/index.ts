@@ -1,0 +1,2 @@
+/** flowlens: public API. */
+export * from './backend/index.js';
