@@ -1,0 +1,380 @@
+/**
+ * BERT with exactly the semantics of Hugging Face `BertModel`, `BertForMaskedLM` and
+ * `BertForSequenceClassification` (eval mode), as one instrumented forward pass with named nodes.
+ *
+ * Every attribution method in flowlens runs on {@link Bert.forward}: it records the named nodes a
+ * method asks for (see {@link NODE_NAMES}), applies interventions (hooks by name, a head mask, input
+ * embeddings instead of ids) and stays differentiable, so `tf.grad` flows through any intervention.
+ *
+ * Source: Devlin et al. 2019 (BERT); the computation follows `transformers/models/bert/modeling_bert.py`
+ * (post-LayerNorm blocks, erf GELU, additive attention mask, tanh pooler, tied MLM decoder).
+ *
+ * @module
+ */
+import { tf } from '../backend/index.js';
+import { linear, matmul } from '../backend/ops.js';
+import { BertParams } from './params.js';
+import type { BertDims, ForwardInput, ForwardOptions, HeadKind, Hook } from './types.js';
+
+/** Additive attention-mask value for padded keys (HF uses the dtype's minimum; identical after softmax). */
+const MASK_NEG = -1e9;
+
+/** The result of one instrumented forward pass. Call {@link Trace.dispose} when done. */
+export class Trace {
+  /** Output logits: MLM `[batch, seq or k, vocab]`; classifier `[batch, labels]`; none: last hidden `[batch, seq, hidden]`. */
+  readonly logits: tf.Tensor;
+  /** Recorded named nodes (see {@link NODE_NAMES}). */
+  readonly nodes: Map<string, tf.Tensor>;
+  /** Batch size, sequence length, layers, heads. */
+  readonly batch: number;
+  readonly seq: number;
+  readonly layers: number;
+  readonly heads: number;
+
+  constructor(logits: tf.Tensor, nodes: Map<string, tf.Tensor>, batch: number, seq: number, layers: number, heads: number) {
+    this.logits = logits;
+    this.nodes = nodes;
+    this.batch = batch;
+    this.seq = seq;
+    this.layers = layers;
+    this.heads = heads;
+  }
+
+  /**
+   * A recorded node by name.
+   * @throws Error naming the node when it was not recorded (pass it in `record`).
+   */
+  node(name: string): tf.Tensor {
+    const t = this.nodes.get(name);
+    if (!t) {
+      throw new Error(
+        `node "${name}" was not recorded in this trace; recorded: ${[...this.nodes.keys()].slice(0, 6).join(', ')}` +
+          `${this.nodes.size > 6 ? ', …' : ''} (ask for it with the forward option record)`,
+      );
+    }
+    return t;
+  }
+
+  /**
+   * Attention probabilities of batch element `b` for every layer, as a flat array.
+   * @returns `Float32Array` laid out `[layers, heads, seq, seq]` (row = query, column = key).
+   * @throws Error when the patterns were not recorded.
+   */
+  attentionArray(b = 0): Float32Array {
+    const L = this.layers;
+    const per = this.heads * this.seq * this.seq;
+    const out = new Float32Array(L * per);
+    for (let l = 0; l < L; l++) {
+      const p = this.node(`blocks.${l}.attn.hook_pattern`);
+      const data = tf.tidy(() => p.slice([b, 0, 0, 0], [1, -1, -1, -1])).dataSync();
+      out.set(data, l * per);
+    }
+    return out;
+  }
+
+  /** Dispose the logits and every recorded node. */
+  dispose(): void {
+    const seen = new Set<tf.Tensor>();
+    for (const t of [this.logits, ...this.nodes.values()]) {
+      if (!seen.has(t)) {
+        seen.add(t);
+        t.dispose();
+      }
+    }
+    this.nodes.clear();
+  }
+}
+
+/** Default nodes recorded when `record` is not given. */
+const DEFAULT_RECORD = (n: string): boolean =>
+  n.endsWith('attn.hook_pattern') || n.endsWith('hook_resid_post') || n === 'embed.hook_out';
+
+function recordPredicate(r: ForwardOptions['record']): (n: string) => boolean {
+  if (r === undefined) return DEFAULT_RECORD;
+  if (r === 'all') return () => true;
+  if (r === 'none') return () => false;
+  if (typeof r === 'function') return r;
+  const pats = r.map((p) => new RegExp('^' + p.replace(/[.]/g, '\\.').replace(/\*/g, '[^.]+') + '$'));
+  return (n) => pats.some((re) => re.test(n));
+}
+
+/**
+ * A BERT encoder with an optional task head, holding its parameters as tfjs variables.
+ */
+export class Bert {
+  readonly config: BertDims;
+  readonly head: HeadKind;
+  readonly params: BertParams;
+
+  /**
+   * @param config dimensions; @param head task head; @param params variables (see {@link BertParams}).
+   * @throws Error when hidden size is not a multiple of the head count.
+   */
+  constructor(config: BertDims, head: HeadKind, params: BertParams) {
+    if (config.hiddenSize % config.numAttentionHeads !== 0) {
+      throw new Error(`hidden size ${config.hiddenSize} is not a multiple of the number of heads ${config.numAttentionHeads}`);
+    }
+    this.config = config;
+    this.head = head;
+    this.params = params;
+  }
+
+  /** Number of encoder layers. */
+  get layers(): number {
+    return this.config.numHiddenLayers;
+  }
+  /** Heads per layer. */
+  get heads(): number {
+    return this.config.numAttentionHeads;
+  }
+
+  /**
+   * Check a layer index (and optionally a head index).
+   * @throws RangeError naming the index and the valid range.
+   */
+  checkLayerHead(layer: number, head?: number): void {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.layers) {
+      throw new RangeError(`unknown layer ${layer}: this model has layers 0..${this.layers - 1}`);
+    }
+    if (head !== undefined && (!Number.isInteger(head) || head < 0 || head >= this.heads)) {
+      throw new RangeError(`unknown head ${head}: each layer has heads 0..${this.heads - 1}`);
+    }
+  }
+
+  private p(name: string): tf.Tensor {
+    return this.params.get(name);
+  }
+
+  private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
+    const eps = this.config.layerNormEps;
+    const mean = tf.mean(x, -1, true);
+    const xc = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(xc), -1, true);
+    const y = tf.mul(xc, tf.rsqrt(tf.add(variance, eps)));
+    return tf.add(tf.mul(y, this.p(prefix + '.weight')), this.p(prefix + '.bias'));
+  }
+
+  private act(x: tf.Tensor): tf.Tensor {
+    const a = this.config.hiddenAct;
+    if (a === 'gelu' || a === 'gelu_python') {
+      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+    }
+    if (a === 'gelu_new' || a === 'gelu_pytorch_tanh') {
+      const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+    }
+    if (a === 'relu') return tf.relu(x);
+    throw new Error(`unsupported hidden_act "${a}" (supported: gelu, gelu_new, gelu_pytorch_tanh, relu)`);
+  }
+
+  /**
+   * Validate the input and return ids as a tensor plus batch/seq sizes.
+   * @throws Error on empty input, ragged rows, ids out of the vocabulary, or a sequence longer
+   *   than the position table.
+   */
+  private prepareInput(input: ForwardInput): { ids: tf.Tensor2D | null; batch: number; seq: number } {
+    const c = this.config;
+    let batch: number;
+    let seq: number;
+    let ids: tf.Tensor2D | null = null;
+    if (input.inputsEmbeds) {
+      const e = input.inputsEmbeds;
+      if (e.rank !== 3 || e.shape[2] !== c.hiddenSize) {
+        throw new Error(`inputsEmbeds must be [batch, seq, ${c.hiddenSize}], got [${e.shape}]`);
+      }
+      [batch, seq] = e.shape as [number, number, number];
+    } else if (input.ids) {
+      if (input.ids instanceof tf.Tensor) {
+        [batch, seq] = input.ids.shape;
+        ids = input.ids;
+      } else {
+        const rows = input.ids;
+        batch = rows.length;
+        seq = batch ? rows[0].length : 0;
+        for (const r of rows) {
+          if (r.length !== seq) throw new Error(`ids rows have different lengths (${seq} and ${r.length}); pad them and pass attentionMask`);
+          for (const t of r) {
+            if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) {
+              throw new Error(`token id ${t} is outside the vocabulary (size ${c.vocabSize})`);
+            }
+          }
+        }
+        ids = null;
+      }
+    } else {
+      throw new Error('forward needs ids or inputsEmbeds');
+    }
+    if (batch === 0 || seq === 0) throw new Error('empty input: no tokens to run the model on');
+    if (seq > c.maxPositionEmbeddings) {
+      throw new Error(`sequence of ${seq} tokens is longer than the position table (${c.maxPositionEmbeddings} positions)`);
+    }
+    for (const [name, m] of [['attentionMask', input.attentionMask], ['tokenTypeIds', input.tokenTypeIds]] as const) {
+      if (m && (m.length !== batch || m.some((r) => r.length !== seq))) {
+        throw new Error(`${name} must be [${batch}][${seq}] like the input`);
+      }
+    }
+    if (input.tokenTypeIds?.some((r) => r.some((t) => t < 0 || t >= c.typeVocabSize || !Number.isInteger(t)))) {
+      throw new Error(`tokenTypeIds must be integers in 0..${c.typeVocabSize - 1}`);
+    }
+    return { ids, batch, seq };
+  }
+
+  private headMaskTensor(m: ForwardOptions['headMask']): tf.Tensor2D | null {
+    if (!m) return null;
+    const t = m instanceof tf.Tensor ? m : tf.tensor2d(m.map((r) => r.slice()));
+    if (t.shape[0] !== this.layers || t.shape[1] !== this.heads) {
+      if (!(m instanceof tf.Tensor)) t.dispose();
+      throw new Error(`headMask must be [${this.layers}, ${this.heads}] (layers × heads), got [${t.shape}]`);
+    }
+    return t;
+  }
+
+  /**
+   * One instrumented forward pass.
+   *
+   * Shapes: input `[batch, seq]` ids (or `[batch, seq, hidden]` embeddings); outputs see {@link Trace}.
+   * Named nodes in `options.record` are kept (as tensors owned by the trace); `options.hooks` replace
+   * a node's value downstream; `options.headMask` `[layers, heads]` scales attention probabilities.
+   * The call is differentiable: wrap it in `tf.grad` (recorded nodes then belong to the gradient tape).
+   *
+   * @throws Error on empty input, a sequence longer than the position table, ids outside the vocabulary,
+   *   a mask of the wrong shape, an unknown node name in `hooks`.
+   */
+  forward(input: ForwardInput, options: ForwardOptions = {}): Trace {
+    const c = this.config;
+    const L = c.numHiddenLayers;
+    const H = c.numAttentionHeads;
+    const D = c.hiddenSize;
+    const dh = D / H;
+    const { ids: idTensor, batch, seq } = this.prepareInput(input);
+    const keep = recordPredicate(options.record);
+    const hooks = options.hooks ?? {};
+    for (const name of Object.keys(hooks)) {
+      if (!isKnownNode(name, L)) throw new Error(`unknown node "${name}" in hooks (layers 0..${L - 1}; see NODE_NAMES)`);
+    }
+    const dropout = options.dropout ?? 0;
+    const drop = (x: tf.Tensor): tf.Tensor => (dropout > 0 ? tf.dropout(x, dropout) : x);
+    const kept: [string, tf.Tensor][] = [];
+    const logits = tf.tidy(() => {
+      const nodes: [string, tf.Tensor][] = [];
+      const at = (name: string, x: tf.Tensor): tf.Tensor => {
+        const h: Hook | undefined = hooks[name];
+        const y = h ? h(x, name) : x;
+        if (keep(name)) nodes.push([name, y]);
+        return y;
+      };
+      const headMask = this.headMaskTensor(options.headMask);
+      // Embeddings.
+      let word: tf.Tensor;
+      if (input.inputsEmbeds) word = input.inputsEmbeds;
+      else {
+        const idsT = idTensor ?? tf.tensor2d(input.ids as number[][], [batch, seq], 'int32');
+        word = tf.gather(this.p('embeddings.word_embeddings.weight'), idsT.reshape([-1])).reshape([batch, seq, D]);
+      }
+      word = at('embed.hook_word', word);
+      const pos = this.p('embeddings.position_embeddings.weight').slice([0, 0], [seq, D]);
+      const typeIds = input.tokenTypeIds
+        ? tf.tensor2d(input.tokenTypeIds, [batch, seq], 'int32')
+        : tf.zeros([batch, seq], 'int32');
+      const type = tf.gather(this.p('embeddings.token_type_embeddings.weight'), typeIds.reshape([-1])).reshape([batch, seq, D]);
+      let h = at('embed.hook_out', drop(this.layerNorm(tf.add(tf.add(word, pos), type), 'embeddings.LayerNorm')));
+      // Additive attention mask [batch, 1, 1, seq].
+      const maskAdd = input.attentionMask
+        ? tf.mul(tf.sub(1, tf.tensor2d(input.attentionMask, [batch, seq], 'float32')), MASK_NEG).reshape([batch, 1, 1, seq])
+        : null;
+      const scale = 1 / Math.sqrt(dh);
+      const splitHeads = (x: tf.Tensor) => x.reshape([batch, seq, H, dh]).transpose([0, 2, 1, 3]);
+      for (let l = 0; l < L; l++) {
+        const p = `encoder.layer.${l}.`;
+        const n = `blocks.${l}.`;
+        h = at(n + 'hook_resid_pre', h);
+        const q = at(n + 'attn.hook_q', splitHeads(linear(h, this.p(p + 'attention.self.query.weight'), this.p(p + 'attention.self.query.bias'))));
+        const k = at(n + 'attn.hook_k', splitHeads(linear(h, this.p(p + 'attention.self.key.weight'), this.p(p + 'attention.self.key.bias'))));
+        const v = at(n + 'attn.hook_v', splitHeads(linear(h, this.p(p + 'attention.self.value.weight'), this.p(p + 'attention.self.value.bias'))));
+        // Scores: q · kᵀ / √dh, via an explicit transpose (fast gradient on wasm).
+        let scores = tf.mul(matmul(q, k.transpose([0, 1, 3, 2])), scale);
+        if (maskAdd) scores = tf.add(scores, maskAdd);
+        scores = at(n + 'attn.hook_scores', scores);
+        let probs = tf.softmax(scores, -1);
+        probs = drop(probs);
+        if (headMask) probs = tf.mul(probs, headMask.slice([l, 0], [1, H]).reshape([1, H, 1, 1]));
+        probs = at(n + 'attn.hook_pattern', probs);
+        const z = at(n + 'attn.hook_z', matmul(probs, v)); // [b, h, s, dh]
+        const wo = this.p(p + 'attention.output.dense.weight'); // [in = h·dh, out = d]
+        const bo = this.p(p + 'attention.output.dense.bias');
+        let attnOut: tf.Tensor;
+        const resultName = n + 'attn.hook_result';
+        if (options.perHeadResults || keep(resultName) || hooks[resultName]) {
+          // Per-head outputs: z_h [b·s, dh] · W_O[h·dh:(h+1)·dh, :] for each head, stacked [h, b·s, d].
+          const zh = z.transpose([1, 0, 2, 3]).reshape([H, batch * seq, dh]);
+          const woh = wo.reshape([H, dh, D]);
+          let result = matmul(zh, woh).reshape([H, batch, seq, D]).transpose([1, 2, 0, 3]); // [b, s, h, d]
+          result = at(resultName, result);
+          attnOut = tf.add(tf.sum(result, 2), bo);
+        } else {
+          const merged = z.transpose([0, 2, 1, 3]).reshape([batch, seq, D]);
+          attnOut = linear(merged, wo, bo);
+        }
+        attnOut = at(n + 'hook_attn_out', drop(attnOut));
+        const mid = at(n + 'hook_resid_mid', this.layerNorm(tf.add(attnOut, h), p + 'attention.output.LayerNorm'));
+        const pre = at(n + 'mlp.hook_pre', linear(mid, this.p(p + 'intermediate.dense.weight'), this.p(p + 'intermediate.dense.bias')));
+        const post = at(n + 'mlp.hook_post', this.act(pre));
+        const mlpOut = at(n + 'hook_mlp_out', drop(linear(post, this.p(p + 'output.dense.weight'), this.p(p + 'output.dense.bias'))));
+        h = at(n + 'hook_resid_post', this.layerNorm(tf.add(mlpOut, mid), p + 'output.LayerNorm'));
+      }
+      let out: tf.Tensor;
+      if (this.head === 'mlm') {
+        let hs = h;
+        if (options.logitsAt) {
+          for (const i of options.logitsAt) {
+            if (!Number.isInteger(i) || i < 0 || i >= seq) throw new RangeError(`logitsAt position ${i} is outside 0..${seq - 1}`);
+          }
+          hs = tf.gather(h, tf.tensor1d(options.logitsAt, 'int32'), 1);
+        }
+        out = this.mlmLogits(hs);
+      } else {
+        const first = h.slice([0, 0, 0], [batch, 1, D]).reshape([batch, D]);
+        const pooled = at('pooler.hook_out', tf.tanh(linear(first, this.p('pooler.dense.weight'), this.p('pooler.dense.bias'))));
+        out = this.head === 'classifier' ? linear(drop(pooled), this.p('classifier.weight'), this.p('classifier.bias')) : h;
+      }
+      out = at('head.hook_logits', out);
+      if (headMask && !(options.headMask instanceof tf.Tensor)) headMask.dispose();
+      for (const [name, t] of nodes) {
+        kept.push([name, t]);
+        tf.keep(t);
+      }
+      return out;
+    });
+    const map = new Map<string, tf.Tensor>(kept);
+    return new Trace(logits, map, batch, seq, L, H);
+  }
+
+  /**
+   * The MLM head of `BertForMaskedLM`: dense → activation → LayerNorm → tied decoder + bias.
+   * @param h `[..., hidden]` → logits `[..., vocab]`.
+   */
+  mlmLogits(h: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const t = this.layerNorm(
+        this.act(linear(h, this.p('cls.predictions.transform.dense.weight'), this.p('cls.predictions.transform.dense.bias'))),
+        'cls.predictions.transform.LayerNorm',
+      );
+      const emb = this.p('embeddings.word_embeddings.weight'); // [vocab, d]
+      return linear(t, emb.transpose(), this.p('cls.predictions.bias'));
+    });
+  }
+
+  /** Dispose all parameters. */
+  dispose(): void {
+    this.params.dispose();
+  }
+}
+
+const LAYER_NODE = /^blocks\.(\d+)\.(hook_resid_pre|hook_attn_out|hook_resid_mid|hook_mlp_out|hook_resid_post|attn\.hook_(q|k|v|scores|pattern|z|result)|mlp\.hook_(pre|post))$/;
+
+/** Whether `name` is a node of a model with `layers` layers. */
+export function isKnownNode(name: string, layers: number): boolean {
+  if (['embed.hook_word', 'embed.hook_out', 'pooler.hook_out', 'head.hook_logits'].includes(name)) return true;
+  const m = LAYER_NODE.exec(name);
+  return !!m && Number(m[1]) < layers;
+}

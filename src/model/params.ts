@@ -1,0 +1,189 @@
+/**
+ * BERT parameters as tfjs variables, converted from and to Hugging Face's PyTorch layout.
+ *
+ * Names are Hugging Face's, without the `bert.` prefix (`embeddings.word_embeddings.weight`,
+ * `encoder.layer.3.attention.self.query.weight`, `cls.predictions.bias`, `classifier.weight`, …).
+ * In memory, every `nn.Linear` weight is stored transposed, as `[in, out]` (PyTorch stores `[out, in]`),
+ * so the forward pass multiplies `x · W` without a transpose; {@link BertParams.toHfWeights} converts back.
+ *
+ * @module
+ */
+import { tf } from '../backend/index.js';
+import type { BertDims, HeadKind } from './types.js';
+
+/** A named tensor in plain memory, PyTorch layout. */
+export interface PlainTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Is `name` an `nn.Linear` weight (stored `[out, in]` by PyTorch)? */
+export function isLinearWeight(name: string): boolean {
+  return (
+    name.endsWith('.weight') &&
+    !name.includes('LayerNorm') &&
+    !name.includes('_embeddings') &&
+    name !== 'cls.predictions.decoder.weight'
+  );
+}
+
+/**
+ * Every parameter a BERT with the given head needs, with its PyTorch shape.
+ *
+ * @param c model dimensions.
+ * @param head `mlm` (BertForMaskedLM), `classifier` (BertForSequenceClassification, with pooler) or
+ *   `none` (BertModel with pooler).
+ * @returns map name → shape (PyTorch layout, Linear weights `[out, in]`).
+ */
+export function bertParamShapes(c: BertDims, head: HeadKind): Map<string, number[]> {
+  const H = c.hiddenSize;
+  const I = c.intermediateSize;
+  const m = new Map<string, number[]>();
+  m.set('embeddings.word_embeddings.weight', [c.vocabSize, H]);
+  m.set('embeddings.position_embeddings.weight', [c.maxPositionEmbeddings, H]);
+  m.set('embeddings.token_type_embeddings.weight', [c.typeVocabSize, H]);
+  m.set('embeddings.LayerNorm.weight', [H]);
+  m.set('embeddings.LayerNorm.bias', [H]);
+  for (let l = 0; l < c.numHiddenLayers; l++) {
+    const p = `encoder.layer.${l}.`;
+    for (const n of ['query', 'key', 'value']) {
+      m.set(`${p}attention.self.${n}.weight`, [H, H]);
+      m.set(`${p}attention.self.${n}.bias`, [H]);
+    }
+    m.set(`${p}attention.output.dense.weight`, [H, H]);
+    m.set(`${p}attention.output.dense.bias`, [H]);
+    m.set(`${p}attention.output.LayerNorm.weight`, [H]);
+    m.set(`${p}attention.output.LayerNorm.bias`, [H]);
+    m.set(`${p}intermediate.dense.weight`, [I, H]);
+    m.set(`${p}intermediate.dense.bias`, [I]);
+    m.set(`${p}output.dense.weight`, [H, I]);
+    m.set(`${p}output.dense.bias`, [H]);
+    m.set(`${p}output.LayerNorm.weight`, [H]);
+    m.set(`${p}output.LayerNorm.bias`, [H]);
+  }
+  if (head === 'mlm') {
+    m.set('cls.predictions.transform.dense.weight', [H, H]);
+    m.set('cls.predictions.transform.dense.bias', [H]);
+    m.set('cls.predictions.transform.LayerNorm.weight', [H]);
+    m.set('cls.predictions.transform.LayerNorm.bias', [H]);
+    m.set('cls.predictions.bias', [c.vocabSize]);
+  } else {
+    m.set('pooler.dense.weight', [H, H]);
+    m.set('pooler.dense.bias', [H]);
+    if (head === 'classifier') {
+      const L = c.numLabels ?? 2;
+      m.set('classifier.weight', [L, H]);
+      m.set('classifier.bias', [L]);
+    }
+  }
+  return m;
+}
+
+/** The parameters of one BERT, as tfjs variables (Linear weights `[in, out]`). */
+export class BertParams {
+  /** name → variable; Linear weights transposed to `[in, out]`. */
+  readonly vars: Map<string, tf.Variable>;
+  constructor(vars: Map<string, tf.Variable>) {
+    this.vars = vars;
+  }
+
+  /**
+   * The tensor for `name`.
+   * @throws Error naming the parameter when it does not exist.
+   */
+  get(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (!v) throw new Error(`BERT parameter "${name}" does not exist in this model`);
+    return v;
+  }
+
+  /** Whether `name` exists. */
+  has(name: string): boolean {
+    return this.vars.has(name);
+  }
+
+  /**
+   * Random initialisation as in Hugging Face's `BertPreTrainedModel._init_weights`: Linear and
+   * embedding weights ~ N(0, 0.02²), biases 0, LayerNorm weight 1, bias 0.
+   *
+   * @param c dimensions; @param head which head to create; @param seed integer seed (reproducible).
+   */
+  static random(c: BertDims, head: HeadKind, seed = 0): BertParams {
+    const vars = new Map<string, tf.Variable>();
+    let s = seed * 1000 + 1;
+    for (const [name, shape] of bertParamShapes(c, head)) {
+      const t = tf.tidy(() => {
+        if (name.includes('LayerNorm.weight')) return tf.ones(shape);
+        if (name.endsWith('.bias')) return tf.zeros(shape);
+        const w = tf.truncatedNormal(shape, 0, 0.02, 'float32', s++);
+        return isLinearWeight(name) ? w.transpose() : w;
+      });
+      vars.set(name, tf.variable(t, true));
+      t.dispose();
+    }
+    return new BertParams(vars);
+  }
+
+  /**
+   * Build variables from plain tensors in PyTorch layout (e.g. read from `model.safetensors`).
+   *
+   * @param weights name → tensor, names without `bert.` prefix.
+   * @param c dimensions; @param head head to build.
+   * @param source file name used in error messages.
+   * @throws Error naming the tensor, its shape, the expected shape and `source` when a required
+   *   tensor is missing or mis-shaped.
+   */
+  static fromPlain(weights: Map<string, PlainTensor>, c: BertDims, head: HeadKind, source = 'weights'): BertParams {
+    const shapes = bertParamShapes(c, head);
+    for (const [name, shape] of shapes) {
+      const w = weights.get(name);
+      if (!w) throw new Error(`${source}: missing tensor "${name}" (expected shape [${shape}])`);
+      if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i])) {
+        throw new Error(`${source}: tensor "${name}" has shape [${w.shape}], the config expects [${shape}]`);
+      }
+      if (w.data.length !== shape.reduce((a, b) => a * b, 1)) {
+        throw new Error(`${source}: tensor "${name}" has ${w.data.length} values for shape [${shape}]`);
+      }
+    }
+    const vars = new Map<string, tf.Variable>();
+    for (const [name, shape] of shapes) {
+      const w = weights.get(name) as PlainTensor;
+      const t = tf.tidy(() => {
+        const x = tf.tensor(w.data, shape, 'float32');
+        return isLinearWeight(name) ? x.transpose() : x;
+      });
+      vars.set(name, tf.variable(t, true));
+      t.dispose();
+    }
+    return new BertParams(vars);
+  }
+
+  /** Plain tensors in PyTorch layout (Linear weights `[out, in]`), for saving as safetensors. */
+  toPlain(): Map<string, PlainTensor> {
+    const out = new Map<string, PlainTensor>();
+    for (const [name, v] of this.vars) {
+      const t = isLinearWeight(name) ? tf.tidy(() => v.transpose()) : v;
+      out.set(name, { shape: t.shape.slice(), data: t.dataSync() as Float32Array });
+      if (t !== v) t.dispose();
+    }
+    // The MLM decoder is tied to the word embeddings; write it out explicitly as HF does.
+    if (this.vars.has('cls.predictions.bias')) {
+      const e = out.get('embeddings.word_embeddings.weight') as PlainTensor;
+      out.set('cls.predictions.decoder.weight', { shape: e.shape.slice(), data: e.data });
+    }
+    return out;
+  }
+
+  /** Total number of scalar parameters. */
+  count(): number {
+    let n = 0;
+    for (const v of this.vars.values()) n += v.size;
+    return n;
+  }
+
+  /** Dispose every variable. */
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
