@@ -325,7 +325,9 @@ export class Bert {
       let out: tf.Tensor;
       if (this.head === 'mlm') {
         let hs = h;
-        if (options.logitsAt) {
+        if (options.logitsAtFlat) {
+          hs = tf.gather(h.reshape([batch * seq, D]), options.logitsAtFlat);
+        } else if (options.logitsAt) {
           for (const i of options.logitsAt) {
             if (!Number.isInteger(i) || i < 0 || i >= seq) throw new RangeError(`logitsAt position ${i} is outside 0..${seq - 1}`);
           }

@@ -64,6 +64,11 @@ export interface ForwardOptions {
   perHeadResults?: boolean;
   /** MLM head only: compute logits only at these positions (`[k]`), giving `[batch, k, vocab]`. */
   logitsAt?: number[];
+  /**
+   * MLM head only, for training: compute logits only at these flat positions of the batch
+   * (`index = b·seq + s`), giving `[k, vocab]`. Overrides `logitsAt`.
+   */
+  logitsAtFlat?: tf.Tensor1D;
   /** Dropout probability (training only); 0 or absent at analysis time. */
   dropout?: number;
 }
