@@ -35,6 +35,7 @@ test('MLM training learns a synthetic agreement task (accuracy from chance to > 
     return Array.from(pred).filter((p, i) => p + 20 === evalB.labels[i]).length / pred.length;
   });
   const before = accuracy();
+  model.params.clearCache(); // cached weight transposes from the evaluation above
   const n0 = tf.memory().numTensors;
   const losses = await trainMlm(model, () => batch(rand, 32), { steps: 150, lr: 3e-3, dropout: 0 });
   assert.equal(tf.memory().numTensors, n0, 'tensors leaked during training');

@@ -12,7 +12,7 @@
  * @module
  */
 import { tf } from '../backend/index.js';
-import { linear, matmul } from '../backend/ops.js';
+import { linear, linearConst, matmul, matmulConstB } from '../backend/ops.js';
 import { BertParams } from './params.js';
 import type { BertDims, ForwardInput, ForwardOptions, HeadKind, Hook } from './types.js';
 
@@ -145,6 +145,16 @@ export class Bert {
     return this.params.get(name);
   }
 
+  /**
+   * The Linear layer `prefix` (`x · W + b`). With constant weights (analysis) the gradient goes to `x`
+   * only, through a cached `Wᵀ`; when training, through {@link linear} (weight gradients too).
+   */
+  private dense(x: tf.Tensor, prefix: string, train: boolean): tf.Tensor {
+    const w = this.p(prefix + '.weight');
+    const b = this.p(prefix + '.bias');
+    return train ? linear(x, w, b) : linearConst(x, w, this.params.transposed(prefix + '.weight'), b);
+  }
+
   private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
     const eps = this.config.layerNormEps;
     const mean = tf.mean(x, -1, true);
@@ -253,6 +263,7 @@ export class Bert {
       if (!isKnownNode(name, L)) throw new Error(`unknown node "${name}" in hooks (layers 0..${L - 1}; see NODE_NAMES)`);
     }
     const dropout = options.dropout ?? 0;
+    const train = options.trainWeights ?? false;
     const drop = (x: tf.Tensor): tf.Tensor => (dropout > 0 ? tf.dropout(x, dropout) : x);
     const kept: [string, tf.Tensor][] = [];
     const logits = tf.tidy(() => {
@@ -288,9 +299,9 @@ export class Bert {
         const p = `encoder.layer.${l}.`;
         const n = `blocks.${l}.`;
         h = at(n + 'hook_resid_pre', h);
-        const q = at(n + 'attn.hook_q', splitHeads(linear(h, this.p(p + 'attention.self.query.weight'), this.p(p + 'attention.self.query.bias'))));
-        const k = at(n + 'attn.hook_k', splitHeads(linear(h, this.p(p + 'attention.self.key.weight'), this.p(p + 'attention.self.key.bias'))));
-        const v = at(n + 'attn.hook_v', splitHeads(linear(h, this.p(p + 'attention.self.value.weight'), this.p(p + 'attention.self.value.bias'))));
+        const q = at(n + 'attn.hook_q', splitHeads(this.dense(h, p + 'attention.self.query', train)));
+        const k = at(n + 'attn.hook_k', splitHeads(this.dense(h, p + 'attention.self.key', train)));
+        const v = at(n + 'attn.hook_v', splitHeads(this.dense(h, p + 'attention.self.value', train)));
         // Scores: q · kᵀ / √dh, via an explicit transpose (fast gradient on wasm).
         let scores = tf.mul(matmul(q, k.transpose([0, 1, 3, 2])), scale);
         if (maskAdd) scores = tf.add(scores, maskAdd);
@@ -308,18 +319,19 @@ export class Bert {
           // Per-head outputs: z_h [b·s, dh] · W_O[h·dh:(h+1)·dh, :] for each head, stacked [h, b·s, d].
           const zh = z.transpose([1, 0, 2, 3]).reshape([H, batch * seq, dh]);
           const woh = wo.reshape([H, dh, D]);
-          let result = matmul(zh, woh).reshape([H, batch, seq, D]).transpose([1, 2, 0, 3]); // [b, s, h, d]
+          const headOut = train ? matmul(zh, woh) : matmulConstB(zh, woh, this.params.derived(p + 'attention.output.dense.weight per head ᵀ', () => wo.reshape([H, dh, D]).transpose([0, 2, 1])));
+          let result = headOut.reshape([H, batch, seq, D]).transpose([1, 2, 0, 3]); // [b, s, h, d]
           result = at(resultName, result);
           attnOut = tf.add(tf.sum(result, 2), bo);
         } else {
           const merged = z.transpose([0, 2, 1, 3]).reshape([batch, seq, D]);
-          attnOut = linear(merged, wo, bo);
+          attnOut = this.dense(merged, p + 'attention.output.dense', train);
         }
         attnOut = at(n + 'hook_attn_out', drop(attnOut));
         const mid = at(n + 'hook_resid_mid', this.layerNorm(tf.add(attnOut, h), p + 'attention.output.LayerNorm'));
-        const pre = at(n + 'mlp.hook_pre', linear(mid, this.p(p + 'intermediate.dense.weight'), this.p(p + 'intermediate.dense.bias')));
+        const pre = at(n + 'mlp.hook_pre', this.dense(mid, p + 'intermediate.dense', train));
         const post = at(n + 'mlp.hook_post', this.act(pre));
-        const mlpOut = at(n + 'hook_mlp_out', drop(linear(post, this.p(p + 'output.dense.weight'), this.p(p + 'output.dense.bias'))));
+        const mlpOut = at(n + 'hook_mlp_out', drop(this.dense(post, p + 'output.dense', train)));
         h = at(n + 'hook_resid_post', this.layerNorm(tf.add(mlpOut, mid), p + 'output.LayerNorm'));
       }
       let out: tf.Tensor;
@@ -333,11 +345,11 @@ export class Bert {
           }
           hs = tf.gather(h, tf.tensor1d(options.logitsAt, 'int32'), 1);
         }
-        out = this.mlmLogits(hs);
+        out = this.mlmLogits(hs, train);
       } else {
         const first = h.slice([0, 0, 0], [batch, 1, D]).reshape([batch, D]);
-        const pooled = at('pooler.hook_out', tf.tanh(linear(first, this.p('pooler.dense.weight'), this.p('pooler.dense.bias'))));
-        out = this.head === 'classifier' ? linear(drop(pooled), this.p('classifier.weight'), this.p('classifier.bias')) : h;
+        const pooled = at('pooler.hook_out', tf.tanh(this.dense(first, 'pooler.dense', train)));
+        out = this.head === 'classifier' ? this.dense(drop(pooled), 'classifier', train) : h;
       }
       out = at('head.hook_logits', out);
       if (headMask && !(options.headMask instanceof tf.Tensor)) headMask.dispose();
@@ -355,14 +367,13 @@ export class Bert {
    * The MLM head of `BertForMaskedLM`: dense → activation → LayerNorm → tied decoder + bias.
    * @param h `[..., hidden]` → logits `[..., vocab]`.
    */
-  mlmLogits(h: tf.Tensor): tf.Tensor {
+  mlmLogits(h: tf.Tensor, train = false): tf.Tensor {
     return tf.tidy(() => {
-      const t = this.layerNorm(
-        this.act(linear(h, this.p('cls.predictions.transform.dense.weight'), this.p('cls.predictions.transform.dense.bias'))),
-        'cls.predictions.transform.LayerNorm',
-      );
-      const emb = this.p('embeddings.word_embeddings.weight'); // [vocab, d]
-      return linear(t, emb.transpose(), this.p('cls.predictions.bias'));
+      const t = this.layerNorm(this.act(this.dense(h, 'cls.predictions.transform.dense', train)), 'cls.predictions.transform.LayerNorm');
+      const name = 'embeddings.word_embeddings.weight';
+      const emb = this.p(name); // [vocab, d]; the decoder is tied to it
+      const bias = this.p('cls.predictions.bias');
+      return train ? linear(t, emb.transpose(), bias) : linearConst(t, this.params.transposed(name), emb, bias);
     });
   }
 

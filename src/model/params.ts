@@ -97,6 +97,35 @@ export class BertParams {
     return v;
   }
 
+  private readonly tCache = new Map<string, tf.Tensor>();
+
+  /**
+   * The transpose of a 2-D parameter, cached (for constant-weight gradients in analysis).
+   * Invalidate with {@link BertParams.clearCache} after the weights change (training does it).
+   */
+  transposed(name: string): tf.Tensor {
+    return this.derived(`${name}ᵀ`, () => this.get(name).transpose());
+  }
+
+  /**
+   * A tensor derived from the weights, computed once and cached under `key` (kept out of any
+   * enclosing `tf.tidy`). Cleared by {@link BertParams.clearCache}.
+   */
+  derived(key: string, make: () => tf.Tensor): tf.Tensor {
+    let t = this.tCache.get(key);
+    if (!t || t.isDisposed) {
+      t = tf.keep(tf.tidy(make));
+      this.tCache.set(key, t);
+    }
+    return t;
+  }
+
+  /** Drop cached transposes (their weights changed). */
+  clearCache(): void {
+    for (const t of this.tCache.values()) t.dispose();
+    this.tCache.clear();
+  }
+
   /** Whether `name` exists. */
   has(name: string): boolean {
     return this.vars.has(name);
@@ -183,6 +212,7 @@ export class BertParams {
 
   /** Dispose every variable. */
   dispose(): void {
+    this.clearCache();
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
   }

@@ -69,6 +69,11 @@ export interface ForwardOptions {
    * (`index = b·seq + s`), giving `[k, vocab]`. Overrides `logitsAt`.
    */
   logitsAtFlat?: tf.Tensor1D;
+  /**
+   * Training: weights receive gradients (slower backward). Default false: weights are constants and
+   * gradients flow only to activations and interventions, through cached weight transposes.
+   */
+  trainWeights?: boolean;
   /** Dropout probability (training only); 0 or absent at analysis time. */
   dropout?: number;
 }

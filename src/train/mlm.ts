@@ -75,7 +75,7 @@ export async function trainMlm(model: Bert, nextBatch: (step: number) => MlmBatc
       const pos = tf.tensor1d(b.positions, 'int32');
       const lab = tf.tensor1d(b.labels, 'int32');
       const { value, grads } = tf.variableGrads(() => {
-        const tr = model.forward({ ids, attentionMask: b.attentionMask }, { record: 'none', logitsAtFlat: pos, dropout });
+        const tr = model.forward({ ids, attentionMask: b.attentionMask }, { record: 'none', logitsAtFlat: pos, dropout, trainWeights: true });
         return crossEntropy(tr.logits, lab);
       }, vars);
       const names = Object.keys(grads);
@@ -84,9 +84,10 @@ export async function trainMlm(model: Bert, nextBatch: (step: number) => MlmBatc
       const factor = tf.minimum(1, tf.div(clip, tf.add(norm, 1e-6)));
       const clipped: Record<string, tf.Tensor> = {};
       names.forEach((n, i) => (clipped[n] = tf.mul(gs[i], factor)));
-      optimizer.applyGradients(clipped as tf.NamedTensorMap);
+      optimizer.applyGradients(clipped as Parameters<typeof optimizer.applyGradients>[0]);
       return value;
     });
+    model.params.clearCache();
     const l = (await loss.data())[0];
     loss.dispose();
     losses.push(l);
@@ -94,5 +95,6 @@ export async function trainMlm(model: Bert, nextBatch: (step: number) => MlmBatc
     await opts.onStep?.(step, l);
   }
   optimizer.dispose();
+  model.params.clearCache();
   return losses;
 }

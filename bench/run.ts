@@ -1,0 +1,25 @@
+/**
+ * `npm run bench`: every benchmark, one run, printed as tables and written to bench/out/results.json.
+ * Figures are wall-clock on a shared machine: compare ratios within one run.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { benchModel } from './model.bench.js';
+
+const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, backend: process.env.FLOWLENS_BACKEND ?? 'wasm' };
+console.log('# BERT-base-sized forward / backward (input gradient)');
+const model = await benchModel(process.argv.includes('--quick'));
+console.table(model.map((r) => ({ seq: r.seq, 'forward ms': r.forwardMs.toFixed(0), 'backward ms': r.backwardMs.toFixed(0), 'backward/forward': r.ratio.toFixed(2), 'peak MB': r.peakMB.toFixed(0) })));
+results.model = model;
+try {
+  const flowBench = './attentionFlow.bench.js';
+  const mod = (await import(flowBench)) as { benchAttentionFlow?: () => Promise<unknown> };
+  if (mod.benchAttentionFlow) {
+    console.log('# attention flow');
+    results.attentionFlow = await mod.benchAttentionFlow();
+  }
+} catch (e) {
+  console.log('attention flow benchmark unavailable:', (e as Error).message);
+}
+mkdirSync('bench/out', { recursive: true });
+writeFileSync('bench/out/results.json', JSON.stringify(results, null, 2));
+console.log('wrote bench/out/results.json');
