@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend, tf } from '../src/backend/index.js';
+import { Bert } from '../src/model/bert.js';
+import { BertParams } from '../src/model/params.js';
+import { qoiValues } from '../src/model/run.js';
+import { tokenProbDiff } from '../src/model/qoi.js';
+import type { BertDims } from '../src/model/types.js';
+import { runAbnar2020, buildMaskedInput, paperValue, type AgreementItem, type AgreementTokenizer } from '../src/eval/abnar2020.js';
+import { spearman, summarizeCorrelations } from '../src/eval/correlation.js';
+
+const WORDS = ['the', 'author', 'authors', 'laughs', 'laugh', 'is', 'are', 'near', 'guard', 'guards', 'that', 'likes', 'like', 'swims', 'swim'];
+const SPECIAL = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+const VOCAB = [...SPECIAL, ...WORDS];
+
+/** A whole-word tokenizer over a fixed vocabulary (adds [CLS]/[SEP] like BERT's encode). */
+const toyTokenizer: AgreementTokenizer = {
+  encode(text: string) {
+    const words = text.split(' ').filter(Boolean);
+    const ids = [2, ...words.map((w) => (VOCAB.includes(w) ? VOCAB.indexOf(w) : 1)), 3];
+    return { ids, tokens: ids.map((i) => VOCAB[i]) };
+  },
+  maskId: 4, clsId: 2, sepId: 3, unkId: 1, padId: 0,
+};
+
+const cfg: BertDims = {
+  vocabSize: VOCAB.length, hiddenSize: 16, numHiddenLayers: 3, numAttentionHeads: 2, intermediateSize: 24,
+  hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12,
+};
+
+function tinyModel(seed: number): Bert {
+  const p = BertParams.random(cfg, 'mlm', seed);
+  const plain = p.toPlain();
+  p.dispose();
+  for (const [, t] of plain) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i] * 5 + 0.02 * Math.sin(i * 1.7 + seed);
+  return new Bert(cfg, 'mlm', BertParams.fromPlain(plain, cfg, 'mlm'));
+}
+
+const items: AgreementItem[] = [
+  { construction: 'simple', condition: 'sing', prefixWords: ['the', 'author'], suffixWords: [], good: 'laughs', bad: 'laugh' },
+  { construction: 'simple', condition: 'plur', prefixWords: ['the', 'authors'], suffixWords: [], good: 'laugh', bad: 'laughs' },
+  { construction: 'pp', condition: 'sing', prefixWords: ['the', 'author', 'near', 'the', 'guards'], suffixWords: [], good: 'swims', bad: 'swim' },
+  { construction: 'rc', condition: 'plur', prefixWords: ['the', 'authors', 'that', 'the', 'guard', 'likes'], suffixWords: [], good: 'are', bad: 'is' },
+  { construction: 'rc', condition: 'sing', prefixWords: ['the', 'author'], suffixWords: ['the', 'guards'], good: 'likes', bad: 'like' },
+  { construction: 'simple', condition: 'sing', prefixWords: ['the', 'author'], suffixWords: [], good: 'sleeps', bad: 'sleep' },
+];
+
+test('runAbnar2020 on a tiny random MLM: table shape, independent recomputation, accuracy, paper columns', async () => {
+  await initBackend();
+  const model = tinyModel(1);
+  const progress: number[] = [];
+  const before = tf.memory().numTensors;
+  const res = runAbnar2020(model, toyTokenizer, items, { onProgress: (p) => progress.push(p.done) });
+  assert.equal(res.skipped.length, 1, 'sleeps/sleep are not in the vocabulary');
+  assert.equal(res.perExample.length, 5);
+  assert.deepEqual(progress, [1, 2, 3, 4, 5]);
+  const rows = res.table.objects() as Record<string, unknown>[];
+  // 3 methods × 3 layers × 3 references + 2 reference-vs-blankout rows.
+  assert.equal(rows.length, 3 * 3 * 3 + 2);
+  // Input construction: [CLS] prefix [MASK] suffix [SEP].
+  const ex = res.perExample[4];
+  assert.deepEqual(ex.tokens, ['[CLS]', 'the', 'author', '[MASK]', 'the', 'guards', '[SEP]']);
+  assert.equal(ex.maskPosition, 3);
+  assert.equal(ex.outputPosition, 3);
+  // QoI and accuracy recomputed independently.
+  for (const [k, r] of res.perExample.entries()) {
+    const it = items[k];
+    const { ids, maskPosition } = buildMaskedInput(toyTokenizer, it);
+    const q = qoiValues(model, { ids: [ids] }, tokenProbDiff(maskPosition, VOCAB.indexOf(it.good), VOCAB.indexOf(it.bad)))[0];
+    assert.ok(Math.abs(q - r.qoi) < 1e-6);
+    assert.equal(r.correct, q > 0);
+  }
+  assert.equal(res.accuracy.overall, res.perExample.filter((r) => r.qoi > 0).length / 5);
+  // Table means = mean of per-example Spearman recomputed from the stored scores.
+  for (const row of rows.filter((r) => r.layer !== null)) {
+    const m = row.method as 'raw' | 'rollout' | 'flow';
+    const l = (row.layer as number) - 1;
+    const ref = row.reference as 'blankout' | 'input_gradient' | 'grad_x_input';
+    const s = summarizeCorrelations(res.perExample.map((r) => spearman(r[m][l], r[ref])));
+    assert.ok(Math.abs(s.mean - (row.mean as number)) < 1e-9, `${m} L${l + 1} ${ref}: ${row.mean} vs ${s.mean}`);
+    assert.ok(Math.abs(s.std - (row.std as number)) < 1e-9);
+    assert.equal(row.n, 5);
+  }
+  // Paper §4: the first layer of rollout and flow are the same (both are Â_1), so are their ρ.
+  const get = (m: string, l: number, r: string) => rows.find((x) => x.method === m && x.layer === l && x.reference === r)!;
+  assert.ok(Math.abs((get('rollout', 1, 'blankout').mean as number) - (get('flow', 1, 'blankout').mean as number)) < 1e-9);
+  // 3-layer model: L1 ↔ paper L1, L3 ↔ paper L6, L2 has no paper cell.
+  assert.equal(get('flow', 1, 'blankout').paper_mean, 0.32);
+  assert.equal(get('raw', 3, 'input_gradient').paper_mean, 0.46);
+  assert.equal(get('raw', 2, 'blankout').paper_mean, null);
+  assert.equal(get('raw', 3, 'grad_x_input').paper_mean, null);
+  assert.deepEqual(paperValue('rollout', 'blankout', 4, 6), { mean: 0.62, std: 0.26, paperLayer: 4 });
+  assert.ok(res.figure && res.figure.raw.length === 3 && res.figure.flow[2].length === res.figure.tokens.length);
+  model.dispose();
+});
+
+test('runAbnar2020 leaks no tensors; options: cls row, logit QoI, word positions only, flow at some layers', async () => {
+  await initBackend();
+  const model = tinyModel(2);
+  runAbnar2020(model, toyTokenizer, items.slice(0, 1));
+  const before = tf.memory().numTensors;
+  const res = runAbnar2020(model, toyTokenizer, items, { outputPosition: 'cls', qoi: 'logit', positions: 'words', flowLayers: [0, 2] });
+  assert.equal(tf.memory().numTensors, before);
+  const rows = res.table.objects() as Record<string, unknown>[];
+  assert.equal(rows.filter((r) => r.method === 'flow').length, 2 * 3);
+  assert.ok(res.perExample.every((r) => r.outputPosition === 0 && r.flow[1].length === 0));
+  assert.throws(() => runAbnar2020(model, toyTokenizer, items.slice(5)), /none of the 1 items is usable/);
+  model.dispose();
+});
