@@ -1,0 +1,152 @@
+/**
+ * Attention flow (Abnar & Zuidema 2020) timing: 12 layers, 12 heads, random Dirichlet-ish attention
+ * rows (heavy-tailed weights, normalised), sequence lengths 8–64.
+ *
+ * - `last`: flow from every input token to every output position of the last layer (seq² max flows).
+ * - `all`: the same for every layer (12·seq² max flows, on graphs of 1..12 layers).
+ * - `ek`: an independent plain Edmonds–Karp (BFS augmenting paths on edge lists, one max flow per
+ *   pair, as the reference code's networkx call) for the last layer, at small seq, for a ratio.
+ *
+ * Run alone: `npx tsx bench/attentionFlow.bench.ts`. Figures are wall-clock on a shared machine:
+ * compare ratios within one run.
+ */
+import { pathToFileURL } from 'node:url';
+import { attentionStack, type AttentionStack } from '../src/methods/attentionTypes.js';
+import { attentionFlow } from '../src/methods/attentionFlow.js';
+import { attentionRollout, augmentedAttention } from '../src/methods/rollout.js';
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Random attention rows: weights Exp(1)^3 (a Dirichlet-like, peaky distribution), normalised. */
+export function randomAttention(layers: number, heads: number, seq: number, seed: number): AttentionStack {
+  const r = rng(seed);
+  const d = new Float32Array(layers * heads * seq * seq);
+  for (let row = 0; row < layers * heads * seq; row++) {
+    let s = 0;
+    for (let c = 0; c < seq; c++) {
+      const g = (-Math.log(1 - r())) ** 3;
+      d[row * seq + c] = g;
+      s += g;
+    }
+    for (let c = 0; c < seq; c++) d[row * seq + c] /= s;
+  }
+  return attentionStack(d, layers, heads, seq);
+}
+
+/** Plain Edmonds–Karp on the attention graph up to node layer t, one max flow per (input, output) pair. */
+function edmondsKarpLastLayer(stack: AttentionStack): Float64Array {
+  const { layers: L, seq: S } = stack;
+  const W = Array.from({ length: L }, (_, l) => augmentedAttention(stack, l));
+  const n = (L + 1) * S;
+  const out = new Float64Array(S * S);
+  for (let i = 0; i < S; i++) {
+    for (let j = 0; j < S; j++) {
+      // edge lists with reverse edges: to, cap, adjacency
+      const to: number[] = [];
+      const cap: number[] = [];
+      const adj: number[][] = Array.from({ length: n }, () => []);
+      const add = (u: number, v: number, c: number) => {
+        adj[u].push(to.length);
+        to.push(v);
+        cap.push(c);
+        adj[v].push(to.length);
+        to.push(u);
+        cap.push(0);
+      };
+      for (let l = 1; l <= L; l++) for (let x = 0; x < S; x++) for (let k = 0; k < S; k++) add((l - 1) * S + k, l * S + x, W[l - 1][x * S + k]);
+      const s = j;
+      const t = L * S + i;
+      let flow = 0;
+      const prevEdge = new Int32Array(n);
+      for (;;) {
+        prevEdge.fill(-1);
+        const seen = new Uint8Array(n);
+        seen[s] = 1;
+        const q = [s];
+        for (let h = 0; h < q.length && !seen[t]; h++) {
+          const u = q[h];
+          for (const e of adj[u]) {
+            const v = to[e];
+            if (!seen[v] && cap[e] > 1e-12) {
+              seen[v] = 1;
+              prevEdge[v] = e;
+              q.push(v);
+            }
+          }
+        }
+        if (!seen[t]) break;
+        let b = Infinity;
+        for (let v = t; v !== s; v = to[prevEdge[v] ^ 1]) b = Math.min(b, cap[prevEdge[v]]);
+        for (let v = t; v !== s; v = to[prevEdge[v] ^ 1]) {
+          cap[prevEdge[v]] -= b;
+          cap[prevEdge[v] ^ 1] += b;
+        }
+        flow += b;
+      }
+      out[i * S + j] = flow;
+    }
+  }
+  return out;
+}
+
+function time<T>(f: () => T): [number, T] {
+  const t0 = performance.now();
+  const r = f();
+  return [performance.now() - t0, r];
+}
+
+/**
+ * Runs the benchmark and prints a table.
+ * @returns flat timings in milliseconds (`flowLast_seq64`, `flowAll_seq64`, `rollout_seq64`,
+ *   `ekLast_seq8`, `ekOverFlow_seq8`, …) and the max |flow − Edmonds–Karp| difference.
+ */
+export async function benchAttentionFlow(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const rows: Record<string, string>[] = [];
+  for (const seq of [8, 16, 32, 64]) {
+    const st = randomAttention(12, 12, seq, seq);
+    attentionFlow(randomAttention(12, 12, seq, 1000 + seq)); // warm-up (JIT)
+    const [rollMs] = time(() => attentionRollout(st));
+    const [lastMs, last] = time(() => attentionFlow(st));
+    const [allMs, all] = time(() => attentionFlow(st, { outputLayer: 'all' }));
+    out[`rollout_seq${seq}`] = rollMs;
+    out[`flowLast_seq${seq}`] = lastMs;
+    out[`flowAll_seq${seq}`] = allMs;
+    const row: Record<string, string> = {
+      seq: String(seq),
+      'rollout ms': rollMs.toFixed(2),
+      'flow last layer ms': lastMs.toFixed(1),
+      'flow all layers ms': allMs.toFixed(1),
+      'µs / max flow (last)': ((1000 * lastMs) / (seq * seq)).toFixed(1),
+      'certified by a cut (all)': `${((100 * all.stats.certifiedEarly) / all.stats.solves).toFixed(0)}%`,
+    };
+    if (seq <= 16) {
+      const [ekMs, ek] = time(() => edmondsKarpLastLayer(st));
+      let diff = 0;
+      const f = last.flow[11];
+      for (let p = 0; p < seq * seq; p++) diff = Math.max(diff, Math.abs(ek[p] - f[p]));
+      out[`ekLast_seq${seq}`] = ekMs;
+      out[`ekOverFlow_seq${seq}`] = ekMs / lastMs;
+      out[`maxAbsDiff_seq${seq}`] = diff;
+      row['Edmonds–Karp last ms'] = ekMs.toFixed(0);
+      row['EK / flow'] = (ekMs / lastMs).toFixed(0);
+      row['max |Δ|'] = diff.toExponential(1);
+    }
+    rows.push(row);
+  }
+  console.table(rows);
+  return out;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await benchAttentionFlow();
+}

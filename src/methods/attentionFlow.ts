@@ -1,0 +1,140 @@
+/**
+ * Attention flow (Abnar & Zuidema 2020, §3, "Attention Flow").
+ *
+ * The attention graph is a layered DAG with (layers + 1) × seq nodes: node (0, j) is input token j,
+ * node (l, i) the output of transformer layer l (1-based here; the API uses 0-based transformer
+ * layers, so API layer l is node layer l + 1). The edge (l−1, j) → (l, i) has capacity
+ * Â_l[i, j], the residual-augmented, row-normalised, head-averaged attention of layer l
+ * (`Â = 0.5·A + 0.5·I`, see {@link augmentedAttention}). The flow value of output node (l, i) and
+ * input token j is the maximum flow from (0, j) to (l, i).
+ *
+ * The reference code (samiraabnar/attention_flow, `compute_flows`) builds the same graph with edges
+ * pointing down (output → input) and runs networkx Edmonds–Karp from the output node to each input
+ * node; reversing every edge and swapping source and sink leaves every max-flow value unchanged.
+ * It then divides each output node's row by its sum (`flow_values[u] /= flow_values[u].sum()`);
+ * here that is `normalize: true`, off by default (raw max-flow values).
+ *
+ * Computation: {@link LayeredFlow} (Dinic on the implicit dense graph; for output layer l only node
+ * layers ≤ l + 1 exist; cut certificates shared between pairs). Exact up to the tolerance.
+ *
+ * @module
+ */
+import { checkLayer, checkPosition, type AttentionStack } from './attentionTypes.js';
+import { LayeredFlow, type LayeredFlowStats } from './maxflow.js';
+import { augmentedAttention, type AugmentOptions } from './rollout.js';
+
+/** Options of {@link attentionFlow}. */
+export interface AttentionFlowOptions extends AugmentOptions {
+  /**
+   * The 0-based transformer layer(s) whose outputs are the flow sinks: one index, a list, or
+   * `'all'`. Default: the last layer.
+   */
+  outputLayer?: number | number[] | 'all';
+  /** The output positions (sinks) computed, e.g. `[0]` for [CLS]; default all positions. */
+  outputPositions?: number[];
+  /**
+   * Divide each output row by its sum, as the reference code does; default `false` (the paper's
+   * max-flow values).
+   */
+  normalize?: boolean;
+  /** Residual capacities ≤ tol count as saturated; default 1e-12. */
+  tol?: number;
+}
+
+/** Result of {@link attentionFlow}. */
+export interface AttentionFlowResult {
+  seq: number;
+  /** The 0-based transformer layers computed, ascending. */
+  layers: number[];
+  /** The output positions, in the order of the rows. */
+  outputPositions: number[];
+  /**
+   * Per computed layer: `[outputPositions.length, seq]` row-major; entry `[r, j]` = max flow from
+   * input token j to output position `outputPositions[r]` after that layer.
+   */
+  flow: Record<number, Float32Array>;
+  /** Solver counters (solves, solves certified by a stored cut, BFS phases, cuts stored). */
+  stats: LayeredFlowStats;
+}
+
+function resolveLayers(stack: AttentionStack, spec: AttentionFlowOptions['outputLayer']): number[] {
+  if (spec === undefined) return [stack.layers - 1];
+  if (spec === 'all') return Array.from({ length: stack.layers }, (_, l) => l);
+  const list = typeof spec === 'number' ? [spec] : spec;
+  if (!Array.isArray(list)) throw new Error(`attentionFlow: outputLayer must be a layer index, a list of them or 'all', got ${String(spec)}`);
+  for (const l of list) checkLayer(stack, l, 'attentionFlow outputLayer');
+  return [...new Set(list)].sort((a, b) => a - b);
+}
+
+/**
+ * Attention flow values (paper §3, "Attention Flow": max flow in the attention graph from every
+ * input token to the chosen output nodes).
+ *
+ * @returns per computed layer a `[outputPositions.length, seq]` float32 matrix (computed in float64).
+ * @throws Error naming an unknown output layer, output position or head index, or a residual
+ *   weight outside [0, 1].
+ */
+export function attentionFlow(stack: AttentionStack, opts: AttentionFlowOptions = {}): AttentionFlowResult {
+  const { seq } = stack;
+  const layers = resolveLayers(stack, opts.outputLayer);
+  const positions = opts.outputPositions ?? Array.from({ length: seq }, (_, i) => i);
+  if (!Array.isArray(positions) || positions.length === 0) throw new Error('attentionFlow: outputPositions must be a non-empty list of positions');
+  for (const p of positions) checkPosition(stack, p, 'attentionFlow outputPositions');
+  const top = layers[layers.length - 1];
+  const weights = Array.from({ length: top + 1 }, (_, l) => augmentedAttention(stack, l, opts));
+  const solver = new LayeredFlow(weights, seq, { tol: opts.tol });
+  const flow: Record<number, Float32Array> = {};
+  for (const l of layers) {
+    const out = new Float32Array(positions.length * seq);
+    const row = new Float64Array(seq);
+    for (let r = 0; r < positions.length; r++) {
+      let sum = 0;
+      for (let j = 0; j < seq; j++) {
+        row[j] = solver.maxFlow(j, l + 1, positions[r]);
+        sum += row[j];
+      }
+      const scale = opts.normalize && sum > 0 ? 1 / sum : 1;
+      for (let j = 0; j < seq; j++) out[r * seq + j] = row[j] * scale;
+    }
+    flow[l] = out;
+  }
+  return { seq, layers, outputPositions: positions, flow, stats: { ...solver.stats } };
+}
+
+/**
+ * Attention flow of every layer and every output position, in the shape of
+ * {@link attentionRollout}'s result so the two can be compared directly.
+ *
+ * @returns `[layers, seq, seq]` float32: `[l, i, j]` = max flow from input token j to output
+ *   position i after 0-based layer l.
+ * @throws as {@link attentionFlow}.
+ */
+export function attentionFlowAllLayers(stack: AttentionStack, opts: Omit<AttentionFlowOptions, 'outputLayer' | 'outputPositions'> = {}): Float32Array {
+  const res = attentionFlow(stack, { ...opts, outputLayer: 'all' });
+  const ss = stack.seq * stack.seq;
+  const out = new Float32Array(stack.layers * ss);
+  for (const l of res.layers) out.set(res.flow[l], l * ss);
+  return out;
+}
+
+/** Options of {@link flowTokenImportance}. */
+export interface FlowImportanceOptions extends Omit<AttentionFlowOptions, 'outputLayer' | 'outputPositions'> {
+  /** 0-based layer; default the last. */
+  layer?: number;
+  /** Output position (0 = [CLS], or the [MASK] position); default 0. */
+  position?: number;
+}
+
+/**
+ * Token importance from attention flow: the flow from every input token to one output position at
+ * one layer (paper Fig. 2–4, "attention flow" maps of the [CLS]/[MASK] token).
+ *
+ * @returns `[seq]` max-flow values (or normalised to sum 1 with `normalize`).
+ * @throws Error naming an unknown layer, position or head.
+ */
+export function flowTokenImportance(stack: AttentionStack, opts: FlowImportanceOptions = {}): Float32Array {
+  const layer = opts.layer ?? stack.layers - 1;
+  const position = opts.position ?? 0;
+  const res = attentionFlow(stack, { ...opts, outputLayer: layer, outputPositions: [position] });
+  return res.flow[layer];
+}

@@ -1,0 +1,554 @@
+/**
+ * Maximum flow in float64 with a tolerance for float capacities.
+ *
+ * - {@link FlowNetwork}: a general directed graph, Dinic's algorithm (blocking flows on BFS level
+ *   graphs, current-arc pointers). Used for any graph, and as an independently-structured check.
+ * - {@link LayeredFlow}: the attention graph of Abnar & Zuidema 2020 (§3, "Attention Flow"): nodes
+ *   (layer, position), complete bipartite edges between consecutive layers, stored densely (no edge
+ *   lists); Dinic on the implicit graph, restricted to the layers below the sink, reused across many
+ *   (source, sink) pairs.
+ *
+ * Tolerance: a residual capacity `≤ tol` counts as saturated (default `1e-12`, absolute; the
+ * capacities of attention graphs are in [0, 1]). The flow value is then exact up to about
+ * `tol · (number of edges)`.
+ *
+ * @module
+ */
+
+/** Result of {@link FlowNetwork.maxFlow}. */
+export interface MaxFlowResult {
+  /** The maximum flow value. */
+  value: number;
+  /** Flow on each edge, in the order of `addEdge` calls. */
+  flow: Float64Array;
+  /** 1 for the nodes on the source side of a minimum cut (reachable from s in the final residual graph). */
+  sourceSide: Uint8Array;
+}
+
+/** Options of the max-flow solvers. */
+export interface MaxFlowOptions {
+  /** Residual capacities `≤ tol` count as zero; default `1e-12`. */
+  tol?: number;
+}
+
+function checkTol(tol: number): number {
+  if (!(tol >= 0) || !Number.isFinite(tol)) throw new Error(`maxflow: tol must be a finite number ≥ 0, got ${tol}`);
+  return tol;
+}
+
+/**
+ * A directed graph with float capacities; `maxFlow` runs Dinic's algorithm (Dinic 1970): BFS level
+ * graph from s, blocking flow by depth-first search with current-arc pointers, repeated until t is
+ * unreachable. O(V²E) worst case.
+ *
+ * Parallel edges and antiparallel edges are allowed; self-loops are ignored.
+ */
+export class FlowNetwork {
+  /** Number of nodes, `0..n−1`. */
+  readonly n: number;
+  private readonly eu: number[] = [];
+  private readonly ev: number[] = [];
+  private readonly ec: number[] = [];
+
+  /** @throws Error unless `n` is a positive integer. */
+  constructor(n: number) {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`FlowNetwork: node count must be a positive integer, got ${n}`);
+    this.n = n;
+  }
+
+  /** Number of edges added. */
+  get edgeCount(): number {
+    return this.eu.length;
+  }
+
+  /**
+   * Adds the edge u → v with capacity `cap`.
+   * @returns the edge's index (into `MaxFlowResult.flow`).
+   * @throws Error on a node outside `0..n−1` or a negative / non-finite capacity.
+   */
+  addEdge(u: number, v: number, cap: number): number {
+    for (const [name, x] of [['u', u], ['v', v]] as const) {
+      if (!Number.isInteger(x) || x < 0 || x >= this.n) throw new Error(`FlowNetwork.addEdge: node ${name} = ${x} is outside 0..${this.n - 1}`);
+    }
+    if (!(cap >= 0) || !Number.isFinite(cap)) throw new Error(`FlowNetwork.addEdge: capacity must be finite and ≥ 0, got ${cap} on ${u} → ${v}`);
+    this.eu.push(u);
+    this.ev.push(v);
+    this.ec.push(cap);
+    return this.eu.length - 1;
+  }
+
+  /**
+   * Maximum s–t flow (Dinic). Max-flow = min-cut: `value` equals the capacity of the cut
+   * (`sourceSide`, rest).
+   * @throws Error on a node outside `0..n−1`, `s === t`, or a bad tolerance.
+   */
+  maxFlow(s: number, t: number, opts: MaxFlowOptions = {}): MaxFlowResult {
+    const tol = checkTol(opts.tol ?? 1e-12);
+    const n = this.n;
+    for (const [name, x] of [['s', s], ['t', t]] as const) {
+      if (!Number.isInteger(x) || x < 0 || x >= n) throw new Error(`FlowNetwork.maxFlow: node ${name} = ${x} is outside 0..${n - 1}`);
+    }
+    if (s === t) throw new Error(`FlowNetwork.maxFlow: source and sink are the same node (${s})`);
+    const m = this.eu.length;
+    // Arcs 2e (forward, residual = cap − flow) and 2e+1 (backward, residual = flow), in CSR by tail.
+    const deg = new Int32Array(n + 1);
+    for (let e = 0; e < m; e++) {
+      deg[this.eu[e] + 1]++;
+      deg[this.ev[e] + 1]++;
+    }
+    for (let i = 0; i < n; i++) deg[i + 1] += deg[i];
+    const start = Int32Array.from(deg);
+    const fill = Int32Array.from(deg);
+    const arcs = new Int32Array(2 * m);
+    const head = new Int32Array(2 * m);
+    const res = new Float64Array(2 * m);
+    for (let e = 0; e < m; e++) {
+      const u = this.eu[e];
+      const v = this.ev[e];
+      head[2 * e] = v;
+      head[2 * e + 1] = u;
+      res[2 * e] = u === v ? 0 : this.ec[e];
+      arcs[fill[u]++] = 2 * e;
+      arcs[fill[v]++] = 2 * e + 1;
+    }
+    const level = new Int32Array(n);
+    const it = new Int32Array(n);
+    const queue = new Int32Array(n);
+    const bfs = (): boolean => {
+      level.fill(-1);
+      level[s] = 0;
+      let qh = 0;
+      let qt = 0;
+      queue[qt++] = s;
+      while (qh < qt) {
+        const u = queue[qh++];
+        for (let p = start[u]; p < start[u + 1]; p++) {
+          const a = arcs[p];
+          const v = head[a];
+          if (level[v] < 0 && res[a] > tol) {
+            level[v] = level[u] + 1;
+            queue[qt++] = v;
+          }
+        }
+      }
+      return level[t] >= 0;
+    };
+    const dfs = (u: number, lim: number): number => {
+      if (u === t) return lim;
+      let total = 0;
+      for (; it[u] < start[u + 1]; it[u]++) {
+        const a = arcs[it[u]];
+        const v = head[a];
+        const r = res[a];
+        if (r <= tol || level[v] !== level[u] + 1) continue;
+        const d = dfs(v, Math.min(lim - total, r));
+        if (d > 0) {
+          res[a] -= d;
+          res[a ^ 1] += d;
+          total += d;
+          if (lim - total <= tol) return total;
+        }
+      }
+      level[u] = -1; // dead end for this phase
+      return total;
+    };
+    let value = 0;
+    while (bfs()) {
+      it.set(start.subarray(0, n));
+      let f: number;
+      while ((f = dfs(s, Infinity)) > 0) value += f;
+    }
+    const flow = new Float64Array(m);
+    for (let e = 0; e < m; e++) flow[e] = this.eu[e] === this.ev[e] ? 0 : res[2 * e + 1];
+    const sourceSide = new Uint8Array(n);
+    for (let i = 0; i < n; i++) sourceSide[i] = level[i] >= 0 ? 1 : 0;
+    return { value, flow, sourceSide };
+  }
+}
+
+/** Counters of {@link LayeredFlow} (for benchmarks and tests). */
+export interface LayeredFlowStats {
+  /** `maxFlow` calls. */
+  solves: number;
+  /** Solves finished after the first (BFS-free) blocking flow because the value met a known cut. */
+  certifiedEarly: number;
+  /** BFS phases run in total. */
+  bfsPhases: number;
+  /** Minimum cuts stored for reuse. */
+  cutsStored: number;
+}
+
+/** A stored s–t cut of the layered graph, as a linear function of the (source, sink) pair. */
+interface StoredCut {
+  /** `[seq]`: capacity of the source's edges leaving the cut, per source position. */
+  src: Float64Array;
+  /** Capacity of the internal edges (layers 1..t−1) leaving the cut. */
+  internal: number;
+  /** `[seq]`: capacity of the sink's edges leaving the cut, per sink position. */
+  sink: Float64Array;
+  hits: number;
+}
+
+/**
+ * Max flow on a layered "attention graph" (Abnar & Zuidema 2020, §3): nodes (l, x) for layers
+ * l = 0..L and positions x = 0..seq−1; for every layer l ≥ 1 a complete bipartite set of edges
+ * (l−1, k) → (l, x) with capacity `W_l[x, k]` (row = the attending node, column = the attended one,
+ * as attention matrices). Sources are input nodes (0, j), sinks are nodes (t, i).
+ *
+ * For the pair ((0, j), (t, i)) only layers ≤ t take part, and of layer 0 only j and of layer t only
+ * i (other input nodes have no flow in, other layer-t nodes no way out). The solver is Dinic's
+ * algorithm on that implicit dense graph: residual capacities are kept as `[layer][from][to]`
+ * float64 matrices, so no edge lists are built and every pair reuses the same memory.
+ *
+ * Shared work between pairs (all exact):
+ * - The first level graph needs no BFS: with zero flow every edge goes from layer l to l+1, so the
+ *   layer index is a valid level; the first blocking flow only follows forward edges.
+ * - Every s–t cut of the graph for sink layer t is a cut for every other (source, sink) pair with
+ *   that sink layer, with capacity `src[j] + internal + sink[i]` (the source's and the sink's edges
+ *   are the only pair-dependent ones). The trivial cuts (source alone: Σ_x W_1[x, j]; sink alone:
+ *   Σ_k W_t[i, k]) and the minimum cuts found by earlier solves are kept; a solve stops as soon as
+ *   its flow value reaches the smallest of these capacities (max-flow = min-cut certifies it),
+ *   which skips the final BFS that would prove optimality — usually all BFS work.
+ */
+export class LayeredFlow {
+  /** Number of edge layers L (node layers 0..L). */
+  readonly layers: number;
+  /** Positions per layer. */
+  readonly seq: number;
+  /** Counters since construction. */
+  readonly stats: LayeredFlowStats = { solves: 0, certifiedEarly: 0, bfsPhases: 0, cutsStored: 0 };
+  private readonly tol: number;
+  /** Flow values within `slack` of a known cut capacity are accepted as maximum. */
+  private readonly slack: number;
+  private readonly maxCuts: number;
+  /** Capacities, transposed: `capT[(l−1)·seq² + k·seq + x]` = capacity (l−1, k) → (l, x). */
+  private readonly capT: Float64Array;
+  /** Residual forward capacities, same layout as `capT`; flow = capT − res. */
+  private readonly res: Float64Array;
+  private readonly level: Int32Array;
+  private readonly it: Int32Array;
+  private readonly queue: Int32Array;
+  /** Stored cuts per sink layer (index t). */
+  private readonly cuts: StoredCut[][];
+  // Current problem.
+  private src = 0;
+  private sinkLayer = 1;
+  private sinkPos = 0;
+  private sinkNode = 0;
+
+  /**
+   * @param weights one `[seq, seq]` row-major matrix per edge layer l = 1..L (index 0 holds W_1):
+   *   `weights[l−1][x·seq + k]` = capacity of (l−1, k) → (l, x). Entries must be finite and ≥ 0.
+   * @param opts `tol`: residuals ≤ tol count as saturated (default 1e-12); `maxCuts`: cuts kept per
+   *   sink layer for certificates (default 32; 0 keeps only the trivial ones).
+   * @throws Error on an empty list, a matrix of the wrong length, or a negative / non-finite entry.
+   */
+  constructor(weights: ArrayLike<number>[], seq: number, opts: MaxFlowOptions & { maxCuts?: number } = {}) {
+    if (!Number.isInteger(seq) || seq < 1) throw new Error(`LayeredFlow: seq must be a positive integer, got ${seq}`);
+    if (weights.length < 1) throw new Error('LayeredFlow: needs at least one weight matrix');
+    this.tol = checkTol(opts.tol ?? 1e-12);
+    this.slack = Math.max(this.tol * seq, 1e-13);
+    this.maxCuts = opts.maxCuts ?? 32;
+    this.layers = weights.length;
+    this.seq = seq;
+    const ss = seq * seq;
+    this.capT = new Float64Array(this.layers * ss);
+    for (let l = 0; l < this.layers; l++) {
+      const w = weights[l];
+      if (w.length !== ss) throw new Error(`LayeredFlow: weight matrix ${l} has length ${w.length}, expected seq² = ${ss}`);
+      const off = l * ss;
+      for (let x = 0; x < seq; x++) {
+        for (let k = 0; k < seq; k++) {
+          const c = w[x * seq + k];
+          if (!(c >= 0) || !Number.isFinite(c)) throw new Error(`LayeredFlow: weight matrix ${l} has a negative or non-finite entry ${c} at [${x}, ${k}]`);
+          this.capT[off + k * seq + x] = c;
+        }
+      }
+    }
+    this.res = new Float64Array(this.layers * ss);
+    const nodes = (this.layers + 1) * seq;
+    this.level = new Int32Array(nodes);
+    this.it = new Int32Array(nodes);
+    this.queue = new Int32Array(nodes);
+    this.cuts = [];
+    for (let t = 0; t <= this.layers; t++) {
+      const list: StoredCut[] = [];
+      if (t >= 1) {
+        // Source alone: src[j] = Σ_x W_1[x, j]; sink alone: sink[i] = Σ_k W_t[i, k].
+        const a = new Float64Array(seq);
+        const b = new Float64Array(seq);
+        for (let k = 0; k < seq; k++) for (let x = 0; x < seq; x++) a[k] += this.capT[k * seq + x];
+        const off = (t - 1) * ss;
+        for (let k = 0; k < seq; k++) for (let x = 0; x < seq; x++) b[x] += this.capT[off + k * seq + x];
+        list.push({ src: a, internal: 0, sink: new Float64Array(seq), hits: 0 });
+        list.push({ src: new Float64Array(seq), internal: 0, sink: b, hits: 0 });
+      }
+      this.cuts.push(list);
+    }
+  }
+
+  private checkPair(source: number, sinkLayer: number, sink: number): void {
+    const { seq, layers } = this;
+    if (!Number.isInteger(source) || source < 0 || source >= seq) throw new Error(`LayeredFlow.maxFlow: source position ${source} is outside 0..${seq - 1}`);
+    if (!Number.isInteger(sinkLayer) || sinkLayer < 1 || sinkLayer > layers) throw new Error(`LayeredFlow.maxFlow: sink layer ${sinkLayer} is outside 1..${layers}`);
+    if (!Number.isInteger(sink) || sink < 0 || sink >= seq) throw new Error(`LayeredFlow.maxFlow: sink position ${sink} is outside 0..${seq - 1}`);
+  }
+
+  /** The smallest capacity among the stored cuts for this pair (an upper bound on the flow). */
+  upperBound(source: number, sinkLayer: number, sink: number): number {
+    this.checkPair(source, sinkLayer, sink);
+    return this.bound(source, sinkLayer, sink).value;
+  }
+
+  private bound(source: number, t: number, sink: number): { value: number; cut: StoredCut | null } {
+    let best = Infinity;
+    let cut: StoredCut | null = null;
+    for (const c of this.cuts[t]) {
+      const v = c.src[source] + c.internal + c.sink[sink];
+      if (v < best) {
+        best = v;
+        cut = c;
+      }
+    }
+    return { value: best, cut };
+  }
+
+  /**
+   * Maximum flow from input node (0, source) to node (sinkLayer, sink).
+   * @param sinkLayer node layer 1..L (node layer t is the output of edge layer t).
+   * @throws Error on an index out of range.
+   */
+  maxFlow(source: number, sinkLayer: number, sink: number): number {
+    this.checkPair(source, sinkLayer, sink);
+    const { seq, level } = this;
+    const t = sinkLayer;
+    this.stats.solves++;
+    if (t === 1) return this.capT[source * seq + sink];
+    this.src = source;
+    this.sinkLayer = t;
+    this.sinkPos = sink;
+    this.sinkNode = t * seq + sink;
+    const ss = seq * seq;
+    this.res.set(this.capT.subarray(0, t * ss));
+    const ub = this.bound(source, t, sink);
+    const target = ub.value - this.slack;
+    // Phase 1: levels = layer indices (the BFS levels of the zero flow), forward edges only.
+    level.fill(-1, 0, (t + 1) * seq);
+    level[source] = 0;
+    for (let l = 1; l < t; l++) level.fill(l, l * seq, (l + 1) * seq);
+    level[this.sinkNode] = t;
+    this.it.fill(0, 0, (t + 1) * seq);
+    let value = this.dfsForward(source, Infinity);
+    if (value >= target) {
+      this.stats.certifiedEarly++;
+      if (ub.cut) ub.cut.hits++;
+      return value;
+    }
+    // General Dinic phases.
+    while (this.bfs()) {
+      this.stats.bfsPhases++;
+      this.it.fill(0, 0, (t + 1) * seq);
+      value += this.dfs(source, Infinity);
+      if (value >= target) {
+        if (ub.cut) ub.cut.hits++;
+        return value;
+      }
+    }
+    this.stats.bfsPhases++;
+    this.storeCut();
+    return value;
+  }
+
+  /** Stores the min cut of the final BFS (source side = level ≥ 0) as a linear function of the pair. */
+  private storeCut(): void {
+    if (this.maxCuts <= 0) return;
+    const { seq, capT, level } = this;
+    const t = this.sinkLayer;
+    const ss = seq * seq;
+    const src = new Float64Array(seq);
+    const sink = new Float64Array(seq);
+    let internal = 0;
+    // Source edges (0, j) → (1, x) leaving the cut: x not on the source side.
+    for (let j = 0; j < seq; j++) {
+      let s = 0;
+      for (let x = 0; x < seq; x++) if (level[seq + x] < 0) s += capT[j * seq + x];
+      src[j] = s;
+    }
+    // Internal edges (l−1, k) → (l, x), 2 ≤ l ≤ t−1, k on the source side, x not.
+    for (let l = 2; l < t; l++) {
+      const off = (l - 1) * ss;
+      for (let k = 0; k < seq; k++) {
+        if (level[(l - 1) * seq + k] < 0) continue;
+        const row = off + k * seq;
+        for (let x = 0; x < seq; x++) if (level[l * seq + x] < 0) internal += capT[row + x];
+      }
+    }
+    // Sink edges (t−1, k) → (t, i): k on the source side.
+    const off = (t - 1) * ss;
+    for (let k = 0; k < seq; k++) {
+      if (level[(t - 1) * seq + k] < 0) continue;
+      const row = off + k * seq;
+      for (let i = 0; i < seq; i++) sink[i] += capT[row + i];
+    }
+    const list = this.cuts[t];
+    if (list.length - 2 >= this.maxCuts) {
+      // Replace the least useful stored (non-trivial) cut.
+      let worst = 2;
+      for (let c = 3; c < list.length; c++) if (list[c].hits < list[worst].hits) worst = c;
+      list.splice(worst, 1);
+    }
+    list.push({ src, internal, sink, hits: 0 });
+    this.stats.cutsStored++;
+  }
+
+  /** Blocking flow of phase 1: levels = layers, only forward edges are admissible. */
+  private dfsForward(u: number, lim: number): number {
+    const { seq, tol, res, level, it } = this;
+    const sinkNode = this.sinkNode;
+    if (u === sinkNode) return lim;
+    const l = (u / seq) | 0;
+    const k = u - l * seq;
+    const ss = seq * seq;
+    let total = 0;
+    if (l === this.sinkLayer - 1) {
+      const p = l * ss + k * seq + this.sinkPos;
+      const r = res[p];
+      if (r > tol) {
+        const d = Math.min(lim, r);
+        res[p] = r - d;
+        total = d;
+        if (lim - total <= tol) return total;
+      }
+      level[u] = -1;
+      return total;
+    }
+    const off = l * ss + k * seq;
+    const nb = (l + 1) * seq;
+    for (let x = it[u]; x < seq; x++) {
+      const r = res[off + x];
+      if (r <= tol || level[nb + x] < 0) continue;
+      const d = this.dfsForward(nb + x, Math.min(lim - total, r));
+      if (d > 0) {
+        res[off + x] = r - d;
+        total += d;
+        if (lim - total <= tol) {
+          it[u] = x;
+          return total;
+        }
+      }
+    }
+    level[u] = -1;
+    return total;
+  }
+
+  private bfs(): boolean {
+    const { seq, tol, res, capT, level, queue } = this;
+    const t = this.sinkLayer;
+    const sinkNode = this.sinkNode;
+    const ss = seq * seq;
+    level.fill(-1, 0, (t + 1) * seq);
+    const s = this.src;
+    level[s] = 0;
+    let qh = 0;
+    let qt = 0;
+    queue[qt++] = s;
+    let sinkLevel = 0x7fffffff;
+    while (qh < qt) {
+      const u = queue[qh++];
+      const lu = level[u];
+      if (lu + 1 >= sinkLevel) break;
+      const l = (u / seq) | 0;
+      const k = u - l * seq;
+      // forward arcs (l, k) → (l+1, x): residual res[l·ss + k·seq + x]
+      if (l === t - 1) {
+        if (level[sinkNode] < 0 && res[l * ss + k * seq + this.sinkPos] > tol) {
+          level[sinkNode] = lu + 1;
+          sinkLevel = lu + 1;
+          queue[qt++] = sinkNode;
+        }
+      } else {
+        const off = l * ss + k * seq;
+        const nb = (l + 1) * seq;
+        for (let x = 0; x < seq; x++) {
+          if (level[nb + x] < 0 && res[off + x] > tol) {
+            level[nb + x] = lu + 1;
+            queue[qt++] = nb + x;
+          }
+        }
+      }
+      // backward arcs (l, k) → (l−1, m): residual = flow (l−1, m) → (l, k) = capT − res at [(l−1)·ss + m·seq + k]
+      if (l >= 2) {
+        const off = (l - 1) * ss + k;
+        const nb = (l - 1) * seq;
+        for (let m = 0; m < seq; m++) {
+          const p = off + m * seq;
+          if (level[nb + m] < 0 && capT[p] - res[p] > tol) {
+            level[nb + m] = lu + 1;
+            queue[qt++] = nb + m;
+          }
+        }
+      }
+    }
+    return level[sinkNode] >= 0;
+  }
+
+  private dfs(u: number, lim: number): number {
+    const { seq, tol, res, capT, level, it } = this;
+    const sinkNode = this.sinkNode;
+    if (u === sinkNode) return lim;
+    const t = this.sinkLayer;
+    const ss = seq * seq;
+    const l = (u / seq) | 0;
+    const k = u - l * seq;
+    const lu = level[u];
+    let total = 0;
+    // arcs 0..seq−1: forward to (l+1, x); seq..2seq−1: backward to (l−1, m)
+    if (l === t - 1) {
+      if (it[u] < seq) {
+        const p = l * ss + k * seq + this.sinkPos;
+        const r = res[p];
+        if (r > tol && level[sinkNode] === lu + 1) {
+          const d = Math.min(lim, r);
+          res[p] -= d;
+          total += d;
+          if (lim - total <= tol) return total;
+        }
+        it[u] = seq;
+      }
+    } else {
+      const off = l * ss + k * seq;
+      const nb = (l + 1) * seq;
+      for (; it[u] < seq; it[u]++) {
+        const x = it[u];
+        const v = nb + x;
+        const r = res[off + x];
+        if (r <= tol || level[v] !== lu + 1) continue;
+        const d = this.dfs(v, Math.min(lim - total, r));
+        if (d > 0) {
+          res[off + x] -= d;
+          total += d;
+          if (lim - total <= tol) return total;
+        }
+      }
+    }
+    if (l >= 2) {
+      const off = (l - 1) * ss + k;
+      const nb = (l - 1) * seq;
+      for (; it[u] < 2 * seq; it[u]++) {
+        const m = it[u] - seq;
+        const v = nb + m;
+        const p = off + m * seq;
+        const r = capT[p] - res[p];
+        if (r <= tol || level[v] !== lu + 1) continue;
+        const d = this.dfs(v, Math.min(lim - total, r));
+        if (d > 0) {
+          res[p] += d;
+          total += d;
+          if (lim - total <= tol) return total;
+        }
+      }
+    }
+    level[u] = -1;
+    return total;
+  }
+}
