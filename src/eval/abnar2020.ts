@@ -25,6 +25,8 @@
  *
  * @module
  */
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import type { Bert, Trace } from '../model/bert.js';
@@ -35,6 +37,8 @@ import { attentionFlow, attentionFlowAllLayers } from '../methods/attentionFlow.
 import { blankOut, type Replacement } from '../methods/blankOut.js';
 import { inputGradients, type HiddenReduce } from '../methods/inputGradient.js';
 import { spearman } from './correlation.js';
+import { htmlFigurePage } from '../viz/html.js';
+import { attentionMapsFigure, importanceFigure, spearmanBarFigure } from '../viz/attentionFigure.js';
 
 /** The few things the experiment needs from a tokenizer (a `WordPieceTokenizer` fits structurally). */
 export interface AgreementTokenizer {
@@ -397,4 +401,140 @@ export function aggregate(records: Pick<ExampleRecord, 'index' | 'spearman'>[], 
       return { ...r, std: r.n < 2 ? 0 : r.std, paper_layer: p ? `L${p.paperLayer}` : null, paper_mean: p?.mean ?? null, paper_std: p?.std ?? null };
     });
   return aq.from(rows);
+}
+
+/** What the summary says about where the results came from. */
+export interface RunInfo {
+  model: string;
+  /** e.g. `BERT 4 layers × 4 heads, hidden 128`. */
+  modelDescription?: string;
+  seed?: number;
+  limit?: number;
+  constructions?: string[];
+  /** Extra lines (e.g. "random model: results are meaningless"). */
+  warnings?: string[];
+}
+
+const fmt = (v: number | null | undefined, d = 2): string => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
+const pm = (m: number | null | undefined, s: number | null | undefined): string => (m === null || m === undefined ? '–' : `${fmt(m)} ± ${fmt(s)}`);
+
+type Row = { method: string; layer: number | null; reference: string; mean: number; std: number; n: number; nan: number; paper_layer: string | null; paper_mean: number | null; paper_std: number | null };
+
+/**
+ * `summary.md`: the table in words, beside the paper's Tables 1–2.
+ *
+ * @returns Markdown text.
+ */
+export function abnar2020Summary(res: Abnar2020Result, info: RunInfo): string {
+  const rows = res.table.objects() as Row[];
+  const L = res.layers;
+  const get = (m: string, l: number | null, r: string) => rows.find((x) => x.method === m && x.layer === l && x.reference === r);
+  const o = res.options;
+  const lines: string[] = [];
+  lines.push('# Reproduction: Abnar & Zuidema 2020, "Quantifying Attention Flow in Transformers"', '');
+  lines.push(`Model: \`${info.model}\`${info.modelDescription ? ` (${info.modelDescription})` : ''}. Examples: ${res.perExample.length} Marvin & Linzen agreement items` +
+    `${info.constructions ? ` (${info.constructions.join(', ')})` : ''}${res.skipped.length ? `; ${res.skipped.length} skipped (a verb form is not one wordpiece)` : ''}.` +
+    `${info.seed !== undefined ? ` Seed ${info.seed}.` : ''} Time ${res.seconds.toFixed(1)} s.`, '');
+  for (const w of info.warnings ?? []) lines.push(`> **Warning:** ${w}`, '');
+  lines.push(`**Agreement accuracy** (p(correct verb) > p(wrong verb) at the [MASK]): ${(100 * res.accuracy.overall).toFixed(1)} % of ${res.accuracy.n}` +
+    ` (the paper's classifier: 96 % on Linzen et al.'s test set).`, '');
+  lines.push('| construction | accuracy | n |', '|---|---|---|');
+  for (const [c, a] of Object.entries(res.accuracy.byConstruction)) lines.push(`| ${c} | ${(100 * a.accuracy).toFixed(1)} % | ${a.n} |`);
+  lines.push('');
+  lines.push('## Protocol', '');
+  lines.push(`- Output position whose attention is read: **${o.outputPosition === 'mask' ? '[MASK]' : '[CLS]'}** row. The paper reads the [CLS] row (their model classifies from [CLS]); a masked LM predicts at the [MASK], as in the reference code's BERT script (\`--output-position cls\` reads [CLS]).`);
+  lines.push(`- QoI: ${o.qoi === 'prob' ? 'p(correct verb) − p(wrong verb)' : 'logit(correct) − logit(wrong)'} at the [MASK].`);
+  lines.push(`- Blank-out: each position replaced by ${o.replacement === 'mask' ? '[MASK]' : JSON.stringify(o.replacement)} one at a time, score |ΔQoI|. Input gradient: ${o.gradientReduce === 'abs-sum' ? '|Σ_d ∂QoI/∂e_d|' : o.gradientReduce} at \`${o.gradientNode}\` (the reference code reduces by |Σ_d|; its DistilBERT gradient is at the embedding output, \`--gradient-node embed.hook_out\` here); gradient × input likewise.`);
+  lines.push(`- Attention: heads averaged; rollout and flow on 0.5·A + 0.5·I. Spearman ρ over ${o.positions === 'all' ? 'all positions ([CLS], [SEP], [MASK] included, as the reference code)' : 'the word positions (no [CLS], [SEP], [MASK])'}; constant scores (ρ undefined) count as 0; mean ± population std over examples.`);
+  lines.push('');
+  lines.push('## Spearman ρ, ours beside the paper', '');
+  lines.push(`Paper = Table 1 (vs blank-out) and Table 2 (vs input gradients), their 6-layer model${L === 6 ? '' : `; our L1 is set beside their L1 and our L${L} beside their L6`}.`, '');
+  lines.push('| method | layer | vs blank-out | paper T1 | vs input gradient | paper T2 | vs grad × input |', '|---|---|---|---|---|---|---|');
+  for (const m of ATTENTION_METHODS) {
+    for (let l = 1; l <= L; l++) {
+      const b = get(m, l, 'blankout');
+      const g = get(m, l, 'input_gradient');
+      const x = get(m, l, 'grad_x_input');
+      if (!b && !g) continue;
+      lines.push(`| ${m} | L${l} | ${pm(b?.mean, b?.std)} | ${pm(b?.paper_mean, b?.paper_std)}${b?.paper_layer && b.paper_layer !== `L${l}` ? ` (${b.paper_layer})` : ''} | ${pm(g?.mean, g?.std)} | ${pm(g?.paper_mean, g?.paper_std)} | ${pm(x?.mean, x?.std)} |`);
+    }
+  }
+  const gb = get('input_gradient', null, 'blankout');
+  const xb = get('grad_x_input', null, 'blankout');
+  lines.push('');
+  lines.push(`The two references agree with each other to ρ = ${pm(gb?.mean, gb?.std)} (input gradient vs blank-out) and ${pm(xb?.mean, xb?.std)} (gradient × input vs blank-out): an attention method cannot be expected to correlate much better than that.`, '');
+  lines.push('## In words', '');
+  for (const ref of ['blankout', 'input_gradient'] as const) {
+    const name = ref === 'blankout' ? 'blank-out' : 'input gradients';
+    const best = (l: number) =>
+      ATTENTION_METHODS.map((m) => ({ m, r: get(m, l, ref) })).filter((x) => x.r).sort((a, b) => (b.r as Row).mean - (a.r as Row).mean)[0];
+    const b1 = best(1);
+    const bL = best(L);
+    const raw1 = get('raw', 1, ref);
+    const rawL = get('raw', L, ref);
+    const rolL = get('rollout', L, ref);
+    const flL = get('flow', L, ref);
+    const s: string[] = [];
+    s.push(`**vs ${name}:** at L1 the best is ${b1?.m} (ρ = ${fmt(b1?.r?.mean)}); at L${L}, ${bL?.m} (ρ = ${fmt(bL?.r?.mean)}).`);
+    if (raw1 && rawL) {
+      s.push(`Raw attention goes from ${fmt(raw1.mean)} at L1 to ${fmt(rawL.mean)} at L${L}` +
+        (rawL.mean < raw1.mean - 0.05 ? ', falling with depth as in the paper (their raw: ' : ', not falling with depth as it does in the paper (their raw: ') +
+        `${fmt(raw1.paper_mean)} → ${fmt(rawL.paper_mean)}).`);
+    }
+    if (rolL && flL && rawL) {
+      const both = rolL.mean > rawL.mean && flL.mean > rawL.mean;
+      s.push(`At L${L}, rollout (${fmt(rolL.mean)}) and flow (${fmt(flL.mean)}) ${both ? 'both beat' : 'do not both beat'} raw attention (${fmt(rawL.mean)})` +
+        ` — the paper's main claim${both ? ' holds here' : ' does not hold here'} (paper: rollout ${fmt(rolL.paper_mean)}, flow ${fmt(flL.paper_mean)}, raw ${fmt(rawL.paper_mean)}).`);
+      s.push(`Flow ${flL.mean >= rolL.mean ? '≥' : '<'} rollout at L${L} (paper: flow ${ref === 'blankout' ? '≈' : '>'} rollout at L6).`);
+    }
+    lines.push(s.join(' '), '');
+  }
+  lines.push('## Differences from the paper', '');
+  lines.push('- Model: the paper trains a 6-layer, 8-head, 128-wide GPT-2-block encoder as a verb-number classifier on Linzen et al. (2016) sentences cut at the verb; ours is a BERT masked LM that sees the whole sentence with the verb masked.');
+  lines.push('- Data: templated Marvin & Linzen (2018) pairs instead of 2000 natural-corpus test sentences; fewer examples, so the means have standard errors of about std/√n.');
+  lines.push('- The reference script accumulates the per-layer correlation lists without resetting them between layers (its printed L>1 numbers are running means over layers); we compute each layer separately.');
+  lines.push('');
+  lines.push('Files: `table.csv` (one row per method × layer × reference), `per_example.jsonl` (all scores and correlations per example), `figure.html` (attention maps of one example and the bar chart; opens offline).');
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Writes `table.csv`, `per_example.jsonl`, `summary.md` and `figure.html` into `dir` atomically: all
+ * four are written to a temporary sibling folder that then replaces `dir`, so an error leaves no
+ * half-written results (a previous `dir` stays as it was until the swap).
+ *
+ * @throws Error when writing fails (the temporary folder is removed).
+ */
+export function writeAbnar2020Outputs(dir: string, res: Abnar2020Result, info: RunInfo): string[] {
+  const target = resolve(dir);
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
+  mkdirSync(tmp, { recursive: true });
+  try {
+    writeFileSync(join(tmp, 'table.csv'), res.table.toCSV() + '\n');
+    writeFileSync(join(tmp, 'per_example.jsonl'), res.perExample.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(join(tmp, 'summary.md'), abnar2020Summary(res, info));
+    const figures = [spearmanBarFigure(res.table.objects() as Row[])];
+    if (res.figure) {
+      const f = res.figure;
+      const ex = `example: "${f.tokens.join(' ')}" (${f.construction}, ${f.correct ? 'correct' : 'wrong'})`;
+      figures.unshift(
+        attentionMapsFigure(f, { title: `Attention maps across layers — ${ex}` }),
+        importanceFigure(f, f.outputPosition, { 'blank-out': f.blankout, 'input gradient': f.input_gradient }),
+      );
+    }
+    writeFileSync(join(tmp, 'figure.html'), htmlFigurePage({
+      title: `Abnar & Zuidema 2020 reproduction — ${info.model}`,
+      notes: [`${res.perExample.length} examples, accuracy ${(100 * res.accuracy.overall).toFixed(1)} %, output position ${res.options.outputPosition === 'mask' ? '[MASK]' : '[CLS]'}.`, ...(info.warnings ?? [])],
+      figures,
+    }));
+    const old = existsSync(target) ? `${tmp}.old` : null;
+    if (old) renameSync(target, old);
+    renameSync(tmp, target);
+    if (old) rmSync(old, { recursive: true, force: true });
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return ['table.csv', 'per_example.jsonl', 'summary.md', 'figure.html'].map((f) => join(target, f));
 }
