@@ -107,3 +107,61 @@ test('runAbnar2020 leaks no tensors; options: cls row, logit QoI, word positions
   assert.throws(() => runAbnar2020(model, toyTokenizer, items.slice(5)), /none of the 1 items is usable/);
   model.dispose();
 });
+
+test('CLI end to end: flowlens reproduce abnar2020 writes table.csv, per_example.jsonl, summary.md, figure.html atomically', async () => {
+  const { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const aq = await import('arquero');
+  const { main } = await import('../src/cli/main.js');
+  const root = mkdtempSync(join(tmpdir(), 'flowlens-abnar-'));
+  const out = join(root, 'results', 'abnar2020');
+  try {
+    const logs: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => logs.push(a.join(' '));
+    try {
+      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--model', 'random:tiny', '--limit', '9', '--seed', '1', '--out', out, '--no-progress']);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(process.exitCode ?? 0, 0, logs.join('\n'));
+    for (const f of ['table.csv', 'per_example.jsonl', 'summary.md', 'figure.html']) assert.ok(existsSync(join(out, f)), `${f} written`);
+    const table = aq.fromCSV(readFileSync(join(out, 'table.csv'), 'utf8'));
+    const rows = table.objects() as Record<string, unknown>[];
+    const L = 3; // random:tiny
+    for (const m of ['raw', 'rollout', 'flow']) {
+      for (const r of ['blankout', 'input_gradient', 'grad_x_input']) {
+        const layers = rows.filter((x) => x.method === m && x.reference === r).map((x) => x.layer).sort();
+        assert.deepEqual(layers, [1, 2, 3].slice(0, L), `${m} vs ${r}`);
+      }
+    }
+    assert.equal(rows.length, 3 * L * 3 + 2);
+    assert.ok(rows.every((x) => typeof x.mean === 'number' && (x.mean as number) >= -1 && (x.mean as number) <= 1));
+    const lines = readFileSync(join(out, 'per_example.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 9);
+    assert.ok(lines.every((r) => r.tokens[0] === '[CLS]' && r.tokens[r.maskPosition] === '[MASK]' && r.blankout.length === r.tokens.length));
+    const html = readFileSync(join(out, 'figure.html'), 'utf8');
+    assert.ok(html.includes('plotly.js') && html.includes('Plotly.newPlot'), 'plotly is inlined');
+    assert.ok(!/<script[^>]*\ssrc\s*=\s*["']?\s*(https?:)?\/\//i.test(html), 'no network script');
+    const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+    assert.match(summary, /0\.69 ± 0\.27/, 'paper Table 1 raw L1 beside ours');
+    assert.match(summary, /untrained random model/);
+    // A failing run (missing data folder) leaves the previous results untouched and no temp folder.
+    const before = readFileSync(join(out, 'table.csv'), 'utf8');
+    const err = console.error;
+    const errs: string[] = [];
+    console.error = (...a: unknown[]) => errs.push(a.join(' '));
+    try {
+      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--model', 'random:tiny', '--limit', '4', '--out', out, '--data', join(root, 'nope'), '--no-progress']);
+    } finally {
+      console.error = err;
+      process.exitCode = 0;
+    }
+    assert.match(errs.join('\n'), /nope/);
+    assert.equal(readFileSync(join(out, 'table.csv'), 'utf8'), before);
+    assert.deepEqual(readdirSync(join(root, 'results')), ['abnar2020']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

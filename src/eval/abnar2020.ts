@@ -511,7 +511,7 @@ export function writeAbnar2020Outputs(dir: string, res: Abnar2020Result, info: R
   const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
   mkdirSync(tmp, { recursive: true });
   try {
-    writeFileSync(join(tmp, 'table.csv'), res.table.toCSV() + '\n');
+    writeFileSync(join(tmp, 'table.csv'), res.table.toCSV().replace(/\n*$/, '\n'));
     writeFileSync(join(tmp, 'per_example.jsonl'), res.perExample.map((r) => JSON.stringify(r)).join('\n') + '\n');
     writeFileSync(join(tmp, 'summary.md'), abnar2020Summary(res, info));
     const figures = [spearmanBarFigure(res.table.objects() as Row[])];

@@ -1,0 +1,19 @@
+/**
+ * Attribution methods of flowlens, one import away.
+ *
+ * - Attention-based (plain arrays, Abnar & Zuidema 2020): {@link ./attentionTypes.js}
+ *   (`AttentionStack`, head reductions), {@link ./rawAttention.js}, {@link ./rollout.js},
+ *   {@link ./attentionFlow.js} (on {@link ./maxflow.js}).
+ * - Model-based, returning {@link TokenAttribution}: {@link blankOut}, {@link inputGradient},
+ *   {@link gradientTimesInput}, {@link inputGradients}.
+ *
+ * @module
+ */
+export * from './result.js';
+export * from './blankOut.js';
+export * from './inputGradient.js';
+export * from './attentionTypes.js';
+export * from './rawAttention.js';
+export * from './rollout.js';
+export * from './attentionFlow.js';
+export * from './maxflow.js';
