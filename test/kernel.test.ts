@@ -1,0 +1,290 @@
+/**
+ * End-to-end test of the flowlens kernel over the real Jupyter protocol: the kernelspec is
+ * written by kernel/install.ts into a temporary JUPYTER_PATH, and jupyter_client (Debian's
+ * python3-jupyter-client, driven by kernel/testing/jupyter_driver.py) starts the kernel with it
+ * and exchanges execute, comm and display messages with it over ZeroMQ.
+ *
+ * Skipped, with a message, only when no python3 with jupyter_client is found
+ * (set FLOWLENS_JUPYTER_PYTHON to choose one).
+ */
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { installKernelSpec } from '../kernel/install.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Repository root: `test/..` from sources, `dist/test/../..` from the build. */
+const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
+const driverScript = path.join(root, 'kernel', 'testing', 'jupyter_driver.py');
+
+/** A python3 that imports jupyter_client, or undefined. */
+function findPython(): string | undefined {
+  const candidates = [process.env.FLOWLENS_JUPYTER_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+  for (const py of candidates) {
+    const r = spawnSync(py, ['-c', 'import jupyter_client'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return undefined;
+}
+
+/** One message as the driver reports it. */
+interface Msg {
+  msg_type: string;
+  msg_id: string;
+  parent_msg_id: string | null;
+  parent_msg_type: string | null;
+  metadata: Record<string, unknown>;
+  content: any;
+  buffers: string[];
+}
+interface Answer {
+  ok: boolean;
+  error?: string;
+  trace?: string;
+  msg_id?: string;
+  reply?: Msg;
+  iopub?: Msg[];
+}
+
+/** Line-protocol client of jupyter_driver.py. */
+class Driver {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly waiting: ((a: Answer) => void)[] = [];
+  stderr = '';
+
+  constructor(python: string, env: NodeJS.ProcessEnv) {
+    this.proc = spawn(python, ['-u', driverScript], { env, cwd: env.TEST_CWD });
+    createInterface({ input: this.proc.stdout }).on('line', (line) => this.waiting.shift()?.(JSON.parse(line)));
+    this.proc.stderr.on('data', (d) => (this.stderr += d));
+  }
+
+  /** Sends a command and waits for its answer; fails the test on a driver error. */
+  async cmd(c: Record<string, unknown>): Promise<Answer> {
+    const answer = new Promise<Answer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`driver: no answer to ${JSON.stringify(c).slice(0, 200)}\n${this.stderr}`)), 120_000);
+      this.waiting.push((a) => {
+        clearTimeout(timer);
+        resolve(a);
+      });
+    });
+    this.proc.stdin.write(JSON.stringify(c) + '\n');
+    const a = await answer;
+    assert.ok(a.ok, `driver command ${String(c.op)} failed: ${a.error}\n${a.trace}\nstderr: ${this.stderr}`);
+    return a;
+  }
+
+  /** Executes a cell; asserts it succeeded; returns the answer and the cell's stdout. */
+  async exec(code: string): Promise<Answer & { stdout: string }> {
+    const a = await this.cmd({ op: 'execute', code });
+    const stderr = streamText(a.iopub!, 'stderr');
+    assert.equal(a.reply!.content.status, 'ok', `cell failed:\n${code}\nstderr: ${stderr}`);
+    return { ...a, stdout: streamText(a.iopub!, 'stdout') };
+  }
+
+  async close(): Promise<void> {
+    this.proc.stdin.end();
+    await new Promise((r) => this.proc.once('exit', r));
+  }
+}
+
+function streamText(msgs: Msg[], name: string): string {
+  return msgs
+    .filter((m) => m.msg_type === 'stream' && m.content.name === name)
+    .map((m) => m.content.text as string)
+    .join('');
+}
+
+function only(msgs: Msg[], type: string): Msg[] {
+  return msgs.filter((m) => m.msg_type === type);
+}
+
+/** Last JSON line printed by a cell. */
+function lastJson(stdout: string): any {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+const b64 = (bytes: number[]): string => Buffer.from(bytes).toString('base64');
+
+const python = findPython();
+
+describe('flowlens kernel over the Jupyter protocol', { skip: python ? false : 'no python3 with jupyter_client: apt-get install python3-jupyter-client (kernel/apt-packages.txt)', timeout: 300_000 }, () => {
+  let tmp = '';
+  let drv: Driver;
+
+  before(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-kernel-'));
+    const { dir } = installKernelSpec({ env: { JUPYTER_DATA_DIR: path.join(tmp, 'data') } });
+    assert.equal(dir, path.join(tmp, 'data', 'kernels', 'flowlens'));
+    const env = {
+      ...process.env,
+      JUPYTER_PATH: path.join(tmp, 'data'),
+      JUPYTER_DATA_DIR: path.join(tmp, 'data'),
+      JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime'),
+      JUPYTER_CONFIG_DIR: path.join(tmp, 'config'),
+      TEST_CWD: tmp,
+    };
+    drv = new Driver(python!, env);
+    await drv.cmd({ op: 'start', kernel_name: 'flowlens', cwd: tmp, timeout: 90 });
+  });
+
+  after(async () => {
+    if (drv) {
+      await drv.cmd({ op: 'shutdown' }).catch(() => undefined);
+      await drv.close();
+    }
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  let commId = '';
+
+  it('runs a TypeScript cell (tslab underneath)', async () => {
+    const r = await drv.exec('const three: number = 1 + 2;\nconsole.log(JSON.stringify({ three }));');
+    assert.deepEqual(lastJson(r.stdout), { three: 3 });
+  });
+
+  it('publishes comm_open with data, metadata and binary buffers, parented to the cell', async () => {
+    const r = await drv.exec(
+      [
+        "const comm = flowlensComm.openComm('flowlens.test', { a: 1, s: 'é' }, { version: '2.1.0' }, [new Uint8Array([1, 2, 3]), new Float32Array([0.5])]);",
+        'const got: any[] = [];',
+        'comm.onMsg((m) => {',
+        '  got.push({ data: m.content.data, buffers: m.buffers.map((b) => Array.from(b)) });',
+        '  comm.send({ echo: m.content.data, n: got.length }, [new Uint8Array(m.buffers[0]).reverse()]);',
+        '});',
+        'console.log(JSON.stringify({ id: comm.commId }));',
+      ].join('\n'),
+    );
+    const opens = only(r.iopub!, 'comm_open');
+    assert.equal(opens.length, 1);
+    const open = opens[0];
+    commId = lastJson(r.stdout).id;
+    assert.match(commId, /^[0-9a-f]{32}$/);
+    assert.deepEqual(open.content, { comm_id: commId, target_name: 'flowlens.test', data: { a: 1, s: 'é' } });
+    assert.deepEqual(open.metadata, { version: '2.1.0' });
+    assert.equal(open.parent_msg_id, r.msg_id);
+    assert.equal(open.parent_msg_type, 'execute_request');
+    // 0.5 as little-endian float32 is 00 00 00 3f.
+    assert.deepEqual(open.buffers, [b64([1, 2, 3]), b64([0, 0, 0, 0x3f])]);
+  });
+
+  it('delivers comm_msg (with buffers) to the cell handler, which replies on iopub', async () => {
+    const a = await drv.cmd({ op: 'send', msg_type: 'comm_msg', content: { comm_id: commId, data: { x: 41 } }, buffers: [b64([7, 8, 9])] });
+    const states = only(a.iopub!, 'status').map((m) => [m.content.execution_state, m.parent_msg_id]);
+    assert.deepEqual(states, [
+      ['busy', a.msg_id],
+      ['idle', a.msg_id],
+    ]);
+    const msgs = only(a.iopub!, 'comm_msg');
+    assert.equal(msgs.length, 1);
+    assert.deepEqual(msgs[0].content, { comm_id: commId, data: { echo: { x: 41 }, n: 1 } });
+    assert.deepEqual(msgs[0].buffers, [b64([9, 8, 7])]);
+    assert.equal(msgs[0].parent_msg_id, a.msg_id, 'a reply sent from a comm callback is parented to the comm_msg');
+    const r = await drv.exec('console.log(JSON.stringify(got));');
+    assert.deepEqual(lastJson(r.stdout), [{ data: { x: 41 }, buffers: [[7, 8, 9]] }]);
+  });
+
+  it('answers comm_info_request with the open comms, filtered by target', async () => {
+    const all = await drv.cmd({ op: 'send', msg_type: 'comm_info_request', content: {} });
+    assert.equal(all.reply!.msg_type, 'comm_info_reply');
+    assert.deepEqual(all.reply!.content, { status: 'ok', comms: { [commId]: { target_name: 'flowlens.test' } } });
+    const other = await drv.cmd({ op: 'send', msg_type: 'comm_info_request', content: { target_name: 'jupyter.widget' } });
+    assert.deepEqual(other.reply!.content, { status: 'ok', comms: {} });
+  });
+
+  it('opens comms from the front end to a registered target, and closes unknown targets', async () => {
+    await drv.exec(
+      [
+        'const closed: any[] = [];',
+        "flowlensComm.registerTarget('fe.target', (c, msg) => {",
+        '  c.send({ opened: msg.content.data, bytes: msg.buffers.map((b) => b.length) });',
+        '  c.onClose((m) => closed.push(m ? m.content.data : null));',
+        '});',
+      ].join('\n'),
+    );
+    const open = await drv.cmd({ op: 'send', msg_type: 'comm_open', content: { comm_id: 'fe1', target_name: 'fe.target', data: { hello: 'kernel' } }, buffers: [b64([1, 2])] });
+    const sent = only(open.iopub!, 'comm_msg');
+    assert.deepEqual(
+      sent.map((m) => m.content),
+      [{ comm_id: 'fe1', data: { opened: { hello: 'kernel' }, bytes: [2] } }],
+    );
+    const info = await drv.cmd({ op: 'send', msg_type: 'comm_info_request', content: { target_name: 'fe.target' } });
+    assert.deepEqual(info.reply!.content.comms, { fe1: { target_name: 'fe.target' } });
+
+    const unknown = await drv.cmd({ op: 'send', msg_type: 'comm_open', content: { comm_id: 'fe2', target_name: 'no.such.target', data: {} } });
+    assert.deepEqual(
+      only(unknown.iopub!, 'comm_close').map((m) => m.content.comm_id),
+      ['fe2'],
+    );
+  });
+
+  it('handles comm_close from the front end', async () => {
+    await drv.cmd({ op: 'send', msg_type: 'comm_close', content: { comm_id: 'fe1', data: { reason: 'bye' } } });
+    const r = await drv.exec('console.log(JSON.stringify({ closed: closed, open: [...flowlensComm.comms().keys()] })); // (tslab does not rewrite shorthand properties)');
+    assert.deepEqual(lastJson(r.stdout), { closed: [{ reason: 'bye' }], open: [commId] });
+  });
+
+  it('closes a comm from the kernel: comm_close on iopub, gone from comm_info', async () => {
+    const r = await drv.exec("comm.close({ done: true });\nconsole.log(JSON.stringify({ closed: comm.closed }));");
+    assert.deepEqual(
+      only(r.iopub!, 'comm_close').map((m) => m.content),
+      [{ comm_id: commId, data: { done: true } }],
+    );
+    assert.deepEqual(lastJson(r.stdout), { closed: true });
+    const info = await drv.cmd({ op: 'send', msg_type: 'comm_info_request', content: {} });
+    assert.deepEqual(info.reply!.content.comms, {});
+  });
+
+  it('publishes display_data with the widget view and a static HTML rendering', async () => {
+    const r = await drv.exec(
+      [
+        'flowlensComm.display({',
+        "  'application/vnd.jupyter.widget-view+json': { model_id: 'm1', version_major: 2, version_minor: 1 },",
+        "  'text/html': '<b>static</b>',",
+        "  'text/plain': 'Widget m1',",
+        "}, { displayId: 'd1' });",
+      ].join('\n'),
+    );
+    const shown = only(r.iopub!, 'display_data');
+    assert.equal(shown.length, 1);
+    assert.deepEqual(shown[0].content, {
+      data: {
+        'application/vnd.jupyter.widget-view+json': { model_id: 'm1', version_major: 2, version_minor: 1 },
+        'text/html': '<b>static</b>',
+        'text/plain': 'Widget m1',
+      },
+      metadata: {},
+      transient: { display_id: 'd1' },
+    });
+    assert.equal(shown[0].parent_msg_id, r.msg_id);
+  });
+
+  it('parents messages sent later from a cell (timers) to that cell', async () => {
+    const r = await drv.exec(
+      [
+        "const late = flowlensComm.openComm('flowlens.late');",
+        "setTimeout(() => late.send({ late: true }), 300);",
+      ].join('\n'),
+    );
+    await drv.exec('const other = 1;'); // another request in between
+    const d = await drv.cmd({ op: 'drain', timeout: 1.5 });
+    const lateMsgs = only(d.iopub!, 'comm_msg');
+    assert.equal(lateMsgs.length, 1);
+    assert.deepEqual(lateMsgs[0].content.data, { late: true });
+    assert.equal(lateMsgs[0].parent_msg_id, r.msg_id);
+  });
+
+  it('starts clean after a restart', async () => {
+    await drv.cmd({ op: 'restart', timeout: 90 });
+    const r = await drv.exec(
+      "const n = flowlensComm.comms().size;\nconst c2 = flowlensComm.openComm('after.restart');\nconsole.log(JSON.stringify({ n, id: c2.commId.length }));",
+    );
+    assert.deepEqual(lastJson(r.stdout), { n: 0, id: 32 });
+    assert.equal(only(r.iopub!, 'comm_open').length, 1);
+  });
+});
