@@ -17,6 +17,7 @@ import { initBackend } from '../backend/index.js';
 import { Bert } from '../model/bert.js';
 import { BertParams } from '../model/params.js';
 import type { BertDims } from '../model/types.js';
+import { WordPieceTokenizer } from '../io/tokenizer.js';
 import {
   runAbnar2020,
   writeAbnar2020Outputs,
@@ -81,7 +82,10 @@ export function asAgreementTokenizer(tok: unknown): AgreementTokenizer {
   const t = tok as Record<string, unknown>;
   if (!t || typeof t.encode !== 'function') throw new Error('tokenizer has no encode(text) method');
   const id = (name: string, token: string): number => {
-    if (typeof t[name] === 'number') return t[name] as number;
+    if (typeof t[name] === 'number') {
+      if ((t[name] as number) < 0) throw new Error(`tokenizer vocabulary has no ${token}`);
+      return t[name] as number;
+    }
     for (const f of ['tokenToId', 'idOf', 'convertTokenToId']) {
       if (typeof t[f] === 'function') {
         const v = (t[f] as (s: string) => unknown).call(tok, token);
@@ -123,19 +127,12 @@ export function randomAgreementModel(name: string, items: AgreementItem[], seed:
   const words = new Set<string>();
   for (const it of items) for (const w of [...it.prefixWords, ...it.suffixWords, it.good, it.bad]) words.add(w);
   const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...[...words].sort()];
-  const index = new Map(vocab.map((w, i) => [w, i]));
   const config: BertDims = {
     vocabSize: vocab.length, hiddenSize: dims.D, numHiddenLayers: dims.L, numAttentionHeads: dims.H, intermediateSize: 4 * dims.D,
     hiddenAct: 'gelu', maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12,
   };
   const model = new Bert(config, 'mlm', BertParams.random(config, 'mlm', seed));
-  const tokenizer: AgreementTokenizer = {
-    encode(text: string) {
-      const ids = text.split(/\s+/).filter(Boolean).map((w) => index.get(w) ?? 1);
-      return { ids, tokens: ids.map((i) => vocab[i]) };
-    },
-    padId: 0, unkId: 1, clsId: 2, sepId: 3, maskId: 4,
-  };
+  const tokenizer = asAgreementTokenizer(WordPieceTokenizer.fromVocab(vocab));
   return {
     model,
     tokenizer,

@@ -489,6 +489,29 @@ export function abnar2020Summary(res: Abnar2020Result, info: RunInfo): string {
     }
     lines.push(s.join(' '), '');
   }
+  if (o.positions === 'all') {
+    // Robustness: the [MASK] itself has blank-out 0 by construction (masking a mask changes nothing) but
+    // large rollout/flow (the residual), and [CLS]/[SEP] are no words: recompute without those positions.
+    const layersShown = [...new Set([1, L])];
+    const wordsRho = (m: AttentionMethod, l: number, ref: Reference): number => {
+      const v = res.perExample
+        .filter((r) => r[m][l - 1]?.length)
+        .map((r) => {
+          const keep = r.tokens.map((_, i) => i).filter((i) => i !== 0 && i !== r.tokens.length - 1 && i !== r.maskPosition);
+          const x = spearman(keep.map((i) => r[m][l - 1][i]), keep.map((i) => r[ref][i]));
+          return Number.isNaN(x) ? 0 : x;
+        });
+      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+    };
+    lines.push('## Robustness: word positions only', '');
+    lines.push('The default follows the reference code and correlates over all positions. The [MASK] position has blank-out 0 by construction (masking the mask changes nothing) while rollout and flow give it much weight (the residual path), and [CLS]/[SEP] are not words. Mean ρ without [CLS], [SEP] and [MASK]:', '');
+    lines.push('| method | ' + layersShown.map((l) => `L${l} vs blank-out | L${l} vs input gradient`).join(' | ') + ' |');
+    lines.push('|---|' + layersShown.map(() => '---|---|').join(''));
+    for (const m of ATTENTION_METHODS) {
+      lines.push(`| ${m} | ` + layersShown.map((l) => `${fmt(wordsRho(m, l, 'blankout'))} | ${fmt(wordsRho(m, l, 'input_gradient'))}`).join(' | ') + ' |');
+    }
+    lines.push('');
+  }
   lines.push('## Differences from the paper', '');
   lines.push('- Model: the paper trains a 6-layer, 8-head, 128-wide GPT-2-block encoder as a verb-number classifier on Linzen et al. (2016) sentences cut at the verb; ours is a BERT masked LM that sees the whole sentence with the verb masked.');
   lines.push('- Data: templated Marvin & Linzen (2018) pairs instead of 2000 natural-corpus test sentences; fewer examples, so the means have standard errors of about std/√n.');
