@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadMarvinLinzen, marvinLinzenWords } from '../src/data/marvinLinzen.js';
+import { loadSst2, loadMr, loadTrec } from '../src/data/corpora.js';
+import { mulberry32 } from '../src/data/random.js';
+import { basicWords, buildAgreementVocab, buildVocab, readVocabTxt, SPECIAL_TOKENS, wordpiece, writeVocabTxt } from '../src/data/vocab.js';
+
+// An independent greedy longest-match-first WordPiece (BERT's algorithm), written out again here.
+function greedy(word: string, vocab: Set<string>): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  while (i < word.length) {
+    let j = word.length;
+    while (j > i && !vocab.has((i ? '##' : '') + word.slice(i, j))) j--;
+    if (j === i) return null;
+    out.push((i ? '##' : '') + word.slice(i, j));
+    i = j;
+  }
+  return out;
+}
+
+test('basicWords on hand-tokenised examples', () => {
+  assert.deepEqual(basicWords("Don't stop, Café!"), ['don', "'", 't', 'stop', ',', 'cafe', '!']);
+  assert.deepEqual(basicWords('  the  AUTHORS\tlaugh\n'), ['the', 'authors', 'laugh']);
+  assert.deepEqual(basicWords('wo n\'t re-imagining 1930s naïve'), ['wo', 'n', "'", 't', 're', '-', 'imagining', '1930s', 'naive']);
+  assert.deepEqual(basicWords('a\u0000b \u4e2d\u6587'), ['ab', '\u4e2d', '\u6587']);
+});
+
+test('buildVocab on a tiny corpus: layout, frequency order, minCount, required, maxSize', () => {
+  const texts = ['the cat sat .', 'the cat ran', 'the dog ran', 'The Dog!', 'the zebra'];
+  // counts (by hand): the 5, cat 2, dog 2, ran 2, sat 1, zebra 1, "." 1, "!" 1
+  const v = buildVocab(texts, { minCount: 2, required: ['moose'], suffixes: [] });
+  assert.deepEqual(v.tokens.slice(0, 5), [...SPECIAL_TOKENS]);
+  // 26 letters + 10 digits + 32 ASCII punctuation + 36 ## forms
+  const nChars = 26 + 10 + 32 + 36;
+  assert.deepEqual(v.tokens.slice(5 + nChars), ['moose', 'the', 'cat', 'dog', 'ran']);
+  assert.equal(v.tokens.length, 5 + nChars + 5);
+  assert.equal(v.distinctWords, 8);
+  // whole-token occurrences: the 5 + cat 2 + dog 2 + ran 2 + "." + "!" = 13 of 15
+  assert.equal(v.wordCoverage, 13 / 15);
+  const small = buildVocab(texts, { minCount: 1, maxSize: 5 + nChars + 2, suffixes: [] });
+  assert.deepEqual(small.tokens.slice(-2), ['the', 'cat']);
+  assert.throws(() => buildVocab(texts, { required: ['two words'] }), /required word "two words"/);
+  assert.throws(() => buildVocab(texts, { required: ['Upper'] }), /required word "Upper"/);
+  assert.throws(() => buildVocab(texts, { maxSize: 50 }), /> maxSize 50/);
+});
+
+test('vocab.txt round trip; one token a line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vocab-'));
+  const tokens = buildVocab(['a b c', 'a b'], { minCount: 1 }).tokens;
+  const p = join(dir, 'vocab.txt');
+  writeVocabTxt(p, tokens);
+  const text = readFileSync(p, 'utf8');
+  assert.equal(text.split('\n').length - 1, tokens.length);
+  assert.equal(text.split('\n')[4], '[MASK]');
+  assert.deepEqual(readVocabTxt(p), tokens);
+  assert.throws(() => writeVocabTxt(p, ['a', 'a']), /appears twice/);
+  assert.throws(() => writeVocabTxt(p, ['a b']), /whitespace/);
+  assert.throws(() => readVocabTxt(join(dir, 'none.txt')), /not found/);
+});
+
+let agreement: ReturnType<typeof buildAgreementVocab> | undefined;
+function agreementVocab(): ReturnType<typeof buildAgreementVocab> {
+  agreement ??= buildAgreementVocab({ templateSentences: 20000 });
+  return agreement;
+}
+
+test('the agreement vocabulary: size, every M&L word whole, no [UNK] for lower-case ASCII words', () => {
+  const v = agreementVocab();
+  assert.equal(v.tokens.length, 8000);
+  assert.equal(new Set(v.tokens).size, v.tokens.length);
+  assert.deepEqual(v.tokens.slice(0, 5), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+  const set = new Set(v.tokens);
+  for (const w of marvinLinzenWords()) assert.ok(set.has(w), w);
+  assert.ok(v.wordCoverage > 0.9, `coverage ${v.wordCoverage}`);
+  const rand = mulberry32(5);
+  const letters = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  for (let i = 0; i < 3000; i++) {
+    const len = 1 + Math.floor(rand() * 20);
+    let w = '';
+    for (let k = 0; k < len; k++) w += letters[Math.floor(rand() * (i % 2 ? 26 : 36))];
+    const pieces = greedy(w, set);
+    assert.ok(pieces, w);
+    assert.equal(pieces.map((p) => p.replace(/^##/, '')).join(''), w);
+    assert.deepEqual(wordpiece(w, set), pieces);
+  }
+  assert.deepEqual(wordpiece('x'.repeat(101), set), ['[UNK]']);
+});
+
+// src/io/tokenizer.ts is written by another engineer; when it is there, check against it.
+const tokenizerPath = fileURLToPath(new URL('../src/io/tokenizer.' + (import.meta.url.endsWith('.ts') ? 'ts' : 'js'), import.meta.url));
+test('with the project WordPiece tokenizer: every M&L candidate is one token; word splitting agrees', { skip: !existsSync(tokenizerPath) && 'src/io/tokenizer not present' }, async () => {
+  const mod = (await import(tokenizerPath)) as { WordPieceTokenizer: { fromVocabFile(p: string): { tokenize(t: string): string[]; words(t: string): string[] } } };
+  const dir = mkdtempSync(join(tmpdir(), 'vocab-'));
+  writeVocabTxt(join(dir, 'vocab.txt'), agreementVocab().tokens);
+  const tok = mod.WordPieceTokenizer.fromVocabFile(join(dir, 'vocab.txt'));
+  const { items } = await loadMarvinLinzen();
+  const candidates = new Set<string>();
+  for (const it of items) {
+    candidates.add(it.good);
+    candidates.add(it.bad);
+  }
+  // The candidate words, listed by hand from the files' pairs (python3 over the .jsonl.gz).
+  assert.deepEqual([...candidates].sort(), ['admire', 'admires', 'are', 'bring', 'brings', 'hate', 'hates', 'herself', 'himself', 'interest', 'interests', 'is', 'laugh', 'laughs', 'like', 'likes', 'love', 'loves', 'smile', 'smiles', 'swim', 'swims', 'themselves']);
+  for (const c of candidates) assert.deepEqual(tok.tokenize(c), [c]);
+  // A whole masked item tokenises word for word, [MASK] kept.
+  const it = items[items.length - 1]!;
+  const words = [...it.prefixWords, '[MASK]', ...it.suffixWords];
+  assert.deepEqual(tok.tokenize(words.join(' ')), words);
+  // Our counting (basicWords) splits natural text exactly as the tokenizer's basic step.
+  const sample = [...loadSst2('dev'), ...loadMr().slice(0, 3000), ...loadTrec('test')].map((x) => x.text);
+  sample.push("Don't stop, Café! naïve 1930s — “quoted” \u4e2d\u6587");
+  for (const s of sample) assert.deepEqual(basicWords(s), tok.words(s), s);
+});
