@@ -148,5 +148,8 @@ export async function benchAttentionFlow(): Promise<Record<string, number>> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await benchAttentionFlow();
+  benchAttentionFlow().catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }

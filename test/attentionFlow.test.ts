@@ -285,6 +285,42 @@ test('LayeredFlow with and without stored cuts agrees with Edmonds–Karp on arb
   }
 });
 
+test('warm-started flows from one source to many sinks (any order, repeats) equal Edmonds–Karp', () => {
+  const rng = mulberry(21);
+  for (const [S, L, zero] of [[5, 4, 0.4], [6, 5, 0], [4, 6, 0.2]] as const) {
+    const weights = Array.from({ length: L }, () => Array.from({ length: S * S }, () => (rng() < zero ? 0 : rng() ** 3)));
+    const aug = weights.map((w) => Array.from({ length: S }, (_, i) => w.slice(i * S, (i + 1) * S)));
+    const lf = new LayeredFlow(weights, S);
+    for (let t = 1; t <= L; t++) {
+      const cap = attentionGraph(aug, S, t);
+      const want = Array.from({ length: S }, (_, j) => Array.from({ length: S }, (_, i) => edmondsKarp(cap, j, t * S + i)));
+      for (let j = 0; j < S; j++) {
+        const sinks = [...Array.from({ length: S }, (_, i) => (i * 3 + j) % S), j, j, 0];
+        const got = lf.maxFlowsFromSource(j, t, sinks);
+        sinks.forEach((i, r) => assert.ok(Math.abs(got[r] - want[j][i]) < 1e-9, `S ${S}, layer ${t}, ${j} → ${i}: ${got[r]} vs ${want[j][i]}`));
+      }
+    }
+  }
+});
+
+test('attention flow equals the edge-list Dinic (FlowNetwork) on 8-layer × 12-token stacks', () => {
+  const L = 8;
+  const S = 12;
+  const st = randomStack(L, 4, S, 99);
+  const aug = augmented(st.data, L, 4, S);
+  const res = attentionFlow(st, { outputLayer: [2, 5, 7] });
+  for (const l of [2, 5, 7]) {
+    for (let i = 0; i < S; i++) {
+      for (let j = 0; j < S; j++) {
+        const g = new FlowNetwork((l + 2) * S);
+        for (let m = 1; m <= l + 1; m++) for (let x = 0; x < S; x++) for (let k = 0; k < S; k++) g.addEdge((m - 1) * S + k, m * S + x, aug[m - 1][x][k]);
+        const want = g.maxFlow(j, (l + 1) * S + i).value;
+        assert.ok(Math.abs(res.flow[l][i * S + j] - want) < 1e-6, `layer ${l}, ${j} → ${i}: ${res.flow[l][i * S + j]} vs ${want}`);
+      }
+    }
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // (e) errors
 
@@ -309,4 +345,6 @@ test('attention flow and max flow reject bad input with named errors', () => {
   assert.throws(() => lf.maxFlow(0, 2, 0), /sink layer 2 is outside 1..1/);
   assert.throws(() => lf.maxFlow(2, 1, 0), /source position 2/);
   assert.throws(() => lf.maxFlow(0, 1, -1), /sink position -1/);
+  assert.throws(() => lf.maxFlowsFromSource(0, 1, [0, 5]), /sink position 5/);
+  assert.throws(() => lf.maxFlowsFromSource(0, 1, [0, 1], new Float64Array(3)), /out has length 3, expected 2/);
 });

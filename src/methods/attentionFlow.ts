@@ -84,17 +84,21 @@ export function attentionFlow(stack: AttentionStack, opts: AttentionFlowOptions 
   const weights = Array.from({ length: top + 1 }, (_, l) => augmentedAttention(stack, l, opts));
   const solver = new LayeredFlow(weights, seq, { tol: opts.tol });
   const flow: Record<number, Float32Array> = {};
+  const nOut = positions.length;
+  const col = new Float64Array(nOut);
+  const vals = new Float64Array(nOut * seq);
   for (const l of layers) {
-    const out = new Float32Array(positions.length * seq);
-    const row = new Float64Array(seq);
-    for (let r = 0; r < positions.length; r++) {
+    // One source at a time, all sinks: the solver warm-starts each sink from the previous one.
+    for (let j = 0; j < seq; j++) {
+      solver.maxFlowsFromSource(j, l + 1, positions, col);
+      for (let r = 0; r < nOut; r++) vals[r * seq + j] = col[r];
+    }
+    const out = new Float32Array(nOut * seq);
+    for (let r = 0; r < nOut; r++) {
       let sum = 0;
-      for (let j = 0; j < seq; j++) {
-        row[j] = solver.maxFlow(j, l + 1, positions[r]);
-        sum += row[j];
-      }
+      for (let j = 0; j < seq; j++) sum += vals[r * seq + j];
       const scale = opts.normalize && sum > 0 ? 1 / sum : 1;
-      for (let j = 0; j < seq; j++) out[r * seq + j] = row[j] * scale;
+      for (let j = 0; j < seq; j++) out[r * seq + j] = vals[r * seq + j] * scale;
     }
     flow[l] = out;
   }

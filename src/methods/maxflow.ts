@@ -225,8 +225,14 @@ export class LayeredFlow {
   private readonly capT: Float64Array;
   /** Residual forward capacities, same layout as `capT`; flow = capT − res. */
   private readonly res: Float64Array;
+  /** Indices of `res` changed since the last reset (so a reset restores only those). */
+  private readonly log = new Int32Array(1 << 16);
+  private nLog = 0;
+  private logOverflow = false;
   private readonly level: Int32Array;
   private readonly it: Int32Array;
+  /** Per-node excess, used when moving a flow to another sink. */
+  private readonly excess: Float64Array;
   private readonly queue: Int32Array;
   /** Stored cuts per sink layer (index t). */
   private readonly cuts: StoredCut[][];
@@ -265,9 +271,10 @@ export class LayeredFlow {
         }
       }
     }
-    this.res = new Float64Array(this.layers * ss);
+    this.res = Float64Array.from(this.capT);
     const nodes = (this.layers + 1) * seq;
     this.level = new Int32Array(nodes);
+    this.excess = new Float64Array(nodes);
     this.it = new Int32Array(nodes);
     this.queue = new Int32Array(nodes);
     this.cuts = [];
@@ -314,41 +321,120 @@ export class LayeredFlow {
   }
 
   /**
-   * Maximum flow from input node (0, source) to node (sinkLayer, sink).
+   * Maximum flow from input node (0, source) to node (sinkLayer, sink), from zero flow.
    * @param sinkLayer node layer 1..L (node layer t is the output of edge layer t).
    * @throws Error on an index out of range.
    */
   maxFlow(source: number, sinkLayer: number, sink: number): number {
     this.checkPair(source, sinkLayer, sink);
-    const { seq, level } = this;
-    const t = sinkLayer;
+    if (sinkLayer <= 2) return this.shallow(source, sinkLayer, sink);
     this.stats.solves++;
-    if (t === 1) return this.capT[source * seq + sink];
+    this.resetResidual();
+    this.setPair(source, sinkLayer, sink);
+    return this.augment(0);
+  }
+
+  /**
+   * Maximum flows from input node (0, source) to every node (sinkLayer, sinks[r]), warm-started:
+   * the flow of one sink is kept for the next (only its last-layer part is moved, see
+   * {@link LayeredFlow.moveSink}), so lower layers are not re-solved from scratch.
+   *
+   * @param sinks sink positions; `out[r]` receives the flow to `sinks[r]`.
+   * @param out `[sinks.length]`; allocated when omitted.
+   * @returns `out`.
+   * @throws Error on an index out of range or an `out` of the wrong length.
+   */
+  maxFlowsFromSource(source: number, sinkLayer: number, sinks: ArrayLike<number>, out?: Float64Array): Float64Array {
+    const res = out ?? new Float64Array(sinks.length);
+    if (res.length !== sinks.length) throw new Error(`LayeredFlow.maxFlowsFromSource: out has length ${res.length}, expected ${sinks.length}`);
+    for (let r = 0; r < sinks.length; r++) this.checkPair(source, sinkLayer, sinks[r]);
+    if (sinks.length === 0) return res;
+    if (sinkLayer <= 2) {
+      for (let r = 0; r < sinks.length; r++) res[r] = this.shallow(source, sinkLayer, sinks[r]);
+      return res;
+    }
+    this.resetResidual();
+    let value = 0;
+    let prev = -1;
+    for (let r = 0; r < sinks.length; r++) {
+      const i = sinks[r];
+      this.stats.solves++;
+      if (i !== prev) {
+        if (prev >= 0 && this.lastWarmable) value = this.moveSink(prev, i);
+        else if (prev >= 0) {
+          this.resetResidual();
+          value = 0;
+        }
+        this.setPair(source, sinkLayer, i);
+        value = this.augment(value);
+      }
+      res[r] = value;
+      prev = i;
+    }
+    return res;
+  }
+
+  /** Whether the last solve finished without BFS phases (then its flow is a good warm start). */
+  private lastWarmable = true;
+
+  /**
+   * Closed forms for sink layers 1 and 2. Layer 1: the single edge, W_1[i, j]. Layer 2: the paths
+   * j → (1, k) → i share no edge, so the max flow is Σ_k min(W_1[k, j], W_2[i, k]).
+   */
+  private shallow(source: number, t: number, sink: number): number {
+    const { seq, capT } = this;
+    this.stats.solves++;
+    if (t === 1) return capT[source * seq + sink];
+    const off = seq * seq;
+    let v = 0;
+    for (let k = 0; k < seq; k++) v += Math.min(capT[source * seq + k], capT[off + k * seq + sink]);
+    return v;
+  }
+
+  private setPair(source: number, t: number, sink: number): void {
     this.src = source;
     this.sinkLayer = t;
     this.sinkPos = sink;
-    this.sinkNode = t * seq + sink;
-    const ss = seq * seq;
-    this.res.set(this.capT.subarray(0, t * ss));
-    const ub = this.bound(source, t, sink);
+    this.sinkNode = t * this.seq + sink;
+  }
+
+  /**
+   * Augments the current (feasible) flow of value `value` to a maximum flow for the current pair.
+   * @returns the maximum flow value.
+   */
+  private augment(value: number): number {
+    const { seq, level } = this;
+    const t = this.sinkLayer;
+    const source = this.src;
+    const ub = this.bound(source, t, this.sinkPos);
     const target = ub.value - this.slack;
-    // Phase 1: levels = layer indices (the BFS levels of the zero flow), forward edges only.
+    this.lastWarmable = true;
+    if (value >= target) {
+      this.stats.certifiedEarly++;
+      if (ub.cut) ub.cut.hits++;
+      return value;
+    }
+    // Phase 1: levels = layer indices (the BFS levels of the zero flow), forward arcs only. From a
+    // non-zero flow this is still a valid (if not blocking) augmentation along forward arcs.
     level.fill(-1, 0, (t + 1) * seq);
     level[source] = 0;
     for (let l = 1; l < t; l++) level.fill(l, l * seq, (l + 1) * seq);
     level[this.sinkNode] = t;
     this.it.fill(0, 0, (t + 1) * seq);
-    let value = this.dfsForward(source, Infinity);
+    // The source's limit is the bound: the search stops as soon as the flow meets it, without
+    // exhausting (and scanning) the rest of the level graph.
+    value += this.dfsForward(source, ub.value - value);
     if (value >= target) {
       this.stats.certifiedEarly++;
       if (ub.cut) ub.cut.hits++;
       return value;
     }
     // General Dinic phases.
+    this.lastWarmable = false;
     while (this.bfs()) {
       this.stats.bfsPhases++;
       this.it.fill(0, 0, (t + 1) * seq);
-      value += this.dfs(source, Infinity);
+      value += this.dfs(source, ub.value - value);
       if (value >= target) {
         if (ub.cut) ub.cut.hits++;
         return value;
@@ -357,6 +443,80 @@ export class LayeredFlow {
     this.stats.bfsPhases++;
     this.storeCut();
     return value;
+  }
+
+  /**
+   * Turns a flow to sink (t, from) into a feasible flow to sink (t, to), same source and layer t:
+   * the flow g_k on (t−1, k) → (t, from) moves to (t−1, k) → (t, to) up to that edge's capacity
+   * c_k; the excess g_k − min(g_k, c_k) is cancelled by reducing inflows layer by layer down to
+   * the source (a flow in a DAG always has enough inflow to cancel).
+   * @returns the value of the new flow, Σ_k min(g_k, c_k).
+   */
+  private moveSink(from: number, to: number): number {
+    const { seq, res, capT } = this;
+    const t = this.sinkLayer;
+    const ss = seq * seq;
+    const ex = this.excess;
+    ex.fill(0);
+    let value = 0;
+    const base = (t - 1) * ss;
+    let any = false;
+    for (let k = 0; k < seq; k++) {
+      const p = base + k * seq + from;
+      const g = capT[p] - res[p];
+      if (g <= 0) continue;
+      res[p] = capT[p];
+      this.touch(p);
+      const q = base + k * seq + to;
+      const h = Math.min(g, capT[q]);
+      res[q] = capT[q] - h;
+      this.touch(q);
+      value += h;
+      if (g - h > 0) {
+        ex[(t - 1) * seq + k] = g - h;
+        any = true;
+      }
+    }
+    if (!any) return value;
+    for (let l = t - 1; l >= 1; l--) {
+      for (let k = 0; k < seq; k++) {
+        let need = ex[l * seq + k];
+        if (need <= 0) continue;
+        if (l === 1) {
+          const p = this.src * seq + k;
+          res[p] = Math.min(capT[p], res[p] + need);
+          this.touch(p);
+          continue;
+        }
+        const off = (l - 1) * ss + k;
+        for (let m = 0; m < seq && need > 0; m++) {
+          const p = off + m * seq;
+          const f = capT[p] - res[p];
+          if (f <= 0) continue;
+          const d = Math.min(f, need);
+          res[p] += d;
+          this.touch(p);
+          ex[(l - 1) * seq + m] += d;
+          need -= d;
+        }
+      }
+    }
+    return value;
+  }
+
+  /** Records that `res[p]` changed. */
+  private touch(p: number): void {
+    if (this.nLog < this.log.length) this.log[this.nLog++] = p;
+    else this.logOverflow = true;
+  }
+
+  /** Restores the residual capacities to the capacities (zero flow). */
+  private resetResidual(): void {
+    const { res, capT, log } = this;
+    if (this.logOverflow) res.set(capT);
+    else for (let q = 0; q < this.nLog; q++) res[log[q]] = capT[log[q]];
+    this.nLog = 0;
+    this.logOverflow = false;
   }
 
   /** Stores the min cut of the final BFS (source side = level ≥ 0) as a linear function of the pair. */
@@ -416,6 +576,7 @@ export class LayeredFlow {
       if (r > tol) {
         const d = Math.min(lim, r);
         res[p] = r - d;
+        this.touch(p);
         total = d;
         if (lim - total <= tol) return total;
       }
@@ -430,6 +591,7 @@ export class LayeredFlow {
       const d = this.dfsForward(nb + x, Math.min(lim - total, r));
       if (d > 0) {
         res[off + x] = r - d;
+        this.touch(off + x);
         total += d;
         if (lim - total <= tol) {
           it[u] = x;
@@ -510,6 +672,7 @@ export class LayeredFlow {
         if (r > tol && level[sinkNode] === lu + 1) {
           const d = Math.min(lim, r);
           res[p] -= d;
+          this.touch(p);
           total += d;
           if (lim - total <= tol) return total;
         }
@@ -526,6 +689,7 @@ export class LayeredFlow {
         const d = this.dfs(v, Math.min(lim - total, r));
         if (d > 0) {
           res[off + x] -= d;
+          this.touch(off + x);
           total += d;
           if (lim - total <= tol) return total;
         }
@@ -543,6 +707,7 @@ export class LayeredFlow {
         const d = this.dfs(v, Math.min(lim - total, r));
         if (d > 0) {
           res[p] += d;
+          this.touch(p);
           total += d;
           if (lim - total <= tol) return total;
         }
