@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import {
   defaultMarvinLinzenDir,
   evaluateAgreement,
+  evaluateAgreementBatched,
   listConstructions,
   loadMarvinLinzen,
   loadTerminals,
@@ -124,7 +125,18 @@ test('evaluateAgreement with a scorer that always prefers the plural form', asyn
   for (const row of report.byCondition) {
     const expected = row.condition.startsWith('plur_') ? 1 : 0;
     assert.equal(row.accuracy, expected, `${row.construction}/${row.condition}`);
+    const numbers = row.condition.split('_').filter((x) => x === 'sing' || x === 'plur');
+    assert.equal(row.mismatch, new Set(numbers).size === 2, row.condition);
   }
+  assert.equal(report.byCondition.filter((r) => r.mismatch).length, 9 * 2);
+  // The batched variant gives the same report.
+  let calls = 0;
+  const batched = await evaluateAgreementBatched(set.items, async (qs) => {
+    calls++;
+    return qs.map((q) => [isPluralForm(q.candidates[0]) ? 1 : 0, isPluralForm(q.candidates[1]) ? 1 : 0] as [number, number]);
+  }, { batchSize: 1000 });
+  assert.deepEqual(batched, report);
+  assert.equal(calls, Math.ceil(set.items.length / 1000));
   // Nine constructions with four conditions, three (simple_agrmt, simple_reflexives, vp_coord) with two.
   assert.equal(report.byCondition.length, 9 * 4 + 3 * 2);
   for (const row of report.byConstruction) {
@@ -151,6 +163,7 @@ test('evaluateAgreement counts ties as wrong and rejects malformed scores', asyn
   });
   assert.deepEqual(got, ['the cat [MASK]@2', 'the cats [MASK] now@2']);
   await assert.rejects(evaluateAgreement(items, async () => [NaN, 0]), /expected two finite numbers/);
+  await assert.rejects(evaluateAgreementBatched(items, async () => [[1, 0]], { batchSize: 2 }), /1 results for 2 queries/);
 });
 
 test('sentence set and word list', () => {

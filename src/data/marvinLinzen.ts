@@ -315,6 +315,18 @@ export function marvinLinzenWords(dir: string = defaultMarvinLinzenDir()): strin
 /** Scores the two candidates at the mask: `[score(good), score(bad)]`, higher = preferred (e.g. log-probs). */
 export type CandidateScorer = (words: string[], maskIndex: number, candidates: [string, string]) => Promise<[number, number]>;
 
+/** One query of a {@link BatchCandidateScorer}. */
+export interface ScoreQuery {
+  /** `[...prefixWords, '[MASK]', ...suffixWords]`. */
+  words: string[];
+  maskIndex: number;
+  /** `[good, bad]`. */
+  candidates: [string, string];
+}
+
+/** Scores a batch of queries at once: one `[score(good), score(bad)]` per query, in order. */
+export type BatchCandidateScorer = (queries: ScoreQuery[]) => Promise<[number, number][]>;
+
 /** One row of an accuracy table. */
 export interface AccuracyRow {
   construction: string;
@@ -327,6 +339,11 @@ export interface AccuracyRow {
 /** One row of the per-condition table. */
 export interface ConditionAccuracyRow extends AccuracyRow {
   condition: string;
+  /**
+   * Whether the condition mixes numbers (`sing_…_plur_…` or `plur_…_sing_…`): an attractor or a
+   * mismatched second clause, the hard cases.
+   */
+  mismatch: boolean;
 }
 
 /** Result of {@link evaluateAgreement}. */
@@ -341,10 +358,12 @@ export interface AgreementReport {
   ties: number;
 }
 
-/** Options of {@link evaluateAgreement}. */
+/** Options of {@link evaluateAgreement} and {@link evaluateAgreementBatched}. */
 export interface EvaluateOptions {
-  /** Called after each item with (done, total). */
+  /** Called after each item (or batch) with (done, total). */
   onProgress?: (done: number, total: number) => void;
+  /** Queries per call of a batched scorer (default 64). */
+  batchSize?: number;
 }
 
 /**
@@ -357,36 +376,56 @@ export interface EvaluateOptions {
  * @throws Error when `score` returns anything but two finite numbers (naming the item).
  */
 export async function evaluateAgreement(items: readonly MLItem[], score: CandidateScorer, opts: EvaluateOptions = {}): Promise<AgreementReport> {
+  return evaluateAgreementBatched(items, async (qs) => Promise.all(qs.map((q) => score(q.words, q.maskIndex, q.candidates))), { ...opts, batchSize: 1 });
+}
+
+/**
+ * {@link evaluateAgreement} with a scorer that takes `opts.batchSize` queries at a time (for batched
+ * model forwards).
+ *
+ * @throws Error when the scorer returns a different number of results than queries, or a result that is
+ *   not two finite numbers (naming the item), or `batchSize` is not a positive integer.
+ */
+export async function evaluateAgreementBatched(items: readonly MLItem[], score: BatchCandidateScorer, opts: EvaluateOptions = {}): Promise<AgreementReport> {
+  const batchSize = opts.batchSize ?? 64;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`evaluateAgreement: batchSize must be a positive integer, got ${batchSize}`);
   const cons = new Map<string, { n: number; ok: number }>();
   const conds = new Map<string, { construction: string; condition: string; n: number; ok: number }>();
   let ties = 0;
   let ok = 0;
-  for (let i = 0; i < items.length; i++) {
-    const it = items[i] as MLItem;
-    const words = [...it.prefixWords, '[MASK]', ...it.suffixWords];
-    const s = await score(words, it.prefixWords.length, [it.good, it.bad]);
-    if (!Array.isArray(s) || s.length !== 2 || !Number.isFinite(s[0]) || !Number.isFinite(s[1])) {
-      throw new Error(`evaluateAgreement: scorer returned ${JSON.stringify(s)} for item ${i} ("${words.join(' ')}", ${it.good}/${it.bad}); expected two finite numbers`);
+  for (let start = 0; start < items.length; start += batchSize) {
+    const batch = items.slice(start, start + batchSize);
+    const queries: ScoreQuery[] = batch.map((it) => ({ words: [...it.prefixWords, '[MASK]', ...it.suffixWords], maskIndex: it.prefixWords.length, candidates: [it.good, it.bad] }));
+    const scores = await score(queries);
+    if (!Array.isArray(scores) || scores.length !== queries.length) {
+      throw new Error(`evaluateAgreement: scorer returned ${Array.isArray(scores) ? scores.length : typeof scores} results for ${queries.length} queries (items ${start}..${start + queries.length - 1})`);
     }
-    const correct = s[0] > s[1];
-    if (s[0] === s[1]) ties++;
-    let c = cons.get(it.construction);
-    if (!c) cons.set(it.construction, (c = { n: 0, ok: 0 }));
-    const key = `${it.construction}\u0000${it.condition}`;
-    let d = conds.get(key);
-    if (!d) conds.set(key, (d = { construction: it.construction, condition: it.condition, n: 0, ok: 0 }));
-    c.n++;
-    d.n++;
-    if (correct) {
-      c.ok++;
-      d.ok++;
-      ok++;
-    }
-    opts.onProgress?.(i + 1, items.length);
+    batch.forEach((it, k) => {
+      const s = scores[k];
+      const q = queries[k] as ScoreQuery;
+      if (!Array.isArray(s) || s.length !== 2 || !Number.isFinite(s[0]) || !Number.isFinite(s[1])) {
+        throw new Error(`evaluateAgreement: scorer returned ${JSON.stringify(s)} for item ${start + k} ("${q.words.join(' ')}", ${it.good}/${it.bad}); expected two finite numbers`);
+      }
+      const correct = s[0] > s[1];
+      if (s[0] === s[1]) ties++;
+      let c = cons.get(it.construction);
+      if (!c) cons.set(it.construction, (c = { n: 0, ok: 0 }));
+      const key = `${it.construction}\u0000${it.condition}`;
+      let d = conds.get(key);
+      if (!d) conds.set(key, (d = { construction: it.construction, condition: it.condition, n: 0, ok: 0 }));
+      c.n++;
+      d.n++;
+      if (correct) {
+        c.ok++;
+        d.ok++;
+        ok++;
+      }
+    });
+    opts.onProgress?.(start + batch.length, items.length);
   }
   return {
     byConstruction: [...cons].map(([construction, c]) => ({ construction, n: c.n, accuracy: c.ok / c.n })),
-    byCondition: [...conds.values()].map((d) => ({ construction: d.construction, condition: d.condition, n: d.n, accuracy: d.ok / d.n })),
+    byCondition: [...conds.values()].map((d) => ({ construction: d.construction, condition: d.condition, mismatch: /(^|_)sing_/.test(d.condition) && /(^|_)plur_/.test(d.condition), n: d.n, accuracy: d.ok / d.n })),
     overall: { n: items.length, accuracy: items.length ? ok / items.length : NaN },
     ties,
   };

@@ -78,7 +78,7 @@ export interface TemplateOptions {
   terminals?: MLTerminals;
   /** Exclude (redraw) every Marvin & Linzen sentence (default true; reads the evaluation files once). */
   excludeMarvinLinzen?: boolean;
-  /** Further sentences (words joined by single spaces) never to emit. */
+  /** Further sentences (words joined by single spaces) never to emit, with or without a final `.`/`?`/`!`. */
   exclude?: ReadonlySet<string>;
   /** Probability that a noun phrase uses `the` (default 0.55); otherwise another determiner. */
   theProb?: number;
@@ -439,8 +439,10 @@ export class TemplateGenerator {
     for (let attempt = 0; attempt < 1000; attempt++) {
       const b = new Builder();
       this.build(template, b);
+      // Excluded also with its final punctuation removed (e.g. "the author laughs ." is an evaluation sentence).
       const sentence = b.words.join(' ');
-      if (this.exclude.some((s) => s.has(sentence))) {
+      const bare = b.words.length > 1 && /^[.?!]$/.test(b.words[b.words.length - 1] as string) ? b.words.slice(0, -1).join(' ') : sentence;
+      if (this.exclude.some((s) => s.has(sentence) || s.has(bare))) {
         this.rejected++;
         continue;
       }
