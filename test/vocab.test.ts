@@ -116,3 +116,32 @@ test('with the project WordPiece tokenizer: every M&L candidate is one token; wo
   sample.push("Don't stop, Café! naïve 1930s — “quoted” \u4e2d\u6587");
   for (const s of sample) assert.deepEqual(basicWords(s), tok.words(s), s);
 });
+
+// The natural-text loaders that feed the vocabulary (src/data/corpora.ts); counts from `wc -l` and the
+// shared README, not from this code.
+test('corpora: SST-2, MR, TREC, Brown and sentiment fixtures load with their documented sizes', async () => {
+  const { loadBrown, loadLabeledLines, loadSentimentFixture, untagBrownLine } = await import('../src/data/corpora.js');
+  assert.deepEqual([loadSst2('train').length, loadSst2('dev').length, loadSst2('test').length], [6920, 872, 1821]);
+  const mr = loadMr();
+  assert.equal(mr.length, 10662);
+  assert.deepEqual([...new Set(mr.map((x) => x.label))].sort(), [0, 1]);
+  // MR is Windows-1252: byte 0x85 is an ellipsis, not a line break.
+  assert.ok(mr.some((x) => x.text.includes('\u2026the maudlin way')));
+  const trec = loadTrec('train');
+  assert.equal(trec.length, 5452);
+  assert.equal(loadTrec('test').length, 500);
+  assert.deepEqual([...new Set(trec.map((x) => x.label))].sort(), [0, 1, 2, 3, 4, 5]);
+  assert.equal(trec[1]?.text, 'what films featured the character popeye doyle ?');
+  assert.equal(loadTrec('train', { lowercase: false })[1]?.text, 'What films featured the character Popeye Doyle ?');
+  assert.equal(untagBrownLine("\tThe/at jury/nn said/vbd ``/`` no/at evidence/nn ''/'' 1/2/cd ./."), 'the jury said " no evidence " 1/2 .');
+  const brown = loadBrown({ categories: ['a'], maxSentences: 5 });
+  assert.equal(brown.length, 5);
+  assert.ok(brown[0]?.startsWith('the fulton county grand jury said friday'));
+  assert.ok(!/\/[a-z$-]+( |$)/.test(brown.join(' ')), 'a POS tag survived');
+  for (const n of ['imdb', 'yelp', 'amazon'] as const) {
+    const d = loadSentimentFixture(n);
+    assert.equal(d.length, 1000, n);
+    assert.equal(d.filter((x) => x.label === 1).length, 500, n);
+  }
+  assert.throws(() => loadLabeledLines('/nonexistent/dir/train.txt'), /file not found: \/nonexistent\/dir\/train\.txt/);
+});

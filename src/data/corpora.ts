@@ -74,12 +74,21 @@ function readRequired(path: string, what: string): Buffer {
   return readFileSync(path);
 }
 
-/** UTF-8 when the bytes are valid UTF-8, else Windows-1252 (MR and TREC train hold such bytes, e.g. 0x85 = …). */
+/** Windows-1252 code points of bytes 0x80–0x9F (the rest of the code page equals Latin-1). */
+const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+
+/**
+ * UTF-8 when the bytes are valid UTF-8, else Windows-1252 (MR and TREC train hold such bytes, e.g.
+ * 0x85 = `…`). The code page is decoded by hand: Node's `TextDecoder('windows-1252')` without full ICU
+ * decodes as Latin-1 (0x85 → U+0085, a line break for Python).
+ */
 export function decodeText(buf: Uint8Array): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch {
-    return new TextDecoder('windows-1252').decode(buf);
+    let out = '';
+    for (const b of buf) out += b >= 0x80 && b < 0xa0 ? CP1252_HIGH[b - 0x80] : String.fromCharCode(b);
+    return out;
   }
 }
 
