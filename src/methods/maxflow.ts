@@ -519,7 +519,10 @@ export class LayeredFlow {
     this.logOverflow = false;
   }
 
-  /** Stores the min cut of the final BFS (source side = level ≥ 0) as a linear function of the pair. */
+  /**
+   * Stores the min cut of the final BFS as a linear function of the pair. The BFS runs from the sink,
+   * so the source side is the nodes that cannot reach the sink (`level < 0`).
+   */
   private storeCut(): void {
     if (this.maxCuts <= 0) return;
     const { seq, capT, level } = this;
@@ -531,22 +534,22 @@ export class LayeredFlow {
     // Source edges (0, j) → (1, x) leaving the cut: x not on the source side.
     for (let j = 0; j < seq; j++) {
       let s = 0;
-      for (let x = 0; x < seq; x++) if (level[seq + x] < 0) s += capT[j * seq + x];
+      for (let x = 0; x < seq; x++) if (level[seq + x] >= 0) s += capT[j * seq + x];
       src[j] = s;
     }
     // Internal edges (l−1, k) → (l, x), 2 ≤ l ≤ t−1, k on the source side, x not.
     for (let l = 2; l < t; l++) {
       const off = (l - 1) * ss;
       for (let k = 0; k < seq; k++) {
-        if (level[(l - 1) * seq + k] < 0) continue;
+        if (level[(l - 1) * seq + k] >= 0) continue;
         const row = off + k * seq;
-        for (let x = 0; x < seq; x++) if (level[l * seq + x] < 0) internal += capT[row + x];
+        for (let x = 0; x < seq; x++) if (level[l * seq + x] >= 0) internal += capT[row + x];
       }
     }
     // Sink edges (t−1, k) → (t, i): k on the source side.
     const off = (t - 1) * ss;
     for (let k = 0; k < seq; k++) {
-      if (level[(t - 1) * seq + k] < 0) continue;
+      if (level[(t - 1) * seq + k] >= 0) continue;
       const row = off + k * seq;
       for (let i = 0; i < seq; i++) sink[i] += capT[row + i];
     }
@@ -603,55 +606,67 @@ export class LayeredFlow {
     return total;
   }
 
+  /**
+   * BFS from the sink over reversed residual arcs: `level[v]` = residual distance from v to the
+   * sink (−1 = cannot reach it). The following blocking flow only moves from distance d to d − 1,
+   * so it never enters a node that cannot reach the sink. Stops once the source's distance is known.
+   * @returns whether the source reaches the sink.
+   */
   private bfs(): boolean {
     const { seq, tol, res, capT, level, queue } = this;
     const t = this.sinkLayer;
-    const sinkNode = this.sinkNode;
+    const i = this.sinkPos;
+    const s = this.src;
     const ss = seq * seq;
     level.fill(-1, 0, (t + 1) * seq);
-    const s = this.src;
-    level[s] = 0;
+    level[this.sinkNode] = 0;
     let qh = 0;
     let qt = 0;
-    queue[qt++] = s;
-    let sinkLevel = 0x7fffffff;
-    while (qh < qt) {
-      const u = queue[qh++];
-      const lu = level[u];
-      if (lu + 1 >= sinkLevel) break;
-      const l = (u / seq) | 0;
-      const k = u - l * seq;
-      // forward arcs (l, k) → (l+1, x): residual res[l·ss + k·seq + x]
-      if (l === t - 1) {
-        if (level[sinkNode] < 0 && res[l * ss + k * seq + this.sinkPos] > tol) {
-          level[sinkNode] = lu + 1;
-          sinkLevel = lu + 1;
-          queue[qt++] = sinkNode;
-        }
-      } else {
-        const off = l * ss + k * seq;
-        const nb = (l + 1) * seq;
-        for (let x = 0; x < seq; x++) {
-          if (level[nb + x] < 0 && res[off + x] > tol) {
-            level[nb + x] = lu + 1;
-            queue[qt++] = nb + x;
-          }
+    // predecessors of the sink: (t−1, k) with residual on (t−1, k) → (t, i)
+    {
+      const off = (t - 1) * ss + i;
+      const nb = (t - 1) * seq;
+      for (let k = 0; k < seq; k++) {
+        if (res[off + k * seq] > tol) {
+          level[nb + k] = 1;
+          queue[qt++] = nb + k;
         }
       }
-      // backward arcs (l, k) → (l−1, m): residual = flow (l−1, m) → (l, k) = capT − res at [(l−1)·ss + m·seq + k]
-      if (l >= 2) {
+    }
+    while (qh < qt) {
+      const v = queue[qh++];
+      const lv = level[v];
+      if (level[s] >= 0 && lv + 1 >= level[s]) break;
+      const l = (v / seq) | 0;
+      const k = v - l * seq;
+      // forward arcs (l−1, m) → (l, k), residual res[(l−1)·ss + m·seq + k]; of layer 0 only the source
+      if (l === 1) {
+        if (level[s] < 0 && res[s * seq + k] > tol) level[s] = lv + 1;
+      } else {
         const off = (l - 1) * ss + k;
         const nb = (l - 1) * seq;
         for (let m = 0; m < seq; m++) {
-          const p = off + m * seq;
-          if (level[nb + m] < 0 && capT[p] - res[p] > tol) {
-            level[nb + m] = lu + 1;
+          if (level[nb + m] < 0 && res[off + m * seq] > tol) {
+            level[nb + m] = lv + 1;
             queue[qt++] = nb + m;
           }
         }
       }
+      // backward arcs (l+1, x) → (l, k), residual = flow (l, k) → (l+1, x) = capT − res at
+      // [l·ss + k·seq + x]; layer t has no node but the sink
+      if (l + 1 <= t - 1) {
+        const off = l * ss + k * seq;
+        const nb = (l + 1) * seq;
+        for (let x = 0; x < seq; x++) {
+          const p = off + x;
+          if (level[nb + x] < 0 && capT[p] - res[p] > tol) {
+            level[nb + x] = lv + 1;
+            queue[qt++] = nb + x;
+          }
+        }
+      }
     }
-    return level[sinkNode] >= 0;
+    return level[s] >= 0;
   }
 
   private dfs(u: number, lim: number): number {
@@ -669,7 +684,7 @@ export class LayeredFlow {
       if (it[u] < seq) {
         const p = l * ss + k * seq + this.sinkPos;
         const r = res[p];
-        if (r > tol && level[sinkNode] === lu + 1) {
+        if (r > tol && level[sinkNode] === lu - 1) {
           const d = Math.min(lim, r);
           res[p] -= d;
           this.touch(p);
@@ -685,7 +700,7 @@ export class LayeredFlow {
         const x = it[u];
         const v = nb + x;
         const r = res[off + x];
-        if (r <= tol || level[v] !== lu + 1) continue;
+        if (r <= tol || level[v] !== lu - 1) continue;
         const d = this.dfs(v, Math.min(lim - total, r));
         if (d > 0) {
           res[off + x] -= d;
@@ -703,7 +718,7 @@ export class LayeredFlow {
         const v = nb + m;
         const p = off + m * seq;
         const r = capT[p] - res[p];
-        if (r <= tol || level[v] !== lu + 1) continue;
+        if (r <= tol || level[v] !== lu - 1) continue;
         const d = this.dfs(v, Math.min(lim - total, r));
         if (d > 0) {
           res[p] += d;
