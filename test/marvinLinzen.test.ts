@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -89,6 +89,23 @@ test('skipped pairs are counted and reported (synthetic folder)', async () => {
   assert.equal(set.skipped.examples[0]?.pair.grammatical, 'the cats are here');
   await assert.rejects(loadMarvinLinzen(dir, { constructions: ['nope'] }), /unknown Marvin & Linzen construction "nope"/);
   await assert.rejects(loadMarvinLinzen(join(dir, 'missing')), /not found/);
+});
+
+test('FLOWLENS_SHARED points the default folder elsewhere', async () => {
+  const shared = mkdtempSync(join(tmpdir(), 'shared-'));
+  const dir = join(shared, 'data', 'marvin-linzen');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'toy.jsonl.gz'), gzipSync(JSON.stringify({ construction: 'toy', condition: 'sing_MS_MV', grammatical: 'the cat sleeps', ungrammatical: 'the cat sleep' }) + '\n'));
+  const before = process.env.FLOWLENS_SHARED;
+  process.env.FLOWLENS_SHARED = shared;
+  try {
+    assert.equal(defaultMarvinLinzenDir(), dir);
+    const set = await loadMarvinLinzen();
+    assert.deepEqual(set.items.map((i) => i.good), ['sleeps']);
+  } finally {
+    if (before === undefined) delete process.env.FLOWLENS_SHARED;
+    else process.env.FLOWLENS_SHARED = before;
+  }
 });
 
 test('maxPerConstruction samples deterministically, balanced over conditions', async () => {
