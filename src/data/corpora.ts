@@ -149,6 +149,7 @@ export function loadMr(): LabeledText[] {
  * TREC question classification (Li & Roth 2002): train 5,452, test 500 questions, 6 coarse classes
  * (0–5, as numbered in the file). Lower-cased by default (the file is cased).
  *
+ * @param split `train` or `test`. @param opts `lowercase` (default true).
  * @throws Error naming the file when it is missing.
  */
 export function loadTrec(split: 'train' | 'test', opts: LabeledLinesOptions = {}): LabeledText[] {

@@ -133,7 +133,11 @@ export function thirdSingular(base: string): string {
   return base + 's';
 }
 
-/** Base form of a 3rd-singular verb (`laughs` → `laugh`, `cries` → `cry`, `watches` → `watch`, `is` → `are`-less `be`). */
+/**
+ * Base form of a 3rd-singular present verb (`laughs` → `laugh`, `cries` → `cry`, `watches` → `watch`,
+ * `has` → `have`, `is` → `be`).
+ * @throws Error when `v` does not end in `s` (not a 3rd-singular form).
+ */
 export function baseOfThirdSingular(v: string): string {
   const irr: Record<string, string> = { has: 'have', is: 'be', does: 'do', goes: 'go' };
   if (irr[v]) return irr[v] as string;
