@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadMarvinLinzen, marvinLinzenWords } from '../src/data/marvinLinzen.js';
 import { loadSst2, loadMr, loadTrec } from '../src/data/corpora.js';
 import { mulberry32 } from '../src/data/random.js';
+import { TemplateGenerator } from '../src/data/templates.js';
 import { basicWords, buildAgreementVocab, buildVocab, readVocabTxt, SPECIAL_TOKENS, wordpiece, writeVocabTxt } from '../src/data/vocab.js';
 
 // An independent greedy longest-match-first WordPiece (BERT's algorithm), written out again here.
@@ -111,6 +112,12 @@ test('with the project WordPiece tokenizer: every M&L candidate is one token; wo
   const it = items[items.length - 1]!;
   const words = [...it.prefixWords, '[MASK]', ...it.suffixWords];
   assert.deepEqual(tok.tokenize(words.join(' ')), words);
+  // Template sentences tokenise word for word (so a target's token index is its word index + 1 after [CLS]).
+  const gen = new TemplateGenerator({ seed: 9 });
+  for (let i = 0; i < 3000; i++) {
+    const ex = gen.next();
+    assert.deepEqual(tok.tokenize(ex.words.join(' ')), ex.words);
+  }
   // Our counting (basicWords) splits natural text exactly as the tokenizer's basic step.
   const sample = [...loadSst2('dev'), ...loadMr().slice(0, 3000), ...loadTrec('test')].map((x) => x.text);
   sample.push("Don't stop, Café! naïve 1930s — “quoted” \u4e2d\u6587");
