@@ -9,7 +9,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** Repository root: `test/..` from sources, `dist/test/../..` from the build. */
 const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
 const driverScript = path.join(root, 'kernel', 'testing', 'jupyter_driver.py');
+/** The built widget module a cell imports (cells compile to CommonJS; dist/ is ESM, loaded via require(esm)). */
+const distSaliency = path.join(root, 'dist', 'widgets', 'saliency.js');
 
 /** A python3 that imports jupyter_client, or undefined. */
 function findPython(): string | undefined {
@@ -277,6 +279,41 @@ describe('flowlens kernel over the Jupyter protocol', { skip: python ? false : '
     assert.equal(lateMsgs.length, 1);
     assert.deepEqual(lateMsgs[0].content.data, { late: true });
     assert.equal(lateMsgs[0].parent_msg_id, r.msg_id);
+  });
+
+  it('runs a widget from a cell: jupyter.widget comm, view + static HTML display, front-end updates', { skip: existsSync(distSaliency) ? false : 'dist/widgets not built (npm run build)' }, async () => {
+    const r = await drv.exec(
+      [
+        `import { TokenSaliency } from ${JSON.stringify(distSaliency)};`,
+        "const sal = new TokenSaliency({ tokens: ['good', 'bad'], scores: [1, -1], title: 'demo' });",
+        'sal.display();',
+        'console.log(JSON.stringify({ id: sal.modelId }));',
+      ].join('\n'),
+    );
+    const id = lastJson(r.stdout).id;
+    const open = only(r.iopub!, 'comm_open').find((m) => m.content.target_name === 'jupyter.widget');
+    assert.ok(open, 'comm_open to jupyter.widget');
+    assert.equal(open.content.comm_id, id);
+    assert.deepEqual(open.metadata, { version: '2.1.0' });
+    assert.equal(open.content.data.state._model_name, 'TokenSaliencyModel');
+    assert.equal(open.content.data.state._model_module, 'flowlens-widgets');
+    assert.deepEqual(open.content.data.buffer_paths, [['scores']]);
+    // float32 little-endian 1 and -1.
+    assert.deepEqual(open.buffers, [b64([0, 0, 0x80, 0x3f, 0, 0, 0x80, 0xbf])]);
+    const shown = only(r.iopub!, 'display_data');
+    assert.equal(shown.length, 1);
+    assert.deepEqual(shown[0].content.data['application/vnd.jupyter.widget-view+json'], { model_id: id, version_major: 2, version_minor: 1 });
+    assert.match(shown[0].content.data['text/html'], /rgba\(220,38,38,1\)[^>]*>good<.*rgba\(37,99,235,1\)[^>]*>bad</s);
+
+    await drv.cmd({ op: 'send', msg_type: 'comm_msg', content: { comm_id: id, data: { method: 'update', state: { selected: 1 }, buffer_paths: [] } } });
+    const s = await drv.exec('console.log(JSON.stringify({ selected: sal.state.selected }));');
+    assert.deepEqual(lastJson(s.stdout), { selected: 1 });
+
+    const req = await drv.cmd({ op: 'send', msg_type: 'comm_msg', content: { comm_id: id, data: { method: 'request_state' } } });
+    const full = only(req.iopub!, 'comm_msg')[0];
+    assert.equal(full.content.data.method, 'update');
+    assert.equal(full.content.data.state.selected, 1);
+    assert.equal(full.content.data.state.title, 'demo');
   });
 
   it('starts clean after a restart', async () => {
