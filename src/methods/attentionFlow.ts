@@ -53,7 +53,7 @@ export interface AttentionFlowResult {
    * input token j to output position `outputPositions[r]` after that layer.
    */
   flow: Record<number, Float32Array>;
-  /** Solver counters (solves, solves certified by a stored cut, BFS phases, cuts stored). */
+  /** Solver counters (solves, solves certified by a stored cut, BFS phases, cuts stored, closed forms). */
   stats: LayeredFlowStats;
 }
 

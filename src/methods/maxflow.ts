@@ -176,6 +176,8 @@ export interface LayeredFlowStats {
   bfsPhases: number;
   /** Minimum cuts stored for reuse. */
   cutsStored: number;
+  /** Solves by a closed form (sink layers 1 and 2). */
+  closedForm: number;
 }
 
 /** A stored s–t cut of the layered graph, as a linear function of the (source, sink) pair. */
@@ -201,14 +203,23 @@ interface StoredCut {
  * float64 matrices, so no edge lists are built and every pair reuses the same memory.
  *
  * Shared work between pairs (all exact):
- * - The first level graph needs no BFS: with zero flow every edge goes from layer l to l+1, so the
- *   layer index is a valid level; the first blocking flow only follows forward edges.
+ * - Sink layers 1 and 2 have closed forms (one edge; edge-disjoint two-edge paths).
+ * - The first level graph needs no BFS: with zero flow every edge goes from layer l to l+1, so
+ *   distance-to-sink = t − layer; the first blocking flow only follows forward edges.
  * - Every s–t cut of the graph for sink layer t is a cut for every other (source, sink) pair with
  *   that sink layer, with capacity `src[j] + internal + sink[i]` (the source's and the sink's edges
  *   are the only pair-dependent ones). The trivial cuts (source alone: Σ_x W_1[x, j]; sink alone:
- *   Σ_k W_t[i, k]) and the minimum cuts found by earlier solves are kept; a solve stops as soon as
- *   its flow value reaches the smallest of these capacities (max-flow = min-cut certifies it),
- *   which skips the final BFS that would prove optimality — usually all BFS work.
+ *   Σ_k W_t[i, k]) and the minimum cuts found by earlier solves are kept. The search is limited to
+ *   the smallest of these capacities and stops as soon as the flow meets it (max-flow = min-cut
+ *   certifies it): no final BFS, and the blocking flow does not exhaust the level graph.
+ * - {@link LayeredFlow.maxFlowsFromSource} keeps the flow of one sink as the start for the next sink
+ *   of the same source (only the last edge layer changes; the excess is cancelled downwards).
+ * - Later phases are Dinic phases with distance labels from a BFS from the sink over reversed
+ *   residual arcs, so blocking flows never enter nodes that cannot reach the sink.
+ *
+ * Exactness: a solve stops when its flow is within `max(tol·seq, 1e-13)` of a cut's capacity, or
+ * when no augmenting path with residuals `> tol` is left; with the default tol the values are the
+ * max-flow values to about 1e-10 (float64 arithmetic).
  */
 export class LayeredFlow {
   /** Number of edge layers L (node layers 0..L). */
@@ -216,7 +227,7 @@ export class LayeredFlow {
   /** Positions per layer. */
   readonly seq: number;
   /** Counters since construction. */
-  readonly stats: LayeredFlowStats = { solves: 0, certifiedEarly: 0, bfsPhases: 0, cutsStored: 0 };
+  readonly stats: LayeredFlowStats = { solves: 0, certifiedEarly: 0, bfsPhases: 0, cutsStored: 0, closedForm: 0 };
   private readonly tol: number;
   /** Flow values within `slack` of a known cut capacity are accepted as maximum. */
   private readonly slack: number;
@@ -384,6 +395,7 @@ export class LayeredFlow {
   private shallow(source: number, t: number, sink: number): number {
     const { seq, capT } = this;
     this.stats.solves++;
+    this.stats.closedForm++;
     if (t === 1) return capT[source * seq + sink];
     const off = seq * seq;
     let v = 0;
