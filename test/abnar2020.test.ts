@@ -165,3 +165,48 @@ test('CLI end to end: flowlens reproduce abnar2020 writes table.csv, per_example
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('CLI end to end on a tiny random BERT saved as a Hugging Face folder (--model <dir>)', async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const aq = await import('arquero');
+  const { saveHfFolder } = await import('../src/io/hfFolder.js');
+  const { makeBertConfig } = await import('../src/io/config.js');
+  const { readMarvinLinzenPairs, defaultMarvinLinzenDir } = await import('../src/data/marvinLinzen.js');
+  const { main } = await import('../src/cli/main.js');
+  await initBackend();
+  const constructions = ['simple_agrmt', 'prep_anim'];
+  const words = new Set<string>();
+  for (const p of readMarvinLinzenPairs(defaultMarvinLinzenDir(), constructions)) for (const w of `${p.grammatical} ${p.ungrammatical}`.split(' ')) words.add(w);
+  const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...[...words].sort()];
+  const config = makeBertConfig({
+    vocabSize: vocab.length, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32,
+    maxPositionEmbeddings: 32, architectures: ['BertForMaskedLM'],
+  });
+  const params = BertParams.random(config, 'mlm', 3);
+  const root = mkdtempSync(join(tmpdir(), 'flowlens-hf-'));
+  try {
+    const modelDir = join(root, 'model');
+    saveHfFolder(modelDir, { config, weights: params.toPlain(), vocab, tokenizerConfig: { do_lower_case: true } });
+    params.dispose();
+    const out = join(root, 'out');
+    const log = console.log;
+    const logs: string[] = [];
+    console.log = (...a: unknown[]) => logs.push(a.join(' '));
+    try {
+      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--model', modelDir, '--constructions', constructions.join(','), '--limit', '6', '--out', out, '--no-progress']);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(process.exitCode ?? 0, 0, logs.join('\n'));
+    assert.match(logs.join('\n'), /6 items/);
+    const rows = aq.fromCSV(readFileSync(join(out, 'table.csv'), 'utf8')).objects() as Record<string, unknown>[];
+    assert.equal(rows.length, 3 * 2 * 3 + 2, '3 methods × 2 layers × 3 references + 2');
+    const lines = readFileSync(join(out, 'per_example.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual([...new Set(lines.map((r) => r.construction))].sort(), [...constructions].sort());
+    assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /BERT 2 layers × 2 heads, hidden 16/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
