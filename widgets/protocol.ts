@@ -19,6 +19,7 @@
  */
 import { getCommManager, type Comm, type CommManager, type CommMessage } from '../kernel/comm.js';
 import { putBuffers, removeBuffers, type BufferPath } from './buffers.js';
+import { WIDGET_MODULE, WIDGET_MODULE_VERSION, WIDGET_VIEW_MIME } from './constants.js';
 
 /** Widget protocol version (comm_open metadata `version`). */
 export const WIDGET_PROTOCOL_VERSION = '2.1.0';
@@ -26,12 +27,7 @@ export const WIDGET_PROTOCOL_VERSION = '2.1.0';
 export const WIDGET_TARGET = 'jupyter.widget';
 /** Comm target of the widget control channel (protocol 2.1). */
 export const CONTROL_TARGET = 'jupyter.widget.control';
-/** Front-end module holding flowlens' model and view classes. */
-export const WIDGET_MODULE = 'flowlens-widgets';
-/** Version of {@link WIDGET_MODULE} the kernel asks for (semver, matched by the front end). */
-export const WIDGET_MODULE_VERSION = '0.1.0';
-/** MIME type of a widget view reference. */
-export const WIDGET_VIEW_MIME = 'application/vnd.jupyter.widget-view+json';
+export { WIDGET_MODULE, WIDGET_MODULE_VERSION, WIDGET_VIEW_MIME };
 
 /** The model and view names every widget state carries. */
 export interface WidgetBaseState {
