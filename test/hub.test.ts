@@ -160,7 +160,17 @@ test('offline mode works from the cache and fails clearly for an uncached repo',
     (e: Error) => e.message.includes('org/tiny2') && e.message.includes(cache) && /offline/.test(e.message),
   );
   await assert.rejects(resolveHubFolder('org/tiny2', { cacheDir: cache, endpoint, offline: true, env: {} }), /org\/tiny2.*not in the Hugging Face cache/);
+  // a snapshot without the optional tokenizer_config.json is still usable offline, not without vocab.txt
+  rmSync(join(snap, 'tokenizer_config.json'));
+  assert.equal(await resolveHubFolder('org/tiny', { cacheDir: cache, offline: true, env: {} }), snap);
+  rmSync(join(snap, 'vocab.txt'));
+  await assert.rejects(resolveHubFolder('org/tiny', { cacheDir: cache, offline: true, env: {} }), /files vocab\.txt of org\/tiny.*not in the Hugging Face cache/);
   assert.deepEqual(requests, []);
+  // online, only what is missing is downloaded again (config.json is asked for the commit)
+  await resolveHubFolder('org/tiny', { cacheDir: cache, endpoint, env: {} });
+  assert.ok(requests.some((r) => r.endsWith('/vocab.txt')));
+  assert.ok(!requests.some((r) => r.includes('model.safetensors')));
+  assert.ok(existsSync(join(snap, 'vocab.txt')));
 });
 
 test('a missing optional file (tokenizer_config.json) is tolerated and remembered', async () => {

@@ -111,6 +111,12 @@ test('accents are stripped when lower-casing', () => {
   assert.deepEqual(lowerNoStrip.tokenize('CAFÉ'), ['café']);
 });
 
+test('lower-casing is per character, as the slow HF tokenizer (word-final Σ → σ)', () => {
+  const greek = WordPieceTokenizer.fromVocab(['[UNK]', '[CLS]', '[SEP]', 'οδοσ', 'οδος'], {});
+  assert.deepEqual(greek.tokenize('ΟΔΟΣ'), ['οδοσ']);
+  assert.deepEqual(greek.tokenize('οδος'), ['οδος']);
+});
+
 test('punctuation is split into single characters', () => {
   assert.deepEqual(tok.tokenize('hello,world!'), ['hello', ',', 'world', '!']);
   assert.deepEqual(tok.tokenize("don't"), ['don', "'", 't']);

@@ -155,7 +155,8 @@ function shardNames(json: unknown, source: string): string[] {
 }
 
 /**
- * Find a cached snapshot of a repo holding every required file (no network).
+ * Find a cached snapshot of a repo holding every required file (no network; optional files such as
+ * tokenizer_config.json may be absent).
  *
  * @returns the snapshot folder, or null when the revision is not cached or files are missing.
  * @throws Error for an invalid repo id.
@@ -170,7 +171,8 @@ export function findCachedSnapshot(repoId: string, opts: Pick<HubOptions, 'revis
   if (!commit) return null;
   const snap = join(repoDir, 'snapshots', commit);
   const files = opts.files ?? DEFAULT_HUB_FILES;
-  return missingFromSnapshot(snap, files, join(repoDir, '.no_exist', commit)).length === 0 ? snap : null;
+  const missing = missingFromSnapshot(snap, files, join(repoDir, '.no_exist', commit));
+  return missing.every((f) => OPTIONAL_HUB_FILES.has(f)) && existsSync(snap) ? snap : null;
 }
 
 /**
@@ -211,16 +213,17 @@ export async function resolveHubFolder(repoId: string, opts: HubOptions = {}): P
     onProgress: opts.onProgress,
   };
 
-  // 1. the cache
+  // 1. the cache (offline, an optional file of unknown status is not needed)
   const commit = cachedCommit(ctx);
   let missing = files;
   if (commit) {
     const snap = join(ctx.repoDir, 'snapshots', commit);
     missing = missingFromSnapshot(snap, files, join(ctx.repoDir, '.no_exist', commit));
     if (missing.length === 0) return snap;
+    if (ctx.offline && missing.every((f) => OPTIONAL_HUB_FILES.has(f))) return snap;
   }
   if (ctx.offline) {
-    const what = commit ? `files ${missing.join(', ')} of ${repoId} (revision ${revision}, commit ${commit}) are` : `${repoId} (revision ${revision}) is`;
+    const what = commit ? `files ${missing.filter((f) => !OPTIONAL_HUB_FILES.has(f)).join(', ')} of ${repoId} (revision ${revision}, commit ${commit}) are` : `${repoId} (revision ${revision}) is`;
     throw new Error(`${what} not in the Hugging Face cache at ${cacheDir}, and offline mode is on (HF_HUB_OFFLINE=1): download it once with network access, or unset HF_HUB_OFFLINE`);
   }
 

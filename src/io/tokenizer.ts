@@ -235,7 +235,9 @@ export class WordPieceTokenizer {
     const out: string[] = [];
     for (const seg of this.splitSpecial(text)) {
       if (seg.special) out.push(seg.text);
-      else out.push(...this.basicTokenize(seg.text));
+      // PreTrainedTokenizer.tokenize lower-cases the text outside special tokens one character at a
+      // time (so a word-final Σ becomes σ, not ς) before BasicTokenizer runs.
+      else out.push(...this.basicTokenize(this.doLowerCase ? lowerEachChar(seg.text) : seg.text));
     }
     return out;
   }
@@ -398,7 +400,7 @@ export class WordPieceTokenizer {
     for (let tok of whitespaceSplit(cleaned.normalize('NFC'))) {
       if (!this.neverSplit.has(tok)) {
         if (this.doLowerCase) {
-          tok = tok.toLowerCase();
+          tok = lowerEachChar(tok);
           if (this.stripAccents !== false) tok = stripAccents(tok);
         } else if (this.stripAccents) tok = stripAccents(tok);
       }
@@ -446,6 +448,12 @@ export class WordPieceTokenizer {
     }
     return out;
   }
+}
+
+function lowerEachChar(text: string): string {
+  let out = '';
+  for (const ch of text) out += ch.toLowerCase();
+  return out;
 }
 
 /** NFD, then drop combining marks (category Mn): BERT's `_run_strip_accents`. */
