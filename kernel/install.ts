@@ -4,7 +4,8 @@
  * rules (`jupyter --data-dir`), or `<prefix>/share/jupyter` for `--prefix` / `--sys-prefix`.
  *
  * Command line (after `npm run build`): `node dist/kernel/install.js [--user | --prefix DIR |
- * --sys-prefix] [--name NAME] [--display-name TEXT]`, or `npm run kernel:install`.
+ * --sys-prefix] [--name NAME] [--display-name TEXT] [--no-widgets]`, or `npm run kernel:install`;
+ * it also installs the widgets nbextension (see {@link runInstall}).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -126,6 +127,8 @@ export function kernelsDir(target: InstallTarget = {}): string {
 export interface InstallOptions extends InstallTarget, KernelSpecOptions {
   /** Kernel name (folder), default {@link KERNEL_NAME}; letters, digits, `.`, `_`, `-`. */
   name?: string;
+  /** Skip the widgets nbextension (command line `--no-widgets`); used by {@link runInstall}. */
+  noWidgets?: boolean;
 }
 
 /**
@@ -173,30 +176,43 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
       case '--display-name':
         opts.displayName = take();
         break;
+      case '--no-widgets':
+        opts.noWidgets = true;
+        break;
       default:
-        throw new Error(`kernel install: unknown option ${argv[i]} (options: --user, --prefix DIR, --sys-prefix, --name NAME, --display-name TEXT)`);
+        throw new Error(`kernel install: unknown option ${argv[i]} (options: --user, --prefix DIR, --sys-prefix, --name NAME, --display-name TEXT, --no-widgets)`);
     }
   }
   return opts;
 }
 
 /**
- * Runs `kernel install` with command-line arguments and prints where the spec went; meant for
+ * Runs `kernel install` with command-line arguments: writes the kernelspec, then (unless
+ * `--no-widgets`) builds and enables the flowlens-widgets nbextension for the classic Notebook, in
+ * the same data dir (`<prefix>/share/jupyter` with `--prefix`) and in the user's config dir
+ * (`<prefix>/etc/jupyter` with `--prefix`). Prints what it wrote; meant for
  * `flowlens kernel install` and `npm run kernel:install`.
  * @returns the kernelspec folder.
- * @throws Error as {@link parseInstallArgs} and {@link installKernelSpec}.
+ * @throws Error as {@link parseInstallArgs}, {@link installKernelSpec} and the nbextension build.
  */
-export function runInstall(argv: string[]): string {
-  const { dir } = installKernelSpec(parseInstallArgs(argv));
+export async function runInstall(argv: string[]): Promise<string> {
+  const opts = parseInstallArgs(argv);
+  const { dir } = installKernelSpec(opts);
   console.log(`Installed the flowlens kernelspec in ${dir}`);
+  if (!opts.noWidgets) {
+    const { installNbextension, jupyterConfigDir } = await import('../widgets/nbextension.js');
+    const dataDir = path.dirname(path.dirname(dir)); // <data dir>/kernels/<name>
+    const env = opts.env ?? process.env;
+    const configDir = opts.prefix ? path.join(path.resolve(opts.prefix), 'etc', 'jupyter') : jupyterConfigDir(env);
+    const { bundle, config } = await installNbextension(dataDir, configDir);
+    console.log(`Installed the flowlens-widgets nbextension in ${path.dirname(bundle)} and enabled it in ${config}`);
+  }
   return dir;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    runInstall(process.argv.slice(2));
-  } catch (e) {
+  runInstall(process.argv.slice(2)).catch((e) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);
-  }
+  });
 }
