@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -265,19 +265,35 @@ export function readSafetensorsHeader(source: string | Uint8Array, name?: string
  */
 export function readSafetensors(source: string | Uint8Array, opts: { names?: Iterable<string>; name?: string } = {}): Map<string, LoadedTensor> {
   const name = opts.name ?? (typeof source === 'string' ? source : 'safetensors buffer');
-  if (typeof source === 'string' && !existsSync(source)) throw new Error(`safetensors file not found: ${source}`);
-  const bytes = typeof source === 'string' ? readFileSync(source) : source;
-  const header = readSafetensorsHeader(bytes, name);
+  const header = readSafetensorsHeader(source, name);
   const wanted = opts.names ? new Set(opts.names) : null;
   if (wanted) for (const w of wanted) if (!header.tensors.has(w)) throw new Error(`${name}: no tensor "${w}"`);
   const out = new Map<string, LoadedTensor>();
-  for (const [key, info] of header.tensors) {
-    if (wanted && !wanted.has(key)) continue;
-    const start = bytes.byteOffset + header.dataStart + info.dataOffsets[0];
-    const len = info.dataOffsets[1] - info.dataOffsets[0];
-    // copy into a fresh, aligned buffer
-    const raw = bytes.buffer.slice(start, start + len);
-    out.set(key, { shape: info.shape.slice(), dtype: info.dtype, data: toFloat32(raw, info.dtype) });
+  // a path is read tensor by tensor into fresh (aligned) buffers: peak memory ≈ the tensors only
+  const fd = typeof source === 'string' ? openSync(source, 'r') : null;
+  try {
+    for (const [key, info] of header.tensors) {
+      if (wanted && !wanted.has(key)) continue;
+      const len = info.dataOffsets[1] - info.dataOffsets[0];
+      let raw: ArrayBuffer;
+      if (fd !== null) {
+        raw = new ArrayBuffer(len);
+        const view = new Uint8Array(raw);
+        let got = 0;
+        while (got < len) {
+          const n = readSync(fd, view, got, len - got, header.dataStart + info.dataOffsets[0] + got);
+          if (n === 0) throw new Error(`${name}: tensor "${key}": unexpected end of file (truncated)`);
+          got += n;
+        }
+      } else {
+        const bytes = source as Uint8Array;
+        const start = bytes.byteOffset + header.dataStart + info.dataOffsets[0];
+        raw = bytes.buffer.slice(start, start + len) as ArrayBuffer;
+      }
+      out.set(key, { shape: info.shape.slice(), dtype: info.dtype, data: toFloat32(raw, info.dtype) });
+    }
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
   return out;
 }

@@ -188,12 +188,15 @@ export class WordPieceTokenizer {
   get vocabSize(): number {
     return this.vocab.length;
   }
+  /** Id of `[CLS]` (101 in bert-base vocabularies). */
   get clsId(): number {
     return this.ids.get(this.clsToken) as number;
   }
+  /** Id of `[SEP]` (102 in bert-base vocabularies). */
   get sepId(): number {
     return this.ids.get(this.sepToken) as number;
   }
+  /** Id of `[UNK]` (100 in bert-base vocabularies). */
   get unkId(): number {
     return this.ids.get(this.unkToken) as number;
   }
