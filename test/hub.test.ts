@@ -64,6 +64,12 @@ before(async () => {
       res.end(cdn[1] === corrupt ? Buffer.from(body.map((x) => x ^ 1)) : body);
       return;
     }
+    const renamed = /^\/old-name\/resolve\/(.+)$/.exec(url);
+    if (renamed) {
+      res.writeHead(307, { location: `/org/tiny/resolve/${renamed[1]}` });
+      res.end();
+      return;
+    }
     const m = /^\/(.+)\/resolve\/([^/]+)\/(.+)$/.exec(url);
     const repo = m && repos.get(m[1] as string);
     if (!m || !repo) {
@@ -203,6 +209,38 @@ test('HF_HOME is honoured; revisions get their own ref and snapshot; HF_ENDPOINT
   assert.equal(readdirSync(join(home, 'hub', 'models--single', 'blobs')).length, 4);
   // a commit hash revision is found in the cache offline
   assert.equal(await resolveHubFolder('single', { env: { HF_HOME: home, HF_HUB_OFFLINE: 'true' }, revision: COMMIT_V1 }), v1);
+});
+
+test('a renamed repo (relative redirect) and a server without commit headers', async () => {
+  const cache = join(root, 'cache7');
+  const snap = await resolveHubFolder('old-name', { cacheDir: cache, endpoint, env: {} });
+  assert.equal(snap, join(cache, 'models--old-name', 'snapshots', COMMIT));
+  const body = readFileSync(join(repos.get('org/tiny') as string, 'model.safetensors'));
+  assert.equal(readlinkSync(join(snap, 'model.safetensors')), `../../blobs/${sha256(body)}`);
+  assert.equal(readlinkSync(join(snap, 'vocab.txt')), `../../blobs/${gitSha1(readFileSync(join(repos.get('org/tiny') as string, 'vocab.txt')))}`);
+  // a plain static server: no x-repo-commit, no etag → snapshot named by the revision, blobs by sha256
+  const files = repos.get('org/tiny') as string;
+  const plain = createServer((req, res) => {
+    const m = /^\/org\/plain\/resolve\/main\/(.+)$/.exec(req.url ?? '');
+    const p = m ? join(files, m[1] as string) : '';
+    if (!m || !existsSync(p)) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    res.end(readFileSync(p));
+  });
+  await new Promise<void>((r) => plain.listen(0, '127.0.0.1', () => r()));
+  try {
+    const s2 = await resolveHubFolder('org/plain', { cacheDir: cache, endpoint: `http://127.0.0.1:${(plain.address() as AddressInfo).port}`, env: {} });
+    assert.equal(s2, join(cache, 'models--org--plain', 'snapshots', 'main'));
+    assert.equal(readlinkSync(join(s2, 'model.safetensors')), `../../blobs/${sha256(body)}`);
+    assert.ok(existsSync(join(s2, 'config.json')));
+    // found again without the server
+    assert.equal(await resolveHubFolder('org/plain', { cacheDir: cache, offline: true, env: {} }), s2);
+  } finally {
+    await new Promise<void>((r) => plain.close(() => r()));
+  }
 });
 
 test('a corrupted transfer is detected by the SHA-256 etag and leaves no blob', async () => {

@@ -115,7 +115,8 @@ interface Ctx {
 function cachedCommit(ctx: Ctx): string | null {
   if (COMMIT_RE.test(ctx.revision)) return ctx.revision;
   const ref = join(ctx.repoDir, 'refs', ctx.revision);
-  if (!existsSync(ref)) return null;
+  // a snapshot named by the revision itself (from a server that sends no x-repo-commit)
+  if (!existsSync(ref)) return existsSync(join(ctx.repoDir, 'snapshots', ctx.revision)) ? ctx.revision : null;
   const c = readFileSync(ref, 'utf8').trim();
   return c || null;
 }
@@ -286,8 +287,13 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       throw new Error(`cannot reach the Hugging Face hub for ${ctx.repoId}: GET ${url} failed (${cause?.code ?? cause?.message ?? (e as Error).message}); set HF_HUB_OFFLINE=1 to use the cache only`);
     }
-    commit ??= resp.headers.get('x-repo-commit');
-    etag ??= normalizeEtag(resp.headers.get('x-linked-etag')) ?? normalizeEtag(resp.headers.get('etag'));
+    // The hub's own answer carries x-repo-commit; relative redirects before it (renamed repos) and
+    // CDN responses after it do not, and their etags are not blob names.
+    const rc = resp.headers.get('x-repo-commit');
+    if (rc && commit === null) {
+      commit = rc.trim();
+      etag = normalizeEtag(resp.headers.get('x-linked-etag')) ?? normalizeEtag(resp.headers.get('etag'));
+    }
     if (resp.status >= 300 && resp.status < 400 && resp.headers.get('location')) {
       await resp.body?.cancel();
       url = new URL(resp.headers.get('location') as string, url).toString();
