@@ -173,6 +173,12 @@ test('whitespace and control characters', () => {
   assert.deepEqual(tok.tokenize('hello\u2028world'), ['hello', 'world']);
 });
 
+test('long texts (200k tokens) tokenize without exhausting the stack', () => {
+  const toks = tok.tokenize('Hello, world! '.repeat(50_000));
+  assert.equal(toks.length, 200_000);
+  assert.deepEqual(toks.slice(0, 4), ['hello', ',', 'world', '!']);
+});
+
 test('special tokens are never split', () => {
   assert.deepEqual(tok.tokenize('[CLS] hello [MASK] world [SEP]'), ['[CLS]', 'hello', '[MASK]', 'world', '[SEP]']);
   assert.deepEqual(tok.tokenize('the[MASK]sat'), ['the', '[MASK]', 'sat']);

@@ -240,7 +240,7 @@ export class WordPieceTokenizer {
       if (seg.special) out.push(seg.text);
       // PreTrainedTokenizer.tokenize lower-cases the text outside special tokens one character at a
       // time (so a word-final Σ becomes σ, not ς) before BasicTokenizer runs.
-      else out.push(...this.basicTokenize(this.doLowerCase ? lowerEachChar(seg.text) : seg.text));
+      else for (const w of this.basicTokenize(this.doLowerCase ? lowerEachChar(seg.text) : seg.text)) out.push(w);
     }
     return out;
   }
@@ -407,7 +407,7 @@ export class WordPieceTokenizer {
           if (this.stripAccents !== false) tok = stripAccents(tok);
         } else if (this.stripAccents) tok = stripAccents(tok);
       }
-      out.push(...this.splitOnPunctuation(tok));
+      for (const w of this.splitOnPunctuation(tok)) out.push(w);
     }
     return whitespaceSplit(out.join(' '));
   }
