@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseBertConfig } from '../src/io/config.js';
 import { expectedBertShapes, loadHfFolder, saveHfFolder, type PlainTensor } from '../src/io/hfFolder.js';
 import { findCachedSnapshot, hubCacheDir, repoFolderName, resolveHubFolder } from '../src/io/hub.js';
+import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 
 const COMMIT = 'a'.repeat(39) + '1';
 const COMMIT_V1 = 'b'.repeat(39) + '2';
@@ -51,6 +52,20 @@ before(async () => {
   rmSync(join(noVocab, 'vocab.txt'));
   repos.set('org/no-vocab', noVocab);
   repos.set('org/corrupt', src);
+  // a sharded checkpoint: model.safetensors.index.json + two shards, no model.safetensors
+  const sharded = join(root, 'src', 'sharded');
+  cpSync(src, sharded, { recursive: true });
+  rmSync(join(sharded, 'model.safetensors'));
+  const all = readSafetensors(join(src, 'model.safetensors'));
+  const names = [...all.keys()];
+  const weightMap: Record<string, string> = {};
+  [names.slice(0, 10), names.slice(10)].forEach((ns, i) => {
+    const file = `model-0000${i + 1}-of-00002.safetensors`;
+    writeSafetensors(join(sharded, file), new Map(ns.map((n) => [n, all.get(n) as PlainTensor])), { metadata: { format: 'pt' } });
+    for (const n of ns) weightMap[n] = file;
+  });
+  writeFileSync(join(sharded, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+  repos.set('org/sharded', sharded);
 
   // A minimal hub: /{repo}/resolve/{rev}/{file}. model.safetensors behaves as an LFS file (302 to a
   // CDN path with x-linked-etag = sha256); other files are served directly with a git-sha1 etag.
@@ -241,6 +256,19 @@ test('a renamed repo (relative redirect) and a server without commit headers', a
   } finally {
     await new Promise<void>((r) => plain.close(() => r()));
   }
+});
+
+test('a sharded checkpoint is fetched through model.safetensors.index.json', async () => {
+  const cache = join(root, 'cache8');
+  const snap = await resolveHubFolder('org/sharded', { cacheDir: cache, endpoint, env: {} });
+  for (const f of ['model.safetensors.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']) assert.ok(existsSync(join(snap, f)), f);
+  const a = loadHfFolder(snap);
+  const b = loadHfFolder(repos.get('org/tiny') as string);
+  assert.equal(a.weightFiles.length, 2);
+  for (const [k, v] of b.weights) assert.deepEqual(a.weights.get(k)?.data, v.data, k);
+  requests.length = 0;
+  assert.equal(await resolveHubFolder('org/sharded', { cacheDir: cache, endpoint, env: {} }), snap);
+  assert.equal(requests.length, 0);
 });
 
 test('a corrupted transfer is detected by the SHA-256 etag and leaves no blob', async () => {
