@@ -145,6 +145,8 @@ test('parses bert-base-uncased and an SST-2 classifier config; round-trips throu
   assert.equal(sst.numLabels, 2);
   assert.equal(sst.id2label[1], 'POSITIVE');
   assert.equal(sst.label2id.NEGATIVE, 0);
+  // transformers: id2label wins over a disagreeing num_labels
+  assert.equal(parseBertConfig({ id2label: { '0': 'a' }, num_labels: 3 }).numLabels, 1);
   const three = parseBertConfig({ num_labels: 3 });
   assert.equal(three.numLabels, 3);
   assert.equal(three.id2label[2], 'LABEL_2');
@@ -165,7 +167,6 @@ test('invalid configs throw errors naming config.json and the field', () => {
     [{ model_type: 'roberta' }, /"model_type"/],
     [{ position_embedding_type: 'relative_key' }, /"position_embedding_type"/],
     [{ id2label: { '0': 'a', '2': 'b' } }, /"id2label"/],
-    [{ id2label: { '0': 'a' }, num_labels: 3 }, /"num_labels"/],
     [{ hidden_dropout_prob: 2 }, /"hidden_dropout_prob"/],
   ];
   for (const [json, re] of bad) assert.throws(() => parseBertConfig(json, 'dir/config.json'), re, JSON.stringify(json));

@@ -85,14 +85,15 @@ const KNOWN_KEYS = new Set([
  * Missing fields take `transformers.BertConfig` defaults (vocab 30522, hidden 768, 12 layers,
  * 12 heads, intermediate 3072, gelu, 512 positions, 2 token types, eps 1e-12, pad 0); labels follow
  * `PretrainedConfig`: `num_labels = len(id2label)` when `id2label` is given, else `num_labels`
- * (default 2) with `LABEL_i` names; `label2id` defaults to the inverse of `id2label`.
+ * (default 2) with `LABEL_i` names (a `num_labels` disagreeing with `id2label` is overridden, as in
+ * transformers); `label2id` defaults to the inverse of `id2label`.
  *
  * @param json the parsed JSON.
  * @param source file name for error messages (e.g. the path of config.json).
  * @throws Error naming `source` and the field when a size is not a positive integer, `hidden_size`
  *   is not divisible by `num_attention_heads`, `hidden_act` is unsupported, `layer_norm_eps` is not a
  *   positive number, `model_type` is not `bert`, `position_embedding_type` is not `absolute`, or
- *   `id2label`/`num_labels` disagree.
+ *   `id2label` keys are not 0..n−1.
  */
 export function parseBertConfig(json: unknown, source = 'config.json'): BertConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${source}: expected a JSON object`);
@@ -147,9 +148,7 @@ export function parseBertConfig(json: unknown, source = 'config.json'): BertConf
     }
     const n = Object.keys(id2label).length;
     for (let i = 0; i < n; i++) if (!(i in id2label)) throw new Error(`${source}: "id2label" must have keys 0..${n - 1} (missing ${i})`);
-    if (j.num_labels !== undefined && j.num_labels !== n) {
-      throw new Error(`${source}: "num_labels" ${JSON.stringify(j.num_labels)} disagrees with "id2label" (${n} labels)`);
-    }
+    // as PretrainedConfig: with id2label given, a disagreeing num_labels is overridden by len(id2label)
   } else {
     const n = posInt('num_labels', 2);
     id2label = {};
