@@ -158,7 +158,8 @@ describe('widget protocol 2.1', () => {
   it('displays the widget view together with a static HTML rendering', () => {
     const { m, sent } = setup();
     const w = new TokenSaliency({ tokens: ['good', '##ness', '<b>'], scores: [2, -1, 0] }, { manager: m });
-    const bundle = w.display();
+    w.display();
+    const bundle = w.bundle();
     const shown = sent.at(-1)!;
     assert.equal(shown.type, 'display_data');
     assert.deepEqual(shown.content.data, bundle);

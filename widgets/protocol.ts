@@ -204,12 +204,10 @@ export abstract class Widget<S extends Record<string, unknown>> {
 
   /**
    * Shows the widget in the current cell's output (`display_data` with {@link Widget.bundle}).
-   * @returns the bundle published.
+   * Returns nothing, so that tslab does not also print a value when this ends a cell.
    */
-  display(): WidgetBundle {
-    const b = this.bundle();
-    this.manager.display(b as unknown as FlowlensDisplayBundle);
-    return b;
+  display(): void {
+    this.manager.display(this.bundle() as unknown as FlowlensDisplayBundle);
   }
 
   /** Closes the comm; the front end destroys the model and its views. */
