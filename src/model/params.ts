@@ -10,6 +10,8 @@
  */
 import { tf } from '../backend/index.js';
 import type { BertDims, HeadKind } from './types.js';
+import type { BertConfig } from '../io/config.js';
+import { expectedBertShapes, validateWeights } from '../io/hfFolder.js';
 
 /** A named tensor in plain memory, PyTorch layout. */
 export interface PlainTensor {
@@ -36,47 +38,7 @@ export function isLinearWeight(name: string): boolean {
  * @returns map name → shape (PyTorch layout, Linear weights `[out, in]`).
  */
 export function bertParamShapes(c: BertDims, head: HeadKind): Map<string, number[]> {
-  const H = c.hiddenSize;
-  const I = c.intermediateSize;
-  const m = new Map<string, number[]>();
-  m.set('embeddings.word_embeddings.weight', [c.vocabSize, H]);
-  m.set('embeddings.position_embeddings.weight', [c.maxPositionEmbeddings, H]);
-  m.set('embeddings.token_type_embeddings.weight', [c.typeVocabSize, H]);
-  m.set('embeddings.LayerNorm.weight', [H]);
-  m.set('embeddings.LayerNorm.bias', [H]);
-  for (let l = 0; l < c.numHiddenLayers; l++) {
-    const p = `encoder.layer.${l}.`;
-    for (const n of ['query', 'key', 'value']) {
-      m.set(`${p}attention.self.${n}.weight`, [H, H]);
-      m.set(`${p}attention.self.${n}.bias`, [H]);
-    }
-    m.set(`${p}attention.output.dense.weight`, [H, H]);
-    m.set(`${p}attention.output.dense.bias`, [H]);
-    m.set(`${p}attention.output.LayerNorm.weight`, [H]);
-    m.set(`${p}attention.output.LayerNorm.bias`, [H]);
-    m.set(`${p}intermediate.dense.weight`, [I, H]);
-    m.set(`${p}intermediate.dense.bias`, [I]);
-    m.set(`${p}output.dense.weight`, [H, I]);
-    m.set(`${p}output.dense.bias`, [H]);
-    m.set(`${p}output.LayerNorm.weight`, [H]);
-    m.set(`${p}output.LayerNorm.bias`, [H]);
-  }
-  if (head === 'mlm') {
-    m.set('cls.predictions.transform.dense.weight', [H, H]);
-    m.set('cls.predictions.transform.dense.bias', [H]);
-    m.set('cls.predictions.transform.LayerNorm.weight', [H]);
-    m.set('cls.predictions.transform.LayerNorm.bias', [H]);
-    m.set('cls.predictions.bias', [c.vocabSize]);
-  } else {
-    m.set('pooler.dense.weight', [H, H]);
-    m.set('pooler.dense.bias', [H]);
-    if (head === 'classifier') {
-      const L = c.numLabels ?? 2;
-      m.set('classifier.weight', [L, H]);
-      m.set('classifier.bias', [L]);
-    }
-  }
-  return m;
+  return expectedBertShapes({ ...c, numLabels: c.numLabels ?? 2 } as BertConfig, { head });
 }
 
 /** The parameters of one BERT, as tfjs variables (Linear weights `[in, out]`). */
@@ -163,17 +125,8 @@ export class BertParams {
    *   tensor is missing or mis-shaped.
    */
   static fromPlain(weights: Map<string, PlainTensor>, c: BertDims, head: HeadKind, source = 'weights'): BertParams {
+    validateWeights(weights, { ...c, numLabels: c.numLabels ?? 2 } as BertConfig, head, source);
     const shapes = bertParamShapes(c, head);
-    for (const [name, shape] of shapes) {
-      const w = weights.get(name);
-      if (!w) throw new Error(`${source}: missing tensor "${name}" (expected shape [${shape}])`);
-      if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i])) {
-        throw new Error(`${source}: tensor "${name}" has shape [${w.shape}], the config expects [${shape}]`);
-      }
-      if (w.data.length !== shape.reduce((a, b) => a * b, 1)) {
-        throw new Error(`${source}: tensor "${name}" has ${w.data.length} values for shape [${shape}]`);
-      }
-    }
     const vars = new Map<string, tf.Variable>();
     for (const [name, shape] of shapes) {
       const w = weights.get(name) as PlainTensor;
