@@ -1,0 +1,119 @@
+/**
+ * `flowlens train classifier --data sst2|trec [--seed N] [--out DIR] …`: reproduces an embedded sentence
+ * classifier (`models/flowlens-sst2`, `models/flowlens-trec`) from a seed, with a progress bar and a
+ * final evaluation (see `src/train/classifier.ts`).
+ *
+ * `src/cli/main.ts` registers it with {@link registerTrainClassifier} on its `train` command.
+ *
+ * @module
+ */
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import cliProgress from 'cli-progress';
+import { projectRoot } from '../model/load.js';
+import { trainEmbeddedClassifier, type ClassifierDataName, type EmbeddedClassifierReport } from '../train/classifier.js';
+
+/** Options of {@link trainClassifierCommand} (the parsed command-line options). */
+export interface TrainClassifierCommandOptions {
+  /** `sst2` or `trec`. */
+  data: string;
+  /** Seed (default 1, the embedded models' seed). */
+  seed?: number;
+  /** Output folder (default `models/flowlens-<data>` in the project). */
+  out?: string;
+  /** Maximum epochs (default: sst2 8, trec 10, the embedded models' settings). */
+  epochs?: number;
+  /** MLM pre-training steps on in-domain text + Brown before fine-tuning (default 0). */
+  pretrainSteps?: number;
+  layers?: number;
+  hidden?: number;
+  lr?: number;
+  /** Show the progress bar (default true; on stderr). */
+  progress?: boolean;
+}
+
+/** Default maximum epochs of each embedded classifier. */
+export const DEFAULT_EPOCHS: Record<ClassifierDataName, number> = { sst2: 8, trec: 10 };
+
+/**
+ * Train, evaluate and save one embedded classifier; prints the log and the final accuracies.
+ *
+ * @returns the measured report (also in `<out>/training.json` and `<out>/README.md`).
+ * @throws Error when `data` is not `sst2` or `trec`, or as `trainEmbeddedClassifier`.
+ */
+export async function trainClassifierCommand(opts: TrainClassifierCommandOptions): Promise<EmbeddedClassifierReport> {
+  const data = opts.data as ClassifierDataName;
+  if (data !== 'sst2' && data !== 'trec') throw new Error(`--data must be sst2 or trec, got "${opts.data}"`);
+  const out = opts.out ?? join(projectRoot(), 'models', `flowlens-${data}`);
+  const showBar = opts.progress ?? true;
+  let bar: cliProgress.SingleBar | null = null;
+  let phase = '';
+  const log = (line: string): void => {
+    if (bar) bar.stop();
+    bar = null;
+    console.log(line);
+  };
+  const report = await trainEmbeddedClassifier({
+    data,
+    out,
+    seed: opts.seed ?? 1,
+    epochs: opts.epochs ?? DEFAULT_EPOCHS[data],
+    pretrainSteps: opts.pretrainSteps,
+    layers: opts.layers,
+    hidden: opts.hidden,
+    lr: opts.lr,
+    log,
+    onProgress: (ph, step, total, loss) => {
+      if (!showBar) return;
+      if (!bar || ph !== phase) {
+        bar?.stop();
+        phase = ph;
+        bar = new cliProgress.SingleBar(
+          { format: `${data} ${ph} [{bar}] {value}/{total} steps | loss {loss} | eta {eta_formatted}`, stream: process.stderr, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, 0, { loss: '-' });
+      }
+      bar.update(step, { loss: loss.toFixed(3) });
+    },
+  });
+  (bar as cliProgress.SingleBar | null)?.stop();
+  console.log(`saved ${out}`);
+  console.log(`dev accuracy ${(report.devAccuracy * 100).toFixed(2)}%, test accuracy ${(report.testAccuracy * 100).toFixed(2)}%` +
+    (report.outOfDomain ? `; out of domain ${Object.entries(report.outOfDomain).map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`).join(', ')}` : '') +
+    ` (${report.minutes.toFixed(1)} min)`);
+  return report;
+}
+
+const int = (what: string, min: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer ≥ ${min}, got "${v}"`);
+  return n;
+};
+
+/**
+ * Adds the `classifier` sub-command to a `train` command:
+ * `flowlens train classifier --data sst2|trec [--seed 1] [--out DIR] [--epochs N] [--pretrain-steps N]
+ * [--layers N] [--hidden N] [--lr X] [--no-progress]`.
+ */
+export function registerTrainClassifier(train: Command): Command {
+  return train
+    .command('classifier')
+    .description('train an embedded sentence classifier (SST-2 sentiment or TREC question type) from a seed, then evaluate it')
+    .requiredOption('--data <name>', 'sst2 or trec')
+    .option('--seed <n>', 'random seed', int('--seed', 0), 1)
+    .option('--out <dir>', 'output folder (default models/flowlens-<data>)')
+    .option('--epochs <n>', 'maximum epochs (default sst2 8, trec 10)', int('--epochs', 1))
+    .option('--pretrain-steps <n>', 'masked-LM pre-training steps on in-domain text + Brown first', int('--pretrain-steps', 0), 0)
+    .option('--layers <n>', 'encoder layers (default 2)', int('--layers', 1))
+    .option('--hidden <n>', 'hidden size (default 128)', int('--hidden', 8))
+    .option('--lr <x>', 'peak learning rate (default 5e-4)', (v) => {
+      const x = Number(v);
+      if (!(x > 0)) throw new InvalidArgumentError(`--lr must be a positive number, got "${v}"`);
+      return x;
+    })
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: TrainClassifierCommandOptions) => {
+      await trainClassifierCommand(o);
+    });
+}
