@@ -40,6 +40,8 @@ export function projectRoot(): string {
 /** Names of the embedded models (folders under `models/`). */
 export const EMBEDDED: Record<string, string> = {
   agreement: 'flowlens-agreement',
+  sst2: 'flowlens-sst2',
+  trec: 'flowlens-trec',
 };
 
 /** The default model of the main job. */
