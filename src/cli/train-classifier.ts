@@ -28,6 +28,10 @@ export interface TrainClassifierCommandOptions {
   layers?: number;
   hidden?: number;
   lr?: number;
+  /** Dropout probability (default 0.1). */
+  dropout?: number;
+  /** Maximum vocabulary size (default 12,000). */
+  maxVocab?: number;
   /** Show the progress bar (default true; on stderr). */
   progress?: boolean;
 }
@@ -62,6 +66,8 @@ export async function trainClassifierCommand(opts: TrainClassifierCommandOptions
     layers: opts.layers,
     hidden: opts.hidden,
     lr: opts.lr,
+    dropout: opts.dropout,
+    maxVocab: opts.maxVocab,
     log,
     onProgress: (ph, step, total, loss) => {
       if (!showBar) return;
@@ -112,6 +118,12 @@ export function registerTrainClassifier(train: Command): Command {
       if (!(x > 0)) throw new InvalidArgumentError(`--lr must be a positive number, got "${v}"`);
       return x;
     })
+    .option('--dropout <p>', 'dropout probability (default 0.1)', (v) => {
+      const x = Number(v);
+      if (!(x >= 0 && x < 1)) throw new InvalidArgumentError(`--dropout must be in [0, 1), got "${v}"`);
+      return x;
+    })
+    .option('--max-vocab <n>', 'maximum vocabulary size (default 12000)', int('--max-vocab', 16))
     .option('--no-progress', 'no progress bar')
     .action(async (o: TrainClassifierCommandOptions) => {
       await trainClassifierCommand(o);

@@ -447,7 +447,7 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     mlm.dispose();
   }
   const result = await trainClassifier(model, trainSet, {
-    epochs: opts.epochs ?? 12,
+    epochs: opts.epochs ?? (data === 'sst2' ? 8 : 10),
     batchSize: opts.batchSize ?? 32,
     lr: opts.lr ?? 5e-4,
     dropout: opts.dropout ?? 0.1,
@@ -469,7 +469,15 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     }
   }
   const minutes = (Date.now() - t0) / 60000;
-  const command = `flowlens train classifier --data ${data} --seed ${seed}` + (pretrainSteps ? ` --pretrain-steps ${pretrainSteps}` : '') + (opts.epochs ? ` --epochs ${opts.epochs}` : '');
+  const command =
+    `flowlens train classifier --data ${data} --seed ${seed}` +
+    (opts.epochs ? ` --epochs ${opts.epochs}` : '') +
+    (pretrainSteps ? ` --pretrain-steps ${pretrainSteps}` : '') +
+    (opts.dropout !== undefined ? ` --dropout ${opts.dropout}` : '') +
+    (opts.lr !== undefined ? ` --lr ${opts.lr}` : '') +
+    (opts.maxVocab !== undefined ? ` --max-vocab ${opts.maxVocab}` : '') +
+    (opts.layers !== undefined ? ` --layers ${opts.layers}` : '') +
+    (opts.hidden !== undefined ? ` --hidden ${opts.hidden}` : '');
   const report: EmbeddedClassifierReport = {
     data, seed, params: model.params.count(), vocabSize: vocab.tokens.length, dims,
     trainExamples: train.length, devExamples: dev.length, devAccuracy, testAccuracy, outOfDomain,
