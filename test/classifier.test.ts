@@ -147,3 +147,26 @@ test('predict refuses a model without the classifier head', async () => {
   assert.throws(() => predict({ model, tokenizer: tok, config, source: 'test' }, ['good']), /classifier head|sequence-classification/);
   model.dispose();
 });
+
+test('embedded:sst2 and embedded:trec load as BertForSequenceClassification folders (≤ 30 MB) and classify held-out text', async () => {
+  const { statSync } = await import('node:fs');
+  const { loadSst2, loadTrec } = await import('../src/data/corpora.js');
+  const sst = await loadModel('embedded:sst2');
+  assert.deepEqual(sst.labels, ['negative', 'positive']);
+  assert.ok(statSync(join(sst.source, 'model.safetensors')).size <= 30e6);
+  const [p] = predict(sst, ['a gorgeous film']);
+  assert.equal(p!.label, 'positive');
+  const dev = loadSst2('dev').slice(0, 200);
+  const preds = predict(sst, dev.map((x) => x.text));
+  const acc = preds.filter((q, i) => q.labelId === dev[i]!.label).length / dev.length;
+  assert.ok(acc >= 0.7, `SST-2 dev accuracy of the embedded model on 200 sentences: ${acc}`);
+  sst.model.dispose();
+  const trec = await loadModel('embedded:trec');
+  assert.equal(trec.labels?.length, 6);
+  assert.ok(statSync(join(trec.source, 'model.safetensors')).size <= 30e6);
+  const testQ = loadTrec('test').slice(0, 200);
+  const tp = predict(trec, testQ.map((x) => x.text));
+  const tacc = tp.filter((q, i) => q.labelId === testQ[i]!.label).length / testQ.length;
+  assert.ok(tacc >= 0.6, `TREC test accuracy of the embedded model on 200 questions: ${tacc}`);
+  trec.model.dispose();
+});
