@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { columnDomains, type FigureSpec } from './html.js';
+import { columnDomains, SEQUENTIAL_BLUES, type FigureSpec } from './html.js';
 
 /** Attention maps of one example: each `[layers][seq][seq]`, row = from (query/output), column = to (input). */
 export interface AttentionMaps {
@@ -57,7 +57,7 @@ export function attentionMapsFigure(maps: AttentionMaps, opts: { initialLayer?: 
         y: maps.tokens.map((_, i) => i),
         xaxis: k ? `x${k + 1}` : 'x',
         yaxis: k ? `y${k + 1}` : 'y',
-        colorscale: 'Blues',
+        colorscale: SEQUENTIAL_BLUES,
         showscale: false,
         visible: l === show,
         name: `${METHOD_TITLES[m]} L${l + 1}`,
@@ -118,7 +118,7 @@ export function importanceFigure(maps: AttentionMaps, outputPosition: number, re
     y: Array.from({ length: L }, (_, l) => `L${l + 1}`),
     xaxis: k ? `x${k + 1}` : 'x',
     yaxis: k ? `y${k + 1}` : 'y',
-    colorscale: 'Blues',
+    colorscale: SEQUENTIAL_BLUES,
     showscale: false,
     name: METHOD_TITLES[m],
     hovertemplate: `${METHOD_TITLES[m]} %{y}<br>%{x}<br>%{z:.3f}<extra></extra>`,

@@ -30,6 +30,19 @@ export interface FigurePage {
   notes?: string[];
 }
 
+/**
+ * Sequential colour scale for non-negative magnitudes (attention, relevance, importance): white at the
+ * minimum, dark blue at the maximum (ColorBrewer Blues). Plotly's own named `'Blues'` runs the other
+ * way (dark = low), which reads backwards in attention maps.
+ */
+export const SEQUENTIAL_BLUES: [number, string][] = [
+  [0, '#f7fbff'],
+  [0.25, '#c6dbef'],
+  [0.5, '#6baed6'],
+  [0.75, '#2171b5'],
+  [1, '#08306b'],
+];
+
 let plotlyCache: string | null = null;
 
 /**
