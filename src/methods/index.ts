@@ -17,3 +17,4 @@ export * from './rawAttention.js';
 export * from './rollout.js';
 export * from './attentionFlow.js';
 export * from './maxflow.js';
+export * from './integratedGradients.js';
