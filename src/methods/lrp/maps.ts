@@ -1,0 +1,98 @@
+/**
+ * Plain-array helpers shared by the relevance/gradient attention methods (Chefer et al. 2021a/b,
+ * Mask-LRP): head averaging of gradient-weighted maps, rollout with the identity, the GAE update.
+ *
+ * Layout: one layer's maps `[heads, seq, seq]` row-major (row = query, column = key).
+ *
+ * @module
+ */
+
+/**
+ * `mean_h max(0, g_h ⊙ m_h)`: the gradient-weighted, positive part of each head's map, averaged over
+ * heads (Chefer 2021a Eq. 13, `cam = (grad * cam).clamp(min=0).mean(dim=0)`).
+ *
+ * @param grad `[heads, seq, seq]`; @param map `[heads, seq, seq]` (attention or its relevance).
+ * @returns `[seq, seq]` float64.
+ * @throws Error when the lengths differ from `heads·seq·seq`.
+ */
+export function positiveGradWeightedMean(grad: ArrayLike<number>, map: ArrayLike<number>, heads: number, seq: number): Float64Array {
+  const ss = seq * seq;
+  if (grad.length !== heads * ss || map.length !== heads * ss) {
+    throw new Error(`positiveGradWeightedMean: expected ${heads}·${seq}·${seq} = ${heads * ss} entries, got ${grad.length} and ${map.length}`);
+  }
+  const out = new Float64Array(ss);
+  for (let h = 0; h < heads; h++) {
+    const o = h * ss;
+    for (let i = 0; i < ss; i++) {
+      const v = grad[o + i] * map[o + i];
+      if (v > 0) out[i] += v;
+    }
+  }
+  for (let i = 0; i < ss; i++) out[i] /= heads;
+  return out;
+}
+
+/**
+ * Rollout with the identity (Chefer's `compute_rollout_attention`, after Abnar & Zuidema 2020):
+ * each layer's matrix `Â_l = (M_l + I) / rowsum`, then `J = Â_start`, `J ← Â_l · J` for the later layers.
+ *
+ * @param mats `[layers]` of `[seq, seq]`; @param startLayer first layer used (default 0).
+ * @returns `[seq, seq]` float64; rows sum to 1.
+ * @throws Error when `mats` is empty or `startLayer` is outside it.
+ */
+export function rolloutIdentity(mats: Float64Array[], seq: number, startLayer = 0): Float64Array {
+  if (mats.length === 0) throw new Error('rolloutIdentity: no layers');
+  if (!Number.isInteger(startLayer) || startLayer < 0 || startLayer >= mats.length) {
+    throw new RangeError(`rolloutIdentity: start layer ${startLayer} is outside 0..${mats.length - 1}`);
+  }
+  const aug = (m: Float64Array): Float64Array => {
+    const a = Float64Array.from(m);
+    for (let i = 0; i < seq; i++) {
+      a[i * seq + i] += 1;
+      let s = 0;
+      for (let j = 0; j < seq; j++) s += a[i * seq + j];
+      for (let j = 0; j < seq; j++) a[i * seq + j] /= s;
+    }
+    return a;
+  };
+  let joint = aug(mats[startLayer]);
+  for (let l = startLayer + 1; l < mats.length; l++) joint = matmulSq(aug(mats[l]), joint, seq);
+  return joint;
+}
+
+/**
+ * The GAE relevance update for self-attention (Chefer, Gur & Wolf 2021b, "Generic
+ * Attention-model Explainability", Eqs. 6–7): `R = I`, then per layer `R ← R + Ā_l · R` with
+ * `Ā_l = mean_h max(0, ∇A_h ⊙ A_h)`.
+ *
+ * @param mats `[layers]` of `[seq, seq]` (the `Ā_l`). @returns `R` `[seq, seq]` float64.
+ */
+export function gaeAccumulate(mats: Float64Array[], seq: number): Float64Array {
+  let r = new Float64Array(seq * seq);
+  for (let i = 0; i < seq; i++) r[i * seq + i] = 1;
+  for (const a of mats) {
+    const add = matmulSq(a, r, seq);
+    const next = new Float64Array(seq * seq);
+    for (let i = 0; i < next.length; i++) next[i] = r[i] + add[i];
+    r = next;
+  }
+  return r;
+}
+
+/** `a · b` for `[n, n]` row-major matrices. */
+export function matmulSq(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n; k++) {
+      const w = a[i * n + k];
+      if (w === 0) continue;
+      for (let j = 0; j < n; j++) out[i * n + j] += w * b[k * n + j];
+    }
+  }
+  return out;
+}
+
+/** Row `row` of a `[seq, seq]` matrix, as plain numbers. */
+export function rowOf(m: ArrayLike<number>, seq: number, row = 0): number[] {
+  return Array.from({ length: seq }, (_, j) => Number(m[row * seq + j]));
+}

@@ -1,0 +1,155 @@
+/**
+ * Layer-wise relevance propagation (LRP) rules for the layers of a transformer, as tfjs tensor ops
+ * (no gradients: each rule is applied explicitly, layer by layer, over values recorded in one
+ * instrumented forward pass).
+ *
+ * Source: Chefer, Gur & Wolf 2021, "Transformer Interpretability Beyond Attention Visualization"
+ * (CVPR 2021), §3.1, Eqs. 1–5, and their reference code (hila-chefer/Transformer-Explainability,
+ * `modules/layers_ours.py`), which Mask-LRP (Song et al. 2024, LinxinS97/Mask-LRP) reuses:
+ *
+ * | layer | rule | conserves Σ R? |
+ * |---|---|---|
+ * | Linear `y = xW (+b)` | LRP-αβ with α = 1, β = 0 (Eq. 4; bias ignored): `R_i = Σ_j (x⁺_i W⁺_ij + x⁻_i W⁻_ij) R_j / z⁺_j` with `z⁺_j = Σ_i x⁺_i W⁺_ij + x⁻_i W⁻_ij`; or LRP-ε (`R_i = x_i Σ_j W_ij R_j / (z_j + ε·sign z_j)`, ε = 0: LRP-0) | yes, exactly, wherever `z_j ≠ 0` (α1β0: every output with a positive contribution) |
+ * | LayerNorm, GELU, tanh, softmax, dropout | identity (`RelProp.relprop` returns R unchanged) | yes (trivially) |
+ * | residual `a + b` (`Add`) | `R_a = a·R/(a+b)`, `R_b = b·R/(a+b)`, then each rescaled so that `Σ R_a : Σ R_b = |Σ R_a| : |Σ R_b|` and `Σ R_a + Σ R_b = Σ R` (Eq. 5's normalisation) | yes, exactly |
+ * | two-operand matmul `A·B` (scores `QKᵀ`, context `P·V`) | z-rule on both operands, `R_A = A ⊙ ((R/Z)·Bᵀ)`, `R_B = B ⊙ (Aᵀ·(R/Z))`, each halved (Eq. 5, the `/2` of `BertSelfAttention.relprop`) | no: each operand's sum is ≈ Σ R only when the products have one sign; the sum of the two halves is therefore ≈ Σ R, not exact |
+ * | copy (`Clone`: one tensor feeding several branches) | sum of the branches' relevances | yes, exactly |
+ *
+ * Division is Chefer's `safe_divide`: `a / (b + 1e-9)`, and 0 where `b = 0`.
+ *
+ * @module
+ */
+import { tf } from '../../backend/index.js';
+import type { BertParams } from '../../model/params.js';
+
+/** Stabiliser of {@link safeDivide} (Chefer's `safe_divide`). */
+export const SAFE_EPS = 1e-9;
+
+/**
+ * `a / b` elementwise with Chefer's stabiliser: `a / (b + 1e-9)`, and exactly 0 where `b = 0`
+ * (broadcasting as `tf.div`).
+ */
+export function safeDivide(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    let den = tf.add(b, SAFE_EPS);
+    den = tf.where(tf.equal(den, 0), tf.fill(den.shape, SAFE_EPS), den);
+    return tf.mul(tf.div(a, den), tf.cast(tf.notEqual(b, 0), 'float32'));
+  });
+}
+
+/** Which rule a linear layer uses. */
+export type LinearRule = { kind: 'alphabeta' } | { kind: 'epsilon'; epsilon: number };
+
+/** The default linear rule of Chefer et al. and Mask-LRP: LRP-α1β0. */
+export const ALPHA1_BETA0: LinearRule = { kind: 'alphabeta' };
+
+/** Weights of a linear layer as the rules need them: `w` `[in, out]`, its positive/negative parts and their transposes. */
+export interface LinearWeights {
+  w: tf.Tensor2D;
+  wT: tf.Tensor2D;
+  wPos: tf.Tensor2D;
+  wNeg: tf.Tensor2D;
+  wPosT: tf.Tensor2D;
+  wNegT: tf.Tensor2D;
+}
+
+/**
+ * The weights of a linear layer of a model, split into positive and negative parts, cached on the
+ * model's parameters (computed once per model).
+ * @param prefix e.g. `encoder.layer.0.attention.self.query` (weight stored `[in, out]`).
+ * @throws Error naming the parameter when it does not exist.
+ */
+export function linearWeights(params: BertParams, prefix: string): LinearWeights {
+  const name = prefix + '.weight';
+  const w = params.get(name) as unknown as tf.Tensor2D;
+  const d = (k: string, f: () => tf.Tensor): tf.Tensor2D => params.derived(`${name} lrp ${k}`, f) as tf.Tensor2D;
+  return {
+    w,
+    wT: params.transposed(name) as tf.Tensor2D,
+    wPos: d('+', () => tf.relu(w)),
+    wNeg: d('-', () => tf.minimum(w, 0)),
+    wPosT: d('+ᵀ', () => tf.relu(w).transpose()),
+    wNegT: d('-ᵀ', () => tf.minimum(w, 0).transpose()),
+  };
+}
+
+/**
+ * Relevance through a linear layer `y = x·W (+ b)` (the bias takes no relevance).
+ *
+ * - α1β0 (default, Chefer 2021 Eq. 4 with α = 1, β = 0): `R_in = x⁺ ⊙ (S·W⁺ᵀ) + x⁻ ⊙ (S·W⁻ᵀ)` with
+ *   `S = R / (x⁺W⁺ + x⁻W⁻)`.
+ * - ε (Bach et al. 2015): `R_in = x ⊙ (S·Wᵀ)`, `S = R / (xW + ε·sign(xW))`; ε = 0 is LRP-0, which on
+ *   a bias-free linear map started at `R = y` gives exactly gradient × input.
+ *
+ * @param x `[n, in]` the layer's input; @param r `[n, out]` relevance of its output.
+ * @returns `[n, in]`; Σ conserved wherever the denominator is non-zero.
+ * @throws Error when the shapes do not fit the weights.
+ */
+export function lrpLinear(x: tf.Tensor2D, r: tf.Tensor2D, lw: LinearWeights, rule: LinearRule = ALPHA1_BETA0): tf.Tensor2D {
+  const [inDim, outDim] = lw.w.shape;
+  if (x.shape[1] !== inDim || r.shape[1] !== outDim || x.shape[0] !== r.shape[0]) {
+    throw new Error(`lrpLinear: input [${x.shape}] and relevance [${r.shape}] do not fit a [${inDim}, ${outDim}] weight`);
+  }
+  return tf.tidy(() => {
+    if (rule.kind === 'epsilon') {
+      const z = tf.matMul(x, lw.w);
+      const s = safeDivide(r, tf.add(z, tf.mul(tf.sign(z), rule.epsilon)));
+      return tf.mul(x, tf.matMul(s, lw.wT)) as tf.Tensor2D;
+    }
+    const px = tf.relu(x);
+    const nx = tf.minimum(x, 0);
+    const z = tf.add(tf.matMul(px, lw.wPos), tf.matMul(nx, lw.wNeg));
+    const s = safeDivide(r, z);
+    return tf.add(tf.mul(px, tf.matMul(s, lw.wPosT)), tf.mul(nx, tf.matMul(s, lw.wNegT))) as tf.Tensor2D;
+  });
+}
+
+/**
+ * Relevance through a residual addition `y = a + b` (Chefer's `Add.relprop`): z-rule split, then the
+ * two parts rescaled so that their sums are in the ratio `|Σ R_a| : |Σ R_b|` and add up to `Σ R`.
+ *
+ * @param a, @param b the two summands (same shape); @param r relevance of `a + b` (same shape).
+ * @returns `[R_a, R_b]`, each the shape of `a`; `Σ R_a + Σ R_b = Σ R` exactly (when either sum is non-zero).
+ * @throws Error on different shapes.
+ */
+export function lrpAdd(a: tf.Tensor, b: tf.Tensor, r: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  if (!sameShape(a, b) || !sameShape(a, r)) throw new Error(`lrpAdd: shapes differ: [${a.shape}] + [${b.shape}], relevance [${r.shape}]`);
+  return tf.tidy(() => {
+    const s = safeDivide(r, tf.add(a, b));
+    const ra = tf.mul(a, s);
+    const rb = tf.mul(b, s);
+    const sa = tf.sum(ra);
+    const sb = tf.sum(rb);
+    const total = tf.sum(r);
+    const norm = tf.add(tf.abs(sa), tf.abs(sb));
+    const fa = tf.mul(safeDivide(tf.abs(sa), norm), total);
+    const fb = tf.mul(safeDivide(tf.abs(sb), norm), total);
+    return [tf.mul(ra, safeDivide(fa, sa)), tf.mul(rb, safeDivide(fb, sb))];
+  });
+}
+
+/**
+ * Relevance through a batched two-operand matrix product `Z = A·B` (Chefer's `MatMul.relprop` + the
+ * halving of `BertSelfAttention.relprop`): `R_A = ½ A ⊙ ((R/Z)·Bᵀ)`, `R_B = ½ B ⊙ (Aᵀ·(R/Z))`.
+ *
+ * @param a `[h, m, k]`; @param b `[h, k, n]`; @param r `[h, m, n]`.
+ * @param halve divide both by 2 (default true, the reference code).
+ * @returns `[R_A [h, m, k], R_B [h, k, n]]`. Not conserving in general (see the module table).
+ * @throws Error when the shapes do not multiply.
+ */
+export function lrpMatmul(a: tf.Tensor3D, b: tf.Tensor3D, r: tf.Tensor3D, halve = true): [tf.Tensor3D, tf.Tensor3D] {
+  if (a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1] || r.shape[0] !== a.shape[0] || r.shape[1] !== a.shape[1] || r.shape[2] !== b.shape[2]) {
+    throw new Error(`lrpMatmul: [${a.shape}] · [${b.shape}] does not give the relevance's shape [${r.shape}]`);
+  }
+  return tf.tidy(() => {
+    const s = safeDivide(r, tf.matMul(a, b)) as tf.Tensor3D;
+    const f = halve ? 0.5 : 1;
+    const ra = tf.mul(tf.mul(a, tf.matMul(s, tf.transpose(b, [0, 2, 1]))), f) as tf.Tensor3D;
+    const rb = tf.mul(tf.mul(b, tf.matMul(tf.transpose(a, [0, 2, 1]), s)), f) as tf.Tensor3D;
+    return [ra, rb];
+  });
+}
+
+function sameShape(a: tf.Tensor, b: tf.Tensor): boolean {
+  return a.rank === b.rank && a.shape.every((d, i) => d === b.shape[i]);
+}
