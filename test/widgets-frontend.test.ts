@@ -26,6 +26,8 @@ describe('flowlens-widgets nbextension', () => {
       new Function('define', js.replace(/function \(Jupyter, outputarea, comm\) \{[\s\S]*$/, 'function () {});'))((d: unknown) => (deps = d));
       assert.deepEqual(deps, NOTEBOOK_AMD_DEPS);
       assert.doesNotThrow(() => new Function('define', js));
+      // plotly.js ships next to the bundle as an AMD module (loaded on demand by the plotly views).
+      assert.match(readFileSync(path.join(path.dirname(bundle), 'plotly.min.js'), 'utf8').slice(0, 2000), /plotly/i);
       assert.deepEqual(JSON.parse(readFileSync(config, 'utf8')), { load_extensions: { 'other/ext': true, [NBEXTENSION_REQUIRE]: true }, keep: 1 });
     } finally {
       rmSync(tmp, { recursive: true, force: true });

@@ -7,9 +7,13 @@
  * free name `define` is replaced by `undefined`, so that bundled UMD libraries (backbone, jquery,
  * lodash) take their CommonJS path instead of calling Notebook's RequireJS `define` anonymously.
  *
+ * plotly.js (`plotly.js-dist-min`) is copied next to it as `plotly.min.js`, an AMD module the
+ * plotly views load on first use.
+ *
  * Command line: `node dist/widgets/build.js [outDir]` (default `dist/nbextension/flowlens-widgets`).
  */
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,6 +65,8 @@ export async function buildNbextension(outDir: string = defaultNbextensionDir(),
     outfile,
     logLevel: 'error',
   });
+  // plotly.js for the plotly views, loaded on demand through RequireJS (widgets/frontend/common.ts).
+  copyFileSync(createRequire(import.meta.url).resolve('plotly.js-dist-min'), path.join(outDir, 'plotly.min.js'));
   return outfile;
 }
 

@@ -1,0 +1,268 @@
+/**
+ * The attention-maps, head-mask, influence-pattern, IBA and degradation widgets (kernel side and
+ * their static renderings), on a comm manager with a fake iopub: shapes are validated with clear
+ * errors, front-end changes reach the kernel and linked recomputations go back, and the drawn
+ * values are checked against hand-computed ones.
+ */
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { CommManager, type IopubPublisher } from '../kernel/comm.js';
+import { newHeader, type JupyterMessage } from '../kernel/wire.js';
+import { attentionStack } from '../src/methods/attentionTypes.js';
+import { AttentionMaps } from '../widgets/attentionMaps.js';
+import { DegradationCurves } from '../widgets/curves.js';
+import { aopc } from '../widgets/curvesHtml.js';
+import { HeadMaskGrid } from '../widgets/headMask.js';
+import { IbaLayerPlot } from '../widgets/iba.js';
+import { InfluencePattern } from '../widgets/influence.js';
+import { TokenSaliency } from '../widgets/saliency.js';
+import { blues, diverging, heatmapSvg, lineChartSvg } from '../widgets/svg.js';
+
+type Sent = { type: string; content: any; metadata: Record<string, unknown>; buffers: Buffer[] };
+
+function setup(): { m: CommManager; sent: Sent[] } {
+  const sent: Sent[] = [];
+  const pub: IopubPublisher = { publish: (type, content, metadata, buffers) => sent.push({ type, content, metadata, buffers }) };
+  return { m: new CommManager(pub), sent };
+}
+
+function fe(commId: string, data: Record<string, unknown>, buffers: Buffer[] = []): JupyterMessage {
+  return { identities: [], header: newHeader('comm_msg', 'fe'), parent_header: {}, metadata: {}, content: { comm_id: commId, data }, buffers };
+}
+
+/** Reads little-endian float32 values from bytes with DataView (independent of typed-array views). */
+function f32(b: Buffer): number[] {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return Array.from({ length: b.byteLength / 4 }, (_, i) => dv.getFloat32(4 * i, true));
+}
+
+const close = (a: number[], b: number[], tol = 1e-6): void => {
+  assert.equal(a.length, b.length);
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= tol, `entry ${i}: ${v} vs ${b[i]}`));
+};
+
+function silenced<T>(f: () => Promise<T>): Promise<T> {
+  const err = console.error;
+  console.error = () => {};
+  return f().finally(() => (console.error = err));
+}
+
+const noNetwork = (html: string): void => assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)|src=/, 'static rendering needs no script or network');
+
+describe('svg helpers', () => {
+  it('colour scales hit the ColorBrewer stops and interpolate linearly', () => {
+    assert.equal(blues(0), 'rgb(247,251,255)');
+    assert.equal(blues(1), 'rgb(8,48,107)');
+    assert.equal(blues(0.125), 'rgb(223,235,247)'); // halfway between (247,251,255) and (198,219,239)
+    assert.equal(blues(2), 'rgb(8,48,107)');
+    assert.equal(diverging(0), 'rgb(255,255,255)');
+    assert.equal(diverging(0.5), 'rgb(238,147,147)'); // 255 + 0.5·(220−255) etc.
+    assert.equal(diverging(-1), 'rgb(37,99,235)');
+  });
+
+  it('heatmap and line chart check their input', () => {
+    assert.throws(() => heatmapSvg({ z: [1, 2, 3], rows: 2, cols: 2, rowLabels: ['a', 'b'], colLabels: ['a', 'b'] }), /expected 4 numbers, got 3/);
+    assert.throws(() => heatmapSvg({ z: [1, NaN, 3, 4], rows: 2, cols: 2, rowLabels: ['a', 'b'], colLabels: ['a', 'b'] }), /entry 1 is NaN/);
+    const svg = heatmapSvg({ z: [0, 1, 2, 4], rows: 2, cols: 2, rowLabels: ['a', 'b'], colLabels: ['c', 'd'] });
+    assert.equal(svg.match(/<rect /g)?.length, 4);
+    // range [0, 4]: 0 → white, 2 → the 0.5 stop, 4 → dark blue.
+    assert.match(svg, /fill="rgb\(247,251,255\)"[^>]*><title>a → c: 0</);
+    assert.match(svg, /fill="rgb\(107,174,214\)"[^>]*><title>b → c: 2</);
+    assert.match(svg, /fill="rgb\(8,48,107\)"[^>]*><title>b → d: 4</);
+    assert.throws(() => lineChartSvg({ series: [{ name: 's', x: [0, 1], y: [1] }] }), /expected 2 numbers, got 1/);
+    assert.throws(() => lineChartSvg({ series: [] }), /no points/);
+  });
+});
+
+describe('AttentionMaps widget', () => {
+  // 2 layers, 1 head, 2 tokens. Layer 0: [[1,0],[.5,.5]], layer 1: [[.5,.5],[0,1]].
+  const stack = attentionStack([1, 0, 0.5, 0.5, 0.5, 0.5, 0, 1], 2, 1, 2);
+
+  it('sends raw, rollout and flow [layers, seq, seq] as one float32 buffer; rollout by hand', () => {
+    const { m, sent } = setup();
+    const w = AttentionMaps.fromStack(['a', 'b'], stack, {}, { manager: m });
+    const open = sent[0];
+    assert.equal(open.content.data.state._model_name, 'AttentionMapsModel');
+    assert.deepEqual(open.content.data.state.names, ['raw', 'rollout', 'flow']);
+    assert.equal(open.content.data.state.layer, 1, 'last layer first');
+    assert.deepEqual(open.content.data.buffer_paths, [['values']]);
+    const v = f32(open.buffers[0]);
+    assert.equal(v.length, 3 * 2 * 4);
+    close(v.slice(0, 8), [1, 0, 0.5, 0.5, 0.5, 0.5, 0, 1]); // raw = the single head
+    // Â0 = .5A0 + .5I = [[1,0],[.25,.75]], Â1 = [[.75,.25],[0,1]]; rollout1 = Â1·Â0.
+    close(v.slice(8, 16), [1, 0, 0.25, 0.75, 0.8125, 0.1875, 0.25, 0.75]);
+    // Flow after layer 0 is the single edge capacity: the augmented attention itself.
+    close(v.slice(16, 20), [1, 0, 0.25, 0.75]);
+    const html = w.renderStatic();
+    assert.match(html, /class="flowlens-widget flowlens-attention-maps"/);
+    assert.match(html, /rollout L2: a \(0\) → a \(0\) = 0\.813/);
+    assert.match(html, /layer 2 of 2/);
+    noNetwork(html);
+  });
+
+  it('follows the slider (layer from the front end), rejects unknown layers and bad shapes', async () => {
+    const { m } = setup();
+    const w = AttentionMaps.fromStack(['a', 'b'], stack, { flow: false }, { manager: m });
+    assert.deepEqual(w.state.names, ['raw', 'rollout']);
+    await m.handleCommMsg(fe(w.modelId, { method: 'update', state: { layer: 0 }, buffer_paths: [] }));
+    assert.equal(w.state.layer, 0);
+    assert.match(w.renderStatic(), /layer 1 of 2/);
+    await silenced(() => m.handleCommMsg(fe(w.modelId, { method: 'update', state: { layer: 5 }, buffer_paths: [] })));
+    assert.equal(w.state.layer, 0);
+    assert.throws(() => w.setLayer(2), /unknown layer 2 \(layers 0\.\.1\)/);
+    assert.throws(() => new AttentionMaps({ tokens: ['a', 'b', 'c'], layers: 2, maps: { raw: new Float32Array(8) } }, { manager: m }), /map "raw" has 8 values, expected \[layers, seq, seq\] = \[2, 3, 3\] = 18/);
+    assert.throws(() => AttentionMaps.fromStack(['a'], stack, {}, { manager: m }), /1 tokens for an attention stack of seq 2/);
+  });
+});
+
+describe('HeadMaskGrid widget', () => {
+  it('a click (mask update from the front end) recomputes the linked saliency', async () => {
+    const { m, sent } = setup();
+    const grid = new HeadMaskGrid({ scores: [[0.5, -1], [2, 0]], title: 'heads' }, { manager: m });
+    const sal = new TokenSaliency({ tokens: ['x', 'y'], scores: [1, 1] }, { manager: m });
+    const masks: number[][][] = [];
+    // A toy "recomputation": token 0 gets the number of kept heads, token 1 minus the masked ones.
+    grid.linkSaliency(sal, (mask) => {
+      masks.push(mask);
+      const kept = mask.flat().filter((v) => v === 1).length;
+      return [kept, kept - 4];
+    });
+    const before = sent.length;
+    await m.handleCommMsg(fe(grid.modelId, { method: 'update', state: { mask: [[1, 0], [1, 1]] }, buffer_paths: [] }));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(masks, [[[1, 0], [1, 1]]]);
+    assert.deepEqual(grid.mask, [[1, 0], [1, 1]]);
+    const salUpdate = sent.slice(before).find((s) => s.content.comm_id === sal.modelId);
+    assert.ok(salUpdate, 'the saliency view was updated');
+    assert.deepEqual(f32(salUpdate.buffers[0]), [3, -1]);
+    const html = grid.renderStatic();
+    assert.match(html, /class="flowlens-masked-count">1</);
+    assert.match(html, /data-layer="0" data-head="1" data-masked="1"/);
+    assert.match(html, /layer 1, head 1: score -1 \(masked\)/);
+    // Signed scores → diverging scale, max |score| = 2: 0.5 → t = 0.25.
+    assert.match(html, new RegExp(`fill="${diverging(0.25).replace(/[()]/g, '\\$&')}"[^>]*data-layer="0" data-head="0"`));
+    noNetwork(html);
+  });
+
+  it('rejects masks of the wrong shape or with values other than 0/1; shows compute errors', async () => {
+    const { m } = setup();
+    assert.throws(() => new HeadMaskGrid({ scores: [[1, 2], [3]] }, { manager: m }), /row 1 has 1 entries, expected 2/);
+    assert.throws(() => new HeadMaskGrid({ scores: [[1, 2]], mask: [[1, 2]] }, { manager: m }), /mask\[0\]\[1\] is 2, expected 0 or 1/);
+    const grid = new HeadMaskGrid({ scores: [[1, 2]] }, { manager: m });
+    assert.throws(() => grid.setMask([[1]]), /row 0 has 1 entries, expected 2 \(heads\)/);
+    await silenced(() => m.handleCommMsg(fe(grid.modelId, { method: 'update', state: { mask: [[1, 1], [1, 1]] }, buffer_paths: [] })));
+    assert.deepEqual(grid.mask, [[1, 1]]);
+    const sal = new TokenSaliency({ tokens: ['x'], scores: [1] }, { manager: m });
+    grid.linkSaliency(sal, () => {
+      throw new Error('model exploded');
+    });
+    await silenced(async () => {
+      grid.setMask([[0, 1]]);
+      await new Promise((r) => setImmediate(r));
+    });
+    assert.equal(grid.state.status, 'error: model exploded');
+    assert.match(grid.renderStatic(), /error: model exploded/);
+  });
+});
+
+describe('InfluencePattern widget', () => {
+  const tokens = ['[CLS]', 'dogs', 'bark', '[SEP]'];
+  const steps = [
+    { layer: 0, position: 1, kind: 'skip' as const, influence: 0.5 },
+    { layer: 1, position: 2, kind: 'head' as const, head: 3, influence: -0.25 },
+    { layer: 2, position: 2, kind: 'skip' as const, influence: 1 },
+  ];
+
+  it('draws skip and head steps, answers node clicks with the head breakdown', async () => {
+    const { m, sent } = setup();
+    const w = new InfluencePattern({ tokens, layers: 3, source: 1, steps, qoi: 'logit' }, { manager: m });
+    const html = w.renderStatic();
+    assert.equal(html.match(/class="flowlens-step" data-kind="skip"/g)?.length, 2);
+    assert.equal(html.match(/class="flowlens-step" data-kind="head"/g)?.length, 1);
+    assert.match(html, /layer 2: head 3, dogs \(1\) → bark \(2\), influence -0\.25/);
+    assert.equal(html.match(/class="flowlens-node"/g)?.length, 4 * 4);
+    // Widths ∝ |influence| / max: 1.5 + 4.5·0.5 = 3.75 for the first step.
+    assert.match(html, /data-kind="skip" x1="[\d.]+" y1="[\d.]+" x2="[\d.]+" y2="[\d.]+" stroke="#6b7280" stroke-dasharray="5 4" stroke-width="3.75"/);
+    noNetwork(html);
+    const asked: number[][] = [];
+    w.onNodeClick((layer, position) => {
+      asked.push([layer, position]);
+      return { layer, position, heads: [{ head: 0, influence: 0.2 }, { head: 3, influence: -0.7 }], skip: 0.1 };
+    });
+    const before = sent.length;
+    await m.handleCommMsg(fe(w.modelId, { method: 'custom', content: { event: 'node_click', layer: 2, position: 2 } }));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(asked, [[2, 2]]);
+    assert.deepEqual(w.state.selected, { layer: 2, position: 2 });
+    assert.deepEqual(w.state.breakdown?.heads, [{ head: 0, influence: 0.2 }, { head: 3, influence: -0.7 }]);
+    const updates = sent.slice(before).map((s) => s.content.data.state);
+    assert.ok(updates.some((s) => s.breakdown && s.breakdown.layer === 2));
+    assert.match(w.renderStatic(), /heads of layer 2 into bark \(2\)/);
+  });
+
+  it('rejects malformed patterns with a message naming the step', () => {
+    const { m } = setup();
+    const bad = (s: unknown[], source = 1) => () => new InfluencePattern({ tokens, layers: 3, source, steps: s as typeof steps }, { manager: m });
+    assert.throws(bad([steps[0], { ...steps[1], kind: 'skip' }, steps[2]]), /step 1 is a skip step but moves from position 1 to 2/);
+    assert.throws(bad([steps[0], steps[1]]), /one step per layer \(3\), got 2/);
+    assert.throws(bad([steps[0], { ...steps[1], head: undefined }, steps[2]]), /step 1 is a head step without a valid head index/);
+    assert.throws(bad([steps[0], { ...steps[1], position: 9 }, steps[2]]), /step 1 position 9 is not a token position 0\.\.3/);
+    assert.throws(bad(steps, 7), /source 7/);
+  });
+});
+
+describe('DegradationCurves widget', () => {
+  it('AOPC by hand, one line per method, validated curves', () => {
+    assert.equal(aopc({ fractions: [0, 0.5, 1], values: [1, 0.5, 0] }), 0.5); // (0 + .5 + 1) / 3
+    assert.throws(() => aopc({ fractions: [0.1], values: [1] }), /start at fraction 0/);
+    const { m } = setup();
+    const w = new DegradationCurves({ curves: [{ method: 'rollout', fractions: [0, 0.5, 1], values: [1, 0.5, 0] }, { method: 'random', fractions: [0, 1], values: [1, 0.8], aopc: 0.123 }] }, { manager: m });
+    assert.equal(w.state.curves[0].aopc, 0.5);
+    const html = w.renderStatic();
+    assert.equal(html.match(/<polyline class="flowlens-series"/g)?.length, 2);
+    assert.match(html, /rollout \(AOPC 0\.5\)/);
+    assert.match(html, /random \(AOPC 0\.123\)/);
+    noNetwork(html);
+    assert.throws(() => new DegradationCurves({ curves: [{ method: 'ig', fractions: [0, 0.5], values: [1] }] }, { manager: m }), /ig: 2 fractions but 1 values/);
+    assert.throws(() => new DegradationCurves({ curves: [{ method: 'ig', fractions: [0.5, 0], values: [1, 2] }] }, { manager: m }), /ig: fractions must be ascending/);
+  });
+});
+
+describe('IbaLayerPlot widget', () => {
+  it('β or layer from the front end recomputes in the kernel; errors go to the status line', async () => {
+    const { m, sent } = setup();
+    const w = new IbaLayerPlot({ tokens: ['a', 'b', 'c'], scores: [[1, 2, 3], [0, 1, 0]], beta: 1e-5 }, { manager: m });
+    assert.equal(w.state.layer, 1);
+    const calls: unknown[] = [];
+    w.onRecompute(({ beta, layer }) => {
+      calls.push({ beta, layer });
+      return [[beta * 1e5, 0, 0], [layer, 1, 2]];
+    });
+    const before = sent.length;
+    await m.handleCommMsg(fe(w.modelId, { method: 'update', state: { beta: 2e-5 }, buffer_paths: [] }));
+    await w.pending;
+    assert.deepEqual(calls, [{ beta: 2e-5, layer: 1 }]);
+    close([...w.state.scores], [2, 0, 0, 1, 1, 2], 1e-6);
+    const upd = sent.slice(before).find((s) => s.content.data.buffer_paths?.length);
+    assert.ok(upd);
+    close(f32(upd.buffers[0]), [2, 0, 0, 1, 1, 2], 1e-6);
+    await m.handleCommMsg(fe(w.modelId, { method: 'update', state: { layer: 0 }, buffer_paths: [] }));
+    await w.pending;
+    assert.deepEqual(calls.at(-1), { beta: 2e-5, layer: 0 });
+    const html = w.renderStatic();
+    assert.match(html, /class="flowlens-widget flowlens-iba" data-layer="0"/);
+    assert.match(html, /layer 1, a \(0\): 2 bits/);
+    assert.match(html, /β = 2\.00e-5/);
+    noNetwork(html);
+    await silenced(() => m.handleCommMsg(fe(w.modelId, { method: 'update', state: { beta: -1 }, buffer_paths: [] })));
+    assert.equal(w.state.beta, 2e-5);
+    w.onRecompute(() => [[1, 2]]);
+    await silenced(async () => {
+      w.select({ layer: 1 });
+      await w.pending;
+    });
+    assert.match(w.state.status, /error: .*recomputed scores \[layers = 2\]\[seq = 3\]: expected 2 rows, got 1/);
+    assert.throws(() => new IbaLayerPlot({ tokens: ['a'], scores: [[1, 2]], beta: 1 }, { manager: m }), /row 0 has 2 entries, expected 1/);
+    assert.throws(() => new IbaLayerPlot({ tokens: ['a'], scores: [[1]], beta: 0 }, { manager: m }), /beta must be a positive number/);
+  });
+});

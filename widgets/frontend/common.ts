@@ -1,0 +1,80 @@
+/** Shared pieces of the flowlens front-end models and views (`@jupyter-widgets/base` 6). */
+import { DOMWidgetModel, type ISerializers } from '@jupyter-widgets/base';
+import { WIDGET_MODULE, WIDGET_MODULE_VERSION } from '../constants.js';
+import { toFloat32 } from '../float32.js';
+
+/** The `_model_*`/`_view_*` defaults of a flowlens model/view pair. */
+export function names(model: string, view: string): Record<string, string> {
+  return {
+    _model_name: model,
+    _model_module: WIDGET_MODULE,
+    _model_module_version: WIDGET_MODULE_VERSION,
+    _view_name: view,
+    _view_module: WIDGET_MODULE,
+    _view_module_version: WIDGET_MODULE_VERSION,
+  };
+}
+
+/** Serializers for float32 state keys (binary buffers in, typed arrays out and back). */
+export function float32Serializers(...keys: string[]): ISerializers {
+  const s: ISerializers = { ...DOMWidgetModel.serializers };
+  for (const k of keys) s[k] = { deserialize: (v: unknown) => toFloat32(v ?? [], `flowlens-widgets ${k}`), serialize: (v: Float32Array) => v };
+  return s;
+}
+
+/** Runs `draw`, showing its error message in `el` instead of a figure when the state is malformed. */
+export function safeDraw(el: HTMLElement, what: string, draw: () => void): void {
+  try {
+    draw();
+  } catch (e) {
+    el.innerHTML = '';
+    const div = document.createElement('div');
+    div.className = 'flowlens-error';
+    div.style.color = '#a00';
+    div.textContent = `flowlens-widgets ${what}: ${(e as Error).message}`;
+    el.appendChild(div);
+  }
+}
+
+/** The part of plotly.js the views use. */
+export interface PlotlyLike {
+  react(el: HTMLElement, data: Record<string, unknown>[], layout?: Record<string, unknown>, config?: Record<string, unknown>): Promise<unknown>;
+  purge(el: HTMLElement): void;
+}
+
+/** RequireJS module name of the plotly.js copy installed next to the extension (`widgets/build.ts`). */
+export const PLOTLY_AMD = 'nbextensions/flowlens-widgets/plotly.min';
+
+let plotly: Promise<PlotlyLike> | undefined;
+
+/**
+ * Loads plotly.js once: the copy shipped in the nbextension folder, through Notebook's RequireJS
+ * (kept out of the main bundle, which stays small and free of plotly's optional CDN URLs, never
+ * used here); or a global `Plotly` when the page already has one.
+ * @throws (rejects) when neither is available.
+ */
+export function loadPlotly(): Promise<PlotlyLike> {
+  plotly ??= new Promise<PlotlyLike>((resolve, reject) => {
+    const w = globalThis as unknown as { Plotly?: PlotlyLike; require?: (deps: string[], ok: (m: PlotlyLike) => void, err: (e: Error) => void) => void };
+    if (w.Plotly) return resolve(w.Plotly);
+    if (typeof w.require !== 'function') return reject(new Error('plotly.js is not available (no RequireJS and no global Plotly)'));
+    w.require([PLOTLY_AMD], resolve, (e) => reject(new Error(`cannot load ${PLOTLY_AMD}: ${e.message}`)));
+  });
+  plotly.catch(() => (plotly = undefined));
+  return plotly;
+}
+
+/** Draws a plotly figure into `el` (loading plotly first); shows load errors in `el`. */
+export function plotInto(el: HTMLElement, what: string, fig: { traces: Record<string, unknown>[]; layout?: Record<string, unknown> }): void {
+  loadPlotly().then(
+    (P) => P.react(el, fig.traces, fig.layout, { displaylogo: false, responsive: true }),
+    (e: Error) => {
+      el.textContent = `flowlens-widgets ${what}: ${e.message}`;
+    },
+  );
+}
+
+/** Frees a plotly figure (if plotly was loaded). */
+export function purgePlot(el: HTMLElement): void {
+  loadPlotly().then((P) => P.purge(el), () => undefined);
+}
