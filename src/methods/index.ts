@@ -25,3 +25,5 @@ export * from './attcat.js';
 export * from './gradcam.js';
 export * from './featureStats.js';
 export * from './iba.js';
+export * from './influencePath.js';
+export * from './influencePatterns.js';
