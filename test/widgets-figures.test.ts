@@ -266,3 +266,25 @@ describe('IbaLayerPlot widget', () => {
     assert.throws(() => new IbaLayerPlot({ tokens: ['a'], scores: [[1]], beta: 0 }, { manager: m }), /beta must be a positive number/);
   });
 });
+
+describe('TokenSaliency method picker', () => {
+  it('holds every method, and the picked method (from the front end) becomes the shown scores', async () => {
+    const { m, sent } = setup();
+    const w = new TokenSaliency({ tokens: ['a', 'b'], methods: { blankout: [1, 0], rollout: [0.25, 0.75] }, title: 't' }, { manager: m });
+    assert.deepEqual(sent[0].content.data.state.methodNames, ['blankout', 'rollout']);
+    assert.deepEqual(sent[0].content.data.buffer_paths, [['scores'], ['methodScores']]);
+    assert.deepEqual(f32(sent[0].buffers[1]), [1, 0, 0.25, 0.75]);
+    assert.match(w.renderStatic(), /t · blankout/);
+    await m.handleCommMsg(fe(w.modelId, { method: 'update', state: { method: 'rollout' }, buffer_paths: [] }));
+    assert.deepEqual([...w.state.scores], [0.25, 0.75]);
+    assert.deepEqual(f32(sent.at(-1)!.buffers[0]), [0.25, 0.75], 'the kernel sends the picked scores');
+    // max 0.75: alphas 0.333 and 1.
+    assert.match(w.renderStatic(), /rgba\(220,38,38,0\.333\)[^>]*>a<.*rgba\(220,38,38,1\)[^>]*>b</s);
+    await silenced(() => m.handleCommMsg(fe(w.modelId, { method: 'update', state: { method: 'nope' }, buffer_paths: [] })));
+    assert.equal(w.state.method, 'rollout');
+    assert.throws(() => w.showMethod('nope'), /unknown method "nope" \(methods: blankout, rollout\)/);
+    assert.throws(() => new TokenSaliency({ tokens: ['a'], methods: { x: [1, 2] } }, { manager: m }), /method "x" has 2 scores for 1 tokens/);
+    w.update(['a', 'b'], [3, 4]);
+    assert.deepEqual(w.methods, [], 'plain scores after update(): no picker');
+  });
+});

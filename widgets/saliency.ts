@@ -21,6 +21,36 @@ export interface TokenSaliencyState extends Record<string, unknown> {
   title: string;
   /** Index of the token last clicked in the front end, or null. */
   selected: number | null;
+  /** With a method picker: the method names, the one shown, and every method's scores `[methods·seq]`. */
+  methodNames?: string[];
+  method?: string;
+  methodScores?: Float32Array;
+}
+
+/** Input of {@link TokenSaliency}: one score list, or several methods' scores and a picker. */
+export interface TokenSaliencyInit {
+  tokens: string[];
+  /** `[seq]`; omit when `methods` is given. */
+  scores?: ArrayLike<number>;
+  /** Method name → `[seq]` scores (e.g. each `TokenAttribution.scores`); the view shows a picker. */
+  methods?: Record<string, ArrayLike<number>>;
+  /** The method shown first (default the first). */
+  method?: string;
+  title?: string;
+}
+
+/** Validates a method table. @returns names and the packed `[methods·seq]` scores. */
+function packMethods(tokens: string[], methods: Record<string, ArrayLike<number>>): { names: string[]; packed: Float32Array } {
+  const names = Object.keys(methods);
+  if (names.length === 0) throw new Error('TokenSaliency: methods must name at least one method');
+  const packed = new Float32Array(names.length * tokens.length);
+  names.forEach((n, k) => {
+    const sc = methods[n];
+    if (!sc || sc.length !== tokens.length) throw new Error(`TokenSaliency: method "${n}" has ${sc ? sc.length : 'no'} scores for ${tokens.length} tokens`);
+    renderSaliencyHtml({ tokens, scores: sc });
+    packed.set(Float32Array.from(sc), k * tokens.length);
+  });
+  return { names, packed };
 }
 
 /** Converts received bytes (Node Buffer, any alignment) into a Float32Array copy. */
@@ -44,10 +74,43 @@ export class TokenSaliency extends Widget<TokenSaliencyState> {
    * @param opts comm manager (default: the kernel's).
    * @throws Error when tokens and scores differ in length or a score is not finite.
    */
-  constructor(init: { tokens: string[]; scores: ArrayLike<number>; title?: string }, opts: WidgetOptions = {}) {
-    const scores = Float32Array.from(init.scores);
+  constructor(init: TokenSaliencyInit, opts: WidgetOptions = {}) {
+    let extra: Partial<TokenSaliencyState> = {};
+    let scores: Float32Array;
+    if (init.methods) {
+      const { names, packed } = packMethods(init.tokens, init.methods);
+      const method = init.method ?? names[0];
+      const k = names.indexOf(method);
+      if (k < 0) throw new Error(`TokenSaliency: unknown method "${method}" (methods: ${names.join(', ')})`);
+      scores = packed.slice(k * init.tokens.length, (k + 1) * init.tokens.length);
+      extra = { methodNames: names, method, methodScores: packed };
+    } else {
+      if (!init.scores) throw new Error('TokenSaliency: give scores, or methods with one score list per method');
+      scores = Float32Array.from(init.scores);
+    }
     renderSaliencyHtml({ tokens: init.tokens, scores }); // validates before the comm opens
-    super({ model: 'TokenSaliencyModel', view: 'TokenSaliencyView' }, { tokens: [...init.tokens], scores, title: init.title ?? '', selected: null }, opts);
+    super({ model: 'TokenSaliencyModel', view: 'TokenSaliencyView' }, { tokens: [...init.tokens], scores, title: init.title ?? '', selected: null, ...extra }, opts);
+    this.onChange((keys) => {
+      if (keys.includes('method')) this.showMethod(this.state.method ?? '');
+    });
+  }
+
+  /** The method names of the picker (empty without one). */
+  get methods(): string[] {
+    return [...(this.state.methodNames ?? [])];
+  }
+
+  /**
+   * Shows one method's scores (what the view's picker does).
+   * @throws Error for a method the widget does not have.
+   */
+  showMethod(method: string): void {
+    const names = this.state.methodNames ?? [];
+    const k = names.indexOf(method);
+    if (k < 0) throw new Error(`TokenSaliency: unknown method "${method}" (methods: ${names.join(', ') || 'none'})`);
+    const n = this.state.tokens.length;
+    const row = this.state.methodScores!.slice(k * n, (k + 1) * n);
+    this.set(this.state.method === method ? { scores: row } : { method, scores: row });
   }
 
   /**
@@ -57,11 +120,16 @@ export class TokenSaliency extends Widget<TokenSaliencyState> {
   update(tokens: string[], scores: ArrayLike<number>, title?: string): void {
     const s = Float32Array.from(scores);
     renderSaliencyHtml({ tokens, scores: s });
-    this.set(title === undefined ? { tokens: [...tokens], scores: s } : { tokens: [...tokens], scores: s, title });
+    const patch: Partial<TokenSaliencyState> = title === undefined ? { tokens: [...tokens], scores: s } : { tokens: [...tokens], scores: s, title };
+    if (this.state.methodNames?.length) Object.assign(patch, { methodNames: [], method: '', methodScores: new Float32Array(0) }); // plain scores now: no picker
+    this.set(patch);
   }
 
   protected override deserialize(key: keyof TokenSaliencyState, value: unknown): unknown {
-    if (key === 'scores') return toFloat32(value);
+    if (key === 'scores' || key === 'methodScores') return toFloat32(value);
+    if (key === 'method' && !(this.state.methodNames ?? []).includes(value as string)) {
+      throw new Error(`TokenSaliency: unknown method ${JSON.stringify(value)} (methods: ${(this.state.methodNames ?? []).join(', ') || 'none'})`);
+    }
     if (key === 'selected' && value !== null && !(Number.isInteger(value) && (value as number) >= 0 && (value as number) < this.state.tokens.length)) {
       throw new Error(`TokenSaliency: selected must be null or a token index, got ${JSON.stringify(value)}`);
     }
@@ -71,7 +139,8 @@ export class TokenSaliency extends Widget<TokenSaliencyState> {
   /** The figure as static HTML (same markup as the live view). */
   renderStatic(): string {
     const s = this.state;
-    return renderSaliencyHtml({ tokens: s.tokens, scores: s.scores, title: s.title || undefined, selected: s.selected });
+    const title = s.methodNames?.length ? `${s.title ? s.title + ' · ' : ''}${s.method}` : s.title;
+    return renderSaliencyHtml({ tokens: s.tokens, scores: s.scores, title: title || undefined, selected: s.selected });
   }
 
   override renderText(): string {

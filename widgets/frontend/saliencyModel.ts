@@ -36,22 +36,37 @@ export class TokenSaliencyModel extends DOMWidgetModel {
       scores: new Float32Array(0),
       title: '',
       selected: null,
+      methodNames: [],
+      method: '',
+      methodScores: new Float32Array(0),
     };
   }
 
   static override serializers: ISerializers = {
     ...DOMWidgetModel.serializers,
     scores: { deserialize: (v: unknown) => deserializeFloat32(v), serialize: (v: Float32Array) => v },
+    methodScores: { deserialize: (v: unknown) => deserializeFloat32(v), serialize: (v: Float32Array) => v },
   };
 }
 
-/** View of the token saliency widget. */
+/** View of the token saliency widget: an optional method picker above the coloured tokens. */
 export class TokenSaliencyView extends DOMWidgetView {
+  private picker!: HTMLSelectElement;
+  private figure!: HTMLDivElement;
+
   override render(): void {
     this.el.classList.add('flowlens-saliency-widget');
+    this.picker = document.createElement('select');
+    this.picker.className = 'flowlens-method-picker';
+    this.picker.addEventListener('change', () => {
+      this.model.set('method', this.picker.value);
+      this.touch();
+    });
+    this.figure = document.createElement('div');
+    this.el.append(this.picker, this.figure);
     this.draw();
-    this.listenTo(this.model, 'change:tokens change:scores change:title change:selected', () => this.draw());
-    this.el.addEventListener('click', (ev: MouseEvent) => {
+    this.listenTo(this.model, 'change', () => this.draw());
+    this.figure.addEventListener('click', (ev: MouseEvent) => {
       const span = (ev.target as HTMLElement | null)?.closest?.('[data-index]');
       if (!span) return;
       this.model.set('selected', Number(span.getAttribute('data-index')));
@@ -61,15 +76,30 @@ export class TokenSaliencyView extends DOMWidgetView {
 
   /** Redraws from the model state; shows the error text on bad state. */
   draw(): void {
+    const names: string[] = this.model.get('methodNames') ?? [];
+    const method: string = this.model.get('method') ?? '';
+    this.picker.style.display = names.length ? '' : 'none';
+    if ([...this.picker.options].map((o) => o.value).join('\u0000') !== names.join('\u0000')) {
+      this.picker.innerHTML = '';
+      for (const n of names) this.picker.add(new Option(n, n));
+    }
+    if (names.length) this.picker.value = method;
     try {
-      this.el.innerHTML = renderSaliencyHtml({
-        tokens: this.model.get('tokens') ?? [],
-        scores: this.model.get('scores') ?? new Float32Array(0),
-        title: this.model.get('title') || undefined,
+      const tokens: string[] = this.model.get('tokens') ?? [];
+      let scores: Float32Array = this.model.get('scores') ?? new Float32Array(0);
+      const k = names.indexOf(method);
+      const all: Float32Array = this.model.get('methodScores') ?? new Float32Array(0);
+      // The picked method's row at once (the kernel then sends the same scores).
+      if (k >= 0 && all.length === names.length * tokens.length) scores = all.slice(k * tokens.length, (k + 1) * tokens.length);
+      const title = this.model.get('title') || '';
+      this.figure.innerHTML = renderSaliencyHtml({
+        tokens,
+        scores,
+        title: (names.length ? `${title ? title + ' · ' : ''}${method}` : title) || undefined,
         selected: this.model.get('selected'),
       });
     } catch (e) {
-      this.el.textContent = `flowlens-widgets: ${(e as Error).message}`;
+      this.figure.textContent = `flowlens-widgets: ${(e as Error).message}`;
     }
   }
 }
