@@ -91,7 +91,7 @@ export class TokenSaliency extends Widget<TokenSaliencyState> {
     renderSaliencyHtml({ tokens: init.tokens, scores }); // validates before the comm opens
     super({ model: 'TokenSaliencyModel', view: 'TokenSaliencyView' }, { tokens: [...init.tokens], scores, title: init.title ?? '', selected: null, ...extra }, opts);
     this.onChange((keys) => {
-      if (keys.includes('method')) this.showMethod(this.state.method ?? '');
+      if (keys.includes('method') && this.state.method && this.state.methodNames?.length) this.showMethod(this.state.method);
     });
   }
 
