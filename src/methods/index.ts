@@ -27,3 +27,5 @@ export * from './featureStats.js';
 export * from './iba.js';
 export * from './influencePath.js';
 export * from './influencePatterns.js';
+export * from './lime.js';
+export * from './random.js';
