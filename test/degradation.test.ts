@@ -71,3 +71,56 @@ test('removal in order of attribution on a model that depends on one token: the 
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
 });
+
+test('curve area (trapezoid) and the accumulator means, by hand', async () => {
+  const { curveArea, DegradationAccumulator } = await import('../src/eval/degradation.js');
+  assert.equal(curveArea([0, 0.5, 1], [1, 1, 0]), 0.75);
+  assert.throws(() => curveArea([0], [1]), /≥ 2 points/);
+  const acc = new DegradationAccumulator([0, 1]);
+  acc.add({ method: 'm', direction: 'most', prob: [1, 0.2], correct: [true, false] });
+  acc.add({ method: 'm', direction: 'most', prob: [0.8, 0.4], correct: [true, true] });
+  const [c] = acc.curves();
+  assert.deepEqual(c.prob.map((v) => +v.toFixed(12)), [0.9, 0.3]);
+  assert.deepEqual(c.acc, [1, 0.5]);
+  assert.ok(Math.abs(c.probArea - 0.6) < 1e-12);
+  assert.equal(c.n, 2);
+  assert.throws(() => acc.add({ method: 'm', direction: 'most', prob: [1], correct: [true] }), /1 points, expected 2/);
+});
+
+test('degradation test on a one-token model: IG, LIME and IBA rank the token first, their curves drop at the first step; random does not', async () => {
+  await initBackend();
+  const { degradationTest } = await import('../src/eval/degradation.js');
+  const { integratedGradients } = await import('../src/methods/integratedGradients.js');
+  const { lime } = await import('../src/methods/lime.js');
+  const { iba } = await import('../src/methods/iba.js');
+  const { estimateFeatureStats } = await import('../src/methods/featureStats.js');
+  const { randomAttribution } = await import('../src/methods/random.js');
+  const { classProb } = await import('../src/model/qoi.js');
+  const model = oneTokenModel();
+  const words = [5, 6, 8, 9, 10, 11];
+  const examples = Array.from({ length: 6 }, (_, k) => {
+    const ids = [2, ...words.slice(0, 4 + (k % 3))]; // 5–7 removable tokens: the first fraction (1/9) removes one
+    ids.splice(1 + (k % ids.length), 0, X_ID);
+    return { example: { ids: [...ids, 3] }, label: 1 };
+  });
+  const stats = estimateFeatureStats(model, examples.map((e) => e.example), ['embed.hook_out']);
+  const res = degradationTest(model, examples, {
+    ig: (ex, label) => integratedGradients(model, ex, classProb(label), { specialIds: TOY_IDS, steps: 20 }).scores,
+    lime: (ex, label) => lime(model, ex, { specialIds: TOY_IDS, target: label }).scores,
+    iba: (ex, label) => iba(model, ex, { stats, node: 'embed.hook_out', target: label }).scores,
+    random: (ex, _label, i) => randomAttribution(ex.ids.map(String), i).scores,
+  }, { specialIds: TOY_IDS, fractions: removalFractions(10) });
+  for (const m of ['ig', 'lime', 'iba']) {
+    const c = res.curves.find((x) => x.method === m && x.direction === 'most')!;
+    assert.ok(c.prob[0] > 0.9 && c.acc[0] === 1, `${m}: intact`);
+    assert.ok(c.prob.slice(1).every((p) => p < 0.1), `${m}: most-important-first drops at the first step: ${c.prob.map((v) => v.toFixed(2))}`);
+    const least = res.curves.find((x) => x.method === m && x.direction === 'least')!;
+    assert.ok(least.probArea > 0.7, `${m}: least-important-first stays high (area ${least.probArea})`);
+  }
+  const rnd = res.curves.find((x) => x.method === 'random' && x.direction === 'most')!;
+  const ig = res.curves.find((x) => x.method === 'ig' && x.direction === 'most')!;
+  assert.ok(rnd.probArea > ig.probArea + 0.1, `random area ${rnd.probArea} vs IG ${ig.probArea}`);
+  assert.equal(res.perExample.length, 6);
+  assert.ok(res.msPerExample.iba > 0);
+  model.dispose();
+});
