@@ -161,7 +161,7 @@ function toExample(m: Bert | ModelWithTokenizer, input: string | ExampleInput): 
  * @param m a model (with its tokenizer when `input` is text: what `loadModel` returns).
  * @param input raw text (tokenised with `[CLS]`/`[SEP]`) or one sequence `ids` `[seq]`.
  * @returns method `'iba'`, `scores` `[seq]` in [0, 1] (min–max scaled Σ_d KL), `layer`, `sanity`
- *   `{name: 'target_prob', value: p(target) with the trained bottleneck, mean over noise samples}`,
+ *   `{name: 'target_prob', value: p(target) through the bottleneck at the last step, mean over noise samples}`,
  *   `meta` an {@link IbaMeta} (raw capacity in nats, losses per step).
  * @throws Error for empty text/input, missing or mismatched statistics, an unknown layer, a model
  *   without a classifier head, a target outside the classes, or non-positive steps/samples.
@@ -228,16 +228,17 @@ export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, 
     return { loss: tf.add(c, tf.mul(beta, k)) as tf.Scalar, c, k, p };
   };
   let prob = NaN;
+  let lastProb = NaN;
   try {
     const b1 = 0.9;
     const b2 = 0.999;
     for (let t = 1; t <= steps; t++) {
       const out = tf.tidy(() => {
         const eps = tf.randomNormal([B, seq, D], 0, 1, 'float32', seed * 1000 + t);
-        let parts: { c: tf.Tensor; k: tf.Tensor } | null = null;
+        let parts: { c: tf.Tensor; k: tf.Tensor; p: tf.Tensor } | null = null;
         const g = tf.grad((a: tf.Tensor) => {
           const r = lossOf(a, eps);
-          parts = { c: tf.keep(r.c.clone()), k: tf.keep(r.k.clone()) };
+          parts = { c: tf.keep(r.c.clone()), k: tf.keep(r.k.clone()), p: tf.keep(r.p.clone()) };
           return r.loss;
         })(alpha);
         // Adam (Kingma & Ba 2015; PyTorch's defaults), bias-corrected.
@@ -246,25 +247,22 @@ export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, 
         const mhat = tf.div(nm1, 1 - b1 ** t);
         const vhat = tf.div(nm2, 1 - b2 ** t);
         const na = tf.sub(alpha, tf.div(tf.mul(lr, mhat), tf.add(tf.sqrt(vhat), 1e-8)));
-        const p = parts as unknown as { c: tf.Tensor; k: tf.Tensor };
-        return { na, nm1, nm2, c: p.c, k: p.k };
+        const p = parts as unknown as { c: tf.Tensor; k: tf.Tensor; p: tf.Tensor };
+        return { na, nm1, nm2, c: p.c, k: p.k, p: p.p };
       });
       ce.push(out.c.dataSync()[0] as number);
       kl.push(out.k.dataSync()[0] as number);
-      tf.dispose([alpha, m1, m2, out.c, out.k]);
+      lastProb = out.p.dataSync()[0] as number;
+      tf.dispose([alpha, m1, m2, out.c, out.k, out.p]);
       alpha = out.na;
       m1 = out.nm1;
       m2 = out.nm2;
     }
-    // Attribution with the trained α: Σ_d KL per token, and p(target) through the trained bottleneck.
-    const [capT, pT] = tf.tidy(() => {
-      const cap = tf.sum(bottleneckKl(tf.sigmoid(alpha), rNorm), -1);
-      const eps = tf.randomNormal([B, seq, D], 0, 1, 'float32', seed * 1000 + steps + 1);
-      return [cap, lossOf(alpha, eps).p];
-    });
+    // Attribution with the trained α: Σ_d KL per token.
+    const capT = tf.tidy(() => tf.sum(bottleneckKl(tf.sigmoid(alpha), rNorm), -1));
     const capacity = Array.from(capT.dataSync() as Float32Array);
-    prob = pT.dataSync()[0] as number;
-    tf.dispose([capT, pT]);
+    capT.dispose();
+    prob = lastProb;
     const lo = Math.min(...capacity);
     const shifted = capacity.map((v) => v - lo);
     const hi = Math.max(...shifted);
