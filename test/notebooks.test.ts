@@ -1,0 +1,126 @@
+/**
+ * Every notebook in `notebooks/` (globbed, so notebooks added later are covered) executes top to
+ * bottom on the flowlens kernel with `jupyter nbconvert --to notebook --execute` (kernelspec
+ * written into a temporary JUPYTER_PATH), a failing cell fails the test, and the executed notebook
+ * converted with `jupyter nbconvert --to html` contains every widget's static figure.
+ *
+ * Execution uses `--ExecutePreprocessor.store_widget_state=False`: with stored widget state
+ * nbconvert's HTML would show the widget views through a manager loaded from unpkg.com instead of
+ * the static renderings (see kernel/README.md, "Publishing").
+ *
+ * Skipped, with a message, only when no `jupyter nbconvert` is found (FLOWLENS_JUPYTER picks the
+ * `jupyter` executable).
+ */
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { installKernelSpec } from '../kernel/install.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
+const notebooksDir = path.join(root, 'notebooks');
+
+/** A `jupyter` executable whose nbconvert runs, or undefined. */
+function findJupyter(): string | undefined {
+  for (const j of [process.env.FLOWLENS_JUPYTER, 'jupyter', '/usr/bin/jupyter'].filter((p): p is string => !!p)) {
+    const r = spawnSync(j, ['nbconvert', '--version'], { stdio: 'ignore' });
+    if (r.status === 0) return j;
+  }
+  return undefined;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { env, cwd });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+const jupyter = findJupyter();
+const notebooks = existsSync(notebooksDir) ? readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb')).sort() : [];
+const distBuilt = existsSync(path.join(root, 'dist', 'widgets', 'protocol.js'));
+
+interface Output {
+  output_type: string;
+  data?: Record<string, string | string[]>;
+  ename?: string;
+  evalue?: string;
+}
+const text = (v: string | string[] | undefined): string => (Array.isArray(v) ? v.join('') : (v ?? ''));
+
+describe('notebooks execute on the flowlens kernel and keep their figures in HTML', {
+  skip: !jupyter ? 'no `jupyter nbconvert`: apt-get install jupyter-nbconvert python3-nbclient jupyter-notebook (kernel/apt-packages.txt)' : !distBuilt ? 'dist/ not built (npm run build)' : false,
+  timeout: 420_000,
+}, () => {
+  let tmp = '';
+  let env: NodeJS.ProcessEnv = {};
+
+  before(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-nb-'));
+    installKernelSpec({ env: { JUPYTER_DATA_DIR: path.join(tmp, 'data') } });
+    env = {
+      ...process.env,
+      JUPYTER_PATH: path.join(tmp, 'data'),
+      JUPYTER_DATA_DIR: path.join(tmp, 'data'),
+      JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime'),
+      JUPYTER_CONFIG_DIR: path.join(tmp, 'config'),
+    };
+  });
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('finds the notebooks', () => {
+    assert.ok(notebooks.includes('tour.ipynb'), `notebooks/ has ${notebooks.join(', ') || 'nothing'}`);
+    assert.ok(notebooks.includes('abnar2020-attention-flow.ipynb'));
+  });
+
+  for (const nb of notebooks) {
+    it(`${nb}: runs top to bottom, every widget has its static figure in the HTML`, async () => {
+      const name = nb.replace(/\.ipynb$/, '');
+      const ex = await run(
+        jupyter!,
+        ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=300', '--ExecutePreprocessor.startup_timeout=180', '--ExecutePreprocessor.kernel_name=flowlens', '--ExecutePreprocessor.store_widget_state=False', '--output-dir', tmp, '--output', `${name}.executed`, path.join(notebooksDir, nb)],
+        env,
+        notebooksDir,
+        360_000,
+      );
+      assert.equal(ex.code, 0, `executing ${nb} failed (a cell raised, or the kernel died):\n${ex.out.slice(-4000)}`);
+      const executed = path.join(tmp, `${name}.executed.ipynb`);
+      const doc = JSON.parse(readFileSync(executed, 'utf8')) as { cells: { cell_type: string; outputs?: Output[] }[] };
+      const outputs = doc.cells.filter((c) => c.cell_type === 'code').flatMap((c) => c.outputs ?? []);
+      const errors = outputs.filter((o) => o.output_type === 'error');
+      assert.deepEqual(errors.map((e) => `${e.ename}: ${e.evalue}`), [], 'no error outputs');
+      const widgets = outputs.filter((o) => o.data?.['application/vnd.jupyter.widget-view+json']);
+      assert.ok(widgets.length >= 1, `${nb} shows no widget`);
+      const kinds = new Set<string>();
+      for (const w of widgets) {
+        const html = text(w.data!['text/html']);
+        const kind = /class="flowlens-widget (flowlens-[a-z-]+)"|class="(flowlens-saliency)"/.exec(html);
+        assert.ok(kind, `widget output without a static flowlens figure: ${html.slice(0, 200)}`);
+        kinds.add(kind[1] ?? kind[2]);
+        assert.doesNotMatch(html, /<script|src=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, 'static figures need no script or network');
+      }
+      const conv = await run(jupyter!, ['nbconvert', '--to', 'html', '--output-dir', tmp, '--output', name, executed], env, tmp, 120_000);
+      assert.equal(conv.code, 0, `nbconvert --to html failed:\n${conv.out.slice(-3000)}`);
+      const page = readFileSync(path.join(tmp, `${name}.html`), 'utf8');
+      for (const k of kinds) assert.ok(page.includes(k), `the HTML lacks the ${k} figure`);
+      const figures = (page.match(/class="flowlens-widget flowlens-|class="flowlens-saliency"/g) ?? []).length;
+      assert.equal(figures, widgets.length, 'one static figure in the HTML per widget output');
+      if (nb === 'tour.ipynb') {
+        for (const k of ['flowlens-attention-maps', 'flowlens-saliency', 'flowlens-curves', 'flowlens-head-mask', 'flowlens-influence']) assert.ok(kinds.has(k), `the tour shows ${k}`);
+      }
+    });
+  }
+});
