@@ -20,6 +20,15 @@ try {
 } catch (e) {
   console.log('attention flow benchmark unavailable:', (e as Error).message);
 }
+try {
+  const { benchIba } = await import('./iba.bench.js');
+  console.log('# IBA, integrated gradients, LIME per example (embedded:sst2)');
+  const iba = await benchIba(process.argv.includes('--quick') ? 5 : 20);
+  console.table(iba.map((r) => ({ method: r.method, 'mean ms': r.meanMs.toFixed(0), 'median ms': r.medianMs.toFixed(0), 'max ms': r.maxMs.toFixed(0), n: r.n, 'mean tokens': r.meanTokens.toFixed(1) })));
+  results.iba = iba;
+} catch (e) {
+  console.log('IBA benchmark unavailable:', (e as Error).message);
+}
 mkdirSync('bench/out', { recursive: true });
 writeFileSync('bench/out/results.json', JSON.stringify(results, null, 2));
 console.log('wrote bench/out/results.json');
