@@ -212,6 +212,9 @@ export function examplePath(model: Bert, example: ExampleInput, opts: PathOption
   };
 }
 
+/** Thrown by a hook to end a forward pass early (caught by {@link runPath}). */
+const STOP = new Error('flowlens: forward stopped after the last node needed');
+
 /** Values and gradients captured by {@link runPath}. Dispose with {@link PathRun.dispose}. */
 export interface PathRun {
   /** Node activations `[rows, …]` (after any hook). */
@@ -226,11 +229,23 @@ export interface PathRun {
 /**
  * One batched forward (and backward when `gradNodes` is not empty) over the rows of `input`, with
  * `hooks`, capturing the activations of `recordNodes` and the gradients at `gradNodes` (taken with
- * respect to an additive zero perturbation placed after the node's hooks).
+ * respect to an additive zero perturbation placed after the node's hooks). A forward-only run may stop
+ * right after node `stopAfter` (the layers above it are not computed; `qoi` is then empty).
  *
  * @throws Error for an unknown node name.
  */
-export function runPath(model: Bert, input: ForwardInput, qoi: QoI, hooks: Record<string, Hook>, recordNodes: string[], gradNodes: string[] = []): PathRun {
+export function runPath(
+  model: Bert,
+  input: ForwardInput,
+  qoi: QoI,
+  hooks: Record<string, Hook>,
+  recordNodes: string[],
+  gradNodes: string[] = [],
+  stopAfter?: string,
+): PathRun {
+  if (stopAfter !== undefined && (gradNodes.length || !recordNodes.includes(stopAfter))) {
+    throw new Error(`runPath: stopAfter needs a forward-only run that records "${stopAfter}"`);
+  }
   const values = new Map<string, tf.Tensor>();
   let qv: tf.Tensor | null = null;
   const nodes = [...new Set([...recordNodes, ...gradNodes])];
@@ -247,6 +262,7 @@ export function runPath(model: Bert, input: ForwardInput, qoi: QoI, hooks: Recor
           values.get(n)?.dispose();
           values.set(n, tf.keep(y.clone()));
         }
+        if (n === stopAfter) throw STOP;
         return y;
       };
     }
@@ -264,12 +280,17 @@ export function runPath(model: Bert, input: ForwardInput, qoi: QoI, hooks: Recor
       deltas.forEach((d) => d.dispose());
     }
   } else {
-    tf.tidy(() => {
-      build([]);
-    });
+    try {
+      tf.tidy(() => {
+        build([]);
+      });
+    } catch (e) {
+      if (e !== STOP) throw e;
+    }
   }
-  const q = Array.from((qv as unknown as tf.Tensor).dataSync());
-  (qv as unknown as tf.Tensor).dispose();
+  const qt = qv as tf.Tensor | null;
+  const q = qt ? Array.from(qt.dataSync()) : [];
+  qt?.dispose();
   const gm = new Map<string, tf.Tensor>(gradNodes.map((n, i) => [n, grads[i] as tf.Tensor]));
   return {
     values,
@@ -386,6 +407,34 @@ export function pathInfluence(model: Bert, example: ExampleInput, qoi: QoI, r: P
       const src = r.source ?? per.map((_, i) => i);
       const perSource = per.map((v, i) => (src.includes(i) ? v : 0));
       return { influence: perSource.reduce((a, b) => a + b, 0), perSource, qoiInput: run.qoi[path.res] as number, qoiBaseline: run.qoi[0] as number };
+    } finally {
+      run.dispose();
+    }
+  } finally {
+    path.dispose();
+  }
+}
+
+/**
+ * Unrestricted influence through every position of every layer's output node
+ * (`blocks.{l}.hook_resid_post`), from one batched forward + backward: the "layer-based" attribution
+ * of each node (Lu et al. 2021 §5, the layer-based baseline: the highest-attribution node per layer).
+ *
+ * @returns `[layers][seq]` influences (each row sums to y(input) − y(baseline) up to the quadrature error).
+ * @throws Error as {@link examplePath}.
+ */
+export function allLayerInfluences(model: Bert, example: ExampleInput, qoi: QoI, opts: PathOptions = {}): number[][] {
+  const nodes = Array.from({ length: model.layers }, (_, l) => `blocks.${l}.hook_resid_post`);
+  const path = examplePath(model, example, opts);
+  try {
+    const run = runPath(model, path.input(), qoi, {}, nodes, nodes);
+    try {
+      return nodes.map((n) => {
+        const d = consecutiveChanges(run.values.get(n) as tf.Tensor);
+        const v = Array.from(trapezoidInfluence(d, run.grads.get(n) as tf.Tensor));
+        d.dispose();
+        return v;
+      });
     } finally {
       run.dispose();
     }

@@ -85,6 +85,8 @@ export interface InfluencePattern {
   output: number;
   layers: number;
   heads: number;
+  /** Influence of the whole pattern (= `totals.patternInfluence`; the widget's field). */
+  influence: number;
   /** −1 when the QoI's sign was flipped for the choices (negative total influence), else 1. */
   sign: 1 | -1;
   /** `[layers]` positions of the pattern's nodes (the last is `output`). */
@@ -177,7 +179,7 @@ function restrictedChanges(
   nodes: string[],
 ): Map<string, tf.Tensor> {
   const hooks = patchHooks(model, path.seq, base, r, l);
-  const run = runPath(model, path.input(1, path.res), qoi, hooks, nodes);
+  const run = runPath(model, path.input(1, path.res), qoi, hooks, nodes, [], postName(l));
   const out = new Map<string, tf.Tensor>();
   for (const n of nodes) out.set(n, tf.tidy(() => tf.sub(run.values.get(n) as tf.Tensor, base.get(n) as tf.Tensor)));
   run.dispose();
@@ -200,8 +202,8 @@ const argmaxSigned = (v: readonly number[], sign: number, allowed?: (i: number) 
  * Shapes: `example.ids` `[seq]`; result `positions` `[layers]`, `steps` `[layers]`, each step's
  * `headInfluences` `[heads]` and `candidates` `[seq]`. Influences are in QoI units.
  *
- * Cost: 3 batched forward/backward passes over res + 1 points, 2·layers − 1 forward passes over res
- * points, and 2 exact stop-gradient passes for the reported totals.
+ * Cost: 2 batched forward/backward passes over res + 1 points, 2·layers − 1 forward passes over res
+ * points that stop at the layer needed, and 2 exact stop-gradient passes for the reported totals.
  *
  * @throws RangeError for a source or output position outside the sequence; Error for an empty input,
  *   a bad `res`, a baseline lacking its special id, or an input the forward pass rejects.
@@ -286,12 +288,14 @@ export function influencePattern(model: Bert, example: ExampleInput, qoi: QoI, o
       const skipInfluence = skipAll[q] as number;
       const headInfluences = Array.from(headAll.subarray(q * H, (q + 1) * H));
       const bestHead = argmaxSigned(headInfluences, sign);
-      const useHead = sign * (headInfluences[bestHead] as number) > sign * skipInfluence;
+      const from = l === 0 ? source : (pos[l - 1] as number);
+      // The skip connection is position-wise: a step that moves must go through a head.
+      const useHead = q !== from || sign * (headInfluences[bestHead] as number) > sign * skipInfluence;
       branches.push(useHead ? { skip: false, heads: [bestHead] } : { skip: true, heads: [] });
       const step: PatternStep = {
         layer: l,
         position: q,
-        fromPosition: l === 0 ? source : (pos[l - 1] as number),
+        fromPosition: from,
         kind: useHead ? 'head' : 'skip',
         influence: useHead ? (headInfluences[bestHead] as number) : skipInfluence,
         nodeInfluence: postAll[q] as number,
@@ -303,7 +307,6 @@ export function influencePattern(model: Bert, example: ExampleInput, qoi: QoI, o
       steps.push(step);
     }
     // 4. Exact totals with stop-gradient hooks.
-    const src = pathInfluence(model, example, qoi, { source: [source] }, opts);
     const emb = pathInfluence(model, example, qoi, rPos, opts);
     const full = pathInfluence(model, example, qoi, { ...rPos, branches }, opts);
     const sumIn = inputInf.reduce((a, b) => a + b, 0);
@@ -315,16 +318,17 @@ export function influencePattern(model: Bert, example: ExampleInput, qoi: QoI, o
       output,
       layers: L,
       heads: H,
+      influence: full.influence,
       sign,
       positions: pos,
       steps,
       totals: {
         qoiInput,
         qoiBaseline,
-        sourceInfluence: src.influence,
+        sourceInfluence: inputInf[source] as number,
         embeddingPatternInfluence: emb.influence,
         patternInfluence: full.influence,
-        patternShare: src.influence !== 0 ? full.influence / src.influence : 0,
+        patternShare: inputInf[source] !== 0 ? full.influence / (inputInf[source] as number) : 0,
         inputInfluence: inputInf,
         completenessGap: Math.abs(sumIn - (qoiInput - qoiBaseline)),
       },
