@@ -29,6 +29,15 @@ try {
 } catch (e) {
   console.log('IBA benchmark unavailable:', (e as Error).message);
 }
+try {
+  const { benchInfluence } = await import('./influence.bench.js');
+  console.log('# influence patterns per example (embedded:agreement, SVA across an object relative clause)');
+  const inf = await benchInfluence(process.argv.includes('--quick') ? 3 : 10);
+  console.table(inf.map((r) => ({ res: r.res, n: r.n, 'mean s': r.meanS.toFixed(2), 'median s': r.medianS.toFixed(2), 'examples/min': r.perMinute.toFixed(1), tokens: r.meanTokens.toFixed(1) })));
+  results.influencePatterns = inf;
+} catch (e) {
+  console.log('influence-pattern benchmark unavailable:', (e as Error).message);
+}
 mkdirSync('bench/out', { recursive: true });
 writeFileSync('bench/out/results.json', JSON.stringify(results, null, 2));
 console.log('wrote bench/out/results.json');
