@@ -58,7 +58,16 @@ export function loadPlotly(): Promise<PlotlyLike> {
     const w = globalThis as unknown as { Plotly?: PlotlyLike; require?: (deps: string[], ok: (m: PlotlyLike) => void, err: (e: Error) => void) => void };
     if (w.Plotly) return resolve(w.Plotly);
     if (typeof w.require !== 'function') return reject(new Error('plotly.js is not available (no RequireJS and no global Plotly)'));
-    w.require([PLOTLY_AMD], resolve, (e) => reject(new Error(`cannot load ${PLOTLY_AMD}: ${e.message}`)));
+    // plotly.js 3 is not an AMD module: the script sets window.Plotly, and RequireJS gives undefined.
+    w.require(
+      [PLOTLY_AMD],
+      (m) => {
+        const P = m ?? (globalThis as unknown as { Plotly?: PlotlyLike }).Plotly;
+        if (P && typeof P.react === 'function') resolve(P);
+        else reject(new Error(`${PLOTLY_AMD} loaded but defined no Plotly`));
+      },
+      (e) => reject(new Error(`cannot load ${PLOTLY_AMD}: ${e.message}`)),
+    );
   });
   plotly.catch(() => (plotly = undefined));
   return plotly;

@@ -1,0 +1,254 @@
+/**
+ * The widgets in a real browser: Debian's chromium driven by playwright-core against a classic
+ * Notebook 6 server on 127.0.0.1 (with a token), with the flowlens kernelspec and the
+ * flowlens-widgets nbextension installed into temporary Jupyter dirs. It opens a copy of
+ * `notebooks/tour.ipynb`, runs all cells, checks that every widget rendered as a live view, moves
+ * the attention-map slider, picks another saliency method, clicks a head in the head-mask grid and
+ * checks that the linked saliency view changed, clicks an influence-graph node and checks the head
+ * breakdown arrived, then restarts the kernel and checks the widgets work again (the widget manager
+ * follows the new kernel). Screenshots go to `test-artifacts/screenshots/` (gitignored).
+ *
+ * Skipped, with a message, when chromium, playwright-core or `jupyter notebook` is missing
+ * (FLOWLENS_CHROMIUM, FLOWLENS_JUPYTER choose the executables).
+ */
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { installKernelSpec } from '../kernel/install.js';
+import { installNbextension } from '../widgets/nbextension.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
+/** Notebook folder: a sibling of dist/, so the tour's `../dist/...` imports resolve. */
+const artifacts = path.join(root, 'test-artifacts');
+const shots = path.join(artifacts, 'screenshots');
+const chromiumPath = process.env.FLOWLENS_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+function findJupyterNotebook(): string | undefined {
+  for (const j of [process.env.FLOWLENS_JUPYTER, 'jupyter', '/usr/bin/jupyter'].filter((p): p is string => !!p)) {
+    if (spawnSync(j, ['notebook', '--version'], { stdio: 'ignore' }).status === 0) return j;
+  }
+  return undefined;
+}
+
+async function havePlaywright(): Promise<boolean> {
+  try {
+    await import('playwright-core');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const jupyter = findJupyterNotebook();
+const skip = !existsSync(chromiumPath)
+  ? `no chromium at ${chromiumPath} (apt-get install chromium)`
+  : !jupyter
+    ? 'no `jupyter notebook` (apt-get install jupyter-notebook)'
+    : !(await havePlaywright())
+      ? 'playwright-core is not installed (npm ci)'
+      : !existsSync(path.join(root, 'dist', 'widgets', 'protocol.js'))
+        ? 'dist/ not built (npm run build)'
+        : false;
+
+describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 400_000 }, () => {
+  let tmp = '';
+  let server: ChildProcess | undefined;
+  let serverLog = '';
+  let base = '';
+  let token = '';
+  let browser: import('playwright-core').Browser | undefined;
+  let page: import('playwright-core').Page;
+  const consoleErrors: string[] = [];
+
+  before(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-browser-'));
+    mkdirSync(shots, { recursive: true });
+    copyFileSync(path.join(root, 'notebooks', 'tour.ipynb'), path.join(artifacts, 'tour.ipynb'));
+    const data = path.join(tmp, 'data');
+    const config = path.join(tmp, 'config');
+    installKernelSpec({ env: { JUPYTER_DATA_DIR: data } });
+    await installNbextension(data, config);
+    token = randomBytes(16).toString('hex');
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const env = { ...process.env, JUPYTER_PATH: data, JUPYTER_DATA_DIR: data, JUPYTER_CONFIG_DIR: config, JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime') };
+    server = spawn(
+      jupyter!,
+      ['notebook', '--no-browser', '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0', `--NotebookApp.token=${token}`, `--notebook-dir=${artifacts}`, '--NotebookApp.open_browser=False', ...(process.getuid?.() === 0 ? ['--allow-root'] : [])],
+      { env, cwd: artifacts, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    server.stdout!.on('data', (d) => (serverLog += d));
+    server.stderr!.on('data', (d) => (serverLog += d));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        const r = await fetch(`${base}/api/status?token=${token}`);
+        if (r.ok) break;
+      } catch {
+        /* not up yet */
+      }
+      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`notebook server did not start:\n${serverLog}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const unauth = await fetch(`${base}/api/kernels`);
+    assert.equal(unauth.status, 403, 'the server refuses requests without the token');
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    if (server && server.exitCode === null) {
+      try {
+        const ks = (await (await fetch(`${base}/api/kernels?token=${token}`)).json()) as { id: string }[];
+        for (const k of ks) await fetch(`${base}/api/kernels/${k.id}?token=${token}`, { method: 'DELETE' });
+      } catch {
+        /* server already gone */
+      }
+      server.kill('SIGTERM');
+      await new Promise((r) => (server!.exitCode !== null ? r(null) : server!.once('exit', r)));
+    }
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** Runs every cell and waits until all have an execution count. */
+  async function runAll(what: string): Promise<void> {
+    await page.evaluate(() => (window as any).Jupyter.notebook.execute_all_cells());
+    await page
+      .waitForFunction(
+        () => {
+          const nb = (window as any).Jupyter.notebook;
+          const cells = nb.get_cells().filter((c: any) => c.cell_type === 'code');
+          return cells.every((c: any) => typeof c.input_prompt_number === 'number') && !nb.kernel_busy;
+        },
+        undefined,
+        { timeout: 240_000, polling: 500 },
+      )
+      .catch(async (e) => {
+        await page.screenshot({ path: path.join(shots, `${what}-timeout.png`), fullPage: true });
+        throw new Error(`${what}: cells did not finish: ${e}\nserver log:\n${serverLog.slice(-3000)}`);
+      });
+    const errors = await page.evaluate(() =>
+      (window as any).Jupyter.notebook
+        .get_cells()
+        .flatMap((c: any) => (c.output_area?.outputs ?? []).filter((o: any) => o.output_type === 'error').map((o: any) => `${o.ename}: ${o.evalue}`)),
+    );
+    assert.deepEqual(errors, [], `${what}: no cell errors`);
+  }
+
+  const LIVE = ['flowlens-attention-maps-widget', 'flowlens-saliency-widget', 'flowlens-head-mask-widget', 'flowlens-influence-widget', 'flowlens-curves-widget'];
+
+  async function checkRendered(what: string): Promise<void> {
+    for (const cls of LIVE) {
+      await page.waitForSelector(`.${cls}`, { timeout: 30_000 }).catch(() => {
+        throw new Error(`${what}: no live ${cls} view (console errors: ${consoleErrors.join(' | ')})`);
+      });
+    }
+    // plotly drew the degradation curves (plotly.min.js loaded from the nbextension folder).
+    await page.waitForSelector('.flowlens-curves-widget .main-svg', { timeout: 30_000 });
+    const n = await page.$$eval('.flowlens-saliency-widget', (els) => els.length);
+    assert.equal(n, 3, `${what}: three saliency views`);
+    assert.equal(await page.$$eval('.flowlens-head-mask-widget rect[data-head]', (els) => els.length), 6 * 4, 'a 6 × 4 head grid');
+  }
+
+  it('opens the tour with the flowlens kernel and the widget manager', async () => {
+    await page.goto(`${base}/notebooks/tour.ipynb?token=${token}`);
+    await page.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.is_connected?.() && (window as any).flowlensWidgets?.manager?.(), undefined, { timeout: 90_000 });
+    assert.equal(await page.evaluate(() => (window as any).Jupyter.notebook.kernel.name), 'flowlens');
+  });
+
+  it('runs all cells; every widget renders live', async () => {
+    await runAll('run-all');
+    await checkRendered('run-all');
+    await page.screenshot({ path: path.join(shots, 'tour-full.png'), fullPage: true });
+    for (const cls of LIVE) {
+      await (await page.$(`.${cls}`))!.screenshot({ path: path.join(shots, `${cls}.png`) });
+    }
+  });
+
+  it('the attention-map slider and the saliency method picker change the views', async () => {
+    const maps = page.locator('.flowlens-attention-maps-widget');
+    assert.match(await maps.locator('.flowlens-attention-maps').getAttribute('data-layer') ?? '', /^5$/);
+    await maps.locator('input.flowlens-layer-slider').fill('1');
+    await page.waitForFunction(() => document.querySelector('.flowlens-attention-maps')?.getAttribute('data-layer') === '1');
+    const sal = page.locator('.flowlens-saliency-widget').first();
+    const before = await sal.locator('.flowlens-saliency').innerHTML();
+    await sal.locator('select.flowlens-method-picker').selectOption('rollout');
+    await page.waitForFunction((b) => document.querySelector('.flowlens-saliency-widget .flowlens-saliency')?.innerHTML !== b, before);
+    assert.match(await sal.innerText(), /rollout/);
+  });
+
+  it('clicking a head in the grid recomputes the linked saliency in the kernel', async () => {
+    // The head whose masking drops the QoI most (largest score) changes blank-out the most.
+    const target = await page.$$eval('.flowlens-head-mask-widget rect[data-head]', (rects) => {
+      let best = rects[0];
+      let bestV = -Infinity;
+      for (const r of rects) {
+        const v = Number(/: Δ p\(are\) − p\(is\) (\S+)/.exec(r.querySelector('title')?.textContent ?? '')?.[1]);
+        if (v > bestV) {
+          bestV = v;
+          best = r;
+        }
+      }
+      return { layer: best.getAttribute('data-layer'), head: best.getAttribute('data-head') };
+    });
+    const linked = page.locator('.flowlens-saliency-widget').nth(2);
+    const before = await linked.locator('.flowlens-saliency').innerHTML();
+    assert.match(before, /no head masked/);
+    await page.locator(`.flowlens-head-mask-widget rect[data-layer="${target.layer}"][data-head="${target.head}"]`).click();
+    await page.waitForFunction(() => /1 head\(s\) masked/.test(document.querySelectorAll('.flowlens-saliency-widget')[2]?.textContent ?? ''), undefined, { timeout: 60_000 });
+    const afterHtml = await linked.locator('.flowlens-saliency').innerHTML();
+    const styles = (h: string) => [...h.matchAll(/background:(rgba\([^)]*\))/g)].map((m) => m[1]).join(' ');
+    assert.notEqual(styles(afterHtml), styles(before), 'the token colours changed');
+    assert.equal(await page.locator('.flowlens-head-mask-widget .flowlens-masked-count').innerText(), '1');
+    await (await page.$('.flowlens-head-mask-widget'))!.screenshot({ path: path.join(shots, 'head-mask-clicked.png') });
+    await linked.screenshot({ path: path.join(shots, 'saliency-after-mask.png') });
+  });
+
+  it('clicking an influence-graph node brings its head breakdown from the kernel', async () => {
+    await page.locator('.flowlens-influence-widget circle[data-layer="6"][data-position="7"]').click();
+    await page.waitForSelector('.flowlens-influence-widget .flowlens-breakdown', { timeout: 60_000 });
+    assert.match(await page.locator('.flowlens-influence-widget .flowlens-breakdown').innerHTML(), /heads of layer 6 into \[MASK\] \(7\)/);
+    await (await page.$('.flowlens-influence-widget'))!.screenshot({ path: path.join(shots, 'influence-clicked.png') });
+  });
+
+  it('after a kernel restart the widgets work again', async () => {
+    await page.evaluate(() => new Promise<void>((resolve) => {
+      const J = (window as any).Jupyter;
+      J.notebook.events.one('kernel_ready.Kernel', () => resolve());
+      J.notebook.kernel.restart();
+    }));
+    await page.evaluate(() => (window as any).Jupyter.notebook.clear_all_output());
+    await runAll('after-restart');
+    await checkRendered('after-restart');
+    const before = await page.locator('.flowlens-saliency-widget').nth(2).locator('.flowlens-saliency').innerHTML();
+    await page.locator('.flowlens-head-mask-widget rect[data-layer="0"][data-head="0"]').click();
+    await page.waitForFunction((b) => document.querySelectorAll('.flowlens-saliency-widget')[2]?.querySelector('.flowlens-saliency')?.innerHTML !== b, before, { timeout: 60_000 });
+    await page.screenshot({ path: path.join(shots, 'tour-after-restart.png'), fullPage: true });
+    const relevant = consoleErrors.filter((e) => /flowlens/i.test(e));
+    assert.deepEqual(relevant, [], 'no flowlens errors in the browser console');
+  });
+});
