@@ -144,7 +144,7 @@ export function renderInfluenceHtml(p: PackedInfluencePattern): string {
   const L = p.layers;
   const dx = Math.max(46, Math.min(80, 560 / seq));
   const dy = 48;
-  const left = 52;
+  const left = 70;
   const top = 40;
   const W = left + dx * (seq - 1) + 60;
   const H = top + dy * L + 60;
@@ -155,7 +155,7 @@ export function renderInfluenceHtml(p: PackedInfluencePattern): string {
   const maxInf = Math.max(1e-30, ...p.steps.map((s) => Math.abs(s.influence)));
   const s: string[] = [];
   s.push(`<svg xmlns="http://www.w3.org/2000/svg" class="flowlens-influence-graph" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" style="font-family:sans-serif;font-size:11px">`);
-  for (let r = 0; r <= L; r++) s.push(`<text x="${left - 28}" y="${Y(r) + 4}" text-anchor="end" fill="#555">${r === 0 ? 'embed' : `L${r}`}</text>`);
+  for (let r = 0; r <= L; r++) s.push(`<text x="${left - 18}" y="${Y(r) + 4}" text-anchor="end" fill="#555">${r === 0 ? 'embed' : `L${r}`}</text>`);
   p.tokens.forEach((t, i) => {
     s.push(`<text x="${X(i)}" y="${Y(0) + 26}" text-anchor="middle">${esc(t)}</text>`);
     s.push(`<text x="${X(i)}" y="${Y(L) - 16}" text-anchor="middle" fill="#777">${esc(t)}</text>`);
