@@ -287,7 +287,7 @@ export function jiang2020Figures(results: readonly Jiang2020DatasetResult[]): Fi
       figs.push({
         title: `${r.dataset}: IBA at every layer — "${m.tokens.join(' ')}" (true class ${m.label})`,
         traces: [{ type: 'heatmap', z: m.scores, x: m.tokens.map((_, i) => i), y: m.layers, colorscale: [[0, '#f7fbff'], [1, '#08306b']], zmin: 0, zmax: 1 }],
-        layout: { height: 120 + 40 * m.layers.length, margin: { l: 90, b: 90 }, xaxis: { tickmode: 'array', tickvals: m.tokens.map((_, i) => i), ticktext: m.tokens, tickangle: -45 } },
+        layout: { height: 220 + 50 * m.layers.length, margin: { l: 90, b: 110 }, xaxis: { tickmode: 'array', tickvals: m.tokens.map((_, i) => i), ticktext: m.tokens, tickangle: -45 } },
         caption: 'Information per token (Σ over hidden units of KL(P(Z|R) ‖ N(μ, σ²)), min–max scaled per layer) for a bottleneck at the embedding output and after each layer.',
       });
     }
