@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accumulateHeadStats, emptyHeadStats, finishHeadStats, headMask, randomMaskLike, templateArcs, tokenWordIndex, SONG2024_SST2_THRESHOLDS } from '../src/eval/headStats.js';
+import { accumulateHeadStats, emptyHeadStats, finishHeadStats, headMask, quantileThresholds, randomMaskLike, templateArcs, tokenWordIndex, SONG2024_SST2_THRESHOLDS } from '../src/eval/headStats.js';
 import type { Arc } from '../src/data/linkGrammar.js';
 import { mulberry32 } from '../src/data/random.js';
 
@@ -48,6 +48,12 @@ test('head statistics on handmade attention maps and arcs give the hand-computed
   assert.deepEqual(headMask(st, { syntactic: { nsubj: 0.9, obj: 0.9, amod: 0.9, advmod: 1 }, positional: 0.9 }, 'both'), [[0, 0]]);
   assert.throws(() => headMask(st, { syntactic: { nsubj: 0.5 } as never, positional: 0.8 }), /no syntactic threshold for obj/);
   assert.throws(() => accumulateHeadStats(acc, new Float32Array(3), 2, [0, 1], []), /attention has 3 entries/);
+  // Quantile thresholds: the median of the two heads' accuracies (0 and 0.5 → 0.25 for nsubj).
+  const qt = quantileThresholds(st, 0.5);
+  assert.equal(qt.syntactic.nsubj, 0.25);
+  assert.equal(qt.syntactic.advmod, 1);
+  assert.equal(qt.positional, 0.8);
+  assert.throws(() => quantileThresholds(st, 1), /q must be in/);
 });
 
 test('random mask keeps as many heads as the given mask; template arcs are nsubj controller → verb', () => {

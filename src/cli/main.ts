@@ -28,6 +28,7 @@ import {
 import { defaultMarvinLinzenDir, loadMarvinLinzen } from '../data/marvinLinzen.js';
 import { lu2021 } from '../eval/lu2021Cli.js';
 import { jiang2020 } from './jiang2020.js';
+import { song2024 } from '../eval/song2024Cli.js';
 
 /** Registers one top-level command on the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -248,7 +249,7 @@ export const abnar2020: Reproduction = {
 };
 
 /** Reproductions under `flowlens reproduce <name>`. Add one here. */
-export const reproductions: Record<string, Reproduction> = { abnar2020, lu2021, jiang2020 };
+export const reproductions: Record<string, Reproduction> = { abnar2020, lu2021, jiang2020, song2024 };
 
 /** `flowlens reproduce <name>`: one sub-command per entry of {@link reproductions}. */
 export const registerReproduce: CommandRegistrar = (program) => {

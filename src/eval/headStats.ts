@@ -236,3 +236,26 @@ export function tokenWordIndex(tokens: readonly string[], words: readonly string
 export function templateArcs(example: TemplateExample): Arc[] {
   return example.targets.filter((t) => t.kind === 'verb').map((t) => ({ dependent: t.controller, head: t.index, relation: 'nsubj' as const }));
 }
+
+/**
+ * Thresholds relative to one model's heads: per relation, the `q`-quantile of the heads' accuracies
+ * (so roughly the top `1 − q` of heads are kept for each relation); the positional threshold is kept
+ * at `positional` (default the paper's 0.8). For models whose heads never reach the paper's absolute
+ * thresholds (a small model trained from scratch), where the paper's values give an empty mask.
+ *
+ * @param q quantile in (0, 1), e.g. 0.75.
+ * @throws RangeError when q is outside (0, 1).
+ */
+export function quantileThresholds(stats: HeadStats, q: number, positional = SONG2024_SST2_THRESHOLDS.positional): HeadMaskThresholds {
+  if (!(q > 0 && q < 1)) throw new RangeError(`quantileThresholds: q must be in (0, 1), got ${q}`);
+  const syntactic = {} as Record<Relation, number>;
+  for (const r of RELATIONS) {
+    const v = stats.accuracy[r].flat().sort((a, b) => a - b);
+    // Linear interpolation between order statistics (numpy's default).
+    const pos = q * (v.length - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.min(v.length - 1, lo + 1);
+    syntactic[r] = (v[lo] as number) + (pos - lo) * ((v[hi] as number) - (v[lo] as number));
+  }
+  return { syntactic, positional };
+}

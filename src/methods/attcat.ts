@@ -13,7 +13,7 @@
  */
 import type { Bert } from '../model/bert.js';
 import { tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
-import { explainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
+import { attentionOfTrace, explainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
 
 /**
  * AttCAT from a recorded trace (needs layer inputs and their gradients, and the attention patterns).
@@ -21,7 +21,7 @@ import { explainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp
  */
 export function attcatFromTrace(et: ExplainTrace): TokenAttribution {
   const { layers, heads, seq } = et.trace;
-  const att = et.trace.attentionArray();
+  const att = attentionOfTrace(et.trace);
   const scores = new Array<number>(seq).fill(0);
   for (let l = 0; l < layers; l++) {
     const h = et.trace.node(`blocks.${l}.hook_resid_pre`).dataSync();

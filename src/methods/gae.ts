@@ -12,7 +12,7 @@
  */
 import type { Bert } from '../model/bert.js';
 import { tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
-import { explainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
+import { attentionOfTrace, explainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
 import { gaeAccumulate, positiveGradWeightedMean, rowOf } from './lrp/maps.js';
 
 /**
@@ -21,7 +21,7 @@ import { gaeAccumulate, positiveGradWeightedMean, rowOf } from './lrp/maps.js';
  */
 export function gaeFromTrace(et: ExplainTrace): TokenAttribution {
   const { layers, heads, seq } = et.trace;
-  const att = et.trace.attentionArray();
+  const att = attentionOfTrace(et.trace);
   const per = heads * seq * seq;
   const mats: Float64Array[] = [];
   for (let l = 0; l < layers; l++) {

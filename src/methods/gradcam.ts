@@ -11,7 +11,7 @@
  */
 import type { Bert } from '../model/bert.js';
 import { tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
-import { explainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
+import { attentionOfTrace, explainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
 
 /**
  * Attention Grad-CAM of the last layer from a recorded trace.
@@ -21,7 +21,7 @@ export function attentionGradcamFromTrace(et: ExplainTrace): TokenAttribution {
   const { layers, heads, seq } = et.trace;
   const l = layers - 1;
   const ss = seq * seq;
-  const att = et.trace.attentionArray().subarray(l * heads * ss, (l + 1) * heads * ss);
+  const att = attentionOfTrace(et.trace).subarray(l * heads * ss, (l + 1) * heads * ss);
   const g = et.patternGrads[l].dataSync();
   const map = new Float64Array(ss);
   for (let h = 0; h < heads; h++) {

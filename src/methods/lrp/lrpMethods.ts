@@ -15,7 +15,7 @@
  */
 import type { Bert } from '../../model/bert.js';
 import { tokenAttribution, type TokenAttribution } from '../result.js';
-import type { ExplainTrace } from './explainTrace.js';
+import { attentionOfTrace, type ExplainTrace } from './explainTrace.js';
 import { relevancePass, type RelevanceOptions, type RelevanceResult } from './relevance.js';
 import { rolloutIdentity, rowOf } from './maps.js';
 
@@ -52,7 +52,7 @@ export function lrpLastLayerFromTrace(model: Bert, et: ExplainTrace, rel?: Relev
 /** Head-averaged attention of every layer, `[layers]` of `[seq, seq]`. */
 function meanHeads(et: ExplainTrace): Float64Array[] {
   const { layers, heads, seq } = et.trace;
-  const att = et.trace.attentionArray();
+  const att = attentionOfTrace(et.trace);
   const ss = seq * seq;
   const out: Float64Array[] = [];
   for (let l = 0; l < layers; l++) {
