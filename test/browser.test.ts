@@ -14,7 +14,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +57,23 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A small notebook written by the test: the IBA plot with a recompute rule checkable by hand, and a shape error. */
+const FIXTURE = {
+  nbformat: 4,
+  nbformat_minor: 5,
+  metadata: { kernelspec: { name: 'flowlens', display_name: 'flowlens (TypeScript)', language: 'typescript' } },
+  cells: [
+    [
+      "import { IbaLayerPlot } from '../dist/widgets/iba.js';",
+      "const iba = new IbaLayerPlot({ tokens: ['a', 'b', 'c'], scores: [[1, 2, 3], [3, 2, 1]], beta: 0.001 });",
+      '// z[0][0] = 1000·β, z[1][1] = layer + 1: the browser checks both after changing β and the layer.',
+      'iba.onRecompute(({ beta, layer }) => [[beta * 1000, 1, 1], [1, layer + 1, 1]]);',
+      'iba.display();',
+    ],
+    ["import { AttentionMaps } from '../dist/widgets/attentionMaps.js';", "new AttentionMaps({ tokens: ['a', 'b'], layers: 1, maps: { raw: [1, 2] } }).display();"],
+  ].map((lines, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source: lines.join('\n') })),
+};
+
 const jupyter = findJupyterNotebook();
 const skip = !existsSync(chromiumPath)
   ? `no chromium at ${chromiumPath} (apt-get install chromium)`
@@ -82,6 +99,7 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 400_000 
     tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-browser-'));
     mkdirSync(shots, { recursive: true });
     copyFileSync(path.join(root, 'notebooks', 'tour.ipynb'), path.join(artifacts, 'tour.ipynb'));
+    writeFileSync(path.join(artifacts, 'fixture.ipynb'), JSON.stringify(FIXTURE));
     const data = path.join(tmp, 'data');
     const config = path.join(tmp, 'config');
     installKernelSpec({ env: { JUPYTER_DATA_DIR: data } });
@@ -134,8 +152,8 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 400_000 
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  /** Runs every cell and waits until all have an execution count. */
-  async function runAll(what: string): Promise<void> {
+  /** Runs every cell and waits until all have an execution count; returns the error outputs. */
+  async function runAll(what: string, allowErrors = false): Promise<string[]> {
     await page.evaluate(() => (window as any).Jupyter.notebook.execute_all_cells());
     await page
       .waitForFunction(
@@ -156,7 +174,8 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 400_000 
         .get_cells()
         .flatMap((c: any) => (c.output_area?.outputs ?? []).filter((o: any) => o.output_type === 'error').map((o: any) => `${o.ename}: ${o.evalue}`)),
     );
-    assert.deepEqual(errors, [], `${what}: no cell errors`);
+    if (!allowErrors) assert.deepEqual(errors, [], `${what}: no cell errors`);
+    return errors;
   }
 
   const LIVE = ['flowlens-attention-maps-widget', 'flowlens-saliency-widget', 'flowlens-head-mask-widget', 'flowlens-influence-widget', 'flowlens-curves-widget'];
@@ -251,4 +270,28 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 400_000 
     const relevant = consoleErrors.filter((e) => /flowlens/i.test(e));
     assert.deepEqual(relevant, [], 'no flowlens errors in the browser console');
   });
+  it('IBA plot: a new β in the view is recomputed in the kernel; a wrong shape is reported in the cell output', async () => {
+    page = await browser!.newPage({ viewport: { width: 1300, height: 900 } });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    await page.goto(`${base}/notebooks/fixture.ipynb?token=${token}`);
+    await page.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.is_connected?.() && (window as any).flowlensWidgets?.manager?.(), undefined, { timeout: 90_000 });
+    await runAll('fixture', true);
+    // tslab reports a failing cell on stderr (and an error status in execute_reply).
+    const stderr = await page.evaluate(() =>
+      (window as any).Jupyter.notebook.get_cell(1).output_area.outputs.filter((o: any) => o.name === 'stderr').map((o: any) => o.text).join(''),
+    );
+    assert.match(stderr, /AttentionMaps: map "raw" has 2 values, expected \[layers, seq, seq\] = \[1, 2, 2\] = 4/);
+    await page.waitForSelector('.flowlens-iba-widget .main-svg', { timeout: 30_000 });
+    const z00 = () => page.evaluate(() => (document.querySelector('.flowlens-iba-widget .flowlens-plotly') as any)?.data?.[0]?.z?.[0]?.[0]);
+    assert.equal(await z00(), 1);
+    await page.locator('.flowlens-iba-widget input.flowlens-beta').fill('0.004');
+    await page.locator('.flowlens-iba-widget input.flowlens-beta').dispatchEvent('change');
+    // The kernel's recompute gives z[0][0] = β·1000 = 4.
+    await page.waitForFunction(() => (document.querySelector('.flowlens-iba-widget .flowlens-plotly') as any)?.data?.[0]?.z?.[0]?.[0] === 4, undefined, { timeout: 30_000 });
+    await page.locator('.flowlens-iba-widget select.flowlens-layer').selectOption('0');
+    await page.waitForFunction(() => (document.querySelector('.flowlens-iba-widget .flowlens-plotly') as any)?.data?.[0]?.z?.[1]?.[1] === 1, undefined, { timeout: 30_000 });
+    await (await page.$('.flowlens-iba-widget'))!.screenshot({ path: path.join(shots, 'flowlens-iba-widget.png') });
+    await page.screenshot({ path: path.join(shots, 'fixture.png'), fullPage: true });
+  });
+
 });
