@@ -38,6 +38,15 @@ try {
 } catch (e) {
   console.log('influence-pattern benchmark unavailable:', (e as Error).message);
 }
+try {
+  const { benchLrp, printLrpBench } = await import('./lrp.bench.js');
+  console.log('# Mask-LRP vs GAE vs full LRP per explanation (random classifiers)');
+  const lrp = await benchLrp(process.argv.includes('--quick'));
+  printLrpBench(lrp);
+  results.lrp = lrp;
+} catch (e) {
+  console.log('LRP benchmark unavailable:', (e as Error).message);
+}
 mkdirSync('bench/out', { recursive: true });
 writeFileSync('bench/out/results.json', JSON.stringify(results, null, 2));
 console.log('wrote bench/out/results.json');

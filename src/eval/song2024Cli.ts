@@ -56,6 +56,7 @@ export const song2024 = {
       const statsCorpus = loadSst2('dev').slice(0, opts.statsSentences as number).map((x) => x.text);
       let bar: cliProgress.SingleBar | null = null;
       let phase = '';
+      let lastRender = 0;
       const res = runSong2024(loaded.model, loaded.tokenizer, {
         statsCorpus,
         examples,
@@ -72,6 +73,12 @@ export const song2024 = {
             bar.start(total, 0);
           }
           bar?.update(done);
+          // The run is synchronous, so cli-progress's render timer never fires: render here, at most every 2 s (TTY) or 15 s (log file).
+          const now = Date.now();
+          if (now - lastRender > (process.stderr.isTTY ? 2000 : 15000)) {
+            lastRender = now;
+            (bar as unknown as { render?: () => void } | null)?.render?.();
+          }
           if (done === total) bar?.stop();
         },
       });
