@@ -21,6 +21,7 @@ import {
   type Lu2021Record,
 } from '../src/eval/lu2021.js';
 import { writeLu2021Outputs } from '../src/eval/lu2021Report.js';
+import { lu2021Examples } from '../src/eval/lu2021Cli.js';
 
 test('condition labels, entropy and consistency by hand', () => {
   assert.equal(conditionLabel('plur_MS_MV_sing_ES_EV'), 'PS');
@@ -154,4 +155,16 @@ test('runLu2021 on a random toy model writes every output atomically', async () 
     rmSync(dir, { recursive: true, force: true });
     model.dispose();
   }
+});
+
+test('lu2021Examples: Marvin & Linzen items round robin over the conditions, SST-2 short sentences', async () => {
+  const tok = WordPieceTokenizer.fromVocabFile(join(process.cwd(), 'models', 'flowlens-agreement', 'vocab.txt'));
+  const ex = await lu2021Examples(['sva-obj-rel'], 8, { tokenizer: tok }, null);
+  assert.equal(ex.agreement.length, 8);
+  const counts = new Map<string, number>();
+  for (const e of ex.agreement) counts.set(e.condition, (counts.get(e.condition) ?? 0) + 1);
+  assert.deepEqual([...counts.keys()].sort(), ['PP', 'PS', 'SP', 'SS']);
+  assert.deepEqual([...counts.values()], [2, 2, 2, 2]);
+  for (const e of ex.agreement) assert.equal(e.tokens[e.source], e.text.split(' ')[1], 'the source is the main subject');
+  await assert.rejects(() => lu2021Examples(['nope'], 1, null, null), /unknown task "nope"/);
 });

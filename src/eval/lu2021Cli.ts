@@ -31,7 +31,7 @@ function specialIds(tok: Record<string, unknown>): BaselineSpecialIds & { maskId
 
 /**
  * The examples of the chosen tasks.
- * @param limit examples per task (SVA/RA balanced over conditions by the loader; SA the first short test sentences).
+ * @param limit examples per task (SVA/RA round robin over the conditions; SA the first short test sentences).
  * @throws Error naming an unknown task or a task without usable examples.
  */
 export async function lu2021Examples(
@@ -57,14 +57,24 @@ export async function lu2021Examples(
     }
     if (!agreement) continue;
     const set = await loadMarvinLinzen(opts.dataDir ?? defaultMarvinLinzenDir(), { constructions: [task.construction as string], maxPerConstruction: limit * 3, seed: opts.seed ?? 0 });
-    let n = 0;
+    // The loader keeps file order (grouped by condition): take usable items round robin over conditions.
+    const byCond = new Map<string, Lu2021Example[]>();
     for (const item of set.items) {
-      if (n >= limit) break;
       const e = agreementExample(agreement.tokenizer, task, item);
       if ('skip' in e) out.skipped++;
       else {
-        out.agreement.push(e);
-        n++;
+        if (!byCond.has(e.condition)) byCond.set(e.condition, []);
+        (byCond.get(e.condition) as Lu2021Example[]).push(e);
+      }
+    }
+    const lists = [...byCond.values()];
+    let n = 0;
+    for (let k = 0; n < limit && lists.some((l) => k < l.length); k++) {
+      for (const l of lists) {
+        if (k < l.length && n < limit) {
+          out.agreement.push(l[k] as Lu2021Example);
+          n++;
+        }
       }
     }
     if (n === 0) throw new Error(`lu2021: no usable items for task ${name}`);
@@ -119,12 +129,16 @@ export const lu2021 = {
       let bar: cliProgress.SingleBar | null = null;
       const total = jobs.reduce((a, j) => a + j.examples.length, 0);
       if (opts.progress !== false) {
-        bar = new cliProgress.SingleBar({ format: 'lu2021 [{bar}] {value}/{total} examples | {task} | eta {eta}s', stream: process.stderr }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar({ format: 'lu2021 [{bar}] {value}/{total} examples | {task} | eta {eta}s', stream: process.stderr}, cliProgress.Presets.shades_classic);
         bar.start(total, 0, { task: '' });
       }
       let out;
       try {
-        out = runLu2021(jobs, { res: opts.res as number, baseline: opts.baseline as InfluenceBaseline, compare: opts.compare !== false, onProgress: (p) => bar?.update(p.done, { task: p.task }) });
+        out = runLu2021(jobs, { res: opts.res as number, baseline: opts.baseline as InfluenceBaseline, compare: opts.compare !== false, onProgress: (p) => {
+          bar?.update(p.done, { task: p.task });
+          // The run is synchronous: a non-TTY bar never gets its timer, so log a line every 10 examples.
+          if (bar && !process.stderr.isTTY && p.done % 10 === 0) process.stderr.write(`lu2021: ${p.done}/${p.total} examples (${p.task}), ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+        } });
       } finally {
         bar?.stop();
       }
