@@ -7,7 +7,7 @@ import { tokenLogitDiff } from '../src/model/qoi.js';
 import { qoiValues } from '../src/model/run.js';
 import type { BertDims } from '../src/model/types.js';
 import { layerInfluence, pathInfluence, type BranchSet } from '../src/methods/influencePath.js';
-import { influencePattern, patternKey } from '../src/methods/influencePatterns.js';
+import { influencePattern, patternKey, patternNodeNames } from '../src/methods/influencePatterns.js';
 import { mulberry } from './helpers/rng.js';
 
 const special = { clsId: 2, sepId: 3, maskId: 4, padId: 0 };
@@ -164,6 +164,10 @@ test('influence pattern: sign rule, auto source, errors and no tensor leak', asy
   assert.equal(flipped.sign, -p.sign, 'swapping the QoI flips the sign');
   assert.deepEqual(flipped.positions, p.positions, 'and the sign rule keeps the same pattern');
   assert.equal(patternKey(flipped), patternKey(p));
+  const names = patternNodeNames(p);
+  assert.equal(names.length, 1 + 2 * p.layers);
+  assert.equal(names[0], `embed.hook_out[${p.source}]`);
+  assert.equal(names[names.length - 1], `blocks.1.hook_resid_post[${maskPos}]`);
   assert.throws(() => influencePattern(model, { ids }, qoi, { source: 9, special }), /source position 9/);
   assert.throws(() => influencePattern(model, { ids: [] }, qoi, { special }), /empty/);
   assert.throws(() => influencePattern(model, { ids }, qoi, { res: 0, special }), /res must be/);
