@@ -288,3 +288,29 @@ describe('TokenSaliency method picker', () => {
     assert.deepEqual(w.methods, [], 'plain scores after update(): no picker');
   });
 });
+
+describe('HTML export', () => {
+  it('writes self-contained pages: static SVG for the SVG widgets, plotly inlined for the plotly ones', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-export-'));
+    try {
+      const { m } = setup();
+      const grid = new HeadMaskGrid({ scores: [[1, 2]] }, { manager: m });
+      grid.exportHtml(path.join(tmp, 'grid.html'));
+      const g = readFileSync(path.join(tmp, 'grid.html'), 'utf8');
+      assert.match(g, /^<!DOCTYPE html>/);
+      assert.match(g, /class="flowlens-widget flowlens-head-mask"/);
+      noNetwork(g);
+      const curves = new DegradationCurves({ curves: [{ method: 'rollout', fractions: [0, 1], values: [1, 0] }] }, { manager: m });
+      curves.exportHtml(path.join(tmp, 'curves.html'));
+      const c = readFileSync(path.join(tmp, 'curves.html'), 'utf8');
+      assert.match(c, /Plotly\.newPlot/);
+      assert.match(c, /"name":"rollout \(AOPC 0\.5\)"/);
+      assert.doesNotMatch(c, /<script[^>]+src=/, 'plotly is inlined, not loaded');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});

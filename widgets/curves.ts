@@ -41,7 +41,7 @@ export class DegradationCurves extends Widget<DegradationState> {
   }
 
   /** Writes the same figure as a self-contained HTML file (plotly inlined, no network). */
-  exportHtml(path: string): void {
+  override exportHtml(path: string): void {
     writeHtmlFigure(path, curvesFigure(this.state));
   }
 

@@ -108,7 +108,7 @@ export class IbaLayerPlot extends Widget<IbaState> {
   }
 
   /** Writes the same figure as a self-contained HTML file (plotly inlined, no network). */
-  exportHtml(path: string): void {
+  override exportHtml(path: string): void {
     writeHtmlFigure(path, ibaFigure(this.state));
   }
 

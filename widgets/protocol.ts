@@ -17,6 +17,8 @@
  *
  * The kernel does not send `echo_update` (optional in 2.1; only needed with several front ends).
  */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { getCommManager, type Comm, type CommManager, type CommMessage } from '../kernel/comm.js';
 import { putBuffers, removeBuffers, type BufferPath } from './buffers.js';
 import { WIDGET_MODULE, WIDGET_MODULE_VERSION, WIDGET_VIEW_MIME } from './constants.js';
@@ -137,6 +139,20 @@ export abstract class Widget<S extends Record<string, unknown>> {
    * scripts, no network), shown where no widget manager runs (nbconvert, GitHub).
    */
   abstract renderStatic(): string;
+
+  /**
+   * Writes the static rendering as a self-contained HTML page (inline SVG, no script, no network),
+   * atomically (temp file, then rename). Plotly-based widgets override this with their plotly
+   * figure (plotly.js inlined, see `src/viz/html.ts`).
+   * @throws Error when the file cannot be written.
+   */
+  exportHtml(path: string): void {
+    const page = `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>${escapeHtml(this.renderText())}</title>\n</head>\n<body style="font-family:sans-serif;margin:1.5em">\n${this.renderStatic()}\n</body>\n</html>\n`;
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, page);
+    renameSync(tmp, path);
+  }
 
   /** Plain-text stand-in for the widget. */
   renderText(): string {
