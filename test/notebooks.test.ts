@@ -61,7 +61,8 @@ const text = (v: string | string[] | undefined): string => (Array.isArray(v) ? v
 
 describe('notebooks execute on the flowlens kernel and keep their figures in HTML', {
   skip: !jupyter ? 'no `jupyter nbconvert`: apt-get install jupyter-nbconvert python3-nbclient jupyter-notebook (kernel/apt-packages.txt)' : !distBuilt ? 'dist/ not built (npm run build)' : false,
-  timeout: 420_000,
+  // Each notebook has its own limit (below); the suite's grows with the number of notebooks.
+  timeout: 60_000 + notebooks.length * 420_000,
 }, () => {
   let tmp = '';
   let env: NodeJS.ProcessEnv = {};
@@ -87,7 +88,7 @@ describe('notebooks execute on the flowlens kernel and keep their figures in HTM
   });
 
   for (const nb of notebooks) {
-    it(`${nb}: runs top to bottom, every widget has its static figure in the HTML`, async () => {
+    it(`${nb}: runs top to bottom, every widget has its static figure in the HTML`, { timeout: 420_000 }, async () => {
       const name = nb.replace(/\.ipynb$/, '');
       const ex = await run(
         jupyter!,
