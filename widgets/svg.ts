@@ -208,11 +208,12 @@ export interface LineChartSpec {
  *   no point at all.
  */
 export function lineChartSvg(spec: LineChartSpec): string {
-  const W = spec.width ?? 560;
+  // The legend is as wide as its longest name (≈ 6.6 px a character at 11 px), the plot keeps its width.
+  const legendW = Math.min(360, 34 + 6.6 * Math.max(4, ...spec.series.map((s) => s.name.length)));
+  const W = (spec.width ?? 560) + Math.max(0, legendW - 150);
   const H = spec.height ?? 300;
   const ticksX = spec.xTickLabels;
-  const legendW = 150;
-  const m = { l: 52, r: legendW + 10, t: spec.title ? 26 : 10, b: ticksX ? 70 : 40 };
+  const m = { l: 62, r: legendW + 10, t: spec.title ? 26 : 10, b: ticksX ? 70 : 40 };
   let xmin = Infinity;
   let xmax = -Infinity;
   let ymin = Infinity;
@@ -257,7 +258,7 @@ export function lineChartSvg(spec: LineChartSpec): string {
     }
   }
   if (spec.xLabel) p.push(`<text x="${m.l + pw / 2}" y="${H - 4}" text-anchor="middle" fill="#555">${esc(spec.xLabel)}</text>`);
-  if (spec.yLabel) p.push(`<text transform="translate(12,${m.t + ph / 2}) rotate(-90)" text-anchor="middle" fill="#555">${esc(spec.yLabel)}</text>`);
+  if (spec.yLabel) p.push(`<text transform="translate(11,${m.t + ph / 2}) rotate(-90)" text-anchor="middle" fill="#555">${esc(spec.yLabel)}</text>`);
   spec.series.forEach((s, k) => {
     const color = s.color ?? SERIES_COLORS[k % SERIES_COLORS.length];
     const pts = Array.from({ length: s.x.length }, (_, i) => `${X(s.x[i]).toFixed(1)},${Y(s.y[i]).toFixed(1)}`);
