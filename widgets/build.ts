@@ -70,12 +70,50 @@ export async function buildNbextension(outDir: string = defaultNbextensionDir(),
   return outfile;
 }
 
+/**
+ * Builds the JupyterLab plugin (`widgets/lab/plugin.ts`) as an ES module `<outDir>/index.js`, with
+ * the packages JupyterLab provides (`@jupyter-widgets/base`, `@lumino/*`, `@jupyterlab/*`) external
+ * and plotly.js in a lazily imported chunk. Not a prebuilt module-federation extension (that needs
+ * `@jupyterlab/builder`); not tested here (no JupyterLab).
+ * @returns the module's path.
+ * @throws Error when esbuild is missing or the build fails.
+ */
+export async function buildLabPlugin(outDir: string = path.join(repoRoot(), 'dist', 'labextension', 'flowlens-widgets')): Promise<string> {
+  const esbuild = await import('esbuild').catch((e: Error) => {
+    throw new Error(`buildLabPlugin: esbuild is not installed (npm install --include=dev): ${e.message}`);
+  });
+  await esbuild.build({
+    entryPoints: { index: path.join(repoRoot(), 'widgets', 'lab', 'plugin.ts') },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2019',
+    minify: true,
+    legalComments: 'none',
+    external: ['@jupyter-widgets/base', '@lumino/*', '@jupyterlab/*'],
+    define: { 'process.env.NODE_ENV': '"production"' },
+    outdir: outDir,
+    logLevel: 'error',
+  });
+  return path.join(outDir, 'index.js');
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  buildNbextension(process.argv[2]).then(
-    (f) => console.log(`Built ${f}`),
-    (e) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(1);
-    },
-  );
+  if (process.argv[2] === '--lab') {
+    buildLabPlugin(process.argv[3]).then(
+      (f) => console.log(`Built ${f} (JupyterLab plugin module; not a prebuilt extension, not tested)`),
+      (e) => {
+        console.error(e instanceof Error ? e.message : e);
+        process.exit(1);
+      },
+    );
+  } else
+    buildNbextension(process.argv[2]).then(
+      (f) => console.log(`Built ${f}`),
+      (e) => {
+        console.error(e instanceof Error ? e.message : e);
+        process.exit(1);
+      },
+    );
 }

@@ -10,12 +10,9 @@
 import * as base from '@jupyter-widgets/base';
 import { ManagerBase } from '@jupyter-widgets/base-manager';
 import { WIDGET_MODULE } from '../constants.js';
-import { AttentionMapsModel, AttentionMapsView } from './attentionMapsModel.js';
-import { DegradationCurvesModel, DegradationCurvesView } from './curvesModel.js';
-import { HeadMaskModel, HeadMaskView } from './headMaskModel.js';
-import { IbaModel, IbaView } from './ibaModel.js';
-import { InfluencePatternModel, InfluencePatternView } from './influenceModel.js';
-import { TokenSaliencyModel, TokenSaliencyView } from './saliencyModel.js';
+import { FLOWLENS_CLASSES } from './classes.js';
+
+export { FLOWLENS_CLASSES };
 
 /** The parts of Notebook 6's `Kernel` object used here. */
 export interface NotebookKernel {
@@ -32,21 +29,6 @@ export interface NotebookCommModule {
   Comm: new (targetName: string, commId?: string) => base.IClassicComm;
 }
 
-/** Classes of the `flowlens-widgets` module, by name. */
-export const FLOWLENS_CLASSES: Record<string, typeof base.WidgetModel | typeof base.WidgetView> = {
-  TokenSaliencyModel,
-  TokenSaliencyView,
-  AttentionMapsModel,
-  AttentionMapsView,
-  HeadMaskModel,
-  HeadMaskView,
-  InfluencePatternModel,
-  InfluencePatternView,
-  IbaModel,
-  IbaView,
-  DegradationCurvesModel,
-  DegradationCurvesView,
-};
 
 /** Widget manager bound to one kernel connection. */
 export class ClassicWidgetManager extends ManagerBase {
