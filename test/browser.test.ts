@@ -178,6 +178,17 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 400_000 
     return errors;
   }
 
+  /** Lets a full-page screenshot show the whole notebook (Notebook 6 scrolls inside #site). */
+  async function fullPageShot(file: string): Promise<void> {
+    await page.evaluate(() => {
+      const site = document.querySelector('#site') as HTMLElement | null;
+      if (site) Object.assign(site.style, { height: 'auto', overflow: 'visible' });
+      document.body.style.overflow = 'visible';
+      document.body.style.height = 'auto';
+    });
+    await page.screenshot({ path: path.join(shots, file), fullPage: true });
+  }
+
   const LIVE = ['flowlens-attention-maps-widget', 'flowlens-saliency-widget', 'flowlens-head-mask-widget', 'flowlens-influence-widget', 'flowlens-curves-widget'];
 
   async function checkRendered(what: string): Promise<void> {
@@ -202,7 +213,7 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 400_000 
   it('runs all cells; every widget renders live', async () => {
     await runAll('run-all');
     await checkRendered('run-all');
-    await page.screenshot({ path: path.join(shots, 'tour-full.png'), fullPage: true });
+    await fullPageShot('tour-full.png');
     for (const cls of LIVE) {
       await (await page.$(`.${cls}`))!.screenshot({ path: path.join(shots, `${cls}.png`) });
     }
@@ -266,7 +277,7 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 400_000 
     const before = await page.locator('.flowlens-saliency-widget').nth(2).locator('.flowlens-saliency').innerHTML();
     await page.locator('.flowlens-head-mask-widget rect[data-layer="0"][data-head="0"]').click();
     await page.waitForFunction((b) => document.querySelectorAll('.flowlens-saliency-widget')[2]?.querySelector('.flowlens-saliency')?.innerHTML !== b, before, { timeout: 60_000 });
-    await page.screenshot({ path: path.join(shots, 'tour-after-restart.png'), fullPage: true });
+    await fullPageShot('tour-after-restart.png');
     const relevant = consoleErrors.filter((e) => /flowlens/i.test(e));
     assert.deepEqual(relevant, [], 'no flowlens errors in the browser console');
   });

@@ -83,7 +83,7 @@ export function ibaFigure(p: PackedIba): FigureSpec {
       showlegend: false,
       margin: { t: 50, b: 90 },
       grid: { rows: 2, columns: 1, pattern: 'independent' },
-      xaxis: { domain: [0, 1], anchor: 'y', showticklabels: false },
+      xaxis: { domain: [0, 1], anchor: 'y', tickangle: -45 },
       yaxis: { domain: [0.56, 1], anchor: 'x', autorange: 'reversed', title: { text: 'layer' } },
       xaxis2: { domain: [0, 1], anchor: 'y2', tickangle: -45 },
       yaxis2: { domain: [0, 0.42], anchor: 'x2', title: { text: `L${p.layer + 1} (${p.unit})` } },
