@@ -13,7 +13,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -85,6 +85,21 @@ describe('notebooks execute on the flowlens kernel and keep their figures in HTM
   it('finds the notebooks', () => {
     assert.ok(notebooks.includes('tour.ipynb'), `notebooks/ has ${notebooks.join(', ') || 'nothing'}`);
     assert.ok(notebooks.includes('abnar2020-attention-flow.ipynb'));
+  });
+
+  it('a failing cell fails the execution (so CI fails), and the error text is reported', async () => {
+    const nb = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: 'flowlens', display_name: 'flowlens (TypeScript)', language: 'typescript' } },
+      cells: ['const ok: number = 1;', "throw new Error('deliberate failure in cell 2');", 'console.log("never runs");'].map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+    };
+    const file = path.join(tmp, 'failing.ipynb');
+    writeFileSync(file, JSON.stringify(nb));
+    const ex = await run(jupyter!, ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.startup_timeout=180', '--output-dir', tmp, '--output', 'failing.executed', file], env, tmp, 240_000);
+    assert.notEqual(ex.code, 0, `nbconvert must fail on a failing cell:\n${ex.out.slice(-2000)}`);
+    assert.match(ex.out, /deliberate failure in cell 2/);
+    assert.doesNotMatch(ex.out, /never runs/);
   });
 
   for (const nb of notebooks) {
