@@ -41,6 +41,7 @@ export async function benchLrp(quick = false): Promise<LrpBenchRow[]> {
       const ex = { ids: [101 % cfg.vocabSize, ...Array.from({ length: seq - 2 }, (_, i) => 1000 + i), 102 % cfg.vocabSize] };
       const reps = quick || name.startsWith('bert') ? 1 : 5;
       const et = explainTrace(model, ex);
+      relevancePass(model, et); // warm-up: caches the weight transposes the relevance pass reads
       const before = tf.memory().numTensors;
       const traceMs = time(() => explainTrace(model, ex).dispose(), reps);
       const relevanceMs = time(() => relevancePass(model, et, { headMask: mask }), reps);

@@ -16,10 +16,7 @@ await initBackend();
 
 function lw(w: number[][]): LinearWeights {
   const t = tf.tensor2d(w);
-  return {
-    w: t, wT: t.transpose(), wPos: tf.relu(t), wNeg: tf.minimum(t, 0) as tf.Tensor2D,
-    wPosT: tf.relu(t).transpose(), wNegT: (tf.minimum(t, 0) as tf.Tensor2D).transpose(),
-  };
+  return { w: t, wT: t.transpose() };
 }
 const arr = (t: tf.Tensor) => Array.from(t.dataSync());
 const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);

@@ -43,34 +43,22 @@ export type LinearRule = { kind: 'alphabeta' } | { kind: 'epsilon'; epsilon: num
 /** The default linear rule of Chefer et al. and Mask-LRP: LRP-α1β0. */
 export const ALPHA1_BETA0: LinearRule = { kind: 'alphabeta' };
 
-/** Weights of a linear layer as the rules need them: `w` `[in, out]`, its positive/negative parts and their transposes. */
+/** Weights of a linear layer as the rules need them: `w` `[in, out]` and its transpose `wT` `[out, in]`. */
 export interface LinearWeights {
   w: tf.Tensor2D;
   wT: tf.Tensor2D;
-  wPos: tf.Tensor2D;
-  wNeg: tf.Tensor2D;
-  wPosT: tf.Tensor2D;
-  wNegT: tf.Tensor2D;
 }
 
 /**
- * The weights of a linear layer of a model, split into positive and negative parts, cached on the
- * model's parameters (computed once per model).
+ * The weights of a linear layer of a model and their cached transpose (the one the gradients use).
+ * The positive and negative parts are taken inside each rule call (an elementwise pass, small next to
+ * the matmuls), not cached: four cached copies of every weight overflow wasm's 4 GiB heap at BERT-base size.
  * @param prefix e.g. `encoder.layer.0.attention.self.query` (weight stored `[in, out]`).
  * @throws Error naming the parameter when it does not exist.
  */
 export function linearWeights(params: BertParams, prefix: string): LinearWeights {
   const name = prefix + '.weight';
-  const w = params.get(name) as unknown as tf.Tensor2D;
-  const d = (k: string, f: () => tf.Tensor): tf.Tensor2D => params.derived(`${name} lrp ${k}`, f) as tf.Tensor2D;
-  return {
-    w,
-    wT: params.transposed(name) as tf.Tensor2D,
-    wPos: d('+', () => tf.relu(w)),
-    wNeg: d('-', () => tf.minimum(w, 0)),
-    wPosT: d('+ᵀ', () => tf.relu(w).transpose()),
-    wNegT: d('-ᵀ', () => tf.minimum(w, 0).transpose()),
-  };
+  return { w: params.get(name) as unknown as tf.Tensor2D, wT: params.transposed(name) as tf.Tensor2D };
 }
 
 /**
@@ -98,9 +86,9 @@ export function lrpLinear(x: tf.Tensor2D, r: tf.Tensor2D, lw: LinearWeights, rul
     }
     const px = tf.relu(x);
     const nx = tf.minimum(x, 0);
-    const z = tf.add(tf.matMul(px, lw.wPos), tf.matMul(nx, lw.wNeg));
+    const z = tf.add(tf.matMul(px, tf.relu(lw.w)), tf.matMul(nx, tf.minimum(lw.w, 0)));
     const s = safeDivide(r, z);
-    return tf.add(tf.mul(px, tf.matMul(s, lw.wPosT)), tf.mul(nx, tf.matMul(s, lw.wNegT))) as tf.Tensor2D;
+    return tf.add(tf.mul(px, tf.matMul(s, tf.relu(lw.wT))), tf.mul(nx, tf.matMul(s, tf.minimum(lw.wT, 0)))) as tf.Tensor2D;
   });
 }
 
