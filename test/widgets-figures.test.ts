@@ -314,3 +314,24 @@ describe('HTML export', () => {
     }
   });
 });
+
+describe('flowlens figure (CLI)', () => {
+  it('writes a widget figure from a JSON data file; bad data writes nothing and names the problem', async () => {
+    const { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { writeFigure } = await import('../widgets/cli.js');
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-figcli-'));
+    try {
+      writeFileSync(path.join(tmp, 's.json'), JSON.stringify({ tokens: ['good', 'bad'], scores: [1, -1] }));
+      writeFigure('saliency', path.join(tmp, 's.json'), path.join(tmp, 's.html'));
+      assert.match(readFileSync(path.join(tmp, 's.html'), 'utf8'), /rgba\(220,38,38,1\)[^>]*>good</);
+      writeFileSync(path.join(tmp, 'bad.json'), JSON.stringify({ scores: [[1, 2], [3]] }));
+      assert.throws(() => writeFigure('head-mask', path.join(tmp, 'bad.json'), path.join(tmp, 'bad.html')), /row 1 has 1 entries, expected 2/);
+      assert.ok(!existsSync(path.join(tmp, 'bad.html')));
+      assert.throws(() => writeFigure('pie', path.join(tmp, 's.json'), path.join(tmp, 'p.html')), /unknown kind "pie"/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
