@@ -124,6 +124,8 @@ test('relevance pass on a BERT: Σ R conserved layer by layer through the conser
     assert.ok(Math.abs(c.pv - c.ctx) <= 0.5 * Math.abs(c.ctx) + 1e-6, `layer ${l}: P·V split ${c.pv} vs ${c.ctx}`);
   }
   assert.ok(Math.abs(sum(r.tokens) - r.resid[0]) < 1e-4);
+  // Embeddings' Add conserves exactly: word + (position + type) shares sum to the encoder input's relevance.
+  assert.ok(Math.abs(sum(r.wordEmbedding) + sum(r.positionTypeEmbedding) - r.resid[0]) < 1e-5);
   et.dispose();
   model.dispose();
 });

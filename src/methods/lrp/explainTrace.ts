@@ -27,6 +27,8 @@ export interface ExplainTrace {
   /** Softmax probabilities of the classes, `[labels]`. */
   probs: number[];
   tokens: string[];
+  /** `[seq]` token type ids of the example (all 0 when it had none). */
+  tokenTypeIds: number[];
   qoi: QoI;
   dispose(): void;
 }
@@ -100,6 +102,7 @@ export function explainTrace(model: Bert, example: ExampleInput, opts: ExplainTr
     target: target as number,
     probs,
     tokens,
+    tokenTypeIds: example.tokenTypeIds ? example.tokenTypeIds.slice() : new Array<number>(example.ids.length).fill(0),
     qoi,
     dispose() {
       tr.dispose();

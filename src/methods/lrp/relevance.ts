@@ -15,6 +15,8 @@
  *       → matmul P·V (½ each) → R(P) = the attention map's relevance ("attention cam")
  *       → softmax (id) → matmul Q·Kᵀ (½ each) → query/key/value (linear); R(resid_pre) = the four branches
  *
+ * and below layer 0 the embedding LayerNorm (id) and Add(position + token type, word embedding).
+ *
  * Mask-LRP (Song et al. 2024, §3.2): a head mask `[layers][heads]` (1 keep, 0 drop) multiplies the
  * relevance of each head's context before it is propagated further down; the forward pass is untouched.
  * The attention map's own relevance at a masked layer is, by default, the one computed from the
@@ -53,6 +55,13 @@ export interface RelevanceResult {
   input: Float32Array;
   /** `[seq]` relevance of each token at the encoder input (sum over hidden) = "full LRP". */
   tokens: number[];
+  /**
+   * `[seq]` relevance of each token's word embedding, and of its position + token-type embedding, after
+   * the embedding LayerNorm (identity) and the embeddings' Add (Mask-LRP's `BertEmbeddings.relprop`,
+   * `add2.relprop([type + position, word])`); their sums add up to Σ {@link RelevanceResult.tokens}.
+   */
+  wordEmbedding: number[];
+  positionTypeEmbedding: number[];
   /** `[layers][heads]` relevance entering each head's context (before the mask). */
   headIn: number[][];
   /** `[layers][heads]` relevance each head passed down (after the mask; 0 for a masked head). */
@@ -186,6 +195,18 @@ export function relevancePass(model: Bert, et: ExplainTrace, opts: RelevanceOpti
     resid[l] = sumOf(r);
   }
   input = Float32Array.from(r.dataSync());
+  // Embeddings: LayerNorm (identity), then Add(position + token type, word).
+  const [rWordT, rPosTypeT] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
+    const word = node2('embed.hook_word', S, D);
+    const pos = P.get('embeddings.position_embeddings.weight').slice([0, 0], [S, D]);
+    const type = tf.gather(P.get('embeddings.token_type_embeddings.weight'), tf.tensor1d(et.tokenTypeIds, 'int32'));
+    const [rTP, rW] = lrpAdd(tf.add(pos, type), word, r);
+    return [tf.sum(rW, 1), tf.sum(rTP, 1)];
+  });
+  const wordEmbedding = Array.from(rWordT.dataSync() as Float32Array, Number);
+  const positionTypeEmbedding = Array.from(rPosTypeT.dataSync() as Float32Array, Number);
+  rWordT.dispose();
+  rPosTypeT.dispose();
   r.dispose();
   const tokens: number[] = [];
   for (let s = 0; s < S; s++) {
@@ -194,7 +215,7 @@ export function relevancePass(model: Bert, et: ExplainTrace, opts: RelevanceOpti
     tokens.push(t);
   }
   const total = initial.reduce((a, b) => a + b, 0);
-  return { layers: L, heads: H, seq: S, attention, input, tokens, headIn, headPassed, headToInput, checkpoints, total, resid };
+  return { layers: L, heads: H, seq: S, attention, input, tokens, wordEmbedding, positionTypeEmbedding, headIn, headPassed, headToInput, checkpoints, total, resid };
 }
 
 function sumOf(t: tf.Tensor): number {
