@@ -165,6 +165,6 @@ test('lu2021Examples: Marvin & Linzen items round robin over the conditions, SST
   for (const e of ex.agreement) counts.set(e.condition, (counts.get(e.condition) ?? 0) + 1);
   assert.deepEqual([...counts.keys()].sort(), ['PP', 'PS', 'SP', 'SS']);
   assert.deepEqual([...counts.values()], [2, 2, 2, 2]);
-  for (const e of ex.agreement) assert.equal(e.tokens[e.source], e.text.split(' ')[1], 'the source is the main subject');
+  for (const e of ex.agreement) assert.equal(e.tokens[e.source as number], e.text.split(' ')[1], 'the source is the main subject');
   await assert.rejects(() => lu2021Examples(['nope'], 1, null, null), /unknown task "nope"/);
 });

@@ -289,6 +289,13 @@ export function consistency(keys: readonly string[]): { top: string; topShare: n
 /** Smallest baseline mean share for which a ratio "x % more" is reported. */
 const MIN_BASE = 0.05;
 
+const median = (v: number[]): number => {
+  if (!v.length) return NaN;
+  const s = [...v].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? (s[h] as number) : ((s[h - 1] as number) + (s[h] as number)) / 2;
+};
+
 const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
 
 /**
@@ -338,9 +345,10 @@ export function taskStats(records: Lu2021Record[]): ColumnTable {
 }
 
 /**
- * Pattern-ablation comparison: per task (and `all`) × pattern method, the mean share of the source's
- * influence the pattern's paths carry (exact), the mean QoI share kept by the pattern alone and lost
- * when it is removed; `diff_*` = ours − theirs; `vs_influence_*` = how much more the influence pattern
+ * Pattern-ablation comparison: per task (and `all`) × pattern method, the mean (and median) share of
+ * the source's influence the pattern's paths carry (exact), the mean (and median) QoI share kept by the
+ * pattern alone, the mean share lost when it is removed (shares are ratios to a per-example total that
+ * can be near zero, so medians are the robust figures); `diff_*` = ours − theirs; `vs_influence_*` = how much more the influence pattern
  * accounts for (ours / theirs − 1; null when theirs ≤ 0.05, where a ratio means nothing).
  */
 export function ablationTable(records: Lu2021Record[]): ColumnTable {
@@ -350,6 +358,7 @@ export function ablationTable(records: Lu2021Record[]): ColumnTable {
   for (const task of tasks) {
     const rs = records.filter((r) => task === 'all' || r.task === task);
     const m = (method: (typeof methods)[number], f: (c: PatternComparison) => number) => mean(rs.filter((r) => r.comparison[method]).map((r) => f(r.comparison[method])));
+    const med = (method: (typeof methods)[number], f: (c: PatternComparison) => number) => median(rs.filter((r) => r.comparison[method]).map((r) => f(r.comparison[method])));
     const ours = { share: m('influence', (c) => c.share), keep: m('influence', (c) => c.keepShare), remove: m('influence', (c) => c.removeShare) };
     for (const method of methods) {
       const share = m(method, (c) => c.share);
@@ -363,6 +372,8 @@ export function ablationTable(records: Lu2021Record[]): ColumnTable {
         influence_share: share,
         keep_share: keep,
         remove_share: remove,
+        median_influence_share: med(method, (c) => c.share),
+        median_keep_share: med(method, (c) => c.keepShare),
         diff_share: method === 'influence' ? null : ours.share - share,
         diff_keep: method === 'influence' ? null : ours.keep - keep,
         vs_influence_share: method === 'influence' || !(share > MIN_BASE) ? null : ours.share / share - 1,

@@ -68,13 +68,19 @@ export function lu2021Summary(records: Lu2021Record[], info: Lu2021RunInfo): str
     : `Across the ${cva.groups} SVA/RA task × condition groups, Pearson r between accuracy and the most common pattern's share is ${f(cva.rTopShare)}, and between accuracy and the pattern entropy ${f(cva.rEntropy)} (paper: more consistent patterns go with higher accuracy, i.e. r > 0 and r < 0 respectively).`, '');
   L.push('## Pattern ablation: influence patterns vs attention- and layer-based patterns', '');
   L.push('Ratios ("x % more") only where the compared pattern\'s mean is above 0.05; the differences (ours − theirs) always.', '');
-  L.push('| task | pattern | n | share of source influence | QoI kept (pattern only) | QoI lost (pattern removed) | ours − theirs (influence) | ours − theirs (kept) | ours more (influence) | ours more (kept) |', '|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of abl) L.push(`| ${r.task} | ${r.method} | ${r.n} | ${f(r.influence_share)} | ${f(r.keep_share)} | ${f(r.remove_share)} | ${f(r.diff_share)} | ${f(r.diff_keep)} | ${signedPct(r.vs_influence_share)} | ${signedPct(r.vs_influence_keep)} |`);
+  L.push('Each share is a ratio to a per-example total (the source\'s influence; QoI(input) − QoI(baseline)) that can be close to zero, so single examples can give large values: the medians are the robust figures.', '');
+  L.push('| task | pattern | n | share of source influence: mean | median | QoI kept (pattern only): mean | median | QoI lost (pattern removed) | ours − theirs (influence) | ours − theirs (kept) | ours more (influence) | ours more (kept) |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of abl) L.push(`| ${r.task} | ${r.method} | ${r.n} | ${f(r.influence_share)} | ${f(r.median_influence_share)} | ${f(r.keep_share)} | ${f(r.median_keep_share)} | ${f(r.remove_share)} | ${f(r.diff_share)} | ${f(r.diff_keep)} | ${signedPct(r.vs_influence_share)} | ${signedPct(r.vs_influence_keep)} |`);
   L.push('');
   const all = (m: string) => abl.find((r) => r.task === 'all' && r.method === m);
   const at = all('attention');
   const ly = all('layer');
-  L.push(`Over all tasks, influence patterns carry ${signedPct(at?.vs_influence_share)} influence relative to attention patterns and ${signedPct(ly?.vs_influence_share)} relative to layer-based patterns (share of the source's influence ${f(all('influence')?.influence_share)} vs ${f(at?.influence_share)} and ${f(ly?.influence_share)}); QoI kept by the pattern alone: ${signedPct(at?.vs_influence_keep)} and ${signedPct(ly?.vs_influence_keep)} (${f(all('influence')?.keep_share)} vs ${f(at?.keep_share)} and ${f(ly?.keep_share)}). The paper: ${signedPct(PAPER_FINDINGS.moreThanAttention)} and ${signedPct(PAPER_FINDINGS.moreThanLayer)}.`, '');
+  const ratio = (r: unknown) => (r === null || r === undefined ? 'no ratio: the other pattern\'s mean is ≈ 0' : `${signedPct(r)} more`);
+  const ip = all('influence');
+  const ro = all('rollout');
+  L.push(`Over all tasks, the share of the source token's influence carried by the pattern's paths is ${f(ip?.influence_share)} (median ${f(ip?.median_influence_share)}) for influence patterns, against ${f(at?.influence_share)} (${f(at?.median_influence_share)}) for attention patterns (${ratio(at?.vs_influence_share)}), ${f(ro?.influence_share)} (${f(ro?.median_influence_share)}) for rollout patterns (${ratio(ro?.vs_influence_share)}) and ${f(ly?.influence_share)} (${f(ly?.median_influence_share)}) for layer-based patterns (${ratio(ly?.vs_influence_share)}).` +
+    ` The QoI kept with only the pattern: ${f(ip?.keep_share)} (median ${f(ip?.median_keep_share)}) against ${f(at?.keep_share)} (${f(at?.median_keep_share)}), ${f(ro?.keep_share)} (${f(ro?.median_keep_share)}) and ${f(ly?.keep_share)} (${f(ly?.median_keep_share)}).` +
+    ` The paper: influence patterns account for ${signedPct(PAPER_FINDINGS.moreThanAttention)} more than attention-based and ${signedPct(PAPER_FINDINGS.moreThanLayer)} more than layer-based patterns.`, '');
   L.push('## Differences from the paper', '');
   L.push('- Models: the paper uses BERT-small (L = 6, H = 512, A = 8, Google) for SVA/RA and fine-tuned BERT-base for SST-2; ours are the project\'s embedded models (see their model cards), trained from scratch on far less data.');
   L.push(`- Data: Marvin & Linzen templates as the paper (its constructions: ${LU2021_TASKS.filter((t) => t.construction).map((t) => t.construction).join(', ')}); SA from SST-2 test sentences of ≤ 17 wordpieces (the paper: 220 short SST-2 evaluation sentences).`);
