@@ -53,3 +53,68 @@ test('trainMlm rejects a model without the MLM head', async () => {
   await assert.rejects(trainMlm(model, () => batch(mulberry(1), 2), { steps: 1 }), /MLM head/);
   model.dispose();
 });
+
+// Lazy embedding updates: with the decoder tied to the word embeddings, plain Adam moves the row of every
+// token absent from the batch (its softmax gradient is tiny but of constant sign, and Adam divides by its
+// scale), so all rare rows drift together; the first embedded agreement model ended with a common vector
+// larger than the spread of its rows and never learned agreement.
+const big = { ...cfg, vocabSize: 60 };
+const embedding = (m: Bert) => m.params.get('embeddings.word_embeddings.weight').arraySync() as number[][];
+
+test('lazy embedding updates leave the rows of tokens absent from every batch untouched; plain Adam moves them all', async () => {
+  await initBackend();
+  for (const lazy of [true, false]) {
+    const model = new Bert(big, 'mlm', BertParams.random(big, 'mlm', 5));
+    const before = embedding(model);
+    const rand = mulberry(3);
+    await trainMlm(model, () => batch(rand, 8), { steps: 20, lr: 1e-3, dropout: 0, lazyEmbeddings: lazy });
+    const after = embedding(model);
+    const moved = (i: number) => after[i]!.some((x, j) => x !== before[i]![j]);
+    // Tokens 0, 2..14, 20, 21 occur (padding-free batches: [CLS]=2, nouns 5..14, [MASK]=4, [SEP]=3, labels 20/21).
+    const used = new Set([2, 3, 4, 20, 21, ...Array.from({ length: 10 }, (_, k) => 5 + k)]);
+    const absent = Array.from({ length: big.vocabSize }, (_, i) => i).filter((i) => !used.has(i));
+    if (lazy) {
+      assert.ok(absent.every((i) => !moved(i)), 'an absent row changed under lazy updates');
+      assert.ok([...used].every((i) => moved(i)), 'a row of a token in the batches did not change');
+    } else {
+      assert.ok(absent.every((i) => moved(i)), 'plain Adam should move every row (tied decoder)');
+    }
+    model.dispose();
+  }
+});
+
+test('trainMlm without lazy updates is Adam (Kingma & Ba 2015): same weights as tf.train.adam with the same schedule', async () => {
+  await initBackend();
+  const steps = 6;
+  const lrPeak = 2e-3;
+  const a = new Bert(cfg, 'mlm', BertParams.random(cfg, 'mlm', 8));
+  const b = new Bert(cfg, 'mlm', BertParams.random(cfg, 'mlm', 8));
+  const batches = Array.from({ length: steps }, (_, i) => batch(mulberry(100 + i), 4));
+  await trainMlm(a, (s) => batches[s - 1]!, { steps, lr: lrPeak, warmup: 2, clip: 1e9, dropout: 0, lazyEmbeddings: false });
+  // Reference: tfjs's own Adam, linear warm-up over 2 steps then linear decay (floor 2% of the peak).
+  const opt = tf.train.adam(lrPeak, 0.9, 0.999, 1e-6);
+  const vars = [...b.params.vars.values()];
+  for (let s = 1; s <= steps; s++) {
+    (opt as unknown as { learningRate: number }).learningRate = s <= 2 ? (lrPeak * s) / 2 : lrPeak * Math.max(0.02, (steps - s) / (steps - 2));
+    const bt = batches[s - 1]!;
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => {
+        const tr = b.forward({ ids: bt.ids, attentionMask: bt.attentionMask }, { record: 'none', logitsAtFlat: tf.tensor1d(bt.positions, 'int32'), trainWeights: true });
+        const logp = tf.logSoftmax(tr.logits, -1);
+        return tf.neg(tf.mean(tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(bt.labels, 'int32'), cfg.vocabSize)), -1))) as tf.Scalar;
+      }, vars);
+      opt.applyGradients(grads as Parameters<typeof opt.applyGradients>[0]);
+    });
+    b.params.clearCache();
+  }
+  opt.dispose();
+  let maxDiff = 0;
+  for (const [name, v] of a.params.vars) {
+    const x = v.dataSync();
+    const y = b.params.get(name).dataSync();
+    for (let i = 0; i < x.length; i++) maxDiff = Math.max(maxDiff, Math.abs((x[i] as number) - (y[i] as number)));
+  }
+  assert.ok(maxDiff < 1e-5, `weights differ from tf.train.adam by ${maxDiff}`);
+  a.dispose();
+  b.dispose();
+});

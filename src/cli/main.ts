@@ -31,6 +31,7 @@ import { jiang2020 } from './jiang2020.js';
 import { song2024 } from '../eval/song2024Cli.js';
 import { registerKernel } from '../../kernel/cli.js';
 import { registerFigure } from '../../widgets/cli.js';
+import { registerTrain } from './train.js';
 
 /** Registers one top-level command on the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -262,7 +263,7 @@ export const registerReproduce: CommandRegistrar = (program) => {
 };
 
 /** Top-level commands. Add `train`, `kernel`, … here. */
-export const commands: Record<string, CommandRegistrar> = { reproduce: registerReproduce, kernel: registerKernel, figure: registerFigure };
+export const commands: Record<string, CommandRegistrar> = { reproduce: registerReproduce, kernel: registerKernel, figure: registerFigure, train: registerTrain };
 
 /** The commander program with every command of {@link commands}. */
 export function buildProgram(): Command {
