@@ -335,3 +335,26 @@ describe('flowlens figure (CLI)', () => {
     }
   });
 });
+
+describe('DegradationCurves takes src/eval/degradation curves as they are', () => {
+  it('prob instead of values, the direction in the name', () => {
+    const { m } = setup();
+    const w = new DegradationCurves({ curves: [{ method: 'ig', direction: 'most', fractions: [0, 0.5, 1], prob: [0.9, 0.3, 0.0] }] }, { manager: m });
+    assert.equal(w.state.curves[0].method, 'ig · MoRF');
+    assert.deepEqual(w.state.curves[0].values, [0.9, 0.3, 0]);
+    assert.ok(Math.abs(w.state.curves[0].aopc! - (0 + 0.6 + 0.9) / 3) < 1e-12);
+  });
+});
+
+describe('TokenSaliency.fromAttributions', () => {
+  it('one picker entry per TokenAttribution; tokens must agree', () => {
+    const { m } = setup();
+    const w = TokenSaliency.fromAttributions([
+      { method: 'blankout', tokens: ['a', 'b'], scores: [1, 0] },
+      { method: 'rollout', tokens: ['a', 'b'], scores: [0.5, 0.5] },
+    ], { method: 'rollout' }, { manager: m });
+    assert.deepEqual(w.methods, ['blankout', 'rollout']);
+    assert.deepEqual([...w.state.scores], [0.5, 0.5]);
+    assert.throws(() => TokenSaliency.fromAttributions([{ method: 'x', tokens: ['a'], scores: [1] }, { method: 'y', tokens: ['b'], scores: [1] }], {}, { manager: m }), /"y" explains other tokens than "x"/);
+  });
+});

@@ -12,7 +12,7 @@ import { writeHtmlFigure } from '../src/viz/html.js';
 import { curvesFigure, packCurves, renderCurvesHtml, type DegradationCurve, type DegradationData } from './curvesHtml.js';
 import { Widget, type WidgetOptions } from './protocol.js';
 
-export type { DegradationCurve, DegradationData } from './curvesHtml.js';
+export type { DegradationCurve, DegradationCurveInput, DegradationData } from './curvesHtml.js';
 
 /** State of a {@link DegradationCurves} widget (JSON). */
 export interface DegradationState extends Record<string, unknown> {

@@ -20,9 +20,15 @@ export interface DegradationCurve {
   aopc?: number;
 }
 
+/**
+ * A curve as the widget accepts it: {@link DegradationCurve}, or `src/eval/degradation.ts`'s curve
+ * (`prob` instead of `values`, and a removal `direction`, shown as MoRF / LeRF in the name).
+ */
+export type DegradationCurveInput = Omit<DegradationCurve, 'values'> & { values?: number[]; prob?: number[]; direction?: 'most' | 'least' };
+
 /** Input of the degradation-curves widget. */
 export interface DegradationData {
-  curves: DegradationCurve[];
+  curves: DegradationCurveInput[];
   title?: string;
   xLabel?: string;
   yLabel?: string;
@@ -52,9 +58,11 @@ export function aopc(curve: Pick<DegradationCurve, 'fractions' | 'values'>): num
  */
 export function packCurves(d: DegradationData): { curves: DegradationCurve[]; title: string; xLabel: string; yLabel: string } {
   if (!d || !Array.isArray(d.curves) || d.curves.length === 0) throw new Error('DegradationCurves: give at least one curve {method, fractions, values}');
-  const curves = d.curves.map((c, k) => {
-    const name = c && typeof c.method === 'string' ? c.method : `curve ${k}`;
-    if (!c || !Array.isArray(c.fractions) || !Array.isArray(c.values)) throw new Error(`DegradationCurves: ${name}: fractions and values must be arrays`);
+  const curves = d.curves.map((input, k) => {
+    const base = input && typeof input.method === 'string' ? input.method : `curve ${k}`;
+    const name = input?.direction ? `${base} · ${input.direction === 'most' ? 'MoRF' : 'LeRF'}` : base;
+    const c = { ...input, values: input?.values ?? input?.prob } as DegradationCurve;
+    if (!input || !Array.isArray(c.fractions) || !Array.isArray(c.values)) throw new Error(`DegradationCurves: ${name}: fractions and values (or prob) must be arrays`);
     if (c.fractions.length === 0 || c.fractions.length !== c.values.length) throw new Error(`DegradationCurves: ${name}: ${c.fractions.length} fractions but ${c.values.length} values (non-empty, same length)`);
     c.fractions.forEach((f, i) => {
       if (!Number.isFinite(f) || f < 0 || f > 1) throw new Error(`DegradationCurves: ${name}: fractions[${i}] = ${f} is not in [0, 1]`);

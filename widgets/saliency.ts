@@ -95,6 +95,23 @@ export class TokenSaliency extends Widget<TokenSaliencyState> {
     });
   }
 
+  /**
+   * The widget for `TokenAttribution` results (`src/methods/result.ts`) of one example: one method
+   * shows its scores, several get a picker (named by each result's `method`).
+   * @throws Error when there is no result, or the results' tokens differ.
+   */
+  static fromAttributions(results: { method: string; tokens: string[]; scores: ArrayLike<number> }[], opts: { title?: string; method?: string } = {}, wopts: WidgetOptions = {}): TokenSaliency {
+    if (!results.length) throw new Error('TokenSaliency.fromAttributions: no results');
+    const tokens = results[0].tokens;
+    for (const r of results) {
+      if (r.tokens.length !== tokens.length || r.tokens.some((t, i) => t !== tokens[i])) throw new Error(`TokenSaliency.fromAttributions: "${r.method}" explains other tokens than "${results[0].method}"`);
+    }
+    if (results.length === 1) return new TokenSaliency({ tokens, scores: results[0].scores, title: opts.title ?? results[0].method }, wopts);
+    const methods: Record<string, ArrayLike<number>> = {};
+    for (const r of results) methods[r.method] = r.scores;
+    return new TokenSaliency({ tokens, methods, method: opts.method, title: opts.title }, wopts);
+  }
+
   /** The method names of the picker (empty without one). */
   get methods(): string[] {
     return [...(this.state.methodNames ?? [])];
