@@ -134,7 +134,13 @@ test('bad input gets errors that name the problem; no tensors leak across repeat
   round(); // first call fills the cache of weight transposes
   const before = tf.memory().numTensors;
   for (let i = 0; i < 5; i++) {
-    model.forward({ ids: [[2, 5, 6, 3]] }, { record: 'all' }).dispose();
+    const tr = model.forward({ ids: [[2, 5, 6, 3], [2, 7, 8, 3]] }, { record: 'all' });
+    const att = tr.attentionArray(1); // [layers, heads, seq, seq] of batch element 1
+    assert.equal(att.length, 2 * 2 * 4 * 4);
+    for (let row = 0; row < att.length / 4; row++) {
+      assert.ok(Math.abs(att[4 * row] + att[4 * row + 1] + att[4 * row + 2] + att[4 * row + 3] - 1) < 1e-5, 'attention rows sum to 1');
+    }
+    tr.dispose();
     const g = gradientAt(model, { ids: [[2, 5, 6, 3]] }, 'blocks.1.hook_resid_mid', tokenLogitDiff(1, 4, 5));
     g.grad.dispose(); g.value.dispose();
     qoiValues(model, { ids: [[2, 5, 6, 3]] }, tokenLogitDiff(1, 4, 5));

@@ -66,8 +66,9 @@ export class Trace {
     const out = new Float32Array(L * per);
     for (let l = 0; l < L; l++) {
       const p = this.node(`blocks.${l}.attn.hook_pattern`);
-      const data = tf.tidy(() => p.slice([b, 0, 0, 0], [1, -1, -1, -1])).dataSync();
-      out.set(data, l * per);
+      const slice = p.slice([b, 0, 0, 0], [1, -1, -1, -1]);
+      out.set(slice.dataSync(), l * per);
+      slice.dispose();
     }
     return out;
   }
