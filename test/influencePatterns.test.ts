@@ -120,7 +120,7 @@ test('influence pattern: skip + heads = node total; per-layer values agree with 
 
 test('2-layer toy model: greedy refinement picks the path that brute-force enumeration of all paths ranks first', async () => {
   await initBackend();
-  const o = { res: 32, special };
+  const o = { res: 16, special };
   // GPR is greedy: on seeded toy models it matched the brute-force best full path on 8 of 10 seeds
   // (the other two: the best embedding-level node is not the node of the best single path); the
   // embedding-level choice of a 2-layer model has one free layer, so it must match on every seed.
