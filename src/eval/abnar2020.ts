@@ -211,15 +211,9 @@ export function buildMaskedInput(tok: AgreementTokenizer, item: AgreementItem): 
   return { ids, tokens, maskPosition: pre.ids.length + 1 };
 }
 
-/**
- * Attention of a batch-1 trace as an {@link AttentionStack}. (Reads the recorded patterns directly:
- * `Trace.attentionArray` keeps one sliced tensor per layer alive.)
- */
+/** Attention of a batch-1 trace as an {@link AttentionStack}. */
 function stackOf(trace: Trace): AttentionStack {
-  const per = trace.heads * trace.seq * trace.seq;
-  const data = new Float32Array(trace.layers * per);
-  for (let l = 0; l < trace.layers; l++) data.set(trace.node(`blocks.${l}.attn.hook_pattern`).dataSync() as Float32Array, l * per);
-  return attentionStack(data, trace.layers, trace.heads, trace.seq);
+  return attentionStack(trace.attentionArray(0), trace.layers, trace.heads, trace.seq);
 }
 
 function row(m: Float32Array, r: number, seq: number, offset = 0): number[] {

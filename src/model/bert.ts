@@ -66,6 +66,10 @@ export class Trace {
     const out = new Float32Array(L * per);
     for (let l = 0; l < L; l++) {
       const p = this.node(`blocks.${l}.attn.hook_pattern`);
+      if (this.batch === 1 && b === 0) {
+        out.set(p.dataSync(), l * per); // no slice needed
+        continue;
+      }
       const slice = p.slice([b, 0, 0, 0], [1, -1, -1, -1]);
       out.set(slice.dataSync(), l * per);
       slice.dispose();

@@ -118,15 +118,11 @@ function argmax(a: ArrayLike<number>): number {
 }
 
 /**
- * Attention probabilities of a batch-1 trace, `[layers, heads, seq, seq]` (row = query), read from the
- * recorded `blocks.{l}.attn.hook_pattern` nodes without creating tensors (`Trace.attentionArray`
- * slices through `tf.tidy` and leaves the slice behind).
+ * Attention probabilities of a batch-1 trace, `[layers, heads, seq, seq]` (row = query), from the
+ * recorded `blocks.{l}.attn.hook_pattern` nodes ({@link Trace.attentionArray}).
  * @throws Error when the trace has more than one example or the patterns were not recorded.
  */
 export function attentionOfTrace(trace: Trace): Float32Array {
   if (trace.batch !== 1) throw new Error(`attentionOfTrace reads a single example, the trace has ${trace.batch}`);
-  const per = trace.heads * trace.seq * trace.seq;
-  const out = new Float32Array(trace.layers * per);
-  for (let l = 0; l < trace.layers; l++) out.set(trace.node(`blocks.${l}.attn.hook_pattern`).dataSync(), l * per);
-  return out;
+  return trace.attentionArray(0);
 }
