@@ -348,8 +348,9 @@ export function taskStats(records: Lu2021Record[]): ColumnTable {
  * Pattern-ablation comparison: per task (and `all`) × pattern method, the mean (and median) share of
  * the source's influence the pattern's paths carry (exact), the mean (and median) QoI share kept by the
  * pattern alone, the mean share lost when it is removed (shares are ratios to a per-example total that
- * can be near zero, so medians are the robust figures); `diff_*` = ours − theirs; `vs_influence_*` = how much more the influence pattern
- * accounts for (ours / theirs − 1; null when theirs ≤ 0.05, where a ratio means nothing).
+ * can be near zero, so medians are the robust figures); `diff_*` = ours − theirs (means);
+ * `vs_influence_*` = how much more the influence pattern accounts for, on medians (ours / theirs − 1;
+ * null when theirs ≤ 0.05, where a ratio means nothing).
  */
 export function ablationTable(records: Lu2021Record[]): ColumnTable {
   const tasks = ['all', ...new Set(records.map((r) => r.task))];
@@ -359,11 +360,13 @@ export function ablationTable(records: Lu2021Record[]): ColumnTable {
     const rs = records.filter((r) => task === 'all' || r.task === task);
     const m = (method: (typeof methods)[number], f: (c: PatternComparison) => number) => mean(rs.filter((r) => r.comparison[method]).map((r) => f(r.comparison[method])));
     const med = (method: (typeof methods)[number], f: (c: PatternComparison) => number) => median(rs.filter((r) => r.comparison[method]).map((r) => f(r.comparison[method])));
-    const ours = { share: m('influence', (c) => c.share), keep: m('influence', (c) => c.keepShare), remove: m('influence', (c) => c.removeShare) };
+    const ours = { share: m('influence', (c) => c.share), keep: m('influence', (c) => c.keepShare), medShare: med('influence', (c) => c.share), medKeep: med('influence', (c) => c.keepShare) };
     for (const method of methods) {
       const share = m(method, (c) => c.share);
       const keep = m(method, (c) => c.keepShare);
       const remove = m(method, (c) => c.removeShare);
+      const medShare = med(method, (c) => c.share);
+      const medKeep = med(method, (c) => c.keepShare);
       if (Number.isNaN(share)) continue;
       rows.push({
         task,
@@ -372,12 +375,12 @@ export function ablationTable(records: Lu2021Record[]): ColumnTable {
         influence_share: share,
         keep_share: keep,
         remove_share: remove,
-        median_influence_share: med(method, (c) => c.share),
-        median_keep_share: med(method, (c) => c.keepShare),
+        median_influence_share: medShare,
+        median_keep_share: medKeep,
         diff_share: method === 'influence' ? null : ours.share - share,
         diff_keep: method === 'influence' ? null : ours.keep - keep,
-        vs_influence_share: method === 'influence' || !(share > MIN_BASE) ? null : ours.share / share - 1,
-        vs_influence_keep: method === 'influence' || !(keep > MIN_BASE) ? null : ours.keep / keep - 1,
+        vs_influence_share: method === 'influence' || !(medShare > MIN_BASE) ? null : ours.medShare / medShare - 1,
+        vs_influence_keep: method === 'influence' || !(medKeep > MIN_BASE) ? null : ours.medKeep / medKeep - 1,
       });
     }
   }

@@ -67,7 +67,7 @@ export function lu2021Summary(records: Lu2021Record[], info: Lu2021RunInfo): str
     ? `Too few SVA/RA groups (${cva.groups}) for a correlation.`
     : `Across the ${cva.groups} SVA/RA task × condition groups, Pearson r between accuracy and the most common pattern's share is ${f(cva.rTopShare)}, and between accuracy and the pattern entropy ${f(cva.rEntropy)} (paper: more consistent patterns go with higher accuracy, i.e. r > 0 and r < 0 respectively).`, '');
   L.push('## Pattern ablation: influence patterns vs attention- and layer-based patterns', '');
-  L.push('Ratios ("x % more") only where the compared pattern\'s mean is above 0.05; the differences (ours − theirs) always.', '');
+  L.push('Ratios ("x % more") compare medians, and only where the compared pattern\'s median is above 0.05; the differences (ours − theirs) compare means.', '');
   L.push('Each share is a ratio to a per-example total (the source\'s influence; QoI(input) − QoI(baseline)) that can be close to zero, so single examples can give large values: the medians are the robust figures.', '');
   L.push('| task | pattern | n | share of source influence: mean | median | QoI kept (pattern only): mean | median | QoI lost (pattern removed) | ours − theirs (influence) | ours − theirs (kept) | ours more (influence) | ours more (kept) |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of abl) L.push(`| ${r.task} | ${r.method} | ${r.n} | ${f(r.influence_share)} | ${f(r.median_influence_share)} | ${f(r.keep_share)} | ${f(r.median_keep_share)} | ${f(r.remove_share)} | ${f(r.diff_share)} | ${f(r.diff_keep)} | ${signedPct(r.vs_influence_share)} | ${signedPct(r.vs_influence_keep)} |`);
@@ -75,7 +75,7 @@ export function lu2021Summary(records: Lu2021Record[], info: Lu2021RunInfo): str
   const all = (m: string) => abl.find((r) => r.task === 'all' && r.method === m);
   const at = all('attention');
   const ly = all('layer');
-  const ratio = (r: unknown) => (r === null || r === undefined ? 'no ratio: the other pattern\'s mean is ≈ 0' : `${signedPct(r)} more`);
+  const ratio = (r: unknown) => (r === null || r === undefined ? 'no ratio: the other pattern\'s median is ≈ 0' : `medians: ${signedPct(r)}`);
   const ip = all('influence');
   const ro = all('rollout');
   L.push(`Over all tasks, the share of the source token's influence carried by the pattern's paths is ${f(ip?.influence_share)} (median ${f(ip?.median_influence_share)}) for influence patterns, against ${f(at?.influence_share)} (${f(at?.median_influence_share)}) for attention patterns (${ratio(at?.vs_influence_share)}), ${f(ro?.influence_share)} (${f(ro?.median_influence_share)}) for rollout patterns (${ratio(ro?.vs_influence_share)}) and ${f(ly?.influence_share)} (${f(ly?.median_influence_share)}) for layer-based patterns (${ratio(ly?.vs_influence_share)}).` +
