@@ -152,3 +152,16 @@ test('IBA: layers, text input, errors and no tensor leaks', async () => {
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
 });
+
+test("IBA 'reference' statistics: μ from the layer's input, so the information differs from 'single-example' and varies by token", async () => {
+  await initBackend();
+  const model = randomClassifier(4);
+  const ex = { ids: rows[2] };
+  const single = (iba(model, ex, { stats: 'single-example', layer: 1, target: 0 }).meta as unknown as IbaMeta).capacity;
+  const ref = (iba(model, ex, { stats: 'reference', layer: 1, target: 0 }).meta as unknown as IbaMeta).capacity;
+  // With μ = R the normalised signal is 0 and every token starts from the same KL; with μ = the layer input it is not.
+  assert.ok(Math.max(...ref) > 10 * Math.max(...single), `reference ${Math.max(...ref)} vs single-example ${Math.max(...single)}`);
+  assert.throws(() => iba(model, ex, { stats: 'reference', node: 'embed.hook_out' }), /needs a layer/);
+  assert.throws(() => ibaLayers(model, ex, { stats: 'reference' }), /no statistics for the embedding row/);
+  model.dispose();
+});

@@ -49,7 +49,7 @@ export const jiang2020: Reproduction = {
       .option('--sst2-model <name>', 'classifier for sst2 and imdb', 'embedded:sst2')
       .option('--trec-model <name>', 'classifier for trec', 'embedded:trec')
       .addOption(new Option('--mode <mode>', 'removed tokens are deleted (the reference) or replaced by [MASK]').choices(['delete', 'mask']).default('delete'))
-      .addOption(new Option('--statistics <kind>', 'IBA prior: per-unit μ, σ over held-out data (theory) or from the example itself (reference code)').choices(['dataset', 'single-example']).default('dataset'))
+      .addOption(new Option('--statistics <kind>', 'IBA prior: per-unit μ, σ over held-out data (theory), from the example itself at the bottleneck, or as the reference code (the example at the layer input)').choices(['dataset', 'single-example', 'reference']).default('dataset'))
       .option('--layer <l>', 'IBA layer, 0-based (default ⌊0.75·L⌋ − 1)', (v) => Number(v))
       .option('--beta <b>', 'IBA β', positiveNum('--beta'), 1e-5)
       .option('--iba-steps <n>', 'IBA Adam steps', positiveInt('--iba-steps'), 10)
@@ -86,7 +86,7 @@ export const jiang2020: Reproduction = {
         try {
           const before = done;
           results.push(runJiang2020Dataset(n, modelFor(n), loaded.model, loaded.tokenizer, test, held, {
-            limit, seed, mode: opts.mode as 'delete' | 'mask', statistics: opts.statistics as 'dataset' | 'single-example',
+            limit, seed, mode: opts.mode as 'delete' | 'mask', statistics: opts.statistics as 'dataset' | 'single-example' | 'reference',
             layer: opts.layer as number | undefined, beta: opts.beta as number, ibaSteps: opts.ibaSteps as number, lr: opts.lr as number,
             igSteps: opts.igSteps as number, limeSamples: opts.limeSamples as number, fractions: opts.fractions as number,
             layerExamples: opts.layerExamples as number,

@@ -66,7 +66,7 @@ export interface Jiang2020Options {
   ibaSteps?: number;
   lr?: number;
   /** IBA statistics: `'dataset'` (default: μ, σ from `statsTexts`) or `'single-example'` (reference code). */
-  statistics?: 'dataset' | 'single-example';
+  statistics?: 'dataset' | 'single-example' | 'reference';
   /** Held-out texts for μ, σ (default up to 1000 of them are used). */
   statsLimit?: number;
   igSteps?: number;
@@ -147,7 +147,7 @@ export function runJiang2020Dataset(
   for (const e of examples) if (e.label < 0 || e.label >= numLabels) throw new Error(`jiang2020: ${dataset} label ${e.label} is outside the model's classes 0..${numLabels - 1}`);
   // IBA statistics over held-out examples (embedding output and every layer, for the layer table too).
   const layerNodes = ['embed.hook_out', ...Array.from({ length: model.layers }, (_, l) => `blocks.${l}.hook_resid_post`)];
-  let stats: Map<string, FeatureStats> | 'single-example' = 'single-example';
+  let stats: Map<string, FeatureStats> | 'single-example' | 'reference' = o.statistics === 'reference' ? 'reference' : 'single-example';
   if (o.statistics === 'dataset') {
     const held = sampleWithoutReplacement(statsTexts, o.statsLimit, o.seed + 1).map(({ item }) => encode(item)).filter((e) => e.ids.length > 0);
     if (held.length === 0) throw new Error(`jiang2020: no held-out texts for the IBA statistics of ${dataset}`);
@@ -157,7 +157,7 @@ export function runJiang2020Dataset(
   const gaps: number[] = [];
   const r2: number[] = [];
   const res = degradationTest(model, examples, {
-    iba: (ex, label, i) => iba(model, ex, { stats, node, target: label, beta: o.beta, steps: o.ibaSteps, lr: o.lr, seed: o.seed * 100003 + i }).scores,
+    iba: (ex, label, i) => iba(model, ex, { stats, ...(stats === 'reference' ? { layer: o.layer } : { node }), target: label, beta: o.beta, steps: o.ibaSteps, lr: o.lr, seed: o.seed * 100003 + i }).scores,
     integrated_gradients: (ex, label) => {
       const a = integratedGradients(model, ex, classProb(label), { specialIds: special, steps: o.igSteps, baseline: 'pad' });
       gaps.push(a.sanity?.value ?? NaN);
@@ -172,7 +172,7 @@ export function runJiang2020Dataset(
   }, { fractions: removalFractions(o.fractions), mode: o.mode, specialIds: special, onProgress: opts.onProgress });
   const accuracy = res.curves.find((c) => c.direction === 'most')?.acc[0] ?? NaN;
   const layerMaps = examples.slice(0, o.layerExamples).map(({ example, label }, i) => ({
-    ...ibaLayers(model, example, { stats, target: label, beta: o.beta, steps: o.ibaSteps, lr: o.lr, seed: o.seed * 100003 + i }),
+    ...ibaLayers(model, example, { stats: stats === 'reference' ? 'single-example' : stats, target: label, beta: o.beta, steps: o.ibaSteps, lr: o.lr, seed: o.seed * 100003 + i }),
     index: sample[i].index,
     label,
   }));
@@ -257,7 +257,7 @@ export function jiang2020Summary(results: readonly Jiang2020DatasetResult[], inf
     L.push(`- ${r.dataset}: IG completeness gap |Σ IG − (F(x) − F(x′))| mean ${r.igGap.mean.toExponential(2)}, max ${r.igGap.max.toExponential(2)} (probability units, ${o?.igSteps} steps); LIME weighted R² mean ${f3(r.limeR2)}; time per example: ${Object.entries(r.msPerExample).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}.`);
   }
   L.push('', '## Protocol and differences from the paper', '');
-  L.push(`- IBA: bottleneck on \`blocks.${results[0]?.ibaLayer}.hook_resid_post\` (output of encoder layer ${results[0]?.ibaLayer}; the paper/reference use layer 8 of 12, i.e. ⌊0.75·L⌋ − 1), β = ${o?.beta}, ${o?.ibaSteps} Adam steps, lr ${o?.lr}, 10 noise samples, target = true class. Statistics: ${o?.statistics === 'dataset' ? `μ, σ per hidden unit over up to ${o?.statsLimit} held-out examples (the theory; the reference code instead uses the explained example itself, μ = R and σ = √1e-5 — \`--statistics single-example\`)` : 'from the single example itself, as the reference code (μ = R, σ = √1e-5); the theory would use data statistics'}.`);
+  L.push(`- IBA: bottleneck on \`blocks.${results[0]?.ibaLayer}.hook_resid_post\` (output of encoder layer ${results[0]?.ibaLayer}; the paper/reference use layer 8 of 12, i.e. ⌊0.75·L⌋ − 1), β = ${o?.beta}, ${o?.ibaSteps} Adam steps, lr ${o?.lr}, 10 noise samples, target = true class. Statistics: ${o?.statistics === 'dataset' ? `μ, σ per hidden unit over up to ${o?.statsLimit} held-out examples (the theory; the reference code instead uses the explained example itself, μ = R and σ = √1e-5 — \`--statistics single-example\`)` : o?.statistics === 'reference' ? 'as the reference code: μ = the example\'s hidden state entering the layer, σ = √1e-5 (the layer table uses single-example statistics)' : 'from the single example itself at the bottleneck (μ = R, σ = √1e-5); the theory would use data statistics'}.`);
   L.push(`- IG: word embeddings, [PAD] baseline with [CLS]/[SEP] kept, ${o?.igSteps} steps, p(true class), Σ over hidden units (the reference explains class 0 whatever the label, with 10 steps). LIME: ${o?.limeSamples} samples, token removal, cosine kernel width 25, ridge α = 1, true class (the reference explains class 1, over words). Random: uniform scores.`);
   L.push(`- Degradation: ${o?.mode === 'mask' ? 'tokens replaced by [MASK]' : 'tokens deleted'}, ${o?.fractions} fractions linspace(0, 1) of the removable tokens ([CLS]/[SEP] never removed; the reference counts fractions of the whole sequence, specials included, so its intermediate points remove slightly more tokens). Areas by the trapezoid rule.`);
   L.push('- Models and data: the project\'s 2-layer, 128-wide classifiers trained from scratch (SST-2 79 % test, TREC 78 %), not fine-tuned BERT-base; SST-2 test, TREC test and the 1000 UCI IMDB sentences (`sentiment` fixtures, classified by the SST-2 model; μ, σ from the IMDB sentences not sampled) instead of IMDB reviews, MNLI, AG News and RTE.');

@@ -27,6 +27,9 @@
  * reference code (`bazingagin/IBA`, `methods.initialize_reader`) instead feeds its estimator the one
  * example being explained, so μ = R (per token and unit) and σ = sqrt(1e-5) ≈ 0.003: then r = 0, the
  * noise is tiny and the KL term no longer depends on R. That behaviour is `stats: 'single-example'`.
+ * The reference code also reads those statistics at the *input* of layer l (`hidden_states[l]`) while
+ * the bottleneck sits at its output, so its r = (output − input of layer l)/σ is not 0: that exact
+ * behaviour is `stats: 'reference'` (μ = the example's hidden state entering layer l, σ = √1e-5).
  *
  * **Where.** Layer l puts the bottleneck on `blocks.{l}.hook_resid_post`, the output of encoder layer l
  * (where the reference inserts it, after `encoder.layer[l]`; its default l = 8 of 12). Any other
@@ -35,7 +38,8 @@
  *
  * Differences from the reference: the final KL is computed with the trained α (the reference reports
  * the KL of the last forward pass, before the last Adam update); its statistics are read at the input
- * of layer l but the bottleneck sits at its output — here both are at the same node.
+ * of layer l but the bottleneck sits at its output — here both are at the same node, except with
+ * `stats: 'reference'`.
  *
  * @module
  */
@@ -66,7 +70,7 @@ export interface IbaOptions {
    * Prior statistics: per-unit μ, σ over a data set (theory; a {@link FeatureStats} or a map node →
    * stats), or `'single-example'` (the reference code: μ = R, σ = sqrt(1e-5)). Required.
    */
-  stats: FeatureStats | Map<string, FeatureStats> | 'single-example';
+  stats: FeatureStats | Map<string, FeatureStats> | 'single-example' | 'reference';
   /** Weight of the information term (default 1e-5). */
   beta?: number;
   /** Adam steps (default 10). */
@@ -94,7 +98,7 @@ export interface IbaMeta {
   steps: number;
   lr: number;
   samples: number;
-  stats: 'dataset' | 'single-example';
+  stats: 'dataset' | 'single-example' | 'reference';
   /** `[seq]` Σ_d KL per token, nats (before scaling). */
   capacity: number[];
   /** Loss per step: cross-entropy and mean KL. */
@@ -133,8 +137,8 @@ function resolveStats(
   stats: IbaOptions['stats'],
   node: string,
   D: number,
-): { kind: 'dataset' | 'single-example'; mean?: Float32Array; std?: Float32Array } {
-  if (stats === 'single-example') return { kind: 'single-example' };
+): { kind: 'dataset' | 'single-example' | 'reference'; mean?: Float32Array; std?: Float32Array } {
+  if (stats === 'single-example' || stats === 'reference') return { kind: stats };
   if (!stats) throw new Error("iba: options.stats is required: per-unit statistics from estimateFeatureStats(model, examples, [node]) (the theory), or 'single-example' (the reference code)");
   const s = stats instanceof Map ? stats.get(node) : stats;
   if (!s) throw new Error(`iba: no statistics for node ${node} (have: ${[...(stats as Map<string, FeatureStats>).keys()].join(', ')})`);
@@ -186,11 +190,17 @@ export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, 
   const numLabels = model.config.numLabels ?? 2;
   const one = { ids: [ex.ids], tokenTypeIds: ex.tokenTypeIds && [ex.tokenTypeIds], attentionMask: ex.attentionMask && [ex.attentionMask] };
   // The clean run: the node's activation R and the predicted class.
-  const clean = model.forward(one, { ...fwd, record: [node] });
+  // 'reference': μ is the example's hidden state at the layer's *input* (the reference code feeds its
+  // estimator hidden_states[l] but inserts the bottleneck after encoder.layer[l]).
+  if (st.kind === 'reference' && layer === null) throw new Error("iba: stats 'reference' needs a layer (the bottleneck after encoder layer l, μ from its input)");
+  const inputNode = layer === null ? node : layer === 0 ? 'embed.hook_out' : `blocks.${layer - 1}.hook_resid_post`;
+  const clean = model.forward(one, { ...fwd, record: st.kind === 'reference' ? [node, inputNode] : [node] });
   let R: tf.Tensor2D;
+  let Rin: tf.Tensor2D | null = null;
   let target: number;
   try {
     const r = clean.node(node);
+    if (st.kind === 'reference') Rin = tf.tidy(() => clean.node(inputNode).reshape([seq, D]) as tf.Tensor2D);
     if (r.rank !== 3 || r.shape[2] !== D) throw new Error(`iba: node ${node} is [${r.shape}], not [batch, seq, ${D}]`);
     R = tf.tidy(() => r.reshape([seq, D]) as tf.Tensor2D);
     const logits = clean.logits.dataSync();
@@ -200,14 +210,15 @@ export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, 
   }
   if (!Number.isInteger(target) || target < 0 || target >= numLabels) {
     R.dispose();
+    Rin?.dispose();
     throw new RangeError(`iba: target class ${target} is outside 0..${numLabels - 1}`);
   }
   const rep = <T>(a: T[][] | undefined): T[][] | undefined => (a ? Array.from({ length: B }, () => a[0]) : undefined);
   const batch = { ids: Array.from({ length: B }, () => ex.ids), tokenTypeIds: rep(one.tokenTypeIds), attentionMask: rep(one.attentionMask) };
   // μ, σ as [seq or 1, D] tensors, and r = (R − μ)/σ.
   const [mu, sigma, rNorm] = tf.tidy(() => {
-    const m0 = st.kind === 'single-example' ? R.clone() : tf.tensor2d(st.mean as Float32Array, [1, D]);
-    const s0 = st.kind === 'single-example' ? tf.fill([1, D], Math.sqrt(STD_EPS)) : tf.tensor2d(st.std as Float32Array, [1, D]);
+    const m0 = st.kind === 'single-example' ? R.clone() : st.kind === 'reference' ? (Rin as tf.Tensor2D).clone() : tf.tensor2d(st.mean as Float32Array, [1, D]);
+    const s0 = st.kind === 'dataset' ? tf.tensor2d(st.std as Float32Array, [1, D]) : tf.fill([1, D], Math.sqrt(STD_EPS));
     return [m0, s0, tf.div(tf.sub(R, m0), s0)];
   });
   const onehot = tf.tidy(() => tf.oneHot(tf.tensor1d(new Array<number>(B).fill(target), 'int32'), numLabels));
@@ -275,6 +286,7 @@ export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, 
     });
   } finally {
     tf.dispose([R, mu, sigma, rNorm, onehot, alpha, m1, m2]);
+    Rin?.dispose();
   }
 }
 
@@ -308,6 +320,7 @@ export function ibaLayers(
   opts: Omit<IbaOptions, 'layer' | 'node' | 'stats'> & { stats?: IbaOptions['stats']; examples?: ExampleInput[] },
 ): IbaLayerMap {
   const { model, ex } = toExample(m, input);
+  if (opts.stats === 'reference') throw new Error("ibaLayers: stats 'reference' has no statistics for the embedding row; use 'single-example' or data statistics");
   const nodes = ['embed.hook_out', ...Array.from({ length: model.layers }, (_, l) => `blocks.${l}.hook_resid_post`)];
   const stats = opts.stats ?? (opts.examples ? estimateFeatureStats(model, opts.examples, nodes) : undefined);
   if (!stats) throw new Error("ibaLayers: pass stats (a map node → statistics, or 'single-example') or examples to estimate them from");
