@@ -14,7 +14,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,10 @@ import { installNbextension } from '../widgets/nbextension.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
+/** Layers and heads of the tour's model (embedded:agreement), so the checks follow a retrained model. */
+const tourConfig = JSON.parse(readFileSync(path.join(root, 'models', 'flowlens-agreement', 'config.json'), 'utf8')) as { num_hidden_layers: number; num_attention_heads: number };
+const L = tourConfig.num_hidden_layers;
+const H = tourConfig.num_attention_heads;
 /** Notebook folder: a sibling of dist/, so the tour's `../dist/...` imports resolve. */
 const artifacts = path.join(root, 'test-artifacts');
 const shots = path.join(artifacts, 'screenshots');
@@ -201,7 +205,7 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 400_000 
     await page.waitForSelector('.flowlens-curves-widget .main-svg', { timeout: 30_000 });
     const n = await page.$$eval('.flowlens-saliency-widget', (els) => els.length);
     assert.equal(n, 3, `${what}: three saliency views`);
-    assert.equal(await page.$$eval('.flowlens-head-mask-widget rect[data-head]', (els) => els.length), 6 * 4, 'a 6 × 4 head grid');
+    assert.equal(await page.$$eval('.flowlens-head-mask-widget rect[data-head]', (els) => els.length), L * H, `a ${L} × ${H} head grid`);
   }
 
   it('opens the tour with the flowlens kernel and the widget manager', async () => {
@@ -221,7 +225,7 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 400_000 
 
   it('the attention-map slider and the saliency method picker change the views', async () => {
     const maps = page.locator('.flowlens-attention-maps-widget');
-    assert.match(await maps.locator('.flowlens-attention-maps').getAttribute('data-layer') ?? '', /^5$/);
+    assert.equal(await maps.locator('.flowlens-attention-maps').getAttribute('data-layer'), String(L - 1));
     await maps.locator('input.flowlens-layer-slider').fill('1');
     await page.waitForFunction(() => document.querySelector('.flowlens-attention-maps')?.getAttribute('data-layer') === '1');
     const sal = page.locator('.flowlens-saliency-widget').first();
@@ -259,9 +263,9 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 400_000 
   });
 
   it('clicking an influence-graph node brings its head breakdown from the kernel', async () => {
-    await page.locator('.flowlens-influence-widget circle[data-layer="6"][data-position="7"]').click();
+    await page.locator(`.flowlens-influence-widget circle[data-layer="${L}"][data-position="7"]`).click();
     await page.waitForSelector('.flowlens-influence-widget .flowlens-breakdown', { timeout: 60_000 });
-    assert.match(await page.locator('.flowlens-influence-widget .flowlens-breakdown').innerHTML(), /heads of layer 6 into \[MASK\] \(7\)/);
+    assert.match(await page.locator('.flowlens-influence-widget .flowlens-breakdown').innerHTML(), new RegExp(`heads of layer ${L} into \\[MASK\\] \\(7\\)`));
     await (await page.$('.flowlens-influence-widget'))!.screenshot({ path: path.join(shots, 'influence-clicked.png') });
   });
 
@@ -292,15 +296,15 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 400_000 
       (window as any).Jupyter.notebook.get_cell(1).output_area.outputs.filter((o: any) => o.name === 'stderr').map((o: any) => o.text).join(''),
     );
     assert.match(stderr, /AttentionMaps: map "raw" has 2 values, expected \[layers, seq, seq\] = \[1, 2, 2\] = 4/);
-    await page.waitForSelector('.flowlens-iba-widget .main-svg', { timeout: 30_000 });
+    await page.waitForSelector('.flowlens-iba-widget .main-svg', { timeout: 90_000 });
     const z00 = () => page.evaluate(() => (document.querySelector('.flowlens-iba-widget .flowlens-plotly') as any)?.data?.[0]?.z?.[0]?.[0]);
     assert.equal(await z00(), 1);
     await page.locator('.flowlens-iba-widget input.flowlens-beta').fill('0.004');
     await page.locator('.flowlens-iba-widget input.flowlens-beta').dispatchEvent('change');
     // The kernel's recompute gives z[0][0] = β·1000 = 4.
-    await page.waitForFunction(() => (document.querySelector('.flowlens-iba-widget .flowlens-plotly') as any)?.data?.[0]?.z?.[0]?.[0] === 4, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (document.querySelector('.flowlens-iba-widget .flowlens-plotly') as any)?.data?.[0]?.z?.[0]?.[0] === 4, undefined, { timeout: 90_000 });
     await page.locator('.flowlens-iba-widget select.flowlens-layer').selectOption('0');
-    await page.waitForFunction(() => (document.querySelector('.flowlens-iba-widget .flowlens-plotly') as any)?.data?.[0]?.z?.[1]?.[1] === 1, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (document.querySelector('.flowlens-iba-widget .flowlens-plotly') as any)?.data?.[0]?.z?.[1]?.[1] === 1, undefined, { timeout: 90_000 });
     await (await page.$('.flowlens-iba-widget'))!.screenshot({ path: path.join(shots, 'flowlens-iba-widget.png') });
     await page.screenshot({ path: path.join(shots, 'fixture.png'), fullPage: true });
   });
