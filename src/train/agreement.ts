@@ -93,7 +93,7 @@ function encodeTemplate(tok: WordPieceTokenizer, ex: TemplateExample): Encoded |
 }
 
 /** Defaults of {@link trainAgreementModel}: the settings of the embedded `models/flowlens-agreement`. */
-export const AGREEMENT_DEFAULTS = { seed: 1, steps: 2000, batchSize: 32, layers: 4, hidden: 64, heads: 4, lr: 1e-3, dropout: 0, templateShare: 0.75, auxiliaryPhaseSteps: 400, evalEvery: 200 } as const;
+export const AGREEMENT_DEFAULTS = { seed: 1, steps: 3000, batchSize: 32, layers: 4, hidden: 64, heads: 4, lr: 1e-3, dropout: 0, templateShare: 0.75, auxiliaryPhaseSteps: 400, evalEvery: 200 } as const;
 
 /**
  * Train, evaluate and save the embedded agreement model (a BERT masked LM, Devlin et al. 2019, from
