@@ -25,8 +25,9 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { writeResultsFolder } from './resultsFolder.js';
+import { join } from 'node:path';
 import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import type { Bert, Trace } from '../model/bert.js';
@@ -523,11 +524,7 @@ export function abnar2020Summary(res: Abnar2020Result, info: RunInfo): string {
  * @throws Error when writing fails (the temporary folder is removed).
  */
 export function writeAbnar2020Outputs(dir: string, res: Abnar2020Result, info: RunInfo): string[] {
-  const target = resolve(dir);
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
-  mkdirSync(tmp, { recursive: true });
-  try {
+  return writeResultsFolder(dir, ['table.csv', 'per_example.jsonl', 'summary.md', 'figure.html'], (tmp) => {
     writeFileSync(join(tmp, 'table.csv'), res.table.toCSV().replace(/\n*$/, '\n'));
     writeFileSync(join(tmp, 'per_example.jsonl'), res.perExample.map((r) => JSON.stringify(r)).join('\n') + '\n');
     writeFileSync(join(tmp, 'summary.md'), abnar2020Summary(res, info));
@@ -545,13 +542,5 @@ export function writeAbnar2020Outputs(dir: string, res: Abnar2020Result, info: R
       notes: [`${res.perExample.length} examples, accuracy ${(100 * res.accuracy.overall).toFixed(1)} %, output position ${res.options.outputPosition === 'mask' ? '[MASK]' : '[CLS]'}.`, ...(info.warnings ?? [])],
       figures,
     }));
-    const old = existsSync(target) ? `${tmp}.old` : null;
-    if (old) renameSync(target, old);
-    renameSync(tmp, target);
-    if (old) rmSync(old, { recursive: true, force: true });
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  return ['table.csv', 'per_example.jsonl', 'summary.md', 'figure.html'].map((f) => join(target, f));
+  });
 }

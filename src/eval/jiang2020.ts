@@ -19,8 +19,9 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { writeResultsFolder } from './resultsFolder.js';
+import { join } from 'node:path';
 import * as aq from 'arquero';
 import type { Bert } from '../model/bert.js';
 import { classProb } from '../model/qoi.js';
@@ -304,12 +305,8 @@ export function jiang2020Figures(results: readonly Jiang2020DatasetResult[]): Fi
  */
 export function writeJiang2020Outputs(dir: string, results: readonly Jiang2020DatasetResult[], info: Jiang2020RunInfo): string[] {
   if (results.length === 0) throw new Error('jiang2020: no results to write');
-  const target = resolve(dir);
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
-  mkdirSync(tmp, { recursive: true });
   const files = ['degradation.csv', 'areas.csv', 'iba_layers.csv', 'per_example.jsonl', 'summary.md', 'figure.html'];
-  try {
+  return writeResultsFolder(dir, files, (tmp) => {
     const csv = (t: aq.ColumnTable) => t.toCSV().replace(/\n*$/, '\n');
     writeFileSync(join(tmp, 'degradation.csv'), csv(curvesTable(results)));
     writeFileSync(join(tmp, 'areas.csv'), csv(areasTable(results)));
@@ -321,14 +318,6 @@ export function writeJiang2020Outputs(dir: string, results: readonly Jiang2020Da
       notes: [results.map((r) => `${r.dataset}: ${r.n} examples on ${r.model}`).join('; '), ...(info.warnings ?? [])],
       figures: jiang2020Figures(results),
     }));
-    const old = existsSync(target) ? `${tmp}.old` : null;
-    if (old) renameSync(target, old);
-    renameSync(tmp, target);
-    if (old) rmSync(old, { recursive: true, force: true });
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  return files.map((f) => join(target, f));
+  });
 }
 

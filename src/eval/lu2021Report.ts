@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { writeResultsFolder } from './resultsFolder.js';
+import { join } from 'node:path';
 import { htmlFigurePage } from '../viz/html.js';
 import { ablationFigure, patternPathFigure, skipShareFigure } from '../viz/patternFigure.js';
 import { ablationTable, consistencyVsAccuracy, LU2021_TASKS, PAPER_FINDINGS, taskStats, type Lu2021Record } from './lu2021.js';
@@ -97,12 +98,8 @@ export function lu2021Summary(records: Lu2021Record[], info: Lu2021RunInfo): str
  */
 export function writeLu2021Outputs(dir: string, records: Lu2021Record[], info: Lu2021RunInfo): string[] {
   if (records.length === 0) throw new Error('lu2021: no examples to write');
-  const target = resolve(dir);
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
-  mkdirSync(tmp, { recursive: true });
   const files = ['patterns.jsonl', 'task_stats.csv', 'ablation.csv', 'summary.md', 'figure.html'];
-  try {
+  return writeResultsFolder(dir, files, (tmp) => {
     writeFileSync(join(tmp, 'patterns.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const stats = taskStats(records);
     const abl = ablationTable(records);
@@ -125,13 +122,5 @@ export function writeLu2021Outputs(dir: string, records: Lu2021Record[], info: L
       notes: [`${records.length} examples; res ${info.res}, baseline ${info.baseline}.`, ...(info.warnings ?? [])],
       figures,
     }));
-    const old = existsSync(target) ? `${tmp}.old` : null;
-    if (old) renameSync(target, old);
-    renameSync(tmp, target);
-    if (old) rmSync(old, { recursive: true, force: true });
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  return files.map((x) => join(target, x));
+  });
 }

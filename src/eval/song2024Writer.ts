@@ -17,8 +17,9 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { writeResultsFolder } from './resultsFolder.js';
+import { join } from 'node:path';
 import * as aq from 'arquero';
 import { htmlFigurePage, SEQUENTIAL_BLUES, type FigureSpec } from '../viz/html.js';
 import { compareWithMaskLrp, MASK_OF, SONG2024_BASELINES, ZERO_MAP_VARIANTS, type Song2024Result } from './song2024.js';
@@ -170,10 +171,6 @@ function figures(res: Song2024Result): FigureSpec[] {
  * @throws Error from the file system (nothing half-written is left at `dir`).
  */
 export function writeSong2024Outputs(dir: string, res: Song2024Result, info: Song2024RunInfo): string[] {
-  const target = resolve(dir);
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
-  mkdirSync(tmp, { recursive: true });
   const csv = (rows: Record<string, unknown>[]) => aq.from(rows).toCSV().replace(/\n*$/, '\n');
   const files: [string, string][] = [
     ['aopc_lodds.csv', csv(res.rows as unknown as Record<string, unknown>[])],
@@ -187,15 +184,7 @@ export function writeSong2024Outputs(dir: string, res: Song2024Result, info: Son
     ['summary.md', song2024Summary(res, info)],
     ['figure.html', htmlFigurePage({ title: `Song et al. 2024 (Mask-LRP) reproduction — ${info.model}`, notes: [`${res.examples.length} examples; ${info.data}.`, ...(info.warnings ?? [])], figures: figures(res) })],
   ];
-  try {
+  return writeResultsFolder(dir, files.map(([f]) => f), (tmp) => {
     for (const [name, text] of files) writeFileSync(join(tmp, name), text);
-    const old = existsSync(target) ? `${tmp}.old` : null;
-    if (old) renameSync(target, old);
-    renameSync(tmp, target);
-    if (old) rmSync(old, { recursive: true, force: true });
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  return files.map(([f]) => join(target, f));
+  });
 }
