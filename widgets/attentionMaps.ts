@@ -15,22 +15,14 @@
 import { attentionFlowAllLayers } from '../src/methods/attentionFlow.js';
 import { headAverage, type AttentionStack } from '../src/methods/attentionTypes.js';
 import { attentionRollout, type AugmentOptions } from '../src/methods/rollout.js';
-import { checkPackedAttentionMaps, packAttentionMaps, renderAttentionMapsHtml, type AttentionMapsData } from './attentionMapsHtml.js';
+import { checkPackedAttentionMaps, packAttentionMaps, renderAttentionMapsHtml, type AttentionMapsData, type PackedAttentionMaps } from './attentionMapsHtml.js';
 import { toFloat32 } from './float32.js';
 import { Widget, type WidgetOptions } from './protocol.js';
 
 export type { AttentionMapsData } from './attentionMapsHtml.js';
 
 /** State of an {@link AttentionMaps} widget; `values` `[names, layers, seq, seq]` travels as float32 bytes. */
-export interface AttentionMapsState extends Record<string, unknown> {
-  tokens: string[];
-  layers: number;
-  names: string[];
-  values: Float32Array;
-  /** 0-based layer shown; the front end's slider sets it. */
-  layer: number;
-  title: string;
-}
+export interface AttentionMapsState extends Record<string, unknown>, PackedAttentionMaps {}
 
 /** The attention maps widget. */
 export class AttentionMaps extends Widget<AttentionMapsState> {

@@ -31,6 +31,7 @@ export interface PackedAttentionMaps {
   layers: number;
   names: string[];
   values: Float32Array;
+  /** 0-based layer shown; the front end's slider sets it. */
   layer: number;
   title: string;
 }

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { checkMask, packHeadMask, renderHeadMaskHtml, type HeadMaskData } from './headMaskHtml.js';
+import { checkMask, packHeadMask, renderHeadMaskHtml, type HeadMaskData, type PackedHeadMask } from './headMaskHtml.js';
 import { toFloat32 } from './float32.js';
 import { Widget, type WidgetOptions } from './protocol.js';
 import type { TokenSaliency } from './saliency.js';
@@ -20,16 +20,7 @@ import type { TokenSaliency } from './saliency.js';
 export type { HeadMaskData } from './headMaskHtml.js';
 
 /** State of a {@link HeadMaskGrid}; `scores` `[layers·heads]` travels as float32 bytes. */
-export interface HeadMaskState extends Record<string, unknown> {
-  layers: number;
-  heads: number;
-  scores: Float32Array;
-  /** `[layers][heads]`, 1 = kept, 0 = masked; the front end sets it on a click. */
-  mask: number[][];
-  title: string;
-  scoreLabel: string;
-  status: string;
-}
+export interface HeadMaskState extends Record<string, unknown>, PackedHeadMask {}
 
 /** The head-mask grid widget. */
 export class HeadMaskGrid extends Widget<HeadMaskState> {

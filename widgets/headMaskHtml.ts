@@ -24,6 +24,7 @@ export interface PackedHeadMask {
   layers: number;
   heads: number;
   scores: Float32Array;
+  /** `[layers][heads]`, 1 = kept, 0 = masked; the front end sets it on a click. */
   mask: number[][];
   title: string;
   scoreLabel: string;

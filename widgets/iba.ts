@@ -14,23 +14,14 @@
  */
 import { writeHtmlFigure } from '../src/viz/html.js';
 import { toFloat32 } from './float32.js';
-import { checkBeta, ibaFigure, packIba, renderIbaHtml, type IbaData } from './ibaHtml.js';
+import { checkBeta, ibaFigure, packIba, renderIbaHtml, type IbaData, type PackedIba } from './ibaHtml.js';
 import { Widget, type WidgetOptions } from './protocol.js';
 import { flatten2d } from './svg.js';
 
 export type { IbaData } from './ibaHtml.js';
 
 /** State of an {@link IbaLayerPlot}; `scores` `[layers·seq]` travels as float32 bytes. */
-export interface IbaState extends Record<string, unknown> {
-  tokens: string[];
-  layers: number;
-  scores: Float32Array;
-  beta: number;
-  layer: number;
-  unit: string;
-  title: string;
-  status: string;
-}
+export interface IbaState extends Record<string, unknown>, PackedIba {}
 
 /** What a recomputation gets: the β and 0-based layer now selected. */
 export interface IbaParams {

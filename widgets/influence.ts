@@ -12,24 +12,13 @@
  *
  * @module
  */
-import { checkBreakdown, packInfluencePattern, renderInfluenceHtml, type HeadBreakdown, type InfluencePatternData } from './influenceHtml.js';
+import { checkBreakdown, packInfluencePattern, renderInfluenceHtml, type HeadBreakdown, type InfluencePatternData, type PackedInfluencePattern } from './influenceHtml.js';
 import { Widget, type WidgetOptions } from './protocol.js';
 
 export type { HeadBreakdown, InfluencePatternData, PatternStep } from './influenceHtml.js';
 
 /** State of an {@link InfluencePattern} widget (all JSON). */
-export interface InfluencePatternState extends Record<string, unknown> {
-  tokens: string[];
-  layers: number;
-  source: number;
-  steps: InfluencePatternData['steps'];
-  influence: number | null;
-  qoi: string;
-  title: string;
-  selected: { layer: number; position: number } | null;
-  breakdown: HeadBreakdown | null;
-  status: string;
-}
+export interface InfluencePatternState extends Record<string, unknown>, PackedInfluencePattern {}
 
 /** The influence-pattern graph widget. */
 export class InfluencePattern extends Widget<InfluencePatternState> {
