@@ -5,22 +5,13 @@
  * @module
  */
 import { InvalidArgumentError, Option } from 'commander';
+import { positiveInt, positiveNumber as positiveNum } from './args.js';
 import cliProgress from 'cli-progress';
 import { initBackend } from '../backend/index.js';
 import { loadSentimentFixture, loadSst2, loadTrec, type LabeledText } from '../data/corpora.js';
 import { runJiang2020Dataset, sampleWithoutReplacement, writeJiang2020Outputs, type Jiang2020DatasetResult } from '../eval/jiang2020.js';
 import type { Reproduction } from './main.js';
 
-const positiveInt = (what: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer, got "${v}"`);
-  return n;
-};
-const positiveNum = (what: string) => (v: string): number => {
-  const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError(`${what} must be a positive number, got "${v}"`);
-  return n;
-};
 
 /** The datasets of the reproduction: test texts, held-out texts for the IBA statistics, default model. */
 export const JIANG2020_DATASETS: Record<string, { model: string; load: (seed: number, limit: number) => { test: LabeledText[]; held: LabeledText[] } }> = {

@@ -12,6 +12,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { positiveInt, integer } from './args.js';
 import cliProgress from 'cli-progress';
 import { initBackend } from '../backend/index.js';
 import { Bert } from '../model/bert.js';
@@ -60,16 +61,6 @@ export const ABNAR2020_CONSTRUCTIONS = [
   'obj_rel_within_inanim',
 ];
 
-const positiveInt = (what: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer, got "${v}"`);
-  return n;
-};
-const integer = (what: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${what} must be an integer, got "${v}"`);
-  return n;
-};
 
 /** A loaded model with what the experiment needs. */
 interface ModelForRun {

@@ -10,15 +10,11 @@
  */
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { intAtLeast as int } from './args.js';
 import cliProgress from 'cli-progress';
 import { projectRoot } from '../model/load.js';
 import { AGREEMENT_DEFAULTS, trainAgreementModel } from '../train/agreement.js';
 
-const int = (what: string, min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer ≥ ${min}, got "${v}"`);
-  return n;
-};
 const real = (what: string, ok: (x: number) => boolean, range: string) => (v: string): number => {
   const x = Number(v);
   if (!Number.isFinite(x) || !ok(x)) throw new InvalidArgumentError(`${what} must be a number ${range}, got "${v}"`);

@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { intAtLeast as int } from './args.js';
 import cliProgress from 'cli-progress';
 import { projectRoot } from '../model/load.js';
 import { trainEmbeddedClassifier, type ClassifierDataName, type EmbeddedClassifierReport } from '../train/classifier.js';
@@ -91,11 +92,6 @@ export async function trainClassifierCommand(opts: TrainClassifierCommandOptions
   return report;
 }
 
-const int = (what: string, min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer ≥ ${min}, got "${v}"`);
-  return n;
-};
 
 /**
  * Adds the `classifier` sub-command to a `train` command:

@@ -6,6 +6,7 @@
  */
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { positiveInt } from '../cli/args.js';
 import { initBackend } from '../backend/index.js';
 import { loadSst2 } from '../data/corpora.js';
 import { defaultMarvinLinzenDir, loadMarvinLinzen } from '../data/marvinLinzen.js';
@@ -15,11 +16,6 @@ import type { InfluenceBaseline } from '../methods/influencePath.js';
 import { agreementExample, LU2021_TASKS, runLu2021, sentimentExample, type Lu2021Example, type Lu2021Tokenizer } from './lu2021.js';
 import { writeLu2021Outputs } from './lu2021Report.js';
 
-const positiveInt = (what: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer, got "${v}"`);
-  return n;
-};
 
 /** Special ids of a tokenizer object (a `WordPieceTokenizer`). */
 function specialIds(tok: Record<string, unknown>): BaselineSpecialIds & { maskId: number } {

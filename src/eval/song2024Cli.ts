@@ -7,27 +7,13 @@
  */
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
+import { positiveInt, nonNegativeInt as nonNegInt, openUnitInterval as unitInterval } from '../cli/args.js';
 import { initBackend } from '../backend/index.js';
 import { loadSst2 } from '../data/corpora.js';
 import { defaultParseCache } from '../data/linkGrammar.js';
 import { runSong2024 } from './song2024.js';
 import { writeSong2024Outputs } from './song2024Writer.js';
 
-const positiveInt = (what: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer, got "${v}"`);
-  return n;
-};
-const nonNegInt = (what: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${what} must be a non-negative integer, got "${v}"`);
-  return n;
-};
-const unitInterval = (what: string) => (v: string): number => {
-  const n = Number(v);
-  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`${what} must be in (0, 1), got "${v}"`);
-  return n;
-};
 
 /** The reproduction entry of `src/cli/main.ts`'s `reproductions` map (same shape as its `Reproduction`). */
 export const song2024 = {
