@@ -199,10 +199,7 @@ function predictedClass(model: Bert, ids: number[]): number {
 function attentionOf(model: Bert, ids: number[]) {
   const tr = model.forward({ ids: [ids] }, { record: ['blocks.*.attn.hook_pattern'] });
   try {
-    const per = tr.heads * tr.seq * tr.seq;
-    const data = new Float32Array(tr.layers * per);
-    for (let l = 0; l < tr.layers; l++) data.set(tr.node(`blocks.${l}.attn.hook_pattern`).dataSync() as Float32Array, l * per);
-    return attentionStack(data, tr.layers, tr.heads, tr.seq);
+    return attentionStack(tr.attentionArray(0), tr.layers, tr.heads, tr.seq);
   } finally {
     tr.dispose();
   }
