@@ -368,7 +368,7 @@ export class WordPieceTokenizer {
     const tokens: string[] = [];
     const wordIds: number[] = [];
     words.forEach((w, i) => {
-      const pieces = this.specialTokens.includes(w) ? [w] : this.wordpiece(w);
+      const pieces = this.wordPieces(w);
       for (const p of pieces) {
         tokens.push(p);
         wordIds.push(i);
