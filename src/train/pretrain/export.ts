@@ -1,0 +1,100 @@
+/**
+ * Write the pretrained encoder as a standard Hugging Face `BertForMaskedLM` folder (config.json,
+ * model.safetensors, vocab.txt, tokenizer files) plus the training record a model card needs:
+ * `training.json`, `loss.csv` (every step), `evals.csv` (held-out perplexity and masked-token accuracy),
+ * `curves.html` (both as plotly figures, offline) and `README.md` (the card, regenerated from these and
+ * from `evaluation.json`, which `flowlens eval mlm` writes and which is kept across saves).
+ *
+ * @module
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BertConfig } from '../../io/config.js';
+import { saveHfFolder } from '../../io/hfFolder.js';
+import { writeFileAtomic } from '../../io/safetensors.js';
+import { isLinearWeight, type PlainTensor } from '../../model/params.js';
+import { curvesFigure } from '../../viz/curvesFigure.js';
+import { htmlFigurePage } from '../../viz/html.js';
+import type { TrainerRecord } from './checkpoint.js';
+import type { ParamLayout } from './flatParams.js';
+import { pretrainCard } from './card.js';
+
+/** Files of the model folder that a save keeps (written by other commands). */
+export const KEPT_FILES = ['evaluation.json'];
+
+/**
+ * Parameters in PyTorch layout (Linear weights `[out, in]`) from the flat storage layout.
+ * The tied decoder weight is not written (HF re-ties it from the word embeddings on load).
+ */
+export function plainWeights(layout: ParamLayout, params: Float32Array): Map<string, PlainTensor> {
+  const out = new Map<string, PlainTensor>();
+  for (const s of layout.slots) {
+    const src = params.subarray(s.offset, s.offset + s.size);
+    if (isLinearWeight(s.name)) {
+      const [rows, cols] = s.shape as [number, number]; // stored [in, out]
+      const t = new Float32Array(s.size);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = src[i * cols + j] as number;
+      out.set(s.name, { shape: [cols, rows], data: t });
+    } else out.set(s.name, { shape: s.shape.slice(), data: src.slice() });
+  }
+  return out;
+}
+
+/** What {@link exportPretrainedModel} writes. */
+export interface ExportInput {
+  config: BertConfig;
+  layout: ParamLayout;
+  params: Float32Array;
+  vocab: readonly string[];
+  record: TrainerRecord;
+  dtype: 'F32' | 'F16';
+}
+
+/**
+ * Save the model folder `dir` (replaced as a whole, atomically; {@link KEPT_FILES} carried over).
+ * @throws Error naming `dir` as `saveHfFolder`.
+ */
+export function exportPretrainedModel(dir: string, x: ExportInput): void {
+  const kept = new Map<string, string>();
+  for (const f of KEPT_FILES) if (existsSync(join(dir, f))) kept.set(f, readFileSync(join(dir, f), 'utf8'));
+  saveHfFolder(dir, { config: x.config, weights: plainWeights(x.layout, x.params), vocab: x.vocab, dtype: x.dtype, tokenizerConfig: { do_lower_case: true } });
+  for (const [f, text] of kept) writeFileAtomic(join(dir, f), text);
+  const r = x.record;
+  writeFileAtomic(join(dir, 'training.json'), JSON.stringify({ step: r.step, settings: r.settings, workers: r.workers, dataKey: r.dataKey, evals: r.evals, last: r.history[r.history.length - 1] ?? null }, null, 1) + '\n');
+  writeFileAtomic(join(dir, 'loss.csv'), 'step,loss,lr,grad_norm,tokens,seconds\n' + r.history.map((h) => `${h.step},${h.loss.toFixed(5)},${h.lr.toExponential(4)},${h.gradNorm.toFixed(4)},${h.tokens},${h.seconds.toFixed(1)}`).join('\n') + '\n');
+  writeFileAtomic(join(dir, 'evals.csv'), 'step,tokens,loss,perplexity,accuracy,count\n' + r.evals.map((e) => `${e.step},${e.tokens},${e.loss.toFixed(5)},${e.perplexity.toFixed(3)},${e.accuracy.toFixed(5)},${e.count}`).join('\n') + '\n');
+  writeFileAtomic(join(dir, 'curves.html'), pretrainCurvesHtml(r));
+  const evaluation = kept.has('evaluation.json') ? (JSON.parse(kept.get('evaluation.json') as string) as Record<string, unknown>) : null;
+  writeFileAtomic(join(dir, 'README.md'), pretrainCard(r, x.config, evaluation));
+}
+
+/** Running mean of `xs` over `w` values (for a readable loss curve). */
+function smooth(xs: number[], w: number): number[] {
+  const out: number[] = [];
+  let s = 0;
+  xs.forEach((x, i) => {
+    s += x;
+    if (i >= w) s -= xs[i - w] as number;
+    out.push(s / Math.min(i + 1, w));
+  });
+  return out;
+}
+
+/** The training curves page: loss per step (raw and smoothed), held-out perplexity and accuracy. */
+export function pretrainCurvesHtml(r: TrainerRecord): string {
+  const steps = r.history.map((h) => h.step);
+  const losses = r.history.map((h) => h.loss);
+  const fig1 = curvesFigure(
+    [{ title: 'training loss (masked-token cross-entropy, nats)', lines: [{ name: 'per step', x: steps, y: losses }, { name: 'mean of 50 steps', x: steps, y: smooth(losses, 50) }] }],
+    { xTitle: 'step', yTitle: 'nats' },
+  );
+  const es = r.evals.map((e) => e.step);
+  const fig2 = curvesFigure(
+    [
+      { title: 'held-out perplexity (masked tokens)', lines: [{ name: 'perplexity', x: es, y: r.evals.map((e) => e.perplexity) }] },
+      { title: 'held-out masked-token accuracy', lines: [{ name: 'accuracy', x: es, y: r.evals.map((e) => e.accuracy) }] },
+    ],
+    { xTitle: 'step' },
+  );
+  return htmlFigurePage({ title: `Masked-LM pretraining: ${r.step} steps`, figures: [fig1, fig2], notes: [`${r.history[r.history.length - 1]?.tokens ?? 0} tokens seen; ${r.workers} workers.`] });
+}
