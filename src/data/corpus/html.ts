@@ -3,9 +3,10 @@
  * under cheerio and html-to-text; those were 4× slower here for the same result).
  *
  * Each block element (`p`, `li`, `dd`, `dt`, `div`, headings, `blockquote`, `td`, …) closes a paragraph;
- * `pre`, `script`, `style`, `table`, `head`, `nav` and elements with a class or id named
+ * `pre`, `script`, `style`, `head`, `nav` and elements with a class or id named
  * in {@link HtmlOptions.skipClasses} are skipped whole; inline elements (`a`, `em`, `code`, `span`) keep
- * their text. Entities are decoded.
+ * their text. Entities are decoded. Tables are kept (DocBook renders notes and warnings as tables): each
+ * cell is its own paragraph, and the prose filter keeps only cells that are sentences.
  *
  * @module
  */
@@ -16,7 +17,7 @@ const BLOCK = new Set([
   'p', 'li', 'dd', 'dt', 'div', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'td', 'th', 'tr', 'br',
   'section', 'article', 'title', 'ul', 'ol', 'dl', 'figcaption', 'caption', 'hr', 'main', 'header', 'footer',
 ]);
-const SKIP = new Set(['pre', 'script', 'style', 'table', 'head', 'nav', 'svg', 'math', 'select', 'button', 'form', 'textarea', 'noscript', 'iframe', 'object']);
+const SKIP = new Set(['pre', 'script', 'style', 'head', 'nav', 'svg', 'math', 'select', 'button', 'form', 'textarea', 'noscript', 'iframe', 'object']);
 
 /** Options of {@link htmlParagraphs}. */
 export interface HtmlOptions {

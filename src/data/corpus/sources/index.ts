@@ -11,6 +11,8 @@ import type { SourceRoots } from './common.js';
 import { devilSource, foldocSource, gcideSource, jargonSource } from './dictionaries.js';
 import { sst2TrainSource, trecTrainSource } from './labeled.js';
 import { wordnetSource } from './wordnet.js';
+import { bibleWebSource } from './bible.js';
+import { debianHandbookSource, debianReferenceSource, gnuStandardsSource, libreofficeHelpSource, linuxDocSource, postgresDocSource } from './htmlDocs.js';
 
 /** Every source, built with the given roots. */
 export function allSources(roots: SourceRoots = {}): CorpusSource[] {
@@ -23,6 +25,13 @@ export function allSources(roots: SourceRoots = {}): CorpusSource[] {
     foldocSource(roots),
     jargonSource(roots),
     devilSource(roots),
+    bibleWebSource(roots),
+    debianHandbookSource(roots),
+    debianReferenceSource(roots),
+    gnuStandardsSource(roots),
+    postgresDocSource(roots),
+    libreofficeHelpSource(roots),
+    linuxDocSource(roots),
   ];
 }
 
