@@ -33,6 +33,7 @@ import { song2024 } from '../eval/song2024Cli.js';
 import { registerKernel } from '../../kernel/cli.js';
 import { registerFigure } from '../../widgets/cli.js';
 import { registerTrain } from './train.js';
+import { registerData } from './data.js';
 
 /** Registers one top-level command on the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -254,7 +255,7 @@ export const registerReproduce: CommandRegistrar = (program) => {
 };
 
 /** Top-level commands. Add `train`, `kernel`, … here. */
-export const commands: Record<string, CommandRegistrar> = { reproduce: registerReproduce, kernel: registerKernel, figure: registerFigure, train: registerTrain };
+export const commands: Record<string, CommandRegistrar> = { reproduce: registerReproduce, kernel: registerKernel, figure: registerFigure, train: registerTrain, data: registerData };
 
 /** The commander program with every command of {@link commands}. */
 export function buildProgram(): Command {

@@ -1,0 +1,160 @@
+/**
+ * Long-form documentation shipped as HTML by Debian packages: one document per HTML file (a chapter or
+ * section), paragraphs from `../html.ts` with each site's navigation, tables of contents and code
+ * listings skipped.
+ *
+ * @module
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { htmlParagraphs, type HtmlOptions } from '../html.js';
+import type { CorpusSource, RawDocument } from '../types.js';
+import { aptPath, makeSource, type SourceRoots } from './common.js';
+
+/** Files under `dir` (recursively, sorted, symbolic links not followed) whose relative path matches `include`. */
+export function listFiles(dir: string, include: RegExp, exclude?: RegExp): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile()) {
+        const rel = relative(dir, p);
+        if (include.test(rel) && !(exclude && exclude.test(rel))) out.push(p);
+      }
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
+}
+
+/** The HTML files of `dir` as documents `<name>/<relative path>` (gzip-compressed `.gz` files too). */
+export function* htmlFileDocuments(name: string, dir: string, include: RegExp, exclude: RegExp | undefined, opts: HtmlOptions): Generator<RawDocument> {
+  const files = listFiles(dir, include, exclude);
+  if (files.length === 0) throw new Error(`${name}: no HTML files matching ${include} in ${dir}`);
+  for (const f of files) {
+    const raw = readFileSync(f);
+    const html = (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+    const paragraphs = htmlParagraphs(html, opts);
+    if (paragraphs.length) yield { id: `${name}/${relative(dir, f)}`, paragraphs };
+  }
+}
+
+/** Description of an HTML documentation source. */
+export interface HtmlDocsSpec {
+  name: string;
+  package: string;
+  /** Folder below the file-system root. */
+  dir: string;
+  include: RegExp;
+  exclude?: RegExp;
+  /** A file that must exist (relative to `dir`), to tell whether the package is installed. */
+  probe: string;
+  licence: string;
+  cleaning: string;
+  html: HtmlOptions;
+}
+
+/** A {@link CorpusSource} over a folder of HTML documentation. */
+export function htmlDocsSource(roots: SourceRoots, spec: HtmlDocsSpec): CorpusSource {
+  const dir = aptPath(roots, spec.dir);
+  return makeSource({
+    name: spec.name,
+    package: spec.package,
+    kind: 'apt',
+    licence: spec.licence,
+    cleaning: spec.cleaning,
+    files: [join(dir, spec.probe)],
+    documents: () => htmlFileDocuments(spec.name, dir, spec.include, spec.exclude, spec.html),
+  });
+}
+
+/** Sphinx (Read the Docs theme) navigation and listings. */
+const SPHINX_SKIP = ['wy-nav-side', 'wy-side-scroll', 'wy-nav-top', 'rst-versions', 'wy-breadcrumbs', 'rst-footer-buttons', 'toctree-wrapper', 'highlight', 'sphinxsidebar', 'related', 'footer', 'headerlink', 'contents local', 'kernelindent'];
+/** DocBook (xsltproc) navigation and listings. */
+const DOCBOOK_SKIP = ['navheader', 'navfooter', 'toc', 'programlisting', 'screen', 'synopsis', 'literallayout', 'cmdsynopsis', 'funcsynopsis', 'list-of-tables', 'list-of-examples', 'list-of-figures'];
+
+/** The `linux-doc` source: the Linux kernel's documentation (Debian `linux-doc-6.1`). */
+export const linuxDocSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'linux-doc',
+    package: 'linux-doc-6.1',
+    dir: 'usr/share/doc/linux-doc-6.1/html',
+    include: /\.html$/,
+    exclude: /^(_[a-z]+|translations)\/|(^|\/)(genindex|search|py-modindex)\.html$/,
+    probe: 'index.html',
+    licence: 'GPL-2 (Linux kernel documentation)',
+    cleaning: 'Sphinx HTML pages of the kernel documentation (translations excluded); navigation, tables of contents, code blocks and tables removed; one document per page',
+    html: { skipClasses: SPHINX_SKIP },
+  });
+
+/** The `postgresql-doc` source: the PostgreSQL 15 manual (Debian `postgresql-doc-15`). */
+export const postgresDocSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'postgresql-doc',
+    package: 'postgresql-doc-15',
+    dir: 'usr/share/doc/postgresql-doc-15/html',
+    include: /\.html$/,
+    exclude: /^(bookindex|release-.*)\.html$/,
+    probe: 'index.html',
+    licence: 'PostgreSQL Licence (permissive, BSD-like)',
+    cleaning: 'DocBook HTML pages of the manual (release notes and index excluded); navigation, program listings, synopses and tables removed; one document per page',
+    html: { skipClasses: DOCBOOK_SKIP },
+  });
+
+/** The `debian-handbook` source: The Debian Administrator's Handbook (Debian `debian-handbook`). */
+export const debianHandbookSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'debian-handbook',
+    package: 'debian-handbook',
+    dir: 'usr/share/doc/debian-handbook/html/en-US',
+    include: /\.html$/,
+    exclude: /^(index|ix01)\.html$/,
+    probe: 'index.html',
+    licence: 'CC-BY-SA-3.0 or GPL-2+ (Raphaël Hertzog, Roland Mas)',
+    cleaning: 'DocBook HTML pages of the English edition; navigation, listings and tables removed; one document per page',
+    html: { skipClasses: [...DOCBOOK_SKIP, 'docnav', 'breadcrumbs'] },
+  });
+
+/** The `debian-reference` source: Debian Reference (Debian `debian-reference-en`). */
+export const debianReferenceSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'debian-reference',
+    package: 'debian-reference-en',
+    dir: 'usr/share/debian-reference',
+    include: /\.en\.html$/,
+    exclude: /^index\.en\.html$/,
+    probe: 'index.en.html',
+    licence: 'MIT/Expat or GPL-2+ (Osamu Aoki)',
+    cleaning: 'DocBook HTML chapters; navigation, listings, screens and tables removed; one document per chapter',
+    html: { skipClasses: DOCBOOK_SKIP },
+  });
+
+/** The `gnu-standards` source: GNU Coding Standards and Information for Maintainers of GNU Software. */
+export const gnuStandardsSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'gnu-standards',
+    package: 'gnu-standards',
+    dir: 'usr/share/doc/gnu-standards',
+    include: /^(standards|maintain)\.html$/,
+    probe: 'standards.html',
+    licence: 'GFDL-1.3+ without invariant sections (Free Software Foundation)',
+    cleaning: 'Texinfo HTML; navigation, examples (pre) and tables removed; one document per manual',
+    html: { skipClasses: ['header', 'contents', 'shortcontents', 'nav-panel', 'example'] },
+  });
+
+/** The `libreoffice-help` source: LibreOffice's English help pages (Debian `libreoffice-help-en-us`). */
+export const libreofficeHelpSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'libreoffice-help',
+    package: 'libreoffice-help-en-us',
+    dir: 'usr/share/libreoffice/help/en-US',
+    include: /^text\/.*\.html$/,
+    probe: 'noscript.html',
+    licence: 'MPL-2.0 (LibreOffice help)',
+    cleaning: 'help pages; navigation, code examples and tables removed; one document per page',
+    html: { skipClasses: ['TopLeftHeader', 'rightside', 'leftside', 'contents-treeview', 'dropdowns', 'modules', 'noteicon', 'relatedtopics', 'howtoget', 'example', 'bascode', 'pycode', 'bug'], skipTags: ['header', 'aside', 'footer'] },
+  });
