@@ -251,6 +251,9 @@ export function loadHfFolder(dir: string, opts: { head?: HeadKind } = {}): HfFol
   return { config, weights, tokenizer, dir: abs, weightFiles: files };
 }
 
+/** The files {@link saveHfFolder} writes itself. */
+const KNOWN_FILES = new Set(['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']);
+
 /** What {@link saveHfFolder} writes. */
 export interface SaveHfFolderInput {
   config: BertConfig;
@@ -268,6 +271,11 @@ export interface SaveHfFolderInput {
    * save them, and bare names otherwise (as `BertModel`); `bert` / `none` force.
    */
   prefix?: 'auto' | 'bert' | 'none';
+  /**
+   * Files or folders of an existing folder at `dir` to carry over into the new one (e.g. a training
+   * checkpoint or an evaluation written by another command); everything else is replaced.
+   */
+  keep?: string[];
 }
 
 /**
@@ -330,6 +338,10 @@ export function saveHfFolder(dir: string, input: SaveHfFolderInput): void {
     // sanity: the folder reads back
     readTokenizerConfig(tmp);
     if (existsSync(target)) {
+      for (const k of input.keep ?? []) {
+        if (k.includes('/') || k.startsWith('.') || KNOWN_FILES.has(k)) throw new Error(`keep: "${k}" is not a plain entry name of the folder`);
+        if (existsSync(join(target, k))) renameSync(join(target, k), join(tmp, k));
+      }
       const old = join(parent, `.${basename(target)}.old-${tag}`);
       renameSync(target, old);
       try {

@@ -42,6 +42,7 @@ export const EMBEDDED: Record<string, string> = {
   agreement: 'flowlens-agreement',
   sst2: 'flowlens-sst2',
   trec: 'flowlens-trec',
+  bert: 'flowlens-bert',
 };
 
 /** The default model of the main job. */

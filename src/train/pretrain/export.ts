@@ -19,8 +19,8 @@ import type { TrainerRecord } from './checkpoint.js';
 import type { ParamLayout } from './flatParams.js';
 import { pretrainCard } from './card.js';
 
-/** Files of the model folder that a save keeps (written by other commands). */
-export const KEPT_FILES = ['evaluation.json'];
+/** Entries of the model folder that a save keeps: the evaluation (written by `flowlens eval mlm`) and the committed trainer checkpoint. */
+export const KEPT_FILES = ['evaluation.json', 'trainer'];
 
 /**
  * Parameters in PyTorch layout (Linear weights `[out, in]`) from the flat storage layout.
@@ -55,16 +55,14 @@ export interface ExportInput {
  * @throws Error naming `dir` as `saveHfFolder`.
  */
 export function exportPretrainedModel(dir: string, x: ExportInput): void {
-  const kept = new Map<string, string>();
-  for (const f of KEPT_FILES) if (existsSync(join(dir, f))) kept.set(f, readFileSync(join(dir, f), 'utf8'));
-  saveHfFolder(dir, { config: x.config, weights: plainWeights(x.layout, x.params), vocab: x.vocab, dtype: x.dtype, tokenizerConfig: { do_lower_case: true } });
-  for (const [f, text] of kept) writeFileAtomic(join(dir, f), text);
+  saveHfFolder(dir, { config: x.config, weights: plainWeights(x.layout, x.params), vocab: x.vocab, dtype: x.dtype, tokenizerConfig: { do_lower_case: true }, keep: KEPT_FILES });
   const r = x.record;
   writeFileAtomic(join(dir, 'training.json'), JSON.stringify({ step: r.step, settings: r.settings, workers: r.workers, dataKey: r.dataKey, evals: r.evals, last: r.history[r.history.length - 1] ?? null }, null, 1) + '\n');
   writeFileAtomic(join(dir, 'loss.csv'), 'step,loss,lr,grad_norm,tokens,seconds\n' + r.history.map((h) => `${h.step},${h.loss.toFixed(5)},${h.lr.toExponential(4)},${h.gradNorm.toFixed(4)},${h.tokens},${h.seconds.toFixed(1)}`).join('\n') + '\n');
   writeFileAtomic(join(dir, 'evals.csv'), 'step,tokens,loss,perplexity,accuracy,count\n' + r.evals.map((e) => `${e.step},${e.tokens},${e.loss.toFixed(5)},${e.perplexity.toFixed(3)},${e.accuracy.toFixed(5)},${e.count}`).join('\n') + '\n');
   writeFileAtomic(join(dir, 'curves.html'), pretrainCurvesHtml(r));
-  const evaluation = kept.has('evaluation.json') ? (JSON.parse(kept.get('evaluation.json') as string) as Record<string, unknown>) : null;
+  const evalPath = join(dir, 'evaluation.json');
+  const evaluation = existsSync(evalPath) ? (JSON.parse(readFileSync(evalPath, 'utf8')) as Record<string, unknown>) : null;
   writeFileAtomic(join(dir, 'README.md'), pretrainCard(r, x.config, evaluation));
 }
 

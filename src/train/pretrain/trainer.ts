@@ -92,8 +92,11 @@ export interface PretrainRun {
   microBatch: number;
   /** Continue from the checkpoint in `runDir` (or `resumeFrom`). */
   resume: boolean;
-  /** A checkpoint folder to start from when `runDir` has none (e.g. the committed compact one). */
-  resumeFrom?: string;
+  /**
+   * A second checkpoint folder, written in compact form (F16 parameters, BF16 moments) at each save and
+   * resumed from when `runDir` has none: the copy committed with the model (`<out>/trainer`).
+   */
+  compactDir?: string;
   /** Stop after this step (default: settings.steps). */
   stopAt?: number;
   /** Stop after this many minutes of this session (checkpoint saved). */
@@ -195,8 +198,8 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
     let history: StepRecord[] = [];
     let evals: EvalRecord[] = [];
     let start = 0;
-    const from = run.resume ? [run.runDir, run.resumeFrom].find((d) => d && existsSync(join(d, 'trainer.json'))) : undefined;
-    if (run.resume && !from) log(`no checkpoint in ${run.runDir}${run.resumeFrom ? ` or ${run.resumeFrom}` : ''}: starting from scratch`);
+    const from = run.resume ? [run.runDir, run.compactDir].find((d) => d && existsSync(join(d, 'trainer.json'))) : undefined;
+    if (run.resume && !from) log(`no checkpoint in ${run.runDir}${run.compactDir ? ` or ${run.compactDir}` : ''}: starting from scratch`);
     const ck = from
       ? loadCheckpoint(from, layout, (rec) => {
           checkSameRun(rec.settings, settings, from);
@@ -247,6 +250,7 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
       const rec = record(step);
       saveCheckpoint(run.runDir, layout, { record: rec, params, adam: adam.state() });
       exportPretrainedModel(run.out, { config, layout, params, vocab, record: { ...rec, settings: { ...settings } }, dtype: run.exportDtype ?? 'F16' });
+      if (run.compactDir) saveCheckpoint(run.compactDir, layout, { record: rec, params, adam: adam.state() }, 'compact');
     };
     if (start === 0 && evals.length === 0) await evaluate(0);
     let stoppedBecause: PretrainResult['stoppedBecause'] = stopAt === settings.steps ? 'steps' : 'stopAt';
