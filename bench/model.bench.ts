@@ -1,16 +1,55 @@
 /**
- * Forward and backward time of a BERT-base-sized random model (12 layers, 768 hidden, 12 heads,
- * vocabulary 30,522) on the active backend, at sequence lengths 32 and 128; backward/forward ratio;
- * peak tensor memory (tf.profile). Backward = the input gradient of a QoI (what attribution methods
- * run): `gradientAt(model, input, 'embed.hook_word', qoi)`.
+ * flowlens against PyTorch on a BERT-base-sized random classifier (12 layers, 768 hidden, 12 heads,
+ * vocabulary 30,522), the same weights read by both from the same `model.safetensors`
+ * (`bench/out/bert-base-random/`, written on first use): forward, backward (the input gradient of a
+ * class logit: `gradientAt(model, input, 'embed.hook_word', classLogit(1))`, what attribution methods
+ * run) and integrated gradients (50 steps, `[PAD]` baseline, `igBatch` path points a pass) at sequence
+ * lengths 32 and 128, with the ratios PyTorch time / flowlens time (> 1: flowlens is faster).
+ *
+ * The PyTorch side (`bench/torch_bert.py`) needs python3 with torch (Debian: `python3-torch`, and
+ * `libopenblas0-pthread` for a fast BLAS); without it the column is skipped with a message.
  */
-import { initBackend, tf } from '../src/backend/index.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend, nativeStatus, tf } from '../src/backend/index.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { Bert } from '../src/model/bert.js';
+import { loadModel, saveModel } from '../src/model/load.js';
 import { BertParams } from '../src/model/params.js';
 import { gradientAt } from '../src/model/run.js';
 import { classLogit } from '../src/model/qoi.js';
+import { integratedGradients } from '../src/methods/integratedGradients.js';
 
-export interface ModelBenchRow { seq: number; forwardMs: number; backwardMs: number; ratio: number; peakMB: number }
+/** One sequence length: flowlens and (when available) PyTorch times in ms. */
+export interface ModelBenchRow {
+  seq: number;
+  forwardMs: number;
+  backwardMs: number;
+  /** backward / forward (flowlens). */
+  ratio: number;
+  igMs: number;
+  igBatch: number;
+  peakMB: number;
+  torch: { forwardMs: number; backwardMs: number; igMs: number; igBatch: number } | null;
+  /** Largest |logit difference| between flowlens and PyTorch on this input (same weights). */
+  logitsMaxDiff: number | null;
+}
+
+/** The whole comparison: rows, the backends used, and why PyTorch is missing (if it is). */
+export interface ModelBench {
+  layers: number;
+  threads: number;
+  native: string;
+  torch: { version: string; threads: number; blas: string } | null;
+  torchSkipped: string | null;
+  rows: ModelBenchRow[];
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = existsSync(join(here, '..', 'package.json')) ? join(here, '..') : join(here, '..', '..');
 
 async function timeIt(f: () => void, reps: number): Promise<number> {
   f(); // warm-up
@@ -19,23 +58,114 @@ async function timeIt(f: () => void, reps: number): Promise<number> {
   return (performance.now() - t0) / reps;
 }
 
-/** Run the benchmark; `quick` uses a 4-layer model (for smoke tests). */
-export async function benchModel(quick = false): Promise<ModelBenchRow[]> {
+/** A vocabulary for the random checkpoint: the special tokens and placeholders up to 30,522. */
+function vocab(n: number): string[] {
+  const v = ['[PAD]', ...Array.from({ length: 99 }, (_, i) => `[unused${i}]`), '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+  while (v.length < n) v.push(`tok${v.length}`);
+  return v;
+}
+
+/** Write (once) and return the folder of the random BERT-base-sized classifier with `layers` layers. */
+export function benchCheckpoint(layers: number): string {
+  const dir = join(root, 'bench', 'out', `bert-base-random-${layers}l`);
+  if (existsSync(join(dir, 'model.safetensors')) && existsSync(join(dir, 'config.json'))) return dir;
+  const config = makeBertConfig({ vocabSize: 30522, hiddenSize: 768, numHiddenLayers: layers, numAttentionHeads: 12, intermediateSize: 3072, hiddenAct: 'gelu', maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 });
+  const model = new Bert(config, 'classifier', BertParams.random(config, 'classifier', 1));
+  saveModel(dir, model, config, vocab(30522));
+  model.dispose();
+  return dir;
+}
+
+/** Find a python3 that imports torch; null (with the reason) when none does. */
+function findTorch(): { python: string } | { reason: string } {
+  for (const python of [process.env.FLOWLENS_BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean) as string[]) {
+    const r = spawnSync(python, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+    if (r.status === 0) return { python };
+  }
+  return { reason: 'no python3 with torch and numpy found (Debian: apt-get install python3-torch libopenblas0-pthread); PyTorch column skipped' };
+}
+
+function runTorch(python: string, dir: string, seqs: number[], batches: number[], reps: number, threads: number): { json: TorchOut | null; error: string | null } {
+  const r = spawnSync(python, [join(root, 'bench', 'torch_bert.py'), dir, '--seqs', seqs.join(','), '--ig-batch', batches.join(','), '--reps', String(reps), '--threads', String(threads)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) return { json: null, error: `PyTorch benchmark failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}` };
+  return { json: JSON.parse(r.stdout.trim().split('\n').pop() as string) as TorchOut, error: null };
+}
+
+interface TorchOut {
+  torch: string;
+  threads: number;
+  blas: string;
+  rows: { seq: number; forwardMs: number; backwardMs: number; igMs: number; igBatch: number; logits: number[] }[];
+}
+
+/**
+ * Run the comparison. `quick`: a 2-layer model and one repetition (a smoke test of the bench itself;
+ * its ratios are indicative only).
+ */
+export async function benchModel(quick = false): Promise<ModelBench> {
   await initBackend();
-  const cfg = { vocabSize: 30522, hiddenSize: 768, numHiddenLayers: quick ? 2 : 12, numAttentionHeads: 12, intermediateSize: 3072, hiddenAct: 'gelu', maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 };
-  const model = new Bert(cfg, 'classifier', BertParams.random(cfg, 'classifier', 1));
+  const layers = quick ? 2 : 12;
+  const seqs = [32, 128];
+  const igBatches = [10, 10];
+  const reps = quick ? 1 : 3;
+  const dir = benchCheckpoint(layers);
+  const { model } = await loadModel(dir);
+  const threads = nativeStatus().active ? nativeStatus().threads : 1;
   const rows: ModelBenchRow[] = [];
-  for (const seq of [32, 128]) {
-    const ids = [[101, ...Array.from({ length: seq - 2 }, (_, i) => 1000 + i), 102]];
-    const fwd = () => { const tr = model.forward({ ids }, { record: 'none' }); tr.logits.dataSync(); tr.dispose(); };
-    const bwd = () => { const g = gradientAt(model, { ids }, 'embed.hook_word', classLogit(1)); g.grad.dataSync(); g.grad.dispose(); g.value.dispose(); };
-    const reps = seq === 128 ? 3 : 5;
+  const logits: number[][] = [];
+  for (const [i, seq] of seqs.entries()) {
+    const ids = [101, ...Array.from({ length: seq - 2 }, (_, j) => 1000 + j), 102];
+    const fwd = () => { const tr = model.forward({ ids: [ids] }, { record: 'none' }); tr.logits.dataSync(); tr.dispose(); };
+    const bwd = () => { const g = gradientAt(model, { ids: [ids] }, 'embed.hook_word', classLogit(1)); g.grad.dataSync(); g.grad.dispose(); g.value.dispose(); };
+    const ig = () => { integratedGradients(model, { ids }, classLogit(1), { steps: 50, batchSize: igBatches[i], specialIds: { padId: 0, clsId: 101, sepId: 102 } }); };
     const forwardMs = await timeIt(fwd, reps);
     const backwardMs = await timeIt(bwd, reps);
-    const prof = await tf.profile(() => { const g = gradientAt(model, { ids }, 'embed.hook_word', classLogit(1)); g.value.dispose(); return g.grad; });
-    rows.push({ seq, forwardMs, backwardMs, ratio: backwardMs / forwardMs, peakMB: prof.peakBytes / 2 ** 20 });
+    const igMs = await timeIt(ig, 1);
+    const prof = await tf.profile(() => { const g = gradientAt(model, { ids: [ids] }, 'embed.hook_word', classLogit(1)); g.value.dispose(); return g.grad; });
     (prof.result as tf.Tensor).dispose();
+    const tr = model.forward({ ids: [ids] }, { record: 'none' });
+    logits.push(Array.from(tr.logits.dataSync()));
+    tr.dispose();
+    rows.push({ seq, forwardMs, backwardMs, ratio: backwardMs / forwardMs, igMs, igBatch: igBatches[i], peakMB: prof.peakBytes / 2 ** 20, torch: null, logitsMaxDiff: null });
   }
   model.dispose();
-  return rows;
+  const found = findTorch();
+  let torch: ModelBench['torch'] = null;
+  let torchSkipped: string | null = null;
+  if ('python' in found) {
+    const torchThreads = availableParallelism();
+    const { json, error } = runTorch(found.python, dir, seqs, igBatches, reps, torchThreads);
+    if (json) {
+      torch = { version: json.torch, threads: json.threads, blas: json.blas };
+      for (const [i, r] of rows.entries()) {
+        const t = json.rows[i];
+        r.torch = { forwardMs: t.forwardMs, backwardMs: t.backwardMs, igMs: t.igMs, igBatch: t.igBatch };
+        r.logitsMaxDiff = Math.max(...t.logits.map((v, j) => Math.abs(v - logits[i][j])));
+      }
+    } else torchSkipped = error;
+  } else torchSkipped = found.reason;
+  const native = nativeStatus();
+  return { layers, threads, native: native.active ? `native ${native.kernel}, ${native.threads} threads` : `wasm (${native.reason})`, torch, torchSkipped, rows };
+}
+
+/** The one table: flowlens and PyTorch side by side, ratios = PyTorch ms / flowlens ms (> 1: flowlens faster). */
+export function printModelBench(b: ModelBench): void {
+  const f = (x: number) => x.toFixed(0);
+  const ratio = (t: number | undefined, ours: number) => (t === undefined ? '—' : (t / ours).toFixed(2));
+  const table: Record<string, string>[] = [];
+  for (const r of b.rows) {
+    for (const [what, ours, theirs] of [
+      ['forward', r.forwardMs, r.torch?.forwardMs],
+      ['backward (input gradient)', r.backwardMs, r.torch?.backwardMs],
+      [`integrated gradients, 50 steps (batch ${r.igBatch})`, r.igMs, r.torch?.igMs],
+    ] as [string, number, number | undefined][]) {
+      table.push({ seq: String(r.seq), measurement: what, 'flowlens ms': f(ours), 'PyTorch ms': theirs === undefined ? '—' : f(theirs), 'PyTorch / flowlens': ratio(theirs, ours) });
+    }
+    table.push({ seq: String(r.seq), measurement: 'flowlens backward / forward', 'flowlens ms': r.ratio.toFixed(2), 'PyTorch ms': r.torch ? (r.torch.backwardMs / r.torch.forwardMs).toFixed(2) : '—', 'PyTorch / flowlens': '' });
+  }
+  console.log(`BERT-base-sized random classifier, ${b.layers} layers × 768 hidden × 12 heads; flowlens: ${b.native}; ` +
+    (b.torch ? `PyTorch ${b.torch.version}, ${b.torch.threads} threads, BLAS ${b.torch.blas}` : `PyTorch: skipped (${b.torchSkipped})`));
+  console.table(table);
+  const diffs = b.rows.map((r) => r.logitsMaxDiff).filter((d): d is number => d !== null);
+  if (diffs.length) console.log(`same weights, same logits: largest |flowlens − PyTorch| logit difference ${Math.max(...diffs).toExponential(1)}`);
 }

@@ -3,14 +3,20 @@
  * Figures are wall-clock on a shared machine: compare ratios within one run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { benchModel } from './model.bench.js';
+import { benchModel, printModelBench } from './model.bench.js';
 
+// `--only model,flow,iba,influence,lrp` runs a subset; `--quick` smaller sizes.
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
+const want = (name: string): boolean => !only || only.has(name);
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, backend: process.env.FLOWLENS_BACKEND ?? 'wasm' };
-console.log('# BERT-base-sized forward / backward (input gradient)');
-const model = await benchModel(process.argv.includes('--quick'));
-console.table(model.map((r) => ({ seq: r.seq, 'forward ms': r.forwardMs.toFixed(0), 'backward ms': r.backwardMs.toFixed(0), 'backward/forward': r.ratio.toFixed(2), 'peak MB': r.peakMB.toFixed(0) })));
-results.model = model;
-try {
+if (want('model')) {
+  console.log('# flowlens vs PyTorch: forward, backward, integrated gradients (same weights, same machine)');
+  const model = await benchModel(process.argv.includes('--quick'));
+  printModelBench(model);
+  results.model = model;
+}
+if (want('flow')) try {
   const flowBench = './attentionFlow.bench.js';
   const mod = (await import(flowBench)) as { benchAttentionFlow?: () => Promise<unknown> };
   if (mod.benchAttentionFlow) {
@@ -20,7 +26,7 @@ try {
 } catch (e) {
   console.log('attention flow benchmark unavailable:', (e as Error).message);
 }
-try {
+if (want('iba')) try {
   const { benchIba } = await import('./iba.bench.js');
   console.log('# IBA, integrated gradients, LIME per example (embedded:sst2)');
   const iba = await benchIba(process.argv.includes('--quick') ? 5 : 20);
@@ -29,7 +35,7 @@ try {
 } catch (e) {
   console.log('IBA benchmark unavailable:', (e as Error).message);
 }
-try {
+if (want('influence')) try {
   const { benchInfluence } = await import('./influence.bench.js');
   console.log('# influence patterns per example (embedded:agreement, SVA across an object relative clause)');
   const inf = await benchInfluence(process.argv.includes('--quick') ? 3 : 10);
@@ -38,7 +44,7 @@ try {
 } catch (e) {
   console.log('influence-pattern benchmark unavailable:', (e as Error).message);
 }
-try {
+if (want('lrp')) try {
   const { benchLrp, printLrpBench } = await import('./lrp.bench.js');
   console.log('# Mask-LRP vs GAE vs full LRP per explanation (random classifiers)');
   const lrp = await benchLrp(process.argv.includes('--quick'));
@@ -48,5 +54,5 @@ try {
   console.log('LRP benchmark unavailable:', (e as Error).message);
 }
 mkdirSync('bench/out', { recursive: true });
-writeFileSync('bench/out/results.json', JSON.stringify(results, null, 2));
-console.log('wrote bench/out/results.json');
+writeFileSync(only ? `bench/out/results-${[...only].join('-')}.json` : 'bench/out/results.json', JSON.stringify(results, null, 2));
+console.log(`wrote bench/out/${only ? `results-${[...only].join('-')}` : 'results'}.json`);

@@ -4,11 +4,13 @@
  * tfjs's own gradient of `matMul` calls `matMul` with `transposeA`/`transposeB` set, which runs ~10×
  * slower on wasm than an explicit `tf.transpose` followed by a plain `matMul` (measured: see
  * `../shared/NOTES-tfjs.md`). {@link matmul} wraps matMul in a `tf.customGrad` whose gradient transposes
- * explicitly, so a backward pass costs about 2–3× a forward pass.
+ * explicitly, so a backward pass costs about 2–3× a forward pass. When the native GEMM is active
+ * (`./native.ts`), the transposes go to the GEMM as flags instead (free there).
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import { nativeMatMulActive } from './native.js';
 
 function swapLast(t: tf.Tensor): tf.Tensor {
   const r = t.rank;
@@ -26,6 +28,7 @@ const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) =>
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved;
+      if (nativeMatMulActive()) return [tf.matMul(dy, sb, false, true), tf.matMul(sa, dy, true, false)];
       // dA = dy · Bᵀ, dB = Aᵀ · dy, with explicit transposes (fast path on wasm).
       const da = tf.matMul(dy as tf.Tensor2D, swapLast(sb) as tf.Tensor2D);
       const db = tf.matMul(swapLast(sa) as tf.Tensor2D, dy as tf.Tensor2D);
