@@ -22,6 +22,7 @@ export interface TrainMlmOptions extends Partial<PretrainSettings> {
   workers?: number;
   microBatch?: number;
   resume?: boolean;
+  newData?: boolean;
   minutes?: number;
   stopAt?: number;
   evalEvery?: number;
@@ -57,6 +58,7 @@ export async function trainMlmCommand(o: TrainMlmOptions): Promise<void> {
     workers: o.workers ?? availableParallelism(),
     microBatch: o.microBatch ?? 16,
     resume: o.resume ?? false,
+    newData: o.newData ?? false,
     stopAt: o.stopAt,
     minutes: o.minutes,
     evalEvery: o.evalEvery ?? 250,
@@ -96,6 +98,7 @@ export function registerTrainMlm(train: Command): Command {
     .option('--out <dir>', 'model folder (default models/flowlens-bert)')
     .option('--run-dir <dir>', 'exact (F32) checkpoint folder (default .cache/pretrain/flowlens-bert)')
     .option('--resume', 'continue from the checkpoint in --run-dir, else from <out>/trainer')
+    .option('--new-data', 'with --resume: continue on a corpus that differs from the checkpoint\'s (continued pretraining)')
     .option('--workers <n>', 'gradient workers, one per core (default: all cores; 0 = in the main thread)', nonNegativeInt('--workers'))
     .option('--micro-batch <n>', 'sequences per forward/backward pass in a worker (default 16)', int('--micro-batch', 1))
     .option('--minutes <x>', 'stop after this many minutes, checkpoint saved', positiveNumber('--minutes'))

@@ -12,7 +12,7 @@
  * @module
  */
 import { tf } from '../backend/index.js';
-import { linear, linearConst, matmul, matmulConstB } from '../backend/ops.js';
+import { layerNorm, linear, linearConst, matmul, matmulConstB } from '../backend/ops.js';
 import { BertParams } from './params.js';
 import type { BertDims, ForwardInput, ForwardOptions, HeadKind, Hook } from './types.js';
 
@@ -161,12 +161,7 @@ export class Bert {
   }
 
   private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
-    const eps = this.config.layerNormEps;
-    const mean = tf.mean(x, -1, true);
-    const xc = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(xc), -1, true);
-    const y = tf.mul(xc, tf.rsqrt(tf.add(variance, eps)));
-    return tf.add(tf.mul(y, this.p(prefix + '.weight')), this.p(prefix + '.bias'));
+    return layerNorm(x, this.p(prefix + '.weight'), this.p(prefix + '.bias'), this.config.layerNormEps);
   }
 
   private act(x: tf.Tensor): tf.Tensor {

@@ -97,6 +97,11 @@ export interface PretrainRun {
    * resumed from when `runDir` has none: the copy committed with the model (`<out>/trainer`).
    */
   compactDir?: string;
+  /**
+   * Continue from a checkpoint trained on other data (e.g. a corpus rebuilt with more sources): continued
+   * pretraining. Without it a data change is refused, since the batch order would silently differ.
+   */
+  newData?: boolean;
   /** Stop after this step (default: settings.steps). */
   stopAt?: number;
   /** Stop after this many minutes of this session (checkpoint saved). */
@@ -176,7 +181,11 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
     if (!existsSync(join(run.corpusDir, f))) throw new Error(`${join(run.corpusDir, f)} not found: build the corpus first (flowlens data corpus --out ${run.corpusDir})`);
   }
   const t0 = performance.now();
-  const train: PackedCorpus = loadPackedCorpus(join(run.corpusDir, 'train.txt'), tokenizer, pack, (d, n) => log(`packing train: ${d}/${n} documents`));
+  let shown = -1;
+  const train: PackedCorpus = loadPackedCorpus(join(run.corpusDir, 'train.txt'), tokenizer, pack, (d, n) => {
+    const tenth = Math.floor((10 * d) / n);
+    if (tenth !== shown) log(`tokenizing and packing the training text: ${(shown = tenth) * 10} % of ${n} documents`);
+  });
   const heldout: PackedCorpus = loadPackedCorpus(join(run.corpusDir, 'heldout.txt'), tokenizer, pack);
   log(`corpus: ${train.size} training sequences (${train.tokens.length} tokens, ${train.words} words), ${heldout.size} held-out sequences; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const dataKey = `${train.size}:${train.tokens.length}:${heldout.size}:${heldout.tokens.length}`;
@@ -203,7 +212,10 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
     const ck = from
       ? loadCheckpoint(from, layout, (rec) => {
           checkSameRun(rec.settings, settings, from);
-          if (rec.dataKey !== dataKey) throw new Error(`cannot resume from ${from}: its training data (${rec.dataKey}) differs from ${run.corpusDir} (${dataKey}); rebuild the same corpus`);
+          if (rec.dataKey !== dataKey) {
+            if (!run.newData) throw new Error(`cannot resume from ${from}: its training data (${rec.dataKey}) differs from ${run.corpusDir} (${dataKey}); rebuild the same corpus, or continue on the new data with --new-data`);
+            log(`continuing on new data: ${rec.dataKey} → ${dataKey}`);
+          }
         })
       : null;
     if (ck) {
