@@ -25,7 +25,7 @@
  */
 import type { Bert } from '../model/bert.js';
 import type { ExampleInput } from '../methods/result.js';
-import { attentionOfTrace, explainTrace } from '../methods/lrp/explainTrace.js';
+import { explainTrace } from '../methods/lrp/explainTrace.js';
 import { relevancePass } from '../methods/lrp/relevance.js';
 import { fullLrpFromTrace, lrpLastLayerFromTrace, rawAttentionLastFromTrace, rolloutFromTrace } from '../methods/lrp/lrpMethods.js';
 import { maskLrpFromTrace } from '../methods/maskLrp.js';
@@ -33,8 +33,9 @@ import { gaeFromTrace } from '../methods/gae.js';
 import { attcatFromTrace } from '../methods/attcat.js';
 import { attentionGradcamFromTrace, gradcamFromTrace } from '../methods/gradcam.js';
 import { mulberry32 } from '../data/random.js';
-import { parseSentences, type LinkGrammarOptions } from '../data/linkGrammar.js';
-import { accumulateHeadStats, emptyHeadStats, finishHeadStats, headMask, quantileThresholds, randomMaskLike, tokenWordIndex, SONG2024_SST2_THRESHOLDS, type HeadMaskThresholds, type HeadStats } from './headStats.js';
+import type { LinkGrammarOptions } from '../data/linkGrammar.js';
+import { headMask, quantileThresholds, randomMaskLike, SONG2024_SST2_THRESHOLDS, type HeadMaskThresholds, type HeadStats } from './headStats.js';
+import { measureHeadStats } from './headStatsRun.js';
 import { AOPC_FRACTIONS, aopcCurves, aopcSummary, type AopcCurve } from './aopc.js';
 import type { PerturbationSpecialIds } from './perturbation.js';
 
@@ -195,17 +196,7 @@ export function runSong2024(model: Bert, tokenizer: Song2024Tokenizer, opts: Son
   const thresholds = opts.thresholds ?? SONG2024_SST2_THRESHOLDS;
   const minTokens = opts.minTokens ?? 20;
   // 1. Head statistics.
-  const parses = parseSentences(opts.statsCorpus, opts.parser);
-  const acc = emptyHeadStats(model.layers, model.heads);
-  parses.forEach((p, i) => {
-    const enc = tokenizer.encode(p.sentence, { maxLength });
-    const tr = model.forward({ ids: [enc.ids] }, { record: ['blocks.*.attn.hook_pattern'] });
-    const att = attentionOfTrace(tr);
-    tr.dispose();
-    accumulateHeadStats(acc, att, enc.ids.length, tokenWordIndex(enc.tokens, p.words), p.arcs);
-    opts.onProgress?.('stats', i + 1, parses.length);
-  });
-  const stats = finishHeadStats(acc);
+  const stats = measureHeadStats(model, tokenizer, opts.statsCorpus, { parser: opts.parser, onProgress: (d, t) => opts.onProgress?.('stats', d, t) });
   const qThresholds = quantileThresholds(stats, opts.quantile ?? 0.75);
   const rnd = mulberry32(opts.seed ?? 0);
   const masks: Record<string, number[][]> = {};

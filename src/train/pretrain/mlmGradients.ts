@@ -69,8 +69,11 @@ export function padSequences(seqs: readonly MaskedSequence[], padId: number): Pa
 
 /** Sum over rows of −log p(label). @param logits `[k, vocab]`; @param labels `[k]` int32. */
 function crossEntropySum(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
+  const [k, v] = logits.shape as [number, number];
   const logp = tf.logSoftmax(logits, -1);
-  return tf.neg(tf.sum(tf.mul(logp, tf.oneHot(labels, logits.shape[1] as number)))) as tf.Scalar;
+  // Pick log p(label) of each row by a flat gather (no [k, vocab] one-hot matrix).
+  const flat = tf.add(tf.mul(tf.range(0, k, 1, 'int32'), tf.scalar(v, 'int32')), labels);
+  return tf.neg(tf.sum(tf.gather(logp.reshape([k * v]), flat))) as tf.Scalar;
 }
 
 function microBatches<T>(xs: readonly T[], size: number): T[][] {
