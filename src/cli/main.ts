@@ -34,6 +34,7 @@ import { registerKernel } from '../../kernel/cli.js';
 import { registerFigure } from '../../widgets/cli.js';
 import { registerTrain } from './train.js';
 import { registerData } from './data.js';
+import { registerEval } from './eval.js';
 
 /** Registers one top-level command on the program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -255,7 +256,7 @@ export const registerReproduce: CommandRegistrar = (program) => {
 };
 
 /** Top-level commands. Add `train`, `kernel`, … here. */
-export const commands: Record<string, CommandRegistrar> = { reproduce: registerReproduce, kernel: registerKernel, figure: registerFigure, train: registerTrain, data: registerData };
+export const commands: Record<string, CommandRegistrar> = { reproduce: registerReproduce, kernel: registerKernel, figure: registerFigure, train: registerTrain, data: registerData, eval: registerEval };
 
 /** The commander program with every command of {@link commands}. */
 export function buildProgram(): Command {
