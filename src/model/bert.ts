@@ -12,6 +12,7 @@
  * @module
  */
 import { tf } from '../backend/index.js';
+import { checkPassFits, gradientTapeOn } from '../backend/memory.js';
 import { linear, linearConst, matmul, matmulConstB } from '../backend/ops.js';
 import { BertParams } from './params.js';
 import type { BertDims, ForwardInput, ForwardOptions, HeadKind, Hook } from './types.js';
@@ -166,12 +167,13 @@ export class Bert {
 
   /**
    * The Linear layer `prefix` (`x · W + b`). With constant weights (analysis) the gradient goes to `x`
-   * only, through a cached `Wᵀ`; when training, through {@link linear} (weight gradients too).
+   * only, through `Wᵀ` (a cached transpose on wasm, a transpose flag with the native GEMM); when
+   * training, through {@link linear} (weight gradients too).
    */
   private dense(x: tf.Tensor, prefix: string, train: boolean): tf.Tensor {
     const w = this.p(prefix + '.weight');
     const b = this.p(prefix + '.bias');
-    return train ? linear(x, w, b) : linearConst(x, w, this.params.transposed(prefix + '.weight'), b);
+    return train ? linear(x, w, b) : linearConst(x, w, () => this.params.transposed(prefix + '.weight'), b);
   }
 
   private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
@@ -267,7 +269,8 @@ export class Bert {
    * The call is differentiable: wrap it in `tf.grad` (recorded nodes then belong to the gradient tape).
    *
    * @throws Error on empty input, a sequence longer than the position table, ids outside the vocabulary,
-   *   a mask of the wrong shape, an unknown node name in `hooks`.
+   *   a mask of the wrong shape, an unknown node name in `hooks`; `MemoryBudgetError` (before running)
+   *   when the pass would not fit the memory budget (see `src/backend/memory.ts`).
    */
   forward(input: ForwardInput, options: ForwardOptions = {}): Trace {
     const c = this.config;
@@ -275,6 +278,8 @@ export class Bert {
     const H = c.numAttentionHeads;
     const D = c.hiddenSize;
     const { ids: idTensor, batch, seq } = this.prepareInput(input);
+    const logitTokens = options.logitsAtFlat ? options.logitsAtFlat.shape[0] : options.logitsAt ? batch * options.logitsAt.length : batch * seq;
+    checkPassFits(c, this.head, batch, seq, gradientTapeOn(), logitTokens);
     const keep = recordPredicate(options.record);
     const hooks = options.hooks ?? {};
     for (const name of Object.keys(hooks)) {
@@ -387,7 +392,7 @@ export class Bert {
       // Per-head outputs: z_h [b·s, dh] · W_O[h·dh:(h+1)·dh, :] for each head, stacked [h, b·s, d].
       const zh = z.transpose([1, 0, 2, 3]).reshape([H, batch * seq, dh]);
       const woh = wo.reshape([H, dh, D]);
-      const headOut = train ? matmul(zh, woh) : matmulConstB(zh, woh, this.params.derived(p + 'attention.output.dense.weight per head ᵀ', () => wo.reshape([H, dh, D]).transpose([0, 2, 1])));
+      const headOut = train ? matmul(zh, woh) : matmulConstB(zh, woh, () => this.params.derived(p + 'attention.output.dense.weight per head ᵀ', () => wo.reshape([H, dh, D]).transpose([0, 2, 1])));
       let result = headOut.reshape([H, batch, seq, D]).transpose([1, 2, 0, 3]); // [b, s, h, d]
       result = at(resultName, result);
       attnOut = tf.add(tf.sum(result, 2), bo);
@@ -413,7 +418,7 @@ export class Bert {
       const name = 'embeddings.word_embeddings.weight';
       const emb = this.p(name); // [vocab, d]; the decoder is tied to it
       const bias = this.p('cls.predictions.bias');
-      return train ? linear(t, emb.transpose(), bias) : linearConst(t, this.params.transposed(name), emb, bias);
+      return train ? linear(t, emb.transpose(), bias) : linearConst(t, () => this.params.transposed(name), emb, bias);
     });
   }
 
