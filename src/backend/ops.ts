@@ -130,36 +130,51 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
   return f(x.reshape([-1, d]), gamma, beta).reshape([...lead, d]);
 }
 
+/** A tensor, or a function making it (e.g. a cached transpose, built only when needed). */
+export type LazyTensor = tf.Tensor | (() => tf.Tensor);
+
+const force = (t: LazyTensor): tf.Tensor => (typeof t === 'function' ? t() : t);
+
 /**
  * Affine map `x · W + b` where `W` and `b` are constants (analysis, not training): the gradient flows
- * to `x` only, as `dy · Wᵀ` with a cached transpose `wT`, so the backward pass neither transposes the
- * weight nor computes a weight gradient. Shapes as {@link linear}; `wT` is `[out, in]`.
+ * to `x` only, as `dy · Wᵀ`, so the backward pass computes no weight gradient. Shapes as
+ * {@link linear}; `wT` is `[out, in]`. Either of `w`, `wT` may be lazy: with the native GEMM the
+ * missing one is never built (a transpose flag instead); on wasm it is built (and cached by the caller).
  */
-export function linearConst(x: tf.Tensor, w: tf.Tensor, wT: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+export function linearConst(x: tf.Tensor, w: LazyTensor, wT: LazyTensor, b?: tf.Tensor): tf.Tensor {
   const inDim = x.shape[x.rank - 1] as number;
-  if (inDim !== w.shape[0]) throw new Error(`linear: input has ${inDim} features, weight expects ${w.shape[0]}`);
+  const native = nativeMatMulActive();
+  const wIn = typeof w !== 'function' ? (w.shape[0] as number) : typeof wT !== 'function' ? (wT.shape[1] as number) : (force(w).shape[0] as number);
+  if (inDim !== wIn) throw new Error(`linear: input has ${inDim} features, weight expects ${wIn}`);
   const lead = x.shape.slice(0, -1);
-  const out = w.shape[1] as number;
   const f = tf.customGrad(((x2: tf.Tensor) => {
-    const y = tf.matMul(x2 as tf.Tensor2D, w as tf.Tensor2D);
+    const y = native && typeof w === 'function' && typeof wT !== 'function'
+      ? tf.matMul(x2 as tf.Tensor2D, wT as tf.Tensor2D, false, true)
+      : tf.matMul(x2 as tf.Tensor2D, force(w) as tf.Tensor2D);
     return {
       value: b ? tf.add(y, b) : y,
-      gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, wT as tf.Tensor2D),
+      gradFunc: (dy: tf.Tensor) => (native && typeof wT === 'function' && typeof w !== 'function'
+        ? tf.matMul(dy as tf.Tensor2D, w as tf.Tensor2D, false, true)
+        : tf.matMul(dy as tf.Tensor2D, force(wT) as tf.Tensor2D)),
     };
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
   }) as any) as unknown as (x2: tf.Tensor) => tf.Tensor;
-  return f(x.reshape([-1, inDim])).reshape([...lead, out]);
+  const y = f(x.reshape([-1, inDim]));
+  return y.reshape([...lead, y.shape[1] as number]);
 }
 
 /**
- * Batched product `a · b` where `b` is a constant: gradient to `a` only, `dy · bT` with the cached
- * transpose `bT` (`[..., n, k]`). Shapes: `a` `[..., m, k]`, `b` `[..., k, n]`.
+ * Batched product `a · b` where `b` is a constant: gradient to `a` only, `dy · bᵀ` with the transpose
+ * `bT` (`[..., n, k]`; lazy: not built when the native GEMM takes a transpose flag instead).
+ * Shapes: `a` `[..., m, k]`, `b` `[..., k, n]`.
  */
-export function matmulConstB(a: tf.Tensor, b: tf.Tensor, bT: tf.Tensor): tf.Tensor {
+export function matmulConstB(a: tf.Tensor, b: tf.Tensor, bT: LazyTensor): tf.Tensor {
   if (a.shape[a.rank - 1] !== b.shape[b.rank - 2]) throw new Error(`matmul: inner dimensions differ: [${a.shape}] · [${b.shape}]`);
   const f = tf.customGrad(((a2: tf.Tensor) => ({
     value: tf.matMul(a2 as tf.Tensor3D, b as tf.Tensor3D),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor3D, bT as tf.Tensor3D),
+    gradFunc: (dy: tf.Tensor) => (nativeMatMulActive() && typeof bT === 'function'
+      ? tf.matMul(dy as tf.Tensor3D, b as tf.Tensor3D, false, true)
+      : tf.matMul(dy as tf.Tensor3D, force(bT) as tf.Tensor3D)),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
   })) as any) as unknown as (a2: tf.Tensor) => tf.Tensor;
   return f(a);

@@ -19,6 +19,7 @@ import { tf } from '../backend/index.js';
 import type { Bert } from '../model/bert.js';
 import type { ForwardOptions } from '../model/types.js';
 import type { ExampleInput } from '../methods/result.js';
+import { fitBatchSize } from '../backend/memory.js';
 
 /** Special token ids (a `WordPieceTokenizer` fits structurally). */
 export interface PerturbationSpecialIds {
@@ -166,8 +167,9 @@ export function classProbabilities(
   if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`batchSize must be a positive integer, got ${bs}`);
   const pad = opts.padId ?? 0;
   const out: number[][] = [];
-  for (let s = 0; s < rows.length; s += bs) {
-    const chunk = rows.slice(s, s + bs);
+  const step = rows.length ? fitBatchSize(model.config, model.head, Math.max(...rows.map((r) => r.ids.length)), bs, false, 'class probabilities') : bs;
+  for (let s = 0; s < rows.length; s += step) {
+    const chunk = rows.slice(s, s + step);
     if (chunk.some((r) => r.ids.length === 0)) throw new Error('classProbabilities: a perturbed row has no tokens left');
     const len = Math.max(...chunk.map((r) => r.ids.length));
     const padded = (a: number[], v: number) => (a.length === len ? a : [...a, ...new Array<number>(len - a.length).fill(v)]);

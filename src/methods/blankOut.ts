@@ -18,6 +18,7 @@ import type { QoI } from '../model/qoi.js';
 import type { ForwardOptions } from '../model/types.js';
 import { qoiValues } from '../model/run.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
+import { fitBatchSize } from '../backend/memory.js';
 
 /** Ids of the special tokens a replacement can name (a `WordPieceTokenizer` fits structurally). */
 export interface SpecialIds {
@@ -114,7 +115,7 @@ function batchedValues(
 export function blankOut(model: Bert, input: ExampleInput, qoi: QoI, opts: BlankOutOptions = {}): TokenAttribution {
   const tokens = exampleTokens(input);
   const seq = input.ids.length;
-  const batchSize = Math.max(1, opts.batchSize ?? 32);
+  const batchSize = fitBatchSize(model.config, model.head, seq, Math.max(1, opts.batchSize ?? 32), false, 'blank-out');
   const positions = opts.positions ?? Array.from({ length: seq }, (_, i) => i);
   for (const p of positions) {
     if (!Number.isInteger(p) || p < 0 || p >= seq) throw new RangeError(`blankOut: position ${p} is outside 0..${seq - 1}`);

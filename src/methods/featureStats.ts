@@ -12,6 +12,7 @@
  */
 import type { Bert } from '../model/bert.js';
 import type { ExampleInput } from './result.js';
+import { fitBatchSize } from '../backend/memory.js';
 
 /** μ and σ of each hidden unit of one node, `[hidden]` each. */
 export interface FeatureStats {
@@ -92,7 +93,7 @@ export function estimateFeatureStats(model: Bert, examples: readonly ExampleInpu
   if (examples.length === 0) throw new Error('estimateFeatureStats: no examples');
   if (nodes.length === 0) throw new Error('estimateFeatureStats: no nodes');
   const D = model.config.hiddenSize;
-  const bs = opts.batchSize ?? 32;
+  const bs = fitBatchSize(model.config, model.head, Math.max(1, ...examples.map((e) => e.ids.length)), opts.batchSize ?? 32, false, 'feature statistics');
   const acc = new Map(nodes.map((n) => [n, new Welford(D)] as const));
   for (let s = 0; s < examples.length; s += bs) {
     const chunk = examples.slice(s, s + bs);

@@ -16,8 +16,8 @@
  * as in the IBA reference code `bazingagin/IBA`, `IntegratedGradient_.py`, which also uses the `[PAD]`
  * baseline with `[CLS]`/`[SEP]` kept). The token scores therefore sum to F(x) − F(x′).
  *
- * All path points run batched through {@link Bert.forward} (`batchSize` points a pass), one backward
- * pass per batch.
+ * All path points run batched through {@link Bert.forward} (`batchSize` points a pass, fewer when
+ * that would not fit the memory budget: `src/backend/memory.ts`), one backward pass per batch.
  *
  * @module
  */
@@ -26,6 +26,7 @@ import type { Bert } from '../model/bert.js';
 import type { QoI } from '../model/qoi.js';
 import type { ForwardOptions } from '../model/types.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
+import { fitBatchSize } from '../backend/memory.js';
 
 /** Special token ids an IG baseline needs (a `WordPieceTokenizer` fits structurally). */
 export interface BaselineSpecialIds {
@@ -191,8 +192,11 @@ export function integratedGradients(model: Bert, input: ExampleInput, qoi: QoI, 
   const steps = opts.steps ?? 50;
   const rule = opts.rule ?? 'riemann-trapezoid';
   const { alphas, weights } = integrationPoints(steps, rule);
-  const batchSize = opts.batchSize ?? steps;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`integrated gradients: batchSize must be a positive integer, got ${batchSize}`);
+  const requested = opts.batchSize ?? steps;
+  if (!Number.isInteger(requested) || requested < 1) throw new RangeError(`integrated gradients: batchSize must be a positive integer, got ${requested}`);
+  // Path points per pass: as requested, split further to fit the memory budget (MemoryBudgetError
+  // when one point does not fit).
+  const batchSize = fitBatchSize(model.config, model.head, seq, Math.min(requested, steps), true, 'integrated gradients');
   const fwd = opts.forward ?? {};
   const keepSpecial = opts.keepSpecial ?? true;
   const x = wordEmbeddings(model, input.ids);

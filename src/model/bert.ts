@@ -12,6 +12,7 @@
  * @module
  */
 import { tf } from '../backend/index.js';
+import { checkPassFits, gradientTapeOn } from '../backend/memory.js';
 import { layerNorm, linear, linearConst, matmul, matmulConstB } from '../backend/ops.js';
 import { BertParams } from './params.js';
 import type { BertDims, ForwardInput, ForwardOptions, HeadKind, Hook } from './types.js';
@@ -90,6 +91,20 @@ export class Trace {
   }
 }
 
+/** What {@link Bert.layer} needs from the forward pass that runs it. */
+interface LayerContext {
+  at: (name: string, x: tf.Tensor) => tf.Tensor;
+  keep: (name: string) => boolean;
+  hooks: Record<string, Hook>;
+  train: boolean;
+  drop: (x: tf.Tensor) => tf.Tensor;
+  headMask: tf.Tensor2D | null;
+  maskAdd: tf.Tensor | null;
+  batch: number;
+  seq: number;
+  perHeadResults?: boolean;
+}
+
 /** Default nodes recorded when `record` is not given. */
 const DEFAULT_RECORD = (n: string): boolean =>
   n.endsWith('attn.hook_pattern') || n.endsWith('hook_resid_post') || n === 'embed.hook_out';
@@ -152,12 +167,13 @@ export class Bert {
 
   /**
    * The Linear layer `prefix` (`x · W + b`). With constant weights (analysis) the gradient goes to `x`
-   * only, through a cached `Wᵀ`; when training, through {@link linear} (weight gradients too).
+   * only, through `Wᵀ` (a cached transpose on wasm, a transpose flag with the native GEMM); when
+   * training, through {@link linear} (weight gradients too).
    */
   private dense(x: tf.Tensor, prefix: string, train: boolean): tf.Tensor {
     const w = this.p(prefix + '.weight');
     const b = this.p(prefix + '.bias');
-    return train ? linear(x, w, b) : linearConst(x, w, this.params.transposed(prefix + '.weight'), b);
+    return train ? linear(x, w, b) : linearConst(x, w, () => this.params.transposed(prefix + '.weight'), b);
   }
 
   private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
@@ -248,15 +264,17 @@ export class Bert {
    * The call is differentiable: wrap it in `tf.grad` (recorded nodes then belong to the gradient tape).
    *
    * @throws Error on empty input, a sequence longer than the position table, ids outside the vocabulary,
-   *   a mask of the wrong shape, an unknown node name in `hooks`.
+   *   a mask of the wrong shape, an unknown node name in `hooks`; `MemoryBudgetError` (before running)
+   *   when the pass would not fit the memory budget (see `src/backend/memory.ts`).
    */
   forward(input: ForwardInput, options: ForwardOptions = {}): Trace {
     const c = this.config;
     const L = c.numHiddenLayers;
     const H = c.numAttentionHeads;
     const D = c.hiddenSize;
-    const dh = D / H;
     const { ids: idTensor, batch, seq } = this.prepareInput(input);
+    const logitTokens = options.logitsAtFlat ? options.logitsAtFlat.shape[0] : options.logitsAt ? batch * options.logitsAt.length : batch * seq;
+    checkPassFits(c, this.head, batch, seq, gradientTapeOn(), logitTokens);
     const keep = recordPredicate(options.record);
     const hooks = options.hooks ?? {};
     for (const name of Object.keys(hooks)) {
@@ -266,12 +284,12 @@ export class Bert {
     const train = options.trainWeights ?? false;
     const drop = (x: tf.Tensor): tf.Tensor => (dropout > 0 ? tf.dropout(x, dropout) : x);
     const kept: [string, tf.Tensor][] = [];
-    const logits = tf.tidy(() => {
-      const nodes: [string, tf.Tensor][] = [];
+    const nodes: [string, tf.Tensor][] = [];
+    const run = () => tf.tidy(() => {
       const at = (name: string, x: tf.Tensor): tf.Tensor => {
         const h: Hook | undefined = hooks[name];
         const y = h ? h(x, name) : x;
-        if (keep(name)) nodes.push([name, y]);
+        if (keep(name)) nodes.push([name, tf.keep(y)]);
         return y;
       };
       const headMask = this.headMaskTensor(options.headMask);
@@ -293,47 +311,13 @@ export class Bert {
       const maskAdd = input.attentionMask
         ? tf.mul(tf.sub(1, tf.tensor2d(input.attentionMask, [batch, seq], 'float32')), MASK_NEG).reshape([batch, 1, 1, seq])
         : null;
-      const scale = 1 / Math.sqrt(dh);
-      const splitHeads = (x: tf.Tensor) => x.reshape([batch, seq, H, dh]).transpose([0, 2, 1, 3]);
+      // Each layer runs in its own tidy: its intermediates are freed when it ends (tensors a gradient
+      // needs are kept by tfjs, recorded nodes by `at`), so a forward pass holds about one layer's
+      // activations instead of all of them (forward-only memory ÷ ~layers; less peak under a tape too).
       for (let l = 0; l < L; l++) {
-        const p = `encoder.layer.${l}.`;
-        const n = `blocks.${l}.`;
-        h = at(n + 'hook_resid_pre', h);
-        const q = at(n + 'attn.hook_q', splitHeads(this.dense(h, p + 'attention.self.query', train)));
-        const k = at(n + 'attn.hook_k', splitHeads(this.dense(h, p + 'attention.self.key', train)));
-        const v = at(n + 'attn.hook_v', splitHeads(this.dense(h, p + 'attention.self.value', train)));
-        // Scores: q · kᵀ / √dh, via an explicit transpose (fast gradient on wasm).
-        let scores = tf.mul(matmul(q, k.transpose([0, 1, 3, 2])), scale);
-        if (maskAdd) scores = tf.add(scores, maskAdd);
-        scores = at(n + 'attn.hook_scores', scores);
-        let probs = tf.softmax(scores, -1);
-        probs = drop(probs);
-        if (headMask) probs = tf.mul(probs, headMask.slice([l, 0], [1, H]).reshape([1, H, 1, 1]));
-        probs = at(n + 'attn.hook_pattern', probs);
-        const z = at(n + 'attn.hook_z', matmul(probs, v)); // [b, h, s, dh]
-        const wo = this.p(p + 'attention.output.dense.weight'); // [in = h·dh, out = d]
-        const bo = this.p(p + 'attention.output.dense.bias');
-        let attnOut: tf.Tensor;
-        const resultName = n + 'attn.hook_result';
-        if (options.perHeadResults || keep(resultName) || hooks[resultName]) {
-          // Per-head outputs: z_h [b·s, dh] · W_O[h·dh:(h+1)·dh, :] for each head, stacked [h, b·s, d].
-          const zh = z.transpose([1, 0, 2, 3]).reshape([H, batch * seq, dh]);
-          const woh = wo.reshape([H, dh, D]);
-          const headOut = train ? matmul(zh, woh) : matmulConstB(zh, woh, this.params.derived(p + 'attention.output.dense.weight per head ᵀ', () => wo.reshape([H, dh, D]).transpose([0, 2, 1])));
-          let result = headOut.reshape([H, batch, seq, D]).transpose([1, 2, 0, 3]); // [b, s, h, d]
-          result = at(resultName, result);
-          attnOut = tf.add(tf.sum(result, 2), bo);
-        } else {
-          const merged = z.transpose([0, 2, 1, 3]).reshape([batch, seq, D]);
-          attnOut = this.dense(merged, p + 'attention.output.dense', train);
-        }
-        attnOut = at(n + 'hook_attn_out', drop(attnOut));
-        const mid = at(n + 'hook_resid_mid', this.layerNorm(tf.add(attnOut, h), p + 'attention.output.LayerNorm'));
-        const pre = at(n + 'mlp.hook_pre', this.dense(mid, p + 'intermediate.dense', train));
-        const post = at(n + 'mlp.hook_post', this.act(pre));
-        const mlpOut = at(n + 'hook_mlp_out', drop(this.dense(post, p + 'output.dense', train)));
-        h = at(n + 'hook_resid_post', this.layerNorm(tf.add(mlpOut, mid), p + 'output.LayerNorm'));
+        h = tf.tidy(() => this.layer(l, h, { at, keep, hooks, train, drop, headMask, maskAdd, batch, seq, perHeadResults: options.perHeadResults }));
       }
+
       let out: tf.Tensor;
       if (this.head === 'mlm') {
         let hs = h;
@@ -353,14 +337,70 @@ export class Bert {
       }
       out = at('head.hook_logits', out);
       if (headMask && !(options.headMask instanceof tf.Tensor)) headMask.dispose();
-      for (const [name, t] of nodes) {
-        kept.push([name, t]);
-        tf.keep(t);
-      }
+      for (const [name, t] of nodes) kept.push([name, t]);
       return out;
     });
+    let logits: tf.Tensor;
+    try {
+      logits = run();
+    } catch (e) {
+      // Recorded nodes are kept as they are made; free them when the pass fails half-way.
+      tf.dispose(nodes.map(([, t]) => t));
+      throw e;
+    }
     const map = new Map<string, tf.Tensor>(kept);
     return new Trace(logits, map, batch, seq, L, H);
+  }
+
+  /**
+   * Encoder layer `l` (post-LayerNorm block: self-attention, residual, LayerNorm, MLP, residual,
+   * LayerNorm) on `hIn` `[batch, seq, hidden]`, recording and hooking its named nodes through `ctx.at`.
+   */
+  private layer(l: number, hIn: tf.Tensor, ctx: LayerContext): tf.Tensor {
+    const { at, keep, hooks, train, drop, headMask, maskAdd, batch, seq } = ctx;
+    const c = this.config;
+    const H = c.numAttentionHeads;
+    const D = c.hiddenSize;
+    const dh = D / H;
+    const scale = 1 / Math.sqrt(dh);
+    const splitHeads = (x: tf.Tensor) => x.reshape([batch, seq, H, dh]).transpose([0, 2, 1, 3]);
+    const p = `encoder.layer.${l}.`;
+    const n = `blocks.${l}.`;
+    const h = at(n + 'hook_resid_pre', hIn);
+    const q = at(n + 'attn.hook_q', splitHeads(this.dense(h, p + 'attention.self.query', train)));
+    const k = at(n + 'attn.hook_k', splitHeads(this.dense(h, p + 'attention.self.key', train)));
+    const v = at(n + 'attn.hook_v', splitHeads(this.dense(h, p + 'attention.self.value', train)));
+    // Scores: q · kᵀ / √dh, via an explicit transpose (fast gradient on wasm).
+    let scores = tf.mul(matmul(q, k.transpose([0, 1, 3, 2])), scale);
+    if (maskAdd) scores = tf.add(scores, maskAdd);
+    scores = at(n + 'attn.hook_scores', scores);
+    let probs = tf.softmax(scores, -1);
+    probs = drop(probs);
+    if (headMask) probs = tf.mul(probs, headMask.slice([l, 0], [1, H]).reshape([1, H, 1, 1]));
+    probs = at(n + 'attn.hook_pattern', probs);
+    const z = at(n + 'attn.hook_z', matmul(probs, v)); // [b, h, s, dh]
+    const wo = this.p(p + 'attention.output.dense.weight'); // [in = h·dh, out = d]
+    const bo = this.p(p + 'attention.output.dense.bias');
+    let attnOut: tf.Tensor;
+    const resultName = n + 'attn.hook_result';
+    if (ctx.perHeadResults || keep(resultName) || hooks[resultName]) {
+      // Per-head outputs: z_h [b·s, dh] · W_O[h·dh:(h+1)·dh, :] for each head, stacked [h, b·s, d].
+      const zh = z.transpose([1, 0, 2, 3]).reshape([H, batch * seq, dh]);
+      const woh = wo.reshape([H, dh, D]);
+      const headOut = train ? matmul(zh, woh) : matmulConstB(zh, woh, () => this.params.derived(p + 'attention.output.dense.weight per head ᵀ', () => wo.reshape([H, dh, D]).transpose([0, 2, 1])));
+      let result = headOut.reshape([H, batch, seq, D]).transpose([1, 2, 0, 3]); // [b, s, h, d]
+      result = at(resultName, result);
+      attnOut = tf.add(tf.sum(result, 2), bo);
+    } else {
+      const merged = z.transpose([0, 2, 1, 3]).reshape([batch, seq, D]);
+      attnOut = this.dense(merged, p + 'attention.output.dense', train);
+    }
+    attnOut = at(n + 'hook_attn_out', drop(attnOut));
+    const mid = at(n + 'hook_resid_mid', this.layerNorm(tf.add(attnOut, h), p + 'attention.output.LayerNorm'));
+    const pre = at(n + 'mlp.hook_pre', this.dense(mid, p + 'intermediate.dense', train));
+    const post = at(n + 'mlp.hook_post', this.act(pre));
+    const mlpOut = at(n + 'hook_mlp_out', drop(this.dense(post, p + 'output.dense', train)));
+    return at(n + 'hook_resid_post', this.layerNorm(tf.add(mlpOut, mid), p + 'output.LayerNorm'));
   }
 
   /**
@@ -373,7 +413,7 @@ export class Bert {
       const name = 'embeddings.word_embeddings.weight';
       const emb = this.p(name); // [vocab, d]; the decoder is tied to it
       const bias = this.p('cls.predictions.bias');
-      return train ? linear(t, emb.transpose(), bias) : linearConst(t, this.params.transposed(name), emb, bias);
+      return train ? linear(t, emb.transpose(), bias) : linearConst(t, () => this.params.transposed(name), emb, bias);
     });
   }
 
