@@ -216,6 +216,15 @@ test('pretraining on a tiny corpus lowers the held-out loss, resumes bit-exactly
     assert.equal(resumed.record.step, 40);
     assert.deepEqual(resumed.record.history.map((h) => h.loss), straight.record.history.map((h) => h.loss));
     assert.ok(readFileSync(join(root, 'a', 'state-40.safetensors')).equals(readFileSync(join(root, 'b', 'state-40.safetensors'))), 'bit-identical state');
+    // The compact committed copy (moments in BF16, parameters = the model folder's F16 weights) resumes too.
+    const c = { ...base, runDir: join(root, 'c'), out: join(root, 'c-model'), compactDir: join(root, 'c-model', 'trainer'), exportDtype: 'F16' as const };
+    await pretrainMlm(TINY, { ...c, stopAt: 20 });
+    rmSync(join(root, 'c'), { recursive: true });
+    const fromCompact = await pretrainMlm(TINY, { ...c, resume: true });
+    assert.equal(fromCompact.record.step, 40);
+    assert.deepEqual(fromCompact.record.history.slice(0, 20).map((h) => h.loss), straight.record.history.slice(0, 20).map((h) => h.loss));
+    const lastC = fromCompact.record.evals[fromCompact.record.evals.length - 1]!.loss;
+    assert.ok(Math.abs(lastC - ev[ev.length - 1]!.loss) < 0.3, `resumed from the compact copy: held-out loss ${lastC} vs ${ev[ev.length - 1]!.loss} uninterrupted`);
     // A resume with other settings is refused, naming the setting.
     await assert.rejects(pretrainMlm({ ...TINY, hidden: 64 }, { ...base, runDir: join(root, 'b'), out: join(root, 'c-model'), resume: true }), /hidden = 32/);
     const loaded = await loadModel(join(root, 'a-model'));

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { initBackend, tf } from '../backend/index.js';
 import { Bert } from '../model/bert.js';
 import { BertParams } from '../model/params.js';
+import { loadModel } from '../model/load.js';
 import type { BertDims } from '../model/types.js';
 import { WordPieceTokenizer } from '../io/tokenizer.js';
 import { makeBertConfig, type BertConfig } from '../io/config.js';
@@ -404,6 +405,12 @@ export interface EmbeddedClassifierOptions {
   unseenWordDropout?: number;
   /** Hold out this many training examples as dev when the data set has no dev split (TREC; default 500). */
   devSize?: number;
+  /**
+   * A pretrained masked LM to fine-tune (e.g. `embedded:bert`): its tokenizer and dimensions are used and
+   * its encoder weights copied; the classifier head (pooler, classifier) starts at random. Default: none
+   * (a small encoder trained from scratch on the task's own vocabulary).
+   */
+  encoder?: string;
   onProgress?: (phase: 'pretrain' | 'train', step: number, total: number, loss: number) => void;
   log?: (line: string) => void;
 }
@@ -430,6 +437,8 @@ export interface EmbeddedClassifierReport {
   minCount?: number;
   /** Word-level subword dropout of the fine-tuning ({@link unseenWordSampler}). */
   unseenWordDropout?: number;
+  /** The pretrained masked LM the encoder was initialised from, if any. */
+  encoder?: string;
   /** Peak learning rate and dropout of the fine-tuning. */
   lr?: number;
   dropout?: number;
@@ -475,29 +484,47 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
   if (pretrainText !== 'train' && pretrainText !== 'train+brown') throw new Error(`pretrainText must be train or train+brown, got "${pretrainText as string}"`);
   const withBrown = pretrainSteps > 0 && pretrainText === 'train+brown';
   const unlabeled: string[] = pretrainSteps > 0 ? [...train.map((x) => x.text), ...(withBrown ? loadBrown() : [])] : [];
-  const vocab = buildVocab(withBrown ? unlabeled : train.map((x) => x.text), { maxSize: opts.maxVocab ?? 12000, minCount: opts.minCount ?? 1 });
-  const tok = WordPieceTokenizer.fromVocab(vocab.tokens);
-  log(`${data}: train ${train.length}, dev ${dev.length}, test ${test.length}; vocabulary ${vocab.tokens.length} tokens (word coverage ${(vocab.wordCoverage * 100).toFixed(1)}%)`);
+  const names = CLASS_NAMES[data];
+  let tokens: string[];
+  let tok: WordPieceTokenizer;
+  let dims: BertDims;
+  let model: Bert;
+  if (opts.encoder) {
+    if (pretrainSteps > 0) throw new Error('--pretrain-steps and --encoder exclude each other: the encoder is already pretrained');
+    const enc0 = await loadModel(opts.encoder, { head: 'mlm' });
+    tok = enc0.tokenizer;
+    tokens = tok.vocab.slice();
+    const c = enc0.model.config;
+    dims = { vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, numHiddenLayers: c.numHiddenLayers, numAttentionHeads: c.numAttentionHeads, intermediateSize: c.intermediateSize, hiddenAct: c.hiddenAct, maxPositionEmbeddings: c.maxPositionEmbeddings, typeVocabSize: c.typeVocabSize, layerNormEps: c.layerNormEps, numLabels: names.length };
+    model = new Bert(dims, 'classifier', BertParams.random(dims, 'classifier', seed));
+    const copied = copyEncoder(enc0.model, model);
+    enc0.model.dispose();
+    log(`${data}: train ${train.length}, dev ${dev.length}, test ${test.length}; encoder ${opts.encoder} (${enc0.source}): ${copied.length} tensors copied, vocabulary ${tokens.length} tokens`);
+  } else {
+    const vocab = buildVocab(withBrown ? unlabeled : train.map((x) => x.text), { maxSize: opts.maxVocab ?? 12000, minCount: opts.minCount ?? 1 });
+    tokens = vocab.tokens;
+    tok = WordPieceTokenizer.fromVocab(tokens);
+    log(`${data}: train ${train.length}, dev ${dev.length}, test ${test.length}; vocabulary ${tokens.length} tokens (word coverage ${(vocab.wordCoverage * 100).toFixed(1)}%)`);
+    const hidden = opts.hidden ?? 128;
+    dims = {
+      vocabSize: tokens.length,
+      hiddenSize: hidden,
+      numHiddenLayers: opts.layers ?? 2,
+      numAttentionHeads: opts.heads ?? 4,
+      intermediateSize: 4 * hidden,
+      hiddenAct: 'gelu',
+      maxPositionEmbeddings: MAX_LEN,
+      typeVocabSize: 2,
+      layerNormEps: 1e-12,
+      numLabels: names.length,
+    };
+    model = new Bert(dims, 'classifier', BertParams.random(dims, 'classifier', seed));
+  }
   const enc = (xs: LabeledText[]): EncodedSet => ({ ids: xs.map((x) => tok.encode(x.text, { maxLength: MAX_LEN }).ids), labels: xs.map((x) => x.label) });
   const trainSet = enc(train);
   const devSet = enc(dev);
   const testSet = enc(test);
-  const names = CLASS_NAMES[data];
-  const hidden = opts.hidden ?? 128;
-  const dims: BertDims = {
-    vocabSize: vocab.tokens.length,
-    hiddenSize: hidden,
-    numHiddenLayers: opts.layers ?? 2,
-    numAttentionHeads: opts.heads ?? 4,
-    intermediateSize: 4 * hidden,
-    hiddenAct: 'gelu',
-    maxPositionEmbeddings: MAX_LEN,
-    typeVocabSize: 2,
-    layerNormEps: 1e-12,
-    numLabels: names.length,
-  };
-  const model = new Bert(dims, 'classifier', BertParams.random(dims, 'classifier', seed));
-  log(`model: ${dims.numHiddenLayers} layers × ${hidden} hidden × ${dims.numAttentionHeads} heads, ${model.params.count().toLocaleString('en')} parameters`);
+  log(`model: ${dims.numHiddenLayers} layers × ${dims.hiddenSize} hidden × ${dims.numAttentionHeads} heads, ${model.params.count().toLocaleString('en')} parameters`);
   if (pretrainSteps > 0) {
     // Pre-training sentences are cut to 32 tokens: half the cost per step on Brown's long sentences.
     const rows = unlabeled.map((s) => tok.encode(s, { maxLength: 32 }).ids);
@@ -547,9 +574,10 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     (opts.minCount !== undefined ? ` --min-count ${opts.minCount}` : '') +
     (opts.unseenWordDropout ? ` --unseen-word-dropout ${opts.unseenWordDropout}` : '') +
     (opts.layers !== undefined ? ` --layers ${opts.layers}` : '') +
-    (opts.hidden !== undefined ? ` --hidden ${opts.hidden}` : '');
+    (opts.hidden !== undefined ? ` --hidden ${opts.hidden}` : '') +
+    (opts.encoder ? ` --encoder ${opts.encoder}` : '');
   const report: EmbeddedClassifierReport = {
-    data, seed, params: model.params.count(), vocabSize: vocab.tokens.length, dims,
+    data, seed, params: model.params.count(), vocabSize: tokens.length, dims, encoder: opts.encoder,
     trainExamples: train.length, devExamples: dev.length, devAccuracy, testAccuracy, outOfDomain,
     bestEpoch: result.bestEpoch, history: result.history, pretrainSteps, pretrainText: pretrainSteps > 0 ? pretrainText : undefined, minCount: opts.minCount ?? 1, unseenWordDropout: opts.unseenWordDropout ?? 0, lr: opts.lr ?? 5e-4, dropout: opts.dropout ?? 0.1, minutes, command,
   };
@@ -567,7 +595,7 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
   saveHfFolder(opts.out, {
     config,
     weights: model.params.toPlain(),
-    vocab: vocab.tokens,
+    vocab: tokens,
     tokenizerConfig: { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: MAX_LEN },
     dtype: 'F16',
   });

@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSafetensors, writeFileAtomic, writeSafetensors, type TensorToWrite, type WriteDtype } from '../../io/safetensors.js';
+import { readSafetensors, writeFileAtomic, writeSafetensors, type TensorToWrite } from '../../io/safetensors.js';
 import type { AdamWState } from './adamw.js';
 import type { ParamLayout } from './flatParams.js';
 
@@ -69,29 +69,28 @@ export interface Checkpoint {
 
 /**
  * Save a checkpoint into `dir` (created when missing).
- * @param dtype stored dtype of the arrays: `F32` (default; exact, resumes bit-identically), or `F16`
- *   / `BF16` for a smaller committed copy (parameters F16, moments BF16 for their range).
+ * @param dtype `F32` (default): parameters and moments, exact (resumes bit-identically); `compact`: the
+ *   moments only, in BF16, for the copy committed with the model, whose parameters are the model
+ *   folder's own weights (F16), read back by {@link loadCheckpoint}'s `params` argument.
  */
 export function saveCheckpoint(dir: string, layout: ParamLayout, ck: Checkpoint, dtype: 'F32' | 'compact' = 'F32'): void {
   mkdirSync(dir, { recursive: true });
   for (const f of readdirSync(dir)) if (f.startsWith('.') && f.endsWith('.tmp')) rmSync(join(dir, f), { force: true });
   const stateFile = `state-${ck.record.step}.safetensors`;
-  const groups: [string, Float32Array, WriteDtype][] = [
-    ['param', ck.params, dtype === 'F32' ? 'F32' : 'F16'],
-    ['adam_m', ck.adam.m, dtype === 'F32' ? 'F32' : 'BF16'],
-    ['adam_v', ck.adam.v, dtype === 'F32' ? 'F32' : 'BF16'],
+  const groups: [string, Float32Array][] = [
+    ['param', ck.params],
+    ['adam_m', ck.adam.m],
+    ['adam_v', ck.adam.v],
   ];
   if (dtype === 'F32') {
     const tensors = new Map<string, TensorToWrite>();
     for (const [g, arr] of groups) for (const s of layout.slots) tensors.set(`${g}.${s.name}`, { shape: s.shape, data: arr.subarray(s.offset, s.offset + s.size) });
     writeSafetensors(join(dir, stateFile), tensors, { dtype: 'F32', metadata: { format: 'flowlens-mlm-trainer', adam_t: String(ck.adam.t) } });
   } else {
-    // One file per group, each with its own dtype.
-    for (const [g, arr, dt] of groups) {
-      const tensors = new Map<string, TensorToWrite>();
-      for (const s of layout.slots) tensors.set(`${g}.${s.name}`, { shape: s.shape, data: arr.subarray(s.offset, s.offset + s.size) });
-      writeSafetensors(join(dir, stateFile.replace('.safetensors', `.${g}.safetensors`)), tensors, { dtype: dt, metadata: { format: 'flowlens-mlm-trainer', adam_t: String(ck.adam.t) } });
-    }
+    // Compact: the moments only (BF16, for their range); the parameters are the model folder's weights.
+    const tensors = new Map<string, TensorToWrite>();
+    for (const [g, arr] of groups.slice(1)) for (const s of layout.slots) tensors.set(`${g}.${s.name}`, { shape: s.shape, data: arr.subarray(s.offset, s.offset + s.size) });
+    writeSafetensors(join(dir, stateFile), tensors, { dtype: 'BF16', metadata: { format: 'flowlens-mlm-trainer', adam_t: String(ck.adam.t) } });
   }
   const record: TrainerRecord = { ...ck.record, stateFile, settings: { ...ck.record.settings, adamT: ck.adam.t, stateDtype: dtype } };
   writeFileAtomic(join(dir, 'trainer.json'), JSON.stringify(record, null, 1) + '\n');
@@ -101,10 +100,11 @@ export function saveCheckpoint(dir: string, layout: ParamLayout, ck: Checkpoint,
 /**
  * Load the checkpoint in `dir`.
  * @param check called with the record before the state is read (to refuse a mismatching run early).
+ * @param compactParams the parameters of a compact checkpoint, in the flat layout (the model folder's weights).
  * @returns null when `dir` holds no `trainer.json`.
  * @throws Error naming the file when the state is missing, malformed or does not fit `layout`.
  */
-export function loadCheckpoint(dir: string, layout: ParamLayout, check?: (record: TrainerRecord) => void): Checkpoint | null {
+export function loadCheckpoint(dir: string, layout: ParamLayout, check?: (record: TrainerRecord) => void, compactParams?: (layout: ParamLayout) => Float32Array): Checkpoint | null {
   const recPath = join(dir, 'trainer.json');
   if (!existsSync(recPath)) return null;
   const record = JSON.parse(readFileSync(recPath, 'utf8')) as TrainerRecord;
@@ -114,18 +114,19 @@ export function loadCheckpoint(dir: string, layout: ParamLayout, check?: (record
   const m = new Float32Array(layout.total);
   const v = new Float32Array(layout.total);
   const compact = record.settings.stateDtype === 'compact';
-  const files = compact ? ['param', 'adam_m', 'adam_v'].map((g) => record.stateFile.replace('.safetensors', `.${g}.safetensors`)) : [record.stateFile];
-  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const f of files) {
-    const p = join(dir, f);
-    if (!existsSync(p)) throw new Error(`${recPath} names ${f}, which is missing`);
-    for (const [k, t] of readSafetensors(p)) tensors.set(k, t);
-  }
-  for (const [g, arr] of [['param', params], ['adam_m', m], ['adam_v', v]] as const) {
+  const p = join(dir, record.stateFile);
+  if (!existsSync(p)) throw new Error(`${recPath} names ${record.stateFile}, which is missing`);
+  const tensors = readSafetensors(p);
+  const groups: [string, Float32Array][] = [['adam_m', m], ['adam_v', v]];
+  if (compact) {
+    if (!compactParams) throw new Error(`${recPath}: a compact checkpoint needs the model folder's weights`);
+    params.set(compactParams(layout));
+  } else groups.unshift(['param', params]);
+  for (const [g, arr] of groups) {
     for (const s of layout.slots) {
       const t = tensors.get(`${g}.${s.name}`);
-      if (!t) throw new Error(`${join(dir, record.stateFile)}: tensor ${g}.${s.name} missing`);
-      if (t.shape.join(',') !== s.shape.join(',')) throw new Error(`${join(dir, record.stateFile)}: ${g}.${s.name} is [${t.shape}], the model needs [${s.shape}] (settings changed?)`);
+      if (!t) throw new Error(`${p}: tensor ${g}.${s.name} missing`);
+      if (t.shape.join(',') !== s.shape.join(',')) throw new Error(`${p}: ${g}.${s.name} is [${t.shape}], the model needs [${s.shape}] (settings changed?)`);
       arr.set(t.data, s.offset);
     }
   }

@@ -1,17 +1,18 @@
 /**
  * Write the pretrained encoder as a standard Hugging Face `BertForMaskedLM` folder (config.json,
  * model.safetensors, vocab.txt, tokenizer files) plus the training record a model card needs:
- * `training.json`, `loss.csv` (every step), `evals.csv` (held-out perplexity and masked-token accuracy),
- * `curves.html` (both as plotly figures, offline) and `README.md` (the card, regenerated from these and
- * from `evaluation.json`, which `flowlens eval mlm` writes and which is kept across saves).
+ * `training.json`, `loss.csv` (every step), `evals.csv` (held-out perplexity and masked-token accuracy)
+ * and `README.md` (the card, regenerated from these and from `evaluation.json`, which `flowlens eval
+ * mlm` writes and which is kept across saves). The plotly page of the curves (`curves.html`, 5 MB with
+ * plotly inlined) goes to the run folder, not into the committed model folder.
  *
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BertConfig } from '../../io/config.js';
-import { saveHfFolder } from '../../io/hfFolder.js';
-import { writeFileAtomic } from '../../io/safetensors.js';
+import { normalizeWeightNames, saveHfFolder } from '../../io/hfFolder.js';
+import { readSafetensors, writeFileAtomic } from '../../io/safetensors.js';
 import { isLinearWeight, type PlainTensor } from '../../model/params.js';
 import { curvesFigure } from '../../viz/curvesFigure.js';
 import { htmlFigurePage } from '../../viz/html.js';
@@ -40,6 +41,31 @@ export function plainWeights(layout: ParamLayout, params: Float32Array): Map<str
   return out;
 }
 
+/**
+ * The weights of a model folder's `model.safetensors` in the flat storage layout (the inverse of
+ * {@link plainWeights}; `bert.`-prefixed names accepted).
+ * @throws Error naming the file and tensor when one is missing or mis-shaped.
+ */
+export function flatFromModelFolder(dir: string, layout: ParamLayout): Float32Array {
+  const file = join(dir, 'model.safetensors');
+  if (!existsSync(file)) throw new Error(`${file} not found (the compact checkpoint's parameters)`);
+  const weights = normalizeWeightNames(readSafetensors(file), file);
+  const flat = new Float32Array(layout.total);
+  for (const s of layout.slots) {
+    const w = weights.get(s.name);
+    if (!w) throw new Error(`${file}: tensor ${s.name} missing`);
+    if (isLinearWeight(s.name)) {
+      const [rows, cols] = s.shape as [number, number]; // stored [in, out]; file [out, in]
+      if (w.shape.join(',') !== `${cols},${rows}`) throw new Error(`${file}: ${s.name} is [${w.shape}], expected [${cols}, ${rows}]`);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) flat[s.offset + i * cols + j] = w.data[j * rows + i] as number;
+    } else {
+      if (w.shape.join(',') !== s.shape.join(',')) throw new Error(`${file}: ${s.name} is [${w.shape}], expected [${s.shape}]`);
+      flat.set(w.data, s.offset);
+    }
+  }
+  return flat;
+}
+
 /** What {@link exportPretrainedModel} writes. */
 export interface ExportInput {
   config: BertConfig;
@@ -60,7 +86,6 @@ export function exportPretrainedModel(dir: string, x: ExportInput): void {
   writeFileAtomic(join(dir, 'training.json'), JSON.stringify({ step: r.step, settings: r.settings, workers: r.workers, dataKey: r.dataKey, evals: r.evals, last: r.history[r.history.length - 1] ?? null }, null, 1) + '\n');
   writeFileAtomic(join(dir, 'loss.csv'), 'step,loss,lr,grad_norm,tokens,seconds\n' + r.history.map((h) => `${h.step},${h.loss.toFixed(5)},${h.lr.toExponential(4)},${h.gradNorm.toFixed(4)},${h.tokens},${h.seconds.toFixed(1)}`).join('\n') + '\n');
   writeFileAtomic(join(dir, 'evals.csv'), 'step,tokens,loss,perplexity,accuracy,count\n' + r.evals.map((e) => `${e.step},${e.tokens},${e.loss.toFixed(5)},${e.perplexity.toFixed(3)},${e.accuracy.toFixed(5)},${e.count}`).join('\n') + '\n');
-  writeFileAtomic(join(dir, 'curves.html'), pretrainCurvesHtml(r));
   const evalPath = join(dir, 'evaluation.json');
   const evaluation = existsSync(evalPath) ? (JSON.parse(readFileSync(evalPath, 'utf8')) as Record<string, unknown>) : null;
   writeFileAtomic(join(dir, 'README.md'), pretrainCard(r, x.config, evaluation));

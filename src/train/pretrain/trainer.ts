@@ -29,7 +29,8 @@ import { paramLayout, readParams } from './flatParams.js';
 import { BatchOrder, maskedBatch, maskedEvalSet, type MaskingOptions } from './masking.js';
 import type { MaskedSequence } from './mlmGradients.js';
 import { loadPackedCorpus, type PackedCorpus } from './packedCorpus.js';
-import { exportPretrainedModel } from './export.js';
+import { exportPretrainedModel, flatFromModelFolder, pretrainCurvesHtml } from './export.js';
+import { writeFileAtomic } from '../../io/safetensors.js';
 import { gradientEngine, splitEven, type GradientEngine } from './workerPool.js';
 
 /** The settings that define a run (stored in the checkpoint; a resumed run must use the same). */
@@ -216,7 +217,7 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
             if (!run.newData) throw new Error(`cannot resume from ${from}: its training data (${rec.dataKey}) differs from ${run.corpusDir} (${dataKey}); rebuild the same corpus, or continue on the new data with --new-data`);
             log(`continuing on new data: ${rec.dataKey} → ${dataKey}`);
           }
-        })
+        }, (layout) => flatFromModelFolder(run.out, layout))
       : null;
     if (ck) {
       if (ck.record.workers !== run.workers) log(`note: the checkpoint was trained with ${ck.record.workers} workers, this run uses ${run.workers} (results equal up to float rounding, not bit for bit)`);
@@ -263,6 +264,7 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
       saveCheckpoint(run.runDir, layout, { record: rec, params, adam: adam.state() });
       exportPretrainedModel(run.out, { config, layout, params, vocab, record: { ...rec, settings: { ...settings } }, dtype: run.exportDtype ?? 'F16' });
       if (run.compactDir) saveCheckpoint(run.compactDir, layout, { record: rec, params, adam: adam.state() }, 'compact');
+      writeFileAtomic(join(run.runDir, 'curves.html'), pretrainCurvesHtml(rec));
     };
     if (start === 0 && evals.length === 0) await evaluate(0);
     let stoppedBecause: PretrainResult['stoppedBecause'] = stopAt === settings.steps ? 'steps' : 'stopAt';
