@@ -27,7 +27,7 @@ export interface VocabStats {
   used: number;
   used10: number;
   used100: number;
-  /** used / vocabSize, used / realEntries. */
+  /** used / vocabSize; (used entries that are not [unusedN] or special) / realEntries. */
   usedShare: number;
   usedShareOfReal: number;
 }
@@ -60,20 +60,25 @@ export function vocabStats(t: TokenizedCorpus, vocab: readonly string[], words: 
   }
   const tokens = t.ids.length;
   const basicWords = tokens - cont;
+  const special = (v: string) => /^\[(unused\d+|PAD|UNK|CLS|SEP|MASK)\]$/.test(v);
   let used = 0;
+  let usedReal = 0;
   let used10 = 0;
   let used100 = 0;
-  for (const c of counts) {
-    if (c >= 1) used++;
+  counts.forEach((c, id) => {
+    if (c >= 1) {
+      used++;
+      if (!special(vocab[id] as string)) usedReal++;
+    }
     if (c >= 10) used10++;
     if (c >= 100) used100++;
-  }
-  const realEntries = vocab.filter((v) => !/^\[(unused\d+|PAD|UNK|CLS|SEP|MASK)\]$/.test(v)).length;
+  });
+  const realEntries = vocab.filter((v) => !special(v)).length;
   const unk = counts[unkId] ?? 0;
   return {
     tokens, words, tokensPerWord: tokens / Math.max(1, words), basicWords, splitWordShare: splitWords / Math.max(1, basicWords),
     unk, unkShare: unk / Math.max(1, tokens), vocabSize: vocab.length, realEntries, used, used10, used100,
-    usedShare: used / vocab.length, usedShareOfReal: used / Math.max(1, realEntries),
+    usedShare: used / vocab.length, usedShareOfReal: usedReal / Math.max(1, realEntries),
   };
 }
 
