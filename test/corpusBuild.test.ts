@@ -51,7 +51,7 @@ test('a build from fixtures: format, decontamination, deduplication, disjoint do
     const out = join(dir, 'corpus');
     const res = await buildCorpus({ out, roots, heldout: 0.3, seed: 7, log: (l) => logs.push(l), command: 'test build' });
     const names = res.sources.map((s) => s.name);
-    assert.deepEqual(names, ['brown', 'austen', 'moby-dick', 'sst2-train', 'trec-train', 'gcide', 'wordnet', 'foldoc', 'jargon', 'devil', 'bible-web', 'linux-doc']);
+    assert.deepEqual(names, ['brown', 'austen', 'moby-dick', 'sotu', 'sst2-train', 'trec-train', 'gcide', 'wordnet', 'foldoc', 'jargon', 'devil', 'bible-web', 'fortunes', 'linux-doc']);
     // Packages without a fixture are reported with the exact install line, and the build goes on.
     const missingLog = logs.join('\n');
     assert.match(missingLog, /apt-get install -y --no-install-recommends .*postgresql-doc-15/);

@@ -154,3 +154,24 @@ test('novels: one document per chapter, front matter and Gutenberg licence dropp
     { id: 'moby-dick/2', paragraphs: ['I stuffed a shirt or two into my old carpet-bag.'] },
   ]);
 });
+
+test('fortunes: one document per record, attributions and ASCII art dropped', async () => {
+  const { fortunesSource, fortuneParagraph } = await import('../src/data/corpus/sources/fortunes.js');
+  assert.equal(fortuneParagraph('Two lines\nof text.\n\t\t-- Someone'), 'Two lines of text.');
+  const d = docs(fortunesSource(roots).documents());
+  assert.deepEqual(d, [
+    { id: 'fortunes/fortunes/1', paragraphs: ['Beware of a tall dark man with a ladder.'] },
+    { id: 'fortunes/literature/1', paragraphs: ['A banker is a fellow who lends you his umbrella when the sun is shining and wants it back the minute it begins to rain.'] },
+    { id: 'fortunes/literature/2', paragraphs: ['A horse! A horse! My kingdom for a horse!'] },
+  ]);
+});
+
+test('State of the Union: one document per address, audience annotations removed', async () => {
+  const { sotuSource } = await import('../src/data/corpus/sources/sotu.js');
+  const src = sotuSource(roots);
+  assert.deepEqual(src.missing(), []);
+  assert.equal(src.version(), '0.2.3');
+  const d = docs(src.documents());
+  assert.deepEqual(d.map((x) => x.id), ['sotu/1790_george_washington_n', 'sotu/2016_barack_obama_d']);
+  assert.deepEqual(d[1]?.paragraphs, ["Thank you. I know some of you are antsy to get back to Iowa. I've been there. Don't worry, I've got plenty from helping students learn to write computer code."]);
+});

@@ -158,3 +158,100 @@ export const libreofficeHelpSource = (roots: SourceRoots): CorpusSource =>
     cleaning: 'help pages; navigation, code examples and tables removed; one document per page',
     html: { skipClasses: ['TopLeftHeader', 'rightside', 'leftside', 'contents-treeview', 'dropdowns', 'modules', 'noteicon', 'relatedtopics', 'howtoget', 'example', 'bascode', 'pycode', 'bug'], skipTags: ['header', 'aside', 'footer'] },
   });
+
+/** The `gimp-help` source: the GIMP 2.10 user manual (Debian `gimp-help-en`). */
+export const gimpHelpSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'gimp-help',
+    package: 'gimp-help-en',
+    dir: 'usr/share/gimp/2.0/help/en',
+    include: /\.html$/,
+    exclude: /^(index|ix01|gimp-help-index)\.html$/,
+    probe: 'index.html',
+    licence: 'GFDL-1.2+ without invariant sections (GIMP Documentation Team)',
+    cleaning: 'DocBook HTML pages; navigation, listings and tables removed; one document per page',
+    html: { skipClasses: DOCBOOK_SKIP },
+  });
+
+/** The `r-manuals` source: R's manuals (Debian `r-doc-html`). */
+export const rManualsSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'r-manuals',
+    package: 'r-doc-html',
+    dir: 'usr/share/R/doc/manual',
+    include: /^R-[a-zA-Z]+\.html$/,
+    probe: 'R-intro.html',
+    licence: 'R Core Team manuals: verbatim and modified copies permitted (their permission notice); package GPL-2+',
+    cleaning: 'Texinfo HTML manuals (R-intro, R-lang, R-data, R-admin, R-exts, R-ints, R-FAQ); examples (pre), navigation and tables of contents removed; one document per manual',
+    html: { skipClasses: ['header', 'contents', 'shortcontents', 'nav-panel', 'example', 'smallexample', 'display'] },
+  });
+
+/** The `octave-doc` source: the GNU Octave manual (Debian `octave-doc`). */
+export const octaveDocSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'octave-doc',
+    package: 'octave-doc',
+    dir: 'usr/share/doc/octave/octave.html',
+    include: /\.html$/,
+    exclude: /^(index|Concept-Index|Function-Index|Operator-Index|Graphics-Properties-Index)\.html$/,
+    probe: 'index.html',
+    licence: 'GPL-3+ (The Octave Project Developers)',
+    cleaning: 'Texinfo HTML pages; examples, navigation and indexes removed; one document per page',
+    html: { skipClasses: ['header', 'nav-panel', 'contents', 'example', 'menu', 'index-entry-id'] },
+  });
+
+/** The `debian-policy` source: the Debian Policy Manual (Debian `debian-policy`). */
+export const debianPolicySource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'debian-policy',
+    package: 'debian-policy',
+    dir: 'usr/share/doc/debian-policy/policy.html',
+    include: /^[^.]+\.html$/,
+    exclude: /^(index|genindex|search)\.html$/,
+    probe: 'index.html',
+    licence: 'GPL-2+ (Debian Policy Manual authors)',
+    cleaning: 'Sphinx HTML chapters (one language copy); navigation, literal blocks and tables of contents removed; one document per chapter',
+    html: { skipClasses: SPHINX_SKIP },
+  });
+
+/** The `developers-reference` source: the Debian Developer's Reference (Debian `developers-reference`). */
+export const developersReferenceSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'developers-reference',
+    package: 'developers-reference',
+    dir: 'usr/share/developers-reference',
+    include: /^[a-z-]+\.html$/,
+    exclude: /^(index|genindex|search|developers-reference)\.html$/,
+    probe: 'index.html',
+    licence: 'GPL-2 (Debian Developer\'s Reference authors)',
+    cleaning: 'Sphinx HTML chapters (the one-page copy excluded); navigation and literal blocks removed; one document per chapter',
+    html: { skipClasses: SPHINX_SKIP },
+  });
+
+/** The `debian-faq` source: The Debian GNU/Linux FAQ (Debian `debian-faq`). */
+export const debianFaqSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'debian-faq',
+    package: 'debian-faq',
+    dir: 'usr/share/doc/debian/FAQ',
+    include: /\.html$/,
+    exclude: /^index\.html$/,
+    probe: 'index.html',
+    licence: 'GPL-2+ (Debian FAQ authors)',
+    cleaning: 'DocBook HTML chapters; navigation, listings and tables removed; one document per chapter',
+    html: { skipClasses: DOCBOOK_SKIP },
+  });
+
+/** The `sqlite-doc` source: SQLite's documentation (Debian `sqlite3-doc`). */
+export const sqliteDocSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'sqlite-doc',
+    package: 'sqlite3-doc',
+    dir: 'usr/share/doc/sqlite3',
+    include: /\.html$/,
+    exclude: /^(releaselog|session|syntax)\/|^(changes|chronology|docs|sitemap|keyword_index|toc|index|news|copyright-release)\.html$/,
+    probe: 'lang.html',
+    licence: 'public domain (SQLite documentation)',
+    cleaning: 'HTML pages (release log and index pages excluded); navigation, code blocks and tables removed; one document per page',
+    html: { skipClasses: ['nosearch', 'menu', 'toc', 'codeblock', 'fancy_toc', 'sitemap', 'search'] },
+  });

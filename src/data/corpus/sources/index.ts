@@ -13,7 +13,12 @@ import { sst2TrainSource, trecTrainSource } from './labeled.js';
 import { wordnetSource } from './wordnet.js';
 import { bibleWebSource } from './bible.js';
 import { austenSource, mobyDickSource } from './books.js';
-import { debianHandbookSource, debianReferenceSource, gnuStandardsSource, libreofficeHelpSource, linuxDocSource, postgresDocSource } from './htmlDocs.js';
+import { fortunesSource } from './fortunes.js';
+import { sotuSource } from './sotu.js';
+import {
+  debianFaqSource, debianHandbookSource, debianPolicySource, debianReferenceSource, developersReferenceSource, gimpHelpSource,
+  gnuStandardsSource, libreofficeHelpSource, linuxDocSource, octaveDocSource, postgresDocSource, rManualsSource, sqliteDocSource,
+} from './htmlDocs.js';
 
 /** Every source, built with the given roots. */
 export function allSources(roots: SourceRoots = {}): CorpusSource[] {
@@ -21,6 +26,7 @@ export function allSources(roots: SourceRoots = {}): CorpusSource[] {
     brownSource(roots),
     austenSource(roots),
     mobyDickSource(roots),
+    sotuSource(roots),
     sst2TrainSource(roots),
     trecTrainSource(roots),
     gcideSource(roots),
@@ -29,11 +35,19 @@ export function allSources(roots: SourceRoots = {}): CorpusSource[] {
     jargonSource(roots),
     devilSource(roots),
     bibleWebSource(roots),
+    fortunesSource(roots),
     debianHandbookSource(roots),
     debianReferenceSource(roots),
+    debianFaqSource(roots),
+    debianPolicySource(roots),
+    developersReferenceSource(roots),
     gnuStandardsSource(roots),
     postgresDocSource(roots),
     libreofficeHelpSource(roots),
+    gimpHelpSource(roots),
+    rManualsSource(roots),
+    octaveDocSource(roots),
+    sqliteDocSource(roots),
     linuxDocSource(roots),
   ];
 }
