@@ -87,7 +87,7 @@ export const linuxDocSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^(_[a-z]+|translations)\/|(^|\/)(genindex|search|py-modindex)\.html$/,
     probe: 'index.html',
     licence: 'GPL-2 (Linux kernel documentation)',
-    cleaning: 'Sphinx HTML pages of the kernel documentation (translations excluded); navigation, tables of contents, code blocks and tables removed; one document per page',
+    cleaning: 'Sphinx HTML pages of the kernel documentation (translations excluded); navigation, tables of contents and code blocks removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: SPHINX_SKIP },
   });
 
@@ -101,7 +101,7 @@ export const postgresDocSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^(bookindex|release-.*)\.html$/,
     probe: 'index.html',
     licence: 'PostgreSQL Licence (permissive, BSD-like)',
-    cleaning: 'DocBook HTML pages of the manual (release notes and index excluded); navigation, program listings, synopses and tables removed; one document per page',
+    cleaning: 'DocBook HTML pages of the manual (release notes and index excluded); navigation, program listings and synopses removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: DOCBOOK_SKIP },
   });
 
@@ -115,7 +115,7 @@ export const debianHandbookSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^(index|ix01)\.html$/,
     probe: 'index.html',
     licence: 'CC-BY-SA-3.0 or GPL-2+ (Raphaël Hertzog, Roland Mas)',
-    cleaning: 'DocBook HTML pages of the English edition; navigation, listings and tables removed; one document per page',
+    cleaning: 'DocBook HTML pages of the English edition; navigation and listings removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: [...DOCBOOK_SKIP, 'docnav', 'breadcrumbs'] },
   });
 
@@ -129,7 +129,7 @@ export const debianReferenceSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^index\.en\.html$/,
     probe: 'index.en.html',
     licence: 'MIT/Expat or GPL-2+ (Osamu Aoki)',
-    cleaning: 'DocBook HTML chapters; navigation, listings, screens and tables removed; one document per chapter',
+    cleaning: 'DocBook HTML chapters; navigation, listings and screens removed, table cells kept only when they are sentences; one document per chapter',
     html: { skipClasses: DOCBOOK_SKIP },
   });
 
@@ -142,7 +142,7 @@ export const gnuStandardsSource = (roots: SourceRoots): CorpusSource =>
     include: /^(standards|maintain)\.html$/,
     probe: 'standards.html',
     licence: 'GFDL-1.3+ without invariant sections (Free Software Foundation)',
-    cleaning: 'Texinfo HTML; navigation, examples (pre) and tables removed; one document per manual',
+    cleaning: 'Texinfo HTML; navigation and examples (pre) removed; one document per manual',
     html: { skipClasses: ['header', 'contents', 'shortcontents', 'nav-panel', 'example'] },
   });
 
@@ -155,7 +155,7 @@ export const libreofficeHelpSource = (roots: SourceRoots): CorpusSource =>
     include: /^text\/.*\.html$/,
     probe: 'noscript.html',
     licence: 'MPL-2.0 (LibreOffice help)',
-    cleaning: 'help pages; navigation, code examples and tables removed; one document per page',
+    cleaning: 'help pages; navigation and code examples removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: ['TopLeftHeader', 'rightside', 'leftside', 'contents-treeview', 'dropdowns', 'modules', 'noteicon', 'relatedtopics', 'howtoget', 'example', 'bascode', 'pycode', 'bug'], skipTags: ['header', 'aside', 'footer'] },
   });
 
@@ -169,7 +169,7 @@ export const gimpHelpSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^(index|ix01|gimp-help-index)\.html$/,
     probe: 'index.html',
     licence: 'GFDL-1.2+ without invariant sections (GIMP Documentation Team)',
-    cleaning: 'DocBook HTML pages; navigation, listings and tables removed; one document per page',
+    cleaning: 'DocBook HTML pages; navigation and listings removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: DOCBOOK_SKIP },
   });
 
@@ -238,7 +238,7 @@ export const debianFaqSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^index\.html$/,
     probe: 'index.html',
     licence: 'GPL-2+ (Debian FAQ authors)',
-    cleaning: 'DocBook HTML chapters; navigation, listings and tables removed; one document per chapter',
+    cleaning: 'DocBook HTML chapters; navigation and listings removed, table cells kept only when they are sentences; one document per chapter',
     html: { skipClasses: DOCBOOK_SKIP },
   });
 
@@ -252,6 +252,6 @@ export const sqliteDocSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^(releaselog|session|syntax)\/|^(changes|chronology|docs|sitemap|keyword_index|toc|index|news|copyright-release)\.html$/,
     probe: 'lang.html',
     licence: 'public domain (SQLite documentation)',
-    cleaning: 'HTML pages (release log and index pages excluded); navigation, code blocks and tables removed; one document per page',
+    cleaning: 'HTML pages (release log and index pages excluded); navigation and code blocks removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: ['nosearch', 'menu', 'toc', 'codeblock', 'fancy_toc', 'sitemap', 'search'] },
   });
