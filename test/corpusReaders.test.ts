@@ -92,7 +92,7 @@ test('HTML: block elements make paragraphs; navigation, code blocks and scripts 
   assert.deepEqual(htmlParagraphs('<p>Before <pre>code</pre> after.</p>'), ['Before', 'after.']);
   assert.deepEqual(htmlParagraphs('<div class="menu side">Skip me</div><p>Keep me.</p>', { skipClasses: ['menu'] }), ['Keep me.']);
   const d = docs(linuxDocSource(roots).documents());
-  assert.deepEqual(d.map((x) => x.id), ['linux-doc/index.html'], 'genindex and _sources are excluded');
+  assert.deepEqual(d.map((x) => x.id), ['linux-doc/index.html'], 'genindex, _sources and the redirect page are excluded');
   assert.deepEqual(d[0]?.paragraphs, [
     'Working with the kernel',
     'The kernel is the core of the operating system. It manages the memory & the processes.',

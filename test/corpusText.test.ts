@@ -45,6 +45,7 @@ test('the prose filter keeps sentences and rejects code, tables, headings, lists
   assert.equal(proseRejection('Yes.'), 'short');
   assert.equal(proseRejection('12 34 56 78 90 11 22.'), 'no-lower');
   assert.equal(proseRejection('A kind of type, between minion and nonpare?l.'), 'garbled');
+  assert.equal(proseRejection('The stock market\ufffds drop was far from over.'), 'garbled');
   assert.equal(proseRejection('The value is ' + 'x'.repeat(40) + ' here.'), 'long-word');
   assert.equal(proseRejection(Array(160).fill('word').join(' ') + '.'), 'long');
   // Sentences that come split by their source need no sentence shape.

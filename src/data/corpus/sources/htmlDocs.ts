@@ -31,13 +31,19 @@ export function listFiles(dir: string, include: RegExp, exclude?: RegExp): strin
   return out;
 }
 
-/** The HTML files of `dir` as documents `<name>/<relative path>` (gzip-compressed `.gz` files too). */
+/** A page that only redirects elsewhere (`<meta http-equiv="Refresh">`, e.g. Texinfo's index-entry stubs). */
+export function isRedirectPage(html: string): boolean {
+  return /<meta[^>]+http-equiv=["']?refresh/i.test(html.slice(0, 4096));
+}
+
+/** The HTML files of `dir` as documents `<name>/<relative path>` (gzip-compressed `.gz` files too; redirect pages skipped). */
 export function* htmlFileDocuments(name: string, dir: string, include: RegExp, exclude: RegExp | undefined, opts: HtmlOptions): Generator<RawDocument> {
   const files = listFiles(dir, include, exclude);
   if (files.length === 0) throw new Error(`${name}: no HTML files matching ${include} in ${dir}`);
   for (const f of files) {
     const raw = readFileSync(f);
     const html = (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+    if (isRedirectPage(html)) continue;
     const paragraphs = htmlParagraphs(html, opts);
     if (paragraphs.length) yield { id: `${name}/${relative(dir, f)}`, paragraphs };
   }
