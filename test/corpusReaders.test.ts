@@ -87,10 +87,13 @@ test('World English Bible: zText entries decompressed, OSIS markup and notes rem
   assert.deepEqual(d[2]?.paragraphs, ['The book of the genealogy of Jesus Christ, the son of David, the son of Abraham.']);
 });
 
-test('HTML: block elements make paragraphs; navigation, code blocks and scripts are skipped', () => {
+test('HTML: block elements make paragraphs; navigation, code blocks and scripts are skipped', async () => {
   assert.deepEqual(htmlParagraphs('<p>One <em>two</em> &amp; three.</p><pre>x = 1</pre><p>Four<br>five</p><script>var a;</script>'), ['One two & three.', 'Four', 'five']);
   assert.deepEqual(htmlParagraphs('<p>Before <pre>code</pre> after.</p>'), ['Before', 'after.']);
   assert.deepEqual(htmlParagraphs('<div class="menu side">Skip me</div><p>Keep me.</p>', { skipClasses: ['menu'] }), ['Keep me.']);
+  const { isRedirectPage } = await import('../src/data/corpus/sources/htmlDocs.js');
+  assert.equal(isRedirectPage('<head><meta http-equiv="Refresh" content="0; url=x.html"></head>'), true);
+  assert.equal(isRedirectPage('<head><noscript><meta http-equiv="refresh" content="0; URL=noscript.html"></noscript></head><p>Help text.</p>'), false);
   const d = docs(linuxDocSource(roots).documents());
   assert.deepEqual(d.map((x) => x.id), ['linux-doc/index.html'], 'genindex, _sources and the redirect page are excluded');
   assert.deepEqual(d[0]?.paragraphs, [

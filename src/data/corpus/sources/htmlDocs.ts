@@ -31,9 +31,12 @@ export function listFiles(dir: string, include: RegExp, exclude?: RegExp): strin
   return out;
 }
 
-/** A page that only redirects elsewhere (`<meta http-equiv="Refresh">`, e.g. Texinfo's index-entry stubs). */
+/**
+ * A page that only redirects elsewhere (`<meta http-equiv="Refresh">` in its head, e.g. Texinfo's
+ * index-entry stubs); a refresh inside `<noscript>` (LibreOffice's help pages) does not count.
+ */
 export function isRedirectPage(html: string): boolean {
-  return /<meta[^>]+http-equiv=["']?refresh/i.test(html.slice(0, 4096));
+  return /<meta[^>]+http-equiv=["']?refresh/i.test(html.slice(0, 4096).replace(/<noscript>[\s\S]*?<\/noscript>/gi, ''));
 }
 
 /** The HTML files of `dir` as documents `<name>/<relative path>` (gzip-compressed `.gz` files too; redirect pages skipped). */
