@@ -83,12 +83,12 @@ export function vocabStats(t: TokenizedCorpus, vocab: readonly string[], words: 
 }
 
 /** The figures as the lines of the data card. */
-export function vocabSummaryLines(v: VocabStats, seconds: number): string[] {
+export function vocabSummaryLines(v: VocabStats, seconds: number, cpuSeconds?: number): string[] {
   const f = (n: number) => n.toLocaleString('en-US');
   return [
     `train.txt: ${f(v.tokens)} WordPiece tokens for ${f(v.words)} whitespace words: **${v.tokensPerWord.toFixed(3)} tokens per word**; ${(100 * v.splitWordShare).toFixed(2)} % of the ${f(v.basicWords)} basic-tokenizer words (punctuation split off) become two or more pieces.`,
     `[UNK]: ${f(v.unk)} tokens, **${(100 * v.unkShare).toFixed(4)} %** of all tokens.`,
     `Vocabulary entries that occur: **${f(v.used)} of ${f(v.vocabSize)} (${(100 * v.usedShare).toFixed(1)} %)**; of the ${f(v.realEntries)} entries that are not [unusedN] or special tokens, ${(100 * v.usedShareOfReal).toFixed(1)} %; ${f(v.used10)} occur ≥ 10 times, ${f(v.used100)} ≥ 100 times.`,
-    `Tokenising train + held-out with the project tokenizer (src/io/tokenizer.ts) took ${seconds.toFixed(0)} s; the ids are cached (see Files).`,
+    `Tokenising train + held-out with the project tokenizer (src/io/tokenizer.ts) took ${seconds.toFixed(0)} s${cpuSeconds === undefined ? '' : ` (${cpuSeconds.toFixed(0)} s of CPU)`}; the ids are cached (see Files).`,
   ];
 }
