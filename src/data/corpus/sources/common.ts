@@ -7,8 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { debianVersion, npmPackageDir, npmVersion } from '../packages.js';
-import type { ProseOptions } from '../prose.js';
-import type { CorpusSource, PackageKind, RawDocument } from '../types.js';
+import type { CorpusSource } from '../types.js';
 
 /** Where readers look for their inputs (tests point these at fixtures). */
 export interface SourceRoots {
@@ -34,30 +33,19 @@ export function npmDir(roots: SourceRoots, name: string): string | undefined {
   return npmPackageDir(name);
 }
 
-/** Description of a source: everything of {@link CorpusSource} but `missing` and `version`. */
-export interface SourceSpec {
-  name: string;
-  package: string;
-  kind: PackageKind;
-  licence: string;
-  cleaning: string;
-  prose?: ProseOptions;
+/** Description of a source: {@link CorpusSource} with the files it needs instead of `missing`. */
+export interface SourceSpec extends Omit<CorpusSource, 'missing' | 'version'> {
   /** The files that must exist (absolute paths). */
   files: string[];
-  documents(): Iterable<RawDocument>;
   /** Version override (default: dpkg for apt, package.json for npm, 'n/a' for shared files). */
   version?: () => string;
 }
 
 /** A {@link CorpusSource} from a {@link SourceSpec}: missing = the files that do not exist. */
 export function makeSource(spec: SourceSpec): CorpusSource {
+  const { files: _files, version: _version, ...rest } = spec;
   return {
-    name: spec.name,
-    package: spec.package,
-    kind: spec.kind,
-    licence: spec.licence,
-    cleaning: spec.cleaning,
-    prose: spec.prose,
+    ...rest,
     missing: () => spec.files.filter((f) => !existsSync(f)).map((path) => ({ package: spec.package, kind: spec.kind, path })),
     version: spec.version ?? (() => (spec.kind === 'apt' ? debianVersion(spec.package) : spec.kind === 'npm' ? npmVersion(spec.package) : 'n/a')),
     documents: () => spec.documents(),

@@ -159,13 +159,13 @@ export function devilParagraphs(text: string): string[] {
   return out;
 }
 
-/** The documents of a dictd database: one per entry, `<name>/<headword>#<n>` ids. */
+/** The documents of a dictd database: one per entry, `<name>/<headword>#<n>` ids; paragraphs without a letter are dropped. */
 export function* dictdDocuments(name: string, base: string, clean: (text: string) => string[]): Generator<RawDocument> {
   const seen = new Map<string, number>();
   for (const e of readDictd(base) as DictdEntry[]) {
     const n = (seen.get(e.headword) ?? 0) + 1;
     seen.set(e.headword, n);
-    const paragraphs = clean(e.text);
+    const paragraphs = clean(e.text).filter((p) => /\p{L}/u.test(p));
     if (paragraphs.length) yield { id: `${name}/${e.headword}#${n}`, paragraphs };
   }
 }

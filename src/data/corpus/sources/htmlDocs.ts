@@ -31,13 +31,22 @@ export function listFiles(dir: string, include: RegExp, exclude?: RegExp): strin
   return out;
 }
 
-/** The HTML files of `dir` as documents `<name>/<relative path>` (gzip-compressed `.gz` files too). */
+/**
+ * A page that only redirects elsewhere (`<meta http-equiv="Refresh">` in its head, e.g. Texinfo's
+ * index-entry stubs); a refresh inside `<noscript>` (LibreOffice's help pages) does not count.
+ */
+export function isRedirectPage(html: string): boolean {
+  return /<meta[^>]+http-equiv=["']?refresh/i.test(html.slice(0, 4096).replace(/<noscript>[\s\S]*?<\/noscript>/gi, ''));
+}
+
+/** The HTML files of `dir` as documents `<name>/<relative path>` (gzip-compressed `.gz` files too; redirect pages skipped). */
 export function* htmlFileDocuments(name: string, dir: string, include: RegExp, exclude: RegExp | undefined, opts: HtmlOptions): Generator<RawDocument> {
   const files = listFiles(dir, include, exclude);
   if (files.length === 0) throw new Error(`${name}: no HTML files matching ${include} in ${dir}`);
   for (const f of files) {
     const raw = readFileSync(f);
     const html = (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+    if (isRedirectPage(html)) continue;
     const paragraphs = htmlParagraphs(html, opts);
     if (paragraphs.length) yield { id: `${name}/${relative(dir, f)}`, paragraphs };
   }
@@ -87,7 +96,7 @@ export const linuxDocSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^(_[a-z]+|translations)\/|(^|\/)(genindex|search|py-modindex)\.html$/,
     probe: 'index.html',
     licence: 'GPL-2 (Linux kernel documentation)',
-    cleaning: 'Sphinx HTML pages of the kernel documentation (translations excluded); navigation, tables of contents, code blocks and tables removed; one document per page',
+    cleaning: 'Sphinx HTML pages of the kernel documentation (translations excluded); navigation, tables of contents and code blocks removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: SPHINX_SKIP },
   });
 
@@ -101,7 +110,7 @@ export const postgresDocSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^(bookindex|release-.*)\.html$/,
     probe: 'index.html',
     licence: 'PostgreSQL Licence (permissive, BSD-like)',
-    cleaning: 'DocBook HTML pages of the manual (release notes and index excluded); navigation, program listings, synopses and tables removed; one document per page',
+    cleaning: 'DocBook HTML pages of the manual (release notes and index excluded); navigation, program listings and synopses removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: DOCBOOK_SKIP },
   });
 
@@ -115,7 +124,7 @@ export const debianHandbookSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^(index|ix01)\.html$/,
     probe: 'index.html',
     licence: 'CC-BY-SA-3.0 or GPL-2+ (Raphaël Hertzog, Roland Mas)',
-    cleaning: 'DocBook HTML pages of the English edition; navigation, listings and tables removed; one document per page',
+    cleaning: 'DocBook HTML pages of the English edition; navigation and listings removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: [...DOCBOOK_SKIP, 'docnav', 'breadcrumbs'] },
   });
 
@@ -129,7 +138,7 @@ export const debianReferenceSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^index\.en\.html$/,
     probe: 'index.en.html',
     licence: 'MIT/Expat or GPL-2+ (Osamu Aoki)',
-    cleaning: 'DocBook HTML chapters; navigation, listings, screens and tables removed; one document per chapter',
+    cleaning: 'DocBook HTML chapters; navigation, listings and screens removed, table cells kept only when they are sentences; one document per chapter',
     html: { skipClasses: DOCBOOK_SKIP },
   });
 
@@ -142,7 +151,7 @@ export const gnuStandardsSource = (roots: SourceRoots): CorpusSource =>
     include: /^(standards|maintain)\.html$/,
     probe: 'standards.html',
     licence: 'GFDL-1.3+ without invariant sections (Free Software Foundation)',
-    cleaning: 'Texinfo HTML; navigation, examples (pre) and tables removed; one document per manual',
+    cleaning: 'Texinfo HTML; navigation and examples (pre) removed; one document per manual',
     html: { skipClasses: ['header', 'contents', 'shortcontents', 'nav-panel', 'example'] },
   });
 
@@ -155,6 +164,103 @@ export const libreofficeHelpSource = (roots: SourceRoots): CorpusSource =>
     include: /^text\/.*\.html$/,
     probe: 'noscript.html',
     licence: 'MPL-2.0 (LibreOffice help)',
-    cleaning: 'help pages; navigation, code examples and tables removed; one document per page',
+    cleaning: 'help pages; navigation and code examples removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: ['TopLeftHeader', 'rightside', 'leftside', 'contents-treeview', 'dropdowns', 'modules', 'noteicon', 'relatedtopics', 'howtoget', 'example', 'bascode', 'pycode', 'bug'], skipTags: ['header', 'aside', 'footer'] },
+  });
+
+/** The `gimp-help` source: the GIMP 2.10 user manual (Debian `gimp-help-en`). */
+export const gimpHelpSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'gimp-help',
+    package: 'gimp-help-en',
+    dir: 'usr/share/gimp/2.0/help/en',
+    include: /\.html$/,
+    exclude: /^(index|ix01|gimp-help-index)\.html$/,
+    probe: 'index.html',
+    licence: 'GFDL-1.2+ without invariant sections (GIMP Documentation Team)',
+    cleaning: 'DocBook HTML pages; navigation and listings removed, table cells kept only when they are sentences; one document per page',
+    html: { skipClasses: DOCBOOK_SKIP },
+  });
+
+/** The `r-manuals` source: R's manuals (Debian `r-doc-html`). */
+export const rManualsSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'r-manuals',
+    package: 'r-doc-html',
+    dir: 'usr/share/R/doc/manual',
+    include: /^R-[a-zA-Z]+\.html$/,
+    probe: 'R-intro.html',
+    licence: 'R Core Team manuals: verbatim and modified copies permitted (their permission notice); package GPL-2+',
+    cleaning: 'Texinfo HTML manuals (R-intro, R-lang, R-data, R-admin, R-exts, R-ints, R-FAQ); examples (pre), navigation and tables of contents removed; one document per manual',
+    html: { skipClasses: ['header', 'contents', 'shortcontents', 'nav-panel', 'example', 'smallexample', 'display'] },
+  });
+
+/** The `octave-doc` source: the GNU Octave manual (Debian `octave-doc`). */
+export const octaveDocSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'octave-doc',
+    package: 'octave-doc',
+    dir: 'usr/share/doc/octave/octave.html',
+    include: /\.html$/,
+    exclude: /^(index|Concept-Index|Function-Index|Operator-Index|Graphics-Properties-Index)\.html$/,
+    probe: 'index.html',
+    licence: 'GPL-3+ (The Octave Project Developers)',
+    cleaning: 'Texinfo HTML pages; examples, navigation and indexes removed; one document per page',
+    html: { skipClasses: ['header', 'nav-panel', 'contents', 'example', 'menu', 'index-entry-id'] },
+  });
+
+/** The `debian-policy` source: the Debian Policy Manual (Debian `debian-policy`). */
+export const debianPolicySource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'debian-policy',
+    package: 'debian-policy',
+    dir: 'usr/share/doc/debian-policy/policy.html',
+    include: /^[^.]+\.html$/,
+    exclude: /^(index|genindex|search)\.html$/,
+    probe: 'index.html',
+    licence: 'GPL-2+ (Debian Policy Manual authors)',
+    cleaning: 'Sphinx HTML chapters (one language copy); navigation, literal blocks and tables of contents removed; one document per chapter',
+    html: { skipClasses: SPHINX_SKIP },
+  });
+
+/** The `developers-reference` source: the Debian Developer's Reference (Debian `developers-reference`). */
+export const developersReferenceSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'developers-reference',
+    package: 'developers-reference',
+    dir: 'usr/share/developers-reference',
+    include: /^[a-z-]+\.html$/,
+    exclude: /^(index|genindex|search|developers-reference)\.html$/,
+    probe: 'index.html',
+    licence: 'GPL-2 (Debian Developer\'s Reference authors)',
+    cleaning: 'Sphinx HTML chapters (the one-page copy excluded); navigation and literal blocks removed; one document per chapter',
+    html: { skipClasses: SPHINX_SKIP },
+  });
+
+/** The `debian-faq` source: The Debian GNU/Linux FAQ (Debian `debian-faq`). */
+export const debianFaqSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'debian-faq',
+    package: 'debian-faq',
+    dir: 'usr/share/doc/debian/FAQ',
+    include: /\.html$/,
+    exclude: /^index\.html$/,
+    probe: 'index.html',
+    licence: 'GPL-2+ (Debian FAQ authors)',
+    cleaning: 'DocBook HTML chapters; navigation and listings removed, table cells kept only when they are sentences; one document per chapter',
+    html: { skipClasses: DOCBOOK_SKIP },
+  });
+
+/** The `sqlite-doc` source: SQLite's documentation (Debian `sqlite3-doc`). */
+export const sqliteDocSource = (roots: SourceRoots): CorpusSource =>
+  htmlDocsSource(roots, {
+    name: 'sqlite-doc',
+    package: 'sqlite3-doc',
+    dir: 'usr/share/doc/sqlite3',
+    include: /\.html$/,
+    exclude: /^(releaselog|session|syntax)\/|^(changes|chronology|docs|sitemap|keyword_index|toc|index|news|copyright-release)\.html$/,
+    probe: 'lang.html',
+    licence: 'public domain (SQLite documentation)',
+    cleaning: 'HTML pages (release log and index pages excluded); navigation and code blocks removed, table cells kept only when they are sentences; one document per page',
+    html: { skipClasses: ['nosearch', 'menu', 'toc', 'codeblock', 'fancy_toc', 'sitemap', 'search'] },
   });

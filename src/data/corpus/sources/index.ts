@@ -12,12 +12,21 @@ import { devilSource, foldocSource, gcideSource, jargonSource } from './dictiona
 import { sst2TrainSource, trecTrainSource } from './labeled.js';
 import { wordnetSource } from './wordnet.js';
 import { bibleWebSource } from './bible.js';
-import { debianHandbookSource, debianReferenceSource, gnuStandardsSource, libreofficeHelpSource, linuxDocSource, postgresDocSource } from './htmlDocs.js';
+import { austenSource, mobyDickSource } from './books.js';
+import { fortunesSource } from './fortunes.js';
+import { sotuSource } from './sotu.js';
+import {
+  debianFaqSource, debianHandbookSource, debianPolicySource, debianReferenceSource, developersReferenceSource, gimpHelpSource,
+  gnuStandardsSource, libreofficeHelpSource, linuxDocSource, octaveDocSource, postgresDocSource, rManualsSource, sqliteDocSource,
+} from './htmlDocs.js';
 
 /** Every source, built with the given roots. */
 export function allSources(roots: SourceRoots = {}): CorpusSource[] {
   return [
     brownSource(roots),
+    austenSource(roots),
+    mobyDickSource(roots),
+    sotuSource(roots),
     sst2TrainSource(roots),
     trecTrainSource(roots),
     gcideSource(roots),
@@ -26,11 +35,19 @@ export function allSources(roots: SourceRoots = {}): CorpusSource[] {
     jargonSource(roots),
     devilSource(roots),
     bibleWebSource(roots),
+    fortunesSource(roots),
     debianHandbookSource(roots),
     debianReferenceSource(roots),
+    debianFaqSource(roots),
+    debianPolicySource(roots),
+    developersReferenceSource(roots),
     gnuStandardsSource(roots),
     postgresDocSource(roots),
     libreofficeHelpSource(roots),
+    gimpHelpSource(roots),
+    rManualsSource(roots),
+    octaveDocSource(roots),
+    sqliteDocSource(roots),
     linuxDocSource(roots),
   ];
 }
