@@ -7,6 +7,7 @@
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { gradientAt } from '../src/model/run.js';
 import { classLogit } from '../src/model/qoi.js';
 
@@ -22,7 +23,7 @@ async function timeIt(f: () => void, reps: number): Promise<number> {
 /** Run the benchmark; `quick` uses a 4-layer model (for smoke tests). */
 export async function benchModel(quick = false): Promise<ModelBenchRow[]> {
   await initBackend();
-  const cfg = { vocabSize: 30522, hiddenSize: 768, numHiddenLayers: quick ? 2 : 12, numAttentionHeads: 12, intermediateSize: 3072, hiddenAct: 'gelu', maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 };
+  const cfg = makeBertConfig({ vocabSize: 30522, hiddenSize: 768, numHiddenLayers: quick ? 2 : 12, numAttentionHeads: 12, intermediateSize: 3072, hiddenAct: 'gelu', maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 });
   const model = new Bert(cfg, 'classifier', BertParams.random(cfg, 'classifier', 1));
   const rows: ModelBenchRow[] = [];
   for (const seq of [32, 128]) {

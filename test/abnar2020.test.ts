@@ -5,7 +5,7 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { qoiValues } from '../src/model/run.js';
 import { tokenProbDiff } from '../src/model/qoi.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig, type BertConfig } from '../src/io/config.js';
 import { runAbnar2020, buildMaskedInput, paperValue, type AgreementItem, type AgreementTokenizer } from '../src/eval/abnar2020.js';
 import { spearman, summarizeCorrelations } from '../src/eval/correlation.js';
 
@@ -23,10 +23,10 @@ const toyTokenizer: AgreementTokenizer = {
   maskId: 4, clsId: 2, sepId: 3, unkId: 1, padId: 0,
 };
 
-const cfg: BertDims = {
+const cfg = makeBertConfig({
   vocabSize: VOCAB.length, hiddenSize: 16, numHiddenLayers: 3, numAttentionHeads: 2, intermediateSize: 24,
   hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12,
-};
+});
 
 function tinyModel(seed: number): Bert {
   const p = BertParams.random(cfg, 'mlm', seed);

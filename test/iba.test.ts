@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig, type BertConfig } from '../src/io/config.js';
 import { bottleneckKl, defaultIbaLayer, iba, ibaLayers, type IbaMeta } from '../src/methods/iba.js';
 import { estimateFeatureStats, Welford } from '../src/methods/featureStats.js';
 import { oneTokenModel, X_ID } from './helpers/oneTokenModel.js';
 import { mulberry } from './helpers/rng.js';
 
-const cfg: BertDims = {
+const cfg = makeBertConfig({
   vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
   hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 3,
-};
+});
 function randomClassifier(seed: number): Bert {
   const p = BertParams.random(cfg, 'classifier', seed);
   const plain = p.toPlain();

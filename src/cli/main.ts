@@ -17,7 +17,7 @@ import cliProgress from 'cli-progress';
 import { initBackend } from '../backend/index.js';
 import { Bert } from '../model/bert.js';
 import { BertParams } from '../model/params.js';
-import type { BertDims } from '../model/types.js';
+import { makeBertConfig, type BertConfig } from '../io/config.js';
 import { WordPieceTokenizer } from '../io/tokenizer.js';
 import {
   runAbnar2020,
@@ -124,10 +124,10 @@ export function randomAgreementModel(name: string, items: AgreementItem[], seed:
   const words = new Set<string>();
   for (const it of items) for (const w of [...it.prefixWords, ...it.suffixWords, it.good, it.bad]) words.add(w);
   const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...[...words].sort()];
-  const config: BertDims = {
+  const config = makeBertConfig({
     vocabSize: vocab.length, hiddenSize: dims.D, numHiddenLayers: dims.L, numAttentionHeads: dims.H, intermediateSize: 4 * dims.D,
     hiddenAct: 'gelu', maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12,
-  };
+  });
   const model = new Bert(config, 'mlm', BertParams.random(config, 'mlm', seed));
   const tokenizer = asAgreementTokenizer(WordPieceTokenizer.fromVocab(vocab));
   return {

@@ -144,7 +144,7 @@ export function runJiang2020Dataset(
   if (usable.length === 0) throw new Error(`jiang2020: no usable test texts for ${dataset}`);
   const sample = sampleWithoutReplacement(usable, o.limit, o.seed);
   const examples = sample.map(({ item }) => ({ example: encode(item), label: item.label }));
-  const numLabels = model.config.numLabels ?? 2;
+  const numLabels = model.config.numLabels;
   for (const e of examples) if (e.label < 0 || e.label >= numLabels) throw new Error(`jiang2020: ${dataset} label ${e.label} is outside the model's classes 0..${numLabels - 1}`);
   // IBA statistics over held-out examples (embedding output and every layer, for the layer table too).
   const layerNodes = ['embed.hook_out', ...Array.from({ length: model.layers }, (_, l) => `blocks.${l}.hook_resid_post`)];

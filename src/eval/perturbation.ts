@@ -19,6 +19,7 @@ import { tf } from '../backend/index.js';
 import type { Bert } from '../model/bert.js';
 import type { ForwardOptions } from '../model/types.js';
 import type { ExampleInput } from '../methods/result.js';
+import { IndexError, OptionError } from '../errors.js';
 
 /** Special token ids (a `WordPieceTokenizer` fits structurally). */
 export interface PerturbationSpecialIds {
@@ -92,7 +93,7 @@ export function modeName(mode: PerturbationMode): string {
  */
 export function keptPositions(ids: readonly number[], opts: Pick<PerturbationOptions, 'keep' | 'specialIds'> = {}): number[] {
   if (opts.keep) {
-    for (const p of opts.keep) if (!Number.isInteger(p) || p < 0 || p >= ids.length) throw new RangeError(`perturbation: kept position ${p} is outside 0..${ids.length - 1}`);
+    for (const p of opts.keep) if (!Number.isInteger(p) || p < 0 || p >= ids.length) throw new IndexError(`perturbation: kept position ${p} is outside 0..${ids.length - 1}`);
     return [...new Set(opts.keep)].sort((a, b) => a - b);
   }
   const s = opts.specialIds ?? {};
@@ -121,7 +122,7 @@ export function removalOrder(scores: readonly number[], keep: readonly number[] 
  * @throws RangeError when `n < 2`.
  */
 export function removalFractions(n = 10): number[] {
-  if (!Number.isInteger(n) || n < 2) throw new RangeError(`removal fractions: need an integer n ≥ 2, got ${n}`);
+  if (!Number.isInteger(n) || n < 2) throw new OptionError(`removal fractions: need an integer n ≥ 2, got ${n}`);
   return Array.from({ length: n }, (_, i) => i / (n - 1));
 }
 
@@ -136,7 +137,7 @@ export function perturbRow(example: ExampleInput, remove: Iterable<number>, mode
   const n = example.ids.length;
   const r = new Set<number>();
   for (const p of remove) {
-    if (!Number.isInteger(p) || p < 0 || p >= n) throw new RangeError(`perturbation: position ${p} is outside 0..${n - 1}`);
+    if (!Number.isInteger(p) || p < 0 || p >= n) throw new IndexError(`perturbation: position ${p} is outside 0..${n - 1}`);
     r.add(p);
   }
   const rep = replacementIdOf(mode, specialIds);
@@ -163,7 +164,7 @@ export function classProbabilities(
 ): number[][] {
   if (model.head !== 'classifier') throw new Error(`classProbabilities needs a sequence classifier, the model has the "${model.head}" head`);
   const bs = opts.batchSize ?? 32;
-  if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`batchSize must be a positive integer, got ${bs}`);
+  if (!Number.isInteger(bs) || bs < 1) throw new OptionError(`batchSize must be a positive integer, got ${bs}`);
   const pad = opts.padId ?? 0;
   const out: number[][] = [];
   for (let s = 0; s < rows.length; s += bs) {
@@ -216,12 +217,12 @@ export function probabilitiesAfterRemoval(
     order = removalOrder(ranking.scores, keep, !ranking.leastImportantFirst);
   } else {
     const k = new Set(keep);
-    for (const p of ranking.order) if (!Number.isInteger(p) || p < 0 || p >= n) throw new RangeError(`perturbation: position ${p} is outside 0..${n - 1}`);
+    for (const p of ranking.order) if (!Number.isInteger(p) || p < 0 || p >= n) throw new IndexError(`perturbation: position ${p} is outside 0..${n - 1}`);
     order = [...new Set(ranking.order)].filter((p) => !k.has(p));
     const rest = Array.from({ length: n }, (_, i) => i).filter((i) => !k.has(i) && !order.includes(i));
     order.push(...rest);
   }
-  for (const f of fractions) if (!(f >= 0 && f <= 1)) throw new RangeError(`perturbation: fraction ${f} is outside [0, 1]`);
+  for (const f of fractions) if (!(f >= 0 && f <= 1)) throw new OptionError(`perturbation: fraction ${f} is outside [0, 1]`);
   const mode = opts.mode ?? 'delete';
   const m = order.length;
   const removed = fractions.map((f) => Math.round(f * m));

@@ -24,6 +24,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { writeFileAtomic } from './safetensors.js';
+import { HubError } from '../errors.js';
 
 /** Options of {@link resolveHubFolder}. Every field is optional. */
 export interface HubOptions {
@@ -90,13 +91,13 @@ export function repoFolderName(repoId: string): string {
 function checkRepoId(repoId: string): void {
   const parts = repoId.split('/');
   if (parts.length > 2 || parts.some((p) => !/^[A-Za-z0-9][\w.-]*$/.test(p) || p.includes('..') || p.includes('--'))) {
-    throw new Error(`invalid hub repo id "${repoId}" (expected "name" or "org/name")`);
+    throw new HubError(`invalid hub repo id "${repoId}" (expected "name" or "org/name")`);
   }
 }
 
 function checkFileName(file: string): void {
   if (!file || file.startsWith('/') || file.split('/').some((p) => p === '' || p === '.' || p === '..') || file.includes('\\')) {
-    throw new Error(`invalid file name "${file}" in hub request`);
+    throw new HubError(`invalid file name "${file}" in hub request`);
   }
 }
 
@@ -146,10 +147,10 @@ function shardedComplete(snap: string): boolean {
 
 function shardNames(json: unknown, source: string): string[] {
   const map = (json as { weight_map?: unknown })?.weight_map;
-  if (!map || typeof map !== 'object') throw new Error(`${source}: missing "weight_map"`);
+  if (!map || typeof map !== 'object') throw new HubError(`${source}: missing "weight_map"`);
   const names = [...new Set(Object.values(map as Record<string, unknown>))];
   for (const n of names) {
-    if (typeof n !== 'string') throw new Error(`${source}: "weight_map" values must be file names`);
+    if (typeof n !== 'string') throw new HubError(`${source}: "weight_map" values must be file names`);
     checkFileName(n);
   }
   return names as string[];
@@ -194,9 +195,9 @@ export async function resolveHubFolder(repoId: string, opts: HubOptions = {}): P
   const env = opts.env ?? process.env;
   const cacheDir = opts.cacheDir ?? hubCacheDir(env);
   const revision = opts.revision ?? 'main';
-  if (!revision || revision.split('/').some((p) => p === '' || p === '.' || p === '..')) throw new Error(`invalid revision "${revision}"`);
+  if (!revision || revision.split('/').some((p) => p === '' || p === '.' || p === '..')) throw new HubError(`invalid revision "${revision}"`);
   const files = opts.files ?? DEFAULT_HUB_FILES;
-  if (files.length === 0) throw new Error('resolveHubFolder: empty files list');
+  if (files.length === 0) throw new HubError('resolveHubFolder: empty files list');
   files.forEach(checkFileName);
   let token = opts.token ?? env.HF_TOKEN ?? env.HUGGING_FACE_HUB_TOKEN;
   if (token === undefined) {
@@ -225,7 +226,7 @@ export async function resolveHubFolder(repoId: string, opts: HubOptions = {}): P
   }
   if (ctx.offline) {
     const what = commit ? `files ${missing.filter((f) => !OPTIONAL_HUB_FILES.has(f)).join(', ')} of ${repoId} (revision ${revision}, commit ${commit}) are` : `${repoId} (revision ${revision}) is`;
-    throw new Error(`${what} not in the Hugging Face cache at ${cacheDir}, and offline mode is on (HF_HUB_OFFLINE=1): download it once with network access, or unset HF_HUB_OFFLINE`);
+    throw new HubError(`${what} not in the Hugging Face cache at ${cacheDir}, and offline mode is on (HF_HUB_OFFLINE=1): download it once with network access, or unset HF_HUB_OFFLINE`);
   }
 
   // 2. download: the first response tells the commit the revision points to now; files already in
@@ -240,7 +241,7 @@ export async function resolveHubFolder(repoId: string, opts: HubOptions = {}): P
     if (got.status === 'missing' && file === 'model.safetensors') {
       const idx = have('model.safetensors.index.json') ? { status: 'ok' } : await downloadFile(ctx, 'model.safetensors.index.json', snapCommit, true);
       if (idx.status === 'missing') {
-        throw new Error(`${repoId} (revision ${revision}) has neither model.safetensors nor model.safetensors.index.json at ${ctx.endpoint}: only safetensors checkpoints are supported`);
+        throw new HubError(`${repoId} (revision ${revision}) has neither model.safetensors nor model.safetensors.index.json at ${ctx.endpoint}: only safetensors checkpoints are supported`);
       }
       const indexPath = join(snapDir(), 'model.safetensors.index.json');
       for (const shard of shardNames(JSON.parse(readFileSync(indexPath, 'utf8')), indexPath)) {
@@ -285,7 +286,7 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
       resp = await fetch(url, { redirect: 'manual', headers });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(`cannot reach the Hugging Face hub for ${ctx.repoId}: GET ${url} failed (${cause?.code ?? cause?.message ?? (e as Error).message}); set HF_HUB_OFFLINE=1 to use the cache only`);
+      throw new HubError(`cannot reach the Hugging Face hub for ${ctx.repoId}: GET ${url} failed (${cause?.code ?? cause?.message ?? (e as Error).message}); set HF_HUB_OFFLINE=1 to use the cache only`);
     }
     // The hub's own answer carries x-repo-commit; relative redirects before it (renamed repos) and
     // CDN responses after it do not, and their etags are not blob names.
@@ -301,7 +302,7 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
     }
     break;
   }
-  if (!resp) throw new Error(`GET ${firstUrl}: no response`);
+  if (!resp) throw new HubError(`GET ${firstUrl}: no response`);
   if (resp.status === 404 && optional) {
     await resp.body?.cancel();
     const c = commit ?? revision;
@@ -317,9 +318,9 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
     if (resp.status === 404) why += code === 'RevisionNotFound' ? ` (revision "${revision}" not found)` : code === 'RepositoryNotFound' ? ' (repository not found)' : ' (file not found)';
     if (resp.status === 401 || resp.status === 403) why += ' (repository not found, private or gated: set HF_TOKEN to a token with access)';
     if (resp.status >= 300 && resp.status < 400) why += ' (too many redirects)';
-    throw new Error(`${ctx.repoId}: cannot download required file ${file} from ${firstUrl}: ${why}`);
+    throw new HubError(`${ctx.repoId}: cannot download required file ${file} from ${firstUrl}: ${why}`);
   }
-  if (!resp.body) throw new Error(`${ctx.repoId}: empty response body for ${file} from ${firstUrl}`);
+  if (!resp.body) throw new HubError(`${ctx.repoId}: empty response body for ${file} from ${firstUrl}`);
   const c = commit ?? revision;
   const blobs = join(ctx.repoDir, 'blobs');
   mkdirSync(blobs, { recursive: true });
@@ -344,14 +345,14 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
     });
     try {
       await pipeline(Readable.fromWeb(resp.body as import('node:stream/web').ReadableStream), meter, createWriteStream(incomplete));
-      if (total !== undefined && bytes !== total) throw new Error(`received ${bytes} of ${total} bytes`);
+      if (total !== undefined && bytes !== total) throw new HubError(`received ${bytes} of ${total} bytes`);
       const sha = hash.digest('hex');
-      if (etag && /^[0-9a-f]{64}$/.test(etag) && sha !== etag) throw new Error(`SHA-256 checksum mismatch (expected ${etag}, got ${sha})`);
+      if (etag && /^[0-9a-f]{64}$/.test(etag) && sha !== etag) throw new HubError(`SHA-256 checksum mismatch (expected ${etag}, got ${sha})`);
       blobPath ??= join(blobs, sha);
       renameSync(incomplete, blobPath);
     } catch (e) {
       rmSync(incomplete, { force: true });
-      throw new Error(`${ctx.repoId}: download of ${file} from ${firstUrl} failed: ${(e as Error).message}`);
+      throw new HubError(`${ctx.repoId}: download of ${file} from ${firstUrl} failed: ${(e as Error).message}`);
     }
   }
   linkIntoSnapshot(join(ctx.repoDir, 'snapshots', c, file), blobPath);
@@ -377,7 +378,7 @@ function linkIntoSnapshot(dest: string, blob: string): void {
       throw e;
     }
   }
-  if (!existsSync(dest) || statSync(dest).size !== statSync(blob).size) throw new Error(`cannot link ${dest} to ${blob}`);
+  if (!existsSync(dest) || statSync(dest).size !== statSync(blob).size) throw new HubError(`cannot link ${dest} to ${blob}`);
 }
 
 function lstatExists(p: string): boolean {

@@ -18,6 +18,7 @@ import type { QoI } from '../model/qoi.js';
 import type { ForwardOptions } from '../model/types.js';
 import { qoiValues } from '../model/run.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
+import { IndexError } from '../errors.js';
 
 /** Ids of the special tokens a replacement can name (a `WordPieceTokenizer` fits structurally). */
 export interface SpecialIds {
@@ -117,7 +118,7 @@ export function blankOut(model: Bert, input: ExampleInput, qoi: QoI, opts: Blank
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   const positions = opts.positions ?? Array.from({ length: seq }, (_, i) => i);
   for (const p of positions) {
-    if (!Number.isInteger(p) || p < 0 || p >= seq) throw new RangeError(`blankOut: position ${p} is outside 0..${seq - 1}`);
+    if (!Number.isInteger(p) || p < 0 || p >= seq) throw new IndexError(`blankOut: position ${p} is outside 0..${seq - 1}`);
   }
   const r = opts.replacement ?? 'mask';
   const fwd = opts.forward ?? {};

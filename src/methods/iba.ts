@@ -48,6 +48,7 @@ import type { Bert } from '../model/bert.js';
 import type { ForwardOptions } from '../model/types.js';
 import { estimateFeatureStats, STD_EPS, type FeatureStats } from './featureStats.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
+import { IndexError, OptionError } from '../errors.js';
 
 /** A tokenizer as IBA needs it for raw text (a `WordPieceTokenizer` fits structurally). */
 export interface IbaTokenizer {
@@ -183,11 +184,11 @@ export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, 
   const lr = opts.lr ?? 1;
   const B = opts.samples ?? 10;
   const seed = opts.seed ?? 0;
-  for (const [k, v] of [['steps', steps], ['samples', B]] as const) if (!Number.isInteger(v) || v < 1) throw new RangeError(`iba: ${k} must be a positive integer, got ${v}`);
-  if (!(beta >= 0) || !(lr > 0)) throw new RangeError(`iba: beta must be ≥ 0 and lr > 0 (got beta ${beta}, lr ${lr})`);
+  for (const [k, v] of [['steps', steps], ['samples', B]] as const) if (!Number.isInteger(v) || v < 1) throw new OptionError(`iba: ${k} must be a positive integer, got ${v}`);
+  if (!(beta >= 0) || !(lr > 0)) throw new OptionError(`iba: beta must be ≥ 0 and lr > 0 (got beta ${beta}, lr ${lr})`);
   const st = resolveStats(opts.stats, node, D);
   const fwd = opts.forward ?? {};
-  const numLabels = model.config.numLabels ?? 2;
+  const numLabels = model.config.numLabels;
   const one = { ids: [ex.ids], tokenTypeIds: ex.tokenTypeIds && [ex.tokenTypeIds], attentionMask: ex.attentionMask && [ex.attentionMask] };
   // The clean run: the node's activation R and the predicted class.
   // 'reference': μ is the example's hidden state at the layer's *input* (the reference code feeds its
@@ -211,7 +212,7 @@ export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, 
   if (!Number.isInteger(target) || target < 0 || target >= numLabels) {
     R.dispose();
     Rin?.dispose();
-    throw new RangeError(`iba: target class ${target} is outside 0..${numLabels - 1}`);
+    throw new IndexError(`iba: target class ${target} is outside 0..${numLabels - 1}`);
   }
   const rep = <T>(a: T[][] | undefined): T[][] | undefined => (a ? Array.from({ length: B }, () => a[0]) : undefined);
   const batch = { ids: Array.from({ length: B }, () => ex.ids), tokenTypeIds: rep(one.tokenTypeIds), attentionMask: rep(one.attentionMask) };

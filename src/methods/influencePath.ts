@@ -34,6 +34,7 @@ import { nodeShape } from '../model/run.js';
 import type { ForwardInput, Hook } from '../model/types.js';
 import { baselineEmbeddings, interpolatePath, wordEmbeddings, type BaselineSpecialIds } from './integratedGradients.js';
 import type { ExampleInput } from './result.js';
+import { IndexError, OptionError } from '../errors.js';
 
 /** Baselines of the path: `[MASK]` (default, the paper), zero vector, or `[PAD]`. */
 export type InfluenceBaseline = 'mask' | 'zero' | 'pad';
@@ -107,11 +108,11 @@ export function composeHooks(...maps: Record<string, Hook>[]): Record<string, Ho
  */
 export function checkRestriction(model: Bert, seq: number, r: PathRestriction): void {
   const pos = (p: number, what: string) => {
-    if (!Number.isInteger(p) || p < 0 || p >= seq) throw new RangeError(`${what}: position ${p} is outside 0..${seq - 1}`);
+    if (!Number.isInteger(p) || p < 0 || p >= seq) throw new IndexError(`${what}: position ${p} is outside 0..${seq - 1}`);
   };
   for (const p of r.source ?? []) pos(p, 'source');
-  if ((r.positions?.length ?? 0) > model.layers) throw new RangeError(`positions given for ${r.positions?.length} layers, the model has ${model.layers}`);
-  if ((r.branches?.length ?? 0) > model.layers) throw new RangeError(`branches given for ${r.branches?.length} layers, the model has ${model.layers}`);
+  if ((r.positions?.length ?? 0) > model.layers) throw new OptionError(`positions given for ${r.positions?.length} layers, the model has ${model.layers}`);
+  if ((r.branches?.length ?? 0) > model.layers) throw new OptionError(`branches given for ${r.branches?.length} layers, the model has ${model.layers}`);
   r.positions?.forEach((ps, l) => ps?.forEach((p) => pos(p, `layer ${l}`)));
   r.branches?.forEach((b, l) => b?.heads.forEach((h) => model.checkLayerHead(l, h)));
 }

@@ -26,6 +26,7 @@ import type { Bert } from '../model/bert.js';
 import type { QoI } from '../model/qoi.js';
 import type { ForwardOptions } from '../model/types.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
+import { IndexError, OptionError } from '../errors.js';
 
 /** Special token ids an IG baseline needs (a `WordPieceTokenizer` fits structurally). */
 export interface BaselineSpecialIds {
@@ -74,7 +75,7 @@ export interface IntegratedGradientsOptions {
  * @throws RangeError when `steps` is not a positive integer (≥ 2 for the trapezoid rule), or the rule is unknown.
  */
 export function integrationPoints(steps: number, rule: IgRule = 'riemann-trapezoid'): { alphas: number[]; weights: number[] } {
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`integrated gradients: steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new OptionError(`integrated gradients: steps must be a positive integer, got ${steps}`);
   const n = steps;
   switch (rule) {
     case 'riemann-left':
@@ -84,13 +85,13 @@ export function integrationPoints(steps: number, rule: IgRule = 'riemann-trapezo
     case 'riemann-middle':
       return { alphas: Array.from({ length: n }, (_, k) => (k + 0.5) / n), weights: new Array<number>(n).fill(1 / n) };
     case 'riemann-trapezoid': {
-      if (n < 2) throw new RangeError('integrated gradients: the trapezoid rule needs steps ≥ 2');
+      if (n < 2) throw new OptionError('integrated gradients: the trapezoid rule needs steps ≥ 2');
       const w = new Array<number>(n).fill(1 / (n - 1));
       w[0] = w[n - 1] = 0.5 / (n - 1);
       return { alphas: Array.from({ length: n }, (_, k) => k / (n - 1)), weights: w };
     }
     default:
-      throw new RangeError(`integrated gradients: unknown rule "${String(rule)}" (riemann-left, riemann-right, riemann-middle, riemann-trapezoid)`);
+      throw new OptionError(`integrated gradients: unknown rule "${String(rule)}" (riemann-left, riemann-right, riemann-middle, riemann-trapezoid)`);
   }
 }
 
@@ -111,7 +112,7 @@ export function baselineIds(ids: readonly number[], replacementId: number, speci
  */
 export function wordEmbeddings(model: Bert, ids: readonly number[]): tf.Tensor2D {
   const V = model.config.vocabSize;
-  for (const t of ids) if (!Number.isInteger(t) || t < 0 || t >= V) throw new Error(`token id ${t} is outside the vocabulary (size ${V})`);
+  for (const t of ids) if (!Number.isInteger(t) || t < 0 || t >= V) throw new IndexError(`token id ${t} is outside the vocabulary (size ${V})`);
   return tf.tidy(() => tf.gather(model.params.get('embeddings.word_embeddings.weight'), tf.tensor1d(Array.from(ids), 'int32')) as tf.Tensor2D);
 }
 
@@ -192,7 +193,7 @@ export function integratedGradients(model: Bert, input: ExampleInput, qoi: QoI, 
   const rule = opts.rule ?? 'riemann-trapezoid';
   const { alphas, weights } = integrationPoints(steps, rule);
   const batchSize = opts.batchSize ?? steps;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`integrated gradients: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new OptionError(`integrated gradients: batchSize must be a positive integer, got ${batchSize}`);
   const fwd = opts.forward ?? {};
   const keepSpecial = opts.keepSpecial ?? true;
   const x = wordEmbeddings(model, input.ids);

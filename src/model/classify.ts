@@ -50,7 +50,7 @@ export function predict(loaded: LoadedModel, texts: readonly string[], opts: Pre
   const maxLength = opts.maxLength ?? model.config.maxPositionEmbeddings;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`predict: batchSize must be a positive integer, got ${batchSize}`);
   if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error(`predict: maxLength must be an integer ≥ 2, got ${maxLength}`);
-  const numLabels = model.config.numLabels ?? 2;
+  const numLabels = model.config.numLabels;
   const names = loaded.labels ?? Array.from({ length: numLabels }, (_, i) => `LABEL_${i}`);
   const rows = texts.map((t) => tokenizer.encode(t, { maxLength }).ids);
   const out: Prediction[] = [];

@@ -15,6 +15,7 @@ import type { BertConfig } from '../io/config.js';
 import { Bert } from './bert.js';
 import { BertParams, type PlainTensor } from './params.js';
 import type { HeadKind } from './types.js';
+import { CheckpointError } from '../errors.js';
 
 /** A loaded model with its tokenizer. */
 export interface LoadedModel {
@@ -67,16 +68,16 @@ export async function resolveModelFolder(name: string, hub: HubOptions = {}): Pr
   if (name.startsWith('embedded:')) {
     const key = name.slice('embedded:'.length);
     const folder = EMBEDDED[key];
-    if (!folder) throw new Error(`unknown embedded model "${key}" (known: ${Object.keys(EMBEDDED).join(', ')})`);
+    if (!folder) throw new CheckpointError(`unknown embedded model "${key}" (known: ${Object.keys(EMBEDDED).join(', ')})`);
     const dir = join(projectRoot(), 'models', folder);
     if (!existsSync(join(dir, 'config.json'))) {
-      throw new Error(`embedded model "${key}" is missing: ${dir}/config.json not found (train it with: flowlens train agreement)`);
+      throw new CheckpointError(`embedded model "${key}" is missing: ${dir}/config.json not found (train it with: flowlens train agreement)`);
     }
     return dir;
   }
   if (existsSync(name)) return resolve(name);
   if (/^[\w.-]+\/[\w.-]+$/.test(name) || /^[\w.-]+$/.test(name)) return resolveHubFolder(name, hub);
-  throw new Error(`model "${name}" is neither a folder, an embedded model (embedded:agreement) nor a hub id`);
+  throw new CheckpointError(`model "${name}" is neither a folder, an embedded model (embedded:agreement) nor a hub id`);
 }
 
 /**
@@ -98,7 +99,7 @@ export async function loadModel(name: string = DEFAULT_MODEL, opts: { head?: Hea
     // HF allows vocab.txt shorter than the embedding table (padded rows); never longer.
     if (tokenizer.vocabSize > config.vocabSize) {
       params.dispose();
-      throw new Error(`${join(dir, 'vocab.txt')} has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocabSize}`);
+      throw new CheckpointError(`${join(dir, 'vocab.txt')} has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocabSize}`);
     }
   }
   const model = new Bert(config, head, params);

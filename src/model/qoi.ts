@@ -7,6 +7,7 @@
  * @module
  */
 import { tf } from '../backend/index.js';
+import { IndexError } from '../errors.js';
 
 /** A quantity of interest: logits → `[batch]`. `describe` says what it measures (for tables and plots). */
 export interface QoI {
@@ -24,7 +25,7 @@ function makeQoI(f: (logits: tf.Tensor) => tf.Tensor1D, describe: string, positi
 }
 
 function checkId(id: number, n: number, what: string): void {
-  if (!Number.isInteger(id) || id < 0 || id >= n) throw new RangeError(`${what} ${id} is outside 0..${n - 1}`);
+  if (!Number.isInteger(id) || id < 0 || id >= n) throw new IndexError(`${what} ${id} is outside 0..${n - 1}`);
 }
 
 /** Select the logits row of one position from MLM logits `[batch, k, vocab]` (k positions computed). */

@@ -20,7 +20,6 @@ import { join } from 'node:path';
 import { initBackend, tf } from '../backend/index.js';
 import { Bert } from '../model/bert.js';
 import { BertParams } from '../model/params.js';
-import type { BertDims } from '../model/types.js';
 import { WordPieceTokenizer } from '../io/tokenizer.js';
 import { makeBertConfig, type BertConfig } from '../io/config.js';
 import { saveHfFolder } from '../io/hfFolder.js';
@@ -161,7 +160,7 @@ export async function trainClassifier(model: Bert, train: EncodedSet, opts: Clas
   if (model.head !== 'classifier') throw new Error(`trainClassifier needs a model with the classifier head, got "${model.head}"`);
   const n = train.ids.length;
   if (n === 0 || train.labels.length !== n) throw new Error(`trainClassifier: ${n} examples but ${train.labels.length} labels`);
-  const K = model.config.numLabels ?? 2;
+  const K = model.config.numLabels;
   const badLabel = train.labels.find((y) => !Number.isInteger(y) || y < 0 || y >= K);
   if (badLabel !== undefined) throw new Error(`trainClassifier: label ${badLabel} is outside 0..${K - 1}`);
   const epochs = opts.epochs ?? 10;
@@ -321,7 +320,7 @@ export interface PretrainOptions {
  * masking (80% `[MASK]`, 10% random token, 10% unchanged), through {@link trainMlm}.
  * @returns the MLM model (caller disposes) and its loss curve.
  */
-export async function pretrainEncoder(dims: BertDims, rows: readonly number[][], tok: WordPieceTokenizer, opts: PretrainOptions): Promise<{ model: Bert; losses: number[] }> {
+export async function pretrainEncoder(dims: BertConfig, rows: readonly number[][], tok: WordPieceTokenizer, opts: PretrainOptions): Promise<{ model: Bert; losses: number[] }> {
   const seed = opts.seed ?? 1;
   const B = opts.batchSize ?? 32;
   const model = new Bert(dims, 'mlm', BertParams.random(dims, 'mlm', seed));
@@ -414,7 +413,7 @@ export interface EmbeddedClassifierReport {
   seed: number;
   params: number;
   vocabSize: number;
-  dims: BertDims;
+  dims: BertConfig;
   trainExamples: number;
   devExamples: number;
   devAccuracy: number;
@@ -484,7 +483,7 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
   const testSet = enc(test);
   const names = CLASS_NAMES[data];
   const hidden = opts.hidden ?? 128;
-  const dims: BertDims = {
+  const dims = makeBertConfig({
     vocabSize: vocab.tokens.length,
     hiddenSize: hidden,
     numHiddenLayers: opts.layers ?? 2,
@@ -495,7 +494,7 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     typeVocabSize: 2,
     layerNormEps: 1e-12,
     numLabels: names.length,
-  };
+  });
   const model = new Bert(dims, 'classifier', BertParams.random(dims, 'classifier', seed));
   log(`model: ${dims.numHiddenLayers} layers × ${hidden} hidden × ${dims.numAttentionHeads} heads, ${model.params.count().toLocaleString('en')} parameters`);
   if (pretrainSteps > 0) {

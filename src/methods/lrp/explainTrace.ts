@@ -13,6 +13,7 @@ import { classLogit, type QoI } from '../../model/qoi.js';
 import { nodeShape } from '../../model/run.js';
 import type { Hook } from '../../model/types.js';
 import { exampleTokens, type ExampleInput } from '../result.js';
+import { IndexError } from '../../errors.js';
 
 /** The recorded forward pass of one example and the QoI's gradients. Call {@link ExplainTrace.dispose}. */
 export interface ExplainTrace {
@@ -62,9 +63,9 @@ export function explainTrace(model: Bert, example: ExampleInput, opts: ExplainTr
   const input = { ids: [example.ids], ...(example.tokenTypeIds ? { tokenTypeIds: [example.tokenTypeIds] } : {}) };
   // The target: predicted class unless given (needs the logits first when not given).
   let target = opts.target;
-  const labels = model.config.numLabels ?? 2;
+  const labels = model.config.numLabels;
   if (target !== undefined && (!Number.isInteger(target) || target < 0 || target >= labels)) {
-    throw new RangeError(`target class ${target} is outside 0..${labels - 1}`);
+    throw new IndexError(`target class ${target} is outside 0..${labels - 1}`);
   }
   const patNames = Array.from({ length: L }, (_, l) => `blocks.${l}.attn.hook_pattern`);
   const resNames = Array.from({ length: L }, (_, l) => `blocks.${l}.hook_resid_pre`);

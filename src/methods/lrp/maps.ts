@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { IndexError } from '../../errors.js';
 
 /**
  * `mean_h max(0, g_h ⊙ m_h)`: the gradient-weighted, positive part of each head's map, averaged over
@@ -43,7 +44,7 @@ export function positiveGradWeightedMean(grad: ArrayLike<number>, map: ArrayLike
 export function rolloutIdentity(mats: Float64Array[], seq: number, startLayer = 0): Float64Array {
   if (mats.length === 0) throw new Error('rolloutIdentity: no layers');
   if (!Number.isInteger(startLayer) || startLayer < 0 || startLayer >= mats.length) {
-    throw new RangeError(`rolloutIdentity: start layer ${startLayer} is outside 0..${mats.length - 1}`);
+    throw new IndexError(`rolloutIdentity: start layer ${startLayer} is outside 0..${mats.length - 1}`);
   }
   const aug = (m: Float64Array): Float64Array => {
     const a = Float64Array.from(m);
