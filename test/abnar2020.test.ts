@@ -6,7 +6,8 @@ import { BertParams } from '../src/model/params.js';
 import { qoiValues } from '../src/model/run.js';
 import { tokenProbDiff } from '../src/model/qoi.js';
 import { makeBertConfig, type BertConfig } from '../src/io/config.js';
-import { runAbnar2020, buildMaskedInput, paperValue, type AgreementItem, type AgreementTokenizer } from '../src/eval/abnar2020.js';
+import { runAbnar2020, buildMaskedInput, paperValue, type AgreementItem, } from '../src/eval/abnar2020.js';
+import type { Tokenizer } from '../src/io/tokenizer.js';
 import { spearman, summarizeCorrelations } from '../src/eval/correlation.js';
 
 const WORDS = ['the', 'author', 'authors', 'laughs', 'laugh', 'is', 'are', 'near', 'guard', 'guards', 'that', 'likes', 'like', 'swims', 'swim'];
@@ -14,7 +15,7 @@ const SPECIAL = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 const VOCAB = [...SPECIAL, ...WORDS];
 
 /** A whole-word tokenizer over a fixed vocabulary (adds [CLS]/[SEP] like BERT's encode). */
-const toyTokenizer: AgreementTokenizer = {
+const toyTokenizer: Tokenizer = {
   encode(text: string) {
     const words = text.split(' ').filter(Boolean);
     const ids = [2, ...words.map((w) => (VOCAB.includes(w) ? VOCAB.indexOf(w) : 1)), 3];

@@ -134,7 +134,7 @@ test('IBA: layers, text input, errors and no tensor leaks', async () => {
   assert.deepEqual(L.layers, ['embeddings', 'layer 1', 'layer 2']);
   assert.equal(L.scores.length, 3);
   assert.ok(L.scores.every((r) => r.length === rows[1].length));
-  const tok = { encode: (t: string) => ({ ids: [2, ...t.split(' ').map((w) => 5 + (w.length % 10)), 3], tokens: ['[CLS]', ...t.split(' '), '[SEP]'] }) };
+  const tok = { encode: (t: string) => ({ ids: [2, ...t.split(' ').map((w) => 5 + (w.length % 10)), 3], tokens: ['[CLS]', ...t.split(' '), '[SEP]'] }), clsId: 2, sepId: 3, padId: 0, maskId: 4, unkId: 1 };
   const t = iba({ model, tokenizer: tok }, 'a bc def', { stats: 'single-example', steps: 2 });
   assert.deepEqual(t.tokens, ['[CLS]', 'a', 'bc', 'def', '[SEP]']);
   assert.throws(() => iba({ model, tokenizer: tok }, '  ', { stats: 'single-example' }), /empty text/);

@@ -21,7 +21,7 @@ import {
   type Lu2021Record,
 } from '../src/eval/lu2021.js';
 import { writeLu2021Outputs } from '../src/eval/lu2021Report.js';
-import { lu2021Examples } from '../src/eval/lu2021Cli.js';
+import { lu2021Examples } from '../src/eval/lu2021.js';
 
 test('condition labels, entropy and consistency by hand', () => {
   assert.equal(conditionLabel('plur_MS_MV_sing_ES_EV'), 'PS');

@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import * as aq from 'arquero';
 import type { Bert } from '../model/bert.js';
 import { classProb } from '../model/qoi.js';
+import type { Tokenizer } from '../io/tokenizer.js';
 import type { LabeledText } from '../data/corpora.js';
 import { Rng } from '../data/random.js';
 import { iba, ibaLayers, defaultIbaLayer, ibaNode, type IbaLayerMap } from '../methods/iba.js';
@@ -37,16 +38,6 @@ import { degradationTest, type DegradationCurve } from './degradation.js';
 import { removalFractions, type PerturbationMode } from './perturbation.js';
 import { htmlFigurePage, type FigureSpec } from '../viz/html.js';
 import { curvesFigure } from '../viz/curvesFigure.js';
-
-/** What the reproduction needs from a tokenizer (a `WordPieceTokenizer` fits structurally). */
-export interface Jiang2020Tokenizer {
-  encode(text: string, opts?: { maxLength?: number }): { ids: number[]; tokens: string[] };
-  clsId: number;
-  sepId: number;
-  padId: number;
-  maskId: number;
-  unkId: number;
-}
 
 /** The methods compared, in table order. */
 export const JIANG2020_METHODS = ['iba', 'integrated_gradients', 'lime', 'random'] as const;
@@ -122,7 +113,7 @@ export function runJiang2020Dataset(
   dataset: string,
   modelName: string,
   model: Bert,
-  tokenizer: Jiang2020Tokenizer,
+  tokenizer: Tokenizer,
   test: readonly LabeledText[],
   statsTexts: readonly LabeledText[],
   opts: Jiang2020Options = {},

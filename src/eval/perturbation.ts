@@ -18,17 +18,9 @@
 import { tf } from '../backend/index.js';
 import type { Bert } from '../model/bert.js';
 import type { ForwardOptions } from '../model/types.js';
+import type { SpecialIds } from '../io/tokenizer.js';
 import type { ExampleInput } from '../methods/result.js';
 import { IndexError, OptionError } from '../errors.js';
-
-/** Special token ids (a `WordPieceTokenizer` fits structurally). */
-export interface PerturbationSpecialIds {
-  clsId?: number;
-  sepId?: number;
-  padId?: number;
-  maskId?: number;
-  unkId?: number;
-}
 
 /** How a removed token is treated: deleted, or replaced by `[MASK]`/`[PAD]`/`[UNK]` or an explicit id. */
 export type PerturbationMode = 'delete' | 'mask' | 'pad' | 'unk' | { id: number; name?: string };
@@ -44,7 +36,7 @@ export interface PerturbationOptions {
   /** Default `'delete'` (the reference degradation test). */
   mode?: PerturbationMode;
   /** Ids of `[CLS]`/`[SEP]` (never removed) and of the replacement tokens (pass the tokenizer). */
-  specialIds?: PerturbationSpecialIds;
+  specialIds?: SpecialIds;
   /** Positions never removed (default: every position holding the `[CLS]` or `[SEP]` id). */
   keep?: number[];
   /** Rows per forward pass (default 32). */
@@ -68,7 +60,7 @@ export interface RemovalCurve {
 }
 
 /** The replacement id of a mode, or null for `'delete'`. @throws Error when a named mode lacks its id. */
-export function replacementIdOf(mode: PerturbationMode, ids: PerturbationSpecialIds = {}): number | null {
+export function replacementIdOf(mode: PerturbationMode, ids: SpecialIds = {}): number | null {
   if (mode === 'delete') return null;
   if (typeof mode === 'object') {
     if (!Number.isInteger(mode.id) || mode.id < 0) throw new Error(`perturbation: replacement id ${mode.id} is not a token id`);
@@ -133,7 +125,7 @@ export function removalFractions(n = 10): number[] {
  * @returns the perturbed row (ids and, when the example has them, token type ids).
  * @throws RangeError for a position outside the sequence; Error for a mode lacking its id.
  */
-export function perturbRow(example: ExampleInput, remove: Iterable<number>, mode: PerturbationMode = 'delete', specialIds: PerturbationSpecialIds = {}): PerturbedRow {
+export function perturbRow(example: ExampleInput, remove: Iterable<number>, mode: PerturbationMode = 'delete', specialIds: SpecialIds = {}): PerturbedRow {
   const n = example.ids.length;
   const r = new Set<number>();
   for (const p of remove) {

@@ -59,6 +59,30 @@ export interface EncodeOptions {
   maxLength?: number;
 }
 
+/**
+ * Ids of the special tokens. Each method says which it needs (e.g. blank-out with `'mask'` needs
+ * `maskId`; perturbations keep `clsId`/`sepId`); a {@link Tokenizer} has them all.
+ */
+export interface SpecialIds {
+  clsId?: number;
+  sepId?: number;
+  padId?: number;
+  maskId?: number;
+  unkId?: number;
+}
+
+/**
+ * What flowlens needs from a tokenizer: text → ids and tokens (`[CLS] … [SEP]` added), and the
+ * special ids. {@link WordPieceTokenizer} implements it; a user's own tokenizer can too.
+ */
+export interface Tokenizer extends Required<SpecialIds> {
+  /**
+   * @returns `ids` and `tokens`, both `[seq]`, with `[CLS]`/`[SEP]` around the text.
+   * @throws TokenizationError when the text cannot be encoded.
+   */
+  encode(text: string, opts?: EncodeOptions): { ids: number[]; tokens: string[] };
+}
+
 const CATEGORY_C = /^\p{C}$/u;
 const CATEGORY_ZS = /^\p{Zs}$/u;
 const CATEGORY_P = /^\p{P}$/u;
@@ -108,7 +132,7 @@ function whitespaceSplit(text: string): string[] {
  * Build it with {@link WordPieceTokenizer.fromFolder}, {@link WordPieceTokenizer.fromVocabFile} or
  * {@link WordPieceTokenizer.fromVocab}.
  */
-export class WordPieceTokenizer {
+export class WordPieceTokenizer implements Tokenizer {
   /** Vocabulary, index = id (as the lines of `vocab.txt`). */
   readonly vocab: readonly string[];
   readonly doLowerCase: boolean;

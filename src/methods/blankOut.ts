@@ -16,16 +16,10 @@
 import type { Bert } from '../model/bert.js';
 import type { QoI } from '../model/qoi.js';
 import type { ForwardOptions } from '../model/types.js';
+import type { SpecialIds } from '../io/tokenizer.js';
 import { qoiValues } from '../model/run.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
 import { IndexError } from '../errors.js';
-
-/** Ids of the special tokens a replacement can name (a `WordPieceTokenizer` fits structurally). */
-export interface SpecialIds {
-  maskId?: number;
-  padId?: number;
-  unkId?: number;
-}
 
 /**
  * What replaces the blanked token: the `[MASK]`, `[PAD]` or `[UNK]` id (from `specialIds`), an explicit

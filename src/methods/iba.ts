@@ -46,19 +46,15 @@
 import { tf } from '../backend/index.js';
 import type { Bert } from '../model/bert.js';
 import type { ForwardOptions } from '../model/types.js';
+import type { Tokenizer } from '../io/tokenizer.js';
 import { estimateFeatureStats, STD_EPS, type FeatureStats } from './featureStats.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
 import { IndexError, OptionError } from '../errors.js';
 
-/** A tokenizer as IBA needs it for raw text (a `WordPieceTokenizer` fits structurally). */
-export interface IbaTokenizer {
-  encode(text: string, opts?: { maxLength?: number }): { ids: number[]; tokens: string[] };
-}
-
 /** A model with its tokenizer (a `LoadedModel` from `loadModel` fits structurally). */
 export interface ModelWithTokenizer {
   model: Bert;
-  tokenizer: IbaTokenizer;
+  tokenizer: Tokenizer;
 }
 
 /** Options of {@link iba}. */

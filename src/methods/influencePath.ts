@@ -32,7 +32,8 @@ import type { Bert } from '../model/bert.js';
 import type { QoI } from '../model/qoi.js';
 import { nodeShape } from '../model/run.js';
 import type { ForwardInput, Hook } from '../model/types.js';
-import { baselineEmbeddings, interpolatePath, wordEmbeddings, type BaselineSpecialIds } from './integratedGradients.js';
+import { baselineEmbeddings, interpolatePath, wordEmbeddings } from './integratedGradients.js';
+import type { SpecialIds } from '../io/tokenizer.js';
 import type { ExampleInput } from './result.js';
 import { IndexError, OptionError } from '../errors.js';
 
@@ -46,7 +47,7 @@ export interface PathOptions {
   /** Default `'mask'`. */
   baseline?: InfluenceBaseline;
   /** `[MASK]`/`[PAD]`/`[CLS]`/`[SEP]` ids (a tokenizer fits structurally). `[CLS]`/`[SEP]` keep their embedding. */
-  special?: BaselineSpecialIds;
+  special?: SpecialIds;
 }
 
 /** Branches allowed into one layer's output node: the skip connection and/or some heads. */

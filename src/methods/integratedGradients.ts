@@ -25,16 +25,9 @@ import { tf } from '../backend/index.js';
 import type { Bert } from '../model/bert.js';
 import type { QoI } from '../model/qoi.js';
 import type { ForwardOptions } from '../model/types.js';
+import type { SpecialIds } from '../io/tokenizer.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
 import { IndexError, OptionError } from '../errors.js';
-
-/** Special token ids an IG baseline needs (a `WordPieceTokenizer` fits structurally). */
-export interface BaselineSpecialIds {
-  padId?: number;
-  maskId?: number;
-  clsId?: number;
-  sepId?: number;
-}
 
 /**
  * The baseline x′: every token (except kept `[CLS]`/`[SEP]`) replaced by `[PAD]` (`'pad'`, the IBA
@@ -52,7 +45,7 @@ export interface IntegratedGradientsOptions {
   /** Default `'pad'` (the IBA reference code). */
   baseline?: IgBaseline;
   /** Ids of `[PAD]`, `[MASK]`, `[CLS]`, `[SEP]` (pass the tokenizer). */
-  specialIds?: BaselineSpecialIds;
+  specialIds?: SpecialIds;
   /**
    * Keep `[CLS]`/`[SEP]` positions equal to the input in the baseline (default true, as the reference
    * code), so they receive zero attribution. Applies to `'pad'`, `'mask'` and `'zero'`.
@@ -101,7 +94,7 @@ export function integrationPoints(steps: number, rule: IgRule = 'riemann-trapezo
  *
  * @param ids `[seq]`. @returns `[seq]`.
  */
-export function baselineIds(ids: readonly number[], replacementId: number, special: BaselineSpecialIds = {}, keepSpecial = true): number[] {
+export function baselineIds(ids: readonly number[], replacementId: number, special: SpecialIds = {}, keepSpecial = true): number[] {
   return ids.map((t) => (keepSpecial && (t === special.clsId || t === special.sepId) ? t : replacementId));
 }
 
@@ -127,7 +120,7 @@ export function baselineEmbeddings(
   model: Bert,
   ids: readonly number[],
   baseline: IgBaseline = 'pad',
-  special: BaselineSpecialIds = {},
+  special: SpecialIds = {},
   keepSpecial = true,
 ): { embeddings: tf.Tensor2D; name: string } {
   const seq = ids.length;

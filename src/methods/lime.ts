@@ -25,8 +25,9 @@ import { Matrix, solve } from 'ml-matrix';
 import type { Bert } from '../model/bert.js';
 import { Rng } from '../data/random.js';
 import {
-  classProbabilities, keptPositions, perturbRow, type PerturbationMode, type PerturbationSpecialIds,
+  classProbabilities, keptPositions, perturbRow, type PerturbationMode,
 } from '../eval/perturbation.js';
+import type { SpecialIds } from '../io/tokenizer.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
 import { IndexError, OptionError } from '../errors.js';
 
@@ -148,7 +149,7 @@ export interface LimeClassifierOptions extends LimeOptions {
   /** Class explained (default: the predicted class). */
   target?: number;
   /** `[CLS]`/`[SEP]` ids (never removed) and replacement ids (pass the tokenizer). */
-  specialIds?: PerturbationSpecialIds;
+  specialIds?: SpecialIds;
   /** Positions never removed (default `[CLS]`/`[SEP]`). */
   keep?: number[];
   /** How a removed token is treated (default `'delete'`, as lime_text removes words). */
