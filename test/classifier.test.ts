@@ -11,7 +11,8 @@ import { WordPieceTokenizer } from '../src/io/tokenizer.js';
 import { saveHfFolder } from '../src/io/hfFolder.js';
 import { loadModel } from '../src/model/load.js';
 import { predict } from '../src/model/classify.js';
-import { classifierAccuracy, classifierLogits, padBatch, trainClassifier, unseenWordSampler, type EncodedSet } from '../src/train/classifier.js';
+import { padBatch } from '../src/model/classify.js';
+import { classifierAccuracy, classifierLogits, trainClassifier, unseenWordSampler, type EncodedSet } from '../src/train/classifier.js';
 import { Rng } from '../src/data/random.js';
 
 const FILLER = ['the', 'a', 'film', 'story', 'was', 'is', 'very', 'quite', 'and', 'it', 'plot', 'actor'];

@@ -17,7 +17,7 @@
  */
 import type { Bert } from '../model/bert.js';
 import type { ExampleInput } from '../methods/result.js';
-import { classProbabilities, keptPositions, perturbRow, removalOrder } from './perturbation.js';
+import { classProbabilities, keptPositions, perturbRow, removalOrder } from '../methods/perturbation.js';
 import type { SpecialIds } from '../io/tokenizer.js';
 
 /** The 9 perturbation steps of the paper: 10 % … 90 %. */

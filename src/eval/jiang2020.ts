@@ -35,7 +35,7 @@ import { lime } from '../methods/lime.js';
 import { randomAttribution } from '../methods/random.js';
 import type { ExampleInput } from '../methods/result.js';
 import { degradationTest, type DegradationCurve } from './degradation.js';
-import { removalFractions, type PerturbationMode } from './perturbation.js';
+import { removalFractions, type PerturbationMode } from '../methods/perturbation.js';
 import { htmlFigurePage, type FigureSpec } from '../viz/html.js';
 import { curvesFigure } from '../viz/curvesFigure.js';
 

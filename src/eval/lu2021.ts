@@ -24,6 +24,7 @@ import type { ColumnTable } from 'arquero';
 import { sampleCorrelation } from 'simple-statistics';
 import { tf } from '../backend/index.js';
 import type { Bert } from '../model/bert.js';
+import { argmax } from '../model/classify.js';
 import { classLogit, tokenLogitDiff, type QoI } from '../model/qoi.js';
 import { attentionStack } from '../methods/attentionTypes.js';
 import { allLayerInfluences, pathInfluence, type InfluenceBaseline } from '../methods/influencePath.js';
@@ -189,7 +190,7 @@ function predictedClass(model: Bert, ids: number[]): number {
   const tr = model.forward({ ids: [ids] }, { record: 'none' });
   const v = Array.from(tr.logits.dataSync());
   tr.dispose();
-  return v.indexOf(Math.max(...v));
+  return argmax(v);
 }
 
 function attentionOf(model: Bert, ids: number[]) {

@@ -45,6 +45,7 @@
  */
 import { tf } from '../backend/index.js';
 import type { Bert } from '../model/bert.js';
+import { argmax } from '../model/classify.js';
 import type { ForwardOptions } from '../model/types.js';
 import type { Tokenizer } from '../io/tokenizer.js';
 import { estimateFeatureStats, STD_EPS, type FeatureStats } from './featureStats.js';
@@ -201,7 +202,7 @@ export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, 
     if (r.rank !== 3 || r.shape[2] !== D) throw new Error(`iba: node ${node} is [${r.shape}], not [batch, seq, ${D}]`);
     R = tf.tidy(() => r.reshape([seq, D]) as tf.Tensor2D);
     const logits = clean.logits.dataSync();
-    target = opts.target ?? logits.indexOf(Math.max(...logits));
+    target = opts.target ?? argmax(logits);
   } finally {
     clean.dispose();
   }

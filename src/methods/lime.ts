@@ -23,10 +23,11 @@
  */
 import { Matrix, solve } from 'ml-matrix';
 import type { Bert } from '../model/bert.js';
+import { argmax } from '../model/classify.js';
 import { Rng } from '../data/random.js';
 import {
   classProbabilities, keptPositions, perturbRow, type PerturbationMode,
-} from '../eval/perturbation.js';
+} from './perturbation.js';
 import type { SpecialIds } from '../io/tokenizer.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
 import { IndexError, OptionError } from '../errors.js';
@@ -178,7 +179,7 @@ export function lime(model: Bert, input: ExampleInput, opts: LimeClassifierOptio
   const numLabels = model.config.numLabels;
   const target = opts.target ?? (() => {
     const p = classProbabilities(model, [{ ids: input.ids, tokenTypeIds: input.tokenTypeIds }], { padId })[0];
-    return p.indexOf(Math.max(...p));
+    return argmax(p);
   })();
   if (!Number.isInteger(target) || target < 0 || target >= numLabels) throw new IndexError(`LIME: target class ${target} is outside 0..${numLabels - 1}`);
   const f = (masks: number[][]): number[] => {

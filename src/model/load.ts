@@ -5,8 +5,8 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { projectRoot } from '../paths.js';
 import { initBackend } from '../backend/index.js';
 import { headFromNames, loadHfFolder, saveHfFolder } from '../io/hfFolder.js';
 import { resolveHubFolder, type HubOptions } from '../io/hub.js';
@@ -28,15 +28,7 @@ export interface LoadedModel {
   labels?: string[];
 }
 
-/** The project's root folder (holds package.json and `models/`). */
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src'))) return dir;
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
+export { projectRoot } from '../paths.js';
 
 /** Names of the embedded models (folders under `models/`). */
 export const EMBEDDED: Record<string, string> = {

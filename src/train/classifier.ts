@@ -19,6 +19,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, tf } from '../backend/index.js';
 import { Bert } from '../model/bert.js';
+import { argmax, classifyRows, padBatch } from '../model/classify.js';
 import { BertParams } from '../model/params.js';
 import { WordPieceTokenizer } from '../io/tokenizer.js';
 import { makeBertConfig, type BertConfig } from '../io/config.js';
@@ -80,21 +81,6 @@ export interface ClassifierTrainResult {
 }
 
 /**
- * Pad rows of token ids to a common length.
- * @param rows `[batch][len_i]`; @param padId the `[PAD]` id.
- * @returns ids `[batch][maxLen]` and the attention mask `[batch][maxLen]` (1 token, 0 padding).
- * @throws Error when `rows` is empty or a row is empty.
- */
-export function padBatch(rows: readonly (readonly number[])[], padId = 0): { ids: number[][]; attentionMask: number[][] } {
-  if (rows.length === 0) throw new Error('padBatch: no rows');
-  const len = Math.max(...rows.map((r) => r.length));
-  if (rows.some((r) => r.length === 0)) throw new Error('padBatch: empty row (every sequence needs at least [CLS])');
-  const ids = rows.map((r) => [...r, ...new Array<number>(len - r.length).fill(padId)]);
-  const attentionMask = rows.map((r) => Array.from({ length: len }, (_, j) => (j < r.length ? 1 : 0)));
-  return { ids, attentionMask };
-}
-
-/**
  * Run `fn` with `Math.random` replaced by a generator seeded with `seed` (tfjs's dropout and other
  * unseeded random ops draw their seed from it), restoring it afterwards.
  */
@@ -113,22 +99,7 @@ export async function withSeededMathRandom<T>(seed: number, fn: () => Promise<T>
  * @returns `[n][numLabels]`, rows in input order.
  */
 export function classifierLogits(model: Bert, rows: readonly (readonly number[])[], padId = 0, batchSize = 64): number[][] {
-  if (model.head !== 'classifier') throw new Error(`classifierLogits needs a model with the classifier head, got "${model.head}"`);
-  const out: number[][] = [];
-  for (let i = 0; i < rows.length; i += batchSize) {
-    const { ids, attentionMask } = padBatch(rows.slice(i, i + batchSize), padId);
-    const tr = model.forward({ ids, attentionMask }, { record: 'none' });
-    out.push(...(tr.logits.arraySync() as number[][]));
-    tr.dispose();
-  }
-  return out;
-}
-
-/** Index of the largest value (first on ties). */
-export function argmax(xs: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < xs.length; i++) if ((xs[i] as number) > (xs[best] as number)) best = i;
-  return best;
+  return classifyRows(model, rows, { padId, batchSize }).logits;
 }
 
 /**

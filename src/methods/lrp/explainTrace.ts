@@ -14,6 +14,7 @@ import { nodeShape } from '../../model/run.js';
 import type { Hook } from '../../model/types.js';
 import { exampleTokens, type ExampleInput } from '../result.js';
 import { IndexError } from '../../errors.js';
+import { argmax } from '../../model/classify.js';
 
 /** The recorded forward pass of one example and the QoI's gradients. Call {@link ExplainTrace.dispose}. */
 export interface ExplainTrace {
@@ -112,11 +113,6 @@ export function explainTrace(model: Bert, example: ExampleInput, opts: ExplainTr
   };
 }
 
-function argmax(a: ArrayLike<number>): number {
-  let b = 0;
-  for (let i = 1; i < a.length; i++) if (a[i] > a[b]) b = i;
-  return b;
-}
 
 /**
  * Attention probabilities of a batch-1 trace, `[layers, heads, seq, seq]` (row = query), from the

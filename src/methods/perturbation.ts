@@ -15,11 +15,11 @@
  *
  * @module
  */
-import { tf } from '../backend/index.js';
+import { classifyRows } from '../model/classify.js';
 import type { Bert } from '../model/bert.js';
 import type { ForwardOptions } from '../model/types.js';
 import type { SpecialIds } from '../io/tokenizer.js';
-import type { ExampleInput } from '../methods/result.js';
+import type { ExampleInput } from './result.js';
 import { IndexError, OptionError } from '../errors.js';
 
 /** How a removed token is treated: deleted, or replaced by `[MASK]`/`[PAD]`/`[UNK]` or an explicit id. */
@@ -154,26 +154,8 @@ export function classProbabilities(
   rows: readonly PerturbedRow[],
   opts: { batchSize?: number; padId?: number; forward?: ForwardOptions } = {},
 ): number[][] {
-  if (model.head !== 'classifier') throw new Error(`classProbabilities needs a sequence classifier, the model has the "${model.head}" head`);
-  const bs = opts.batchSize ?? 32;
-  if (!Number.isInteger(bs) || bs < 1) throw new OptionError(`batchSize must be a positive integer, got ${bs}`);
-  const pad = opts.padId ?? 0;
-  const out: number[][] = [];
-  for (let s = 0; s < rows.length; s += bs) {
-    const chunk = rows.slice(s, s + bs);
-    if (chunk.some((r) => r.ids.length === 0)) throw new Error('classProbabilities: a perturbed row has no tokens left');
-    const len = Math.max(...chunk.map((r) => r.ids.length));
-    const padded = (a: number[], v: number) => (a.length === len ? a : [...a, ...new Array<number>(len - a.length).fill(v)]);
-    const ids = chunk.map((r) => padded(r.ids, pad));
-    const attentionMask = chunk.map((r) => Array.from({ length: len }, (_, j) => (j < r.ids.length ? 1 : 0)));
-    const tokenTypeIds = chunk.some((r) => r.tokenTypeIds) ? chunk.map((r) => padded(r.tokenTypeIds ?? new Array<number>(r.ids.length).fill(0), 0)) : undefined;
-    const tr = model.forward({ ids, attentionMask, tokenTypeIds }, { ...opts.forward, record: 'none' });
-    const p = tf.softmax(tr.logits, -1);
-    out.push(...(p.arraySync() as number[][]));
-    p.dispose();
-    tr.dispose();
-  }
-  return out;
+  if (rows.some((r) => r.ids.length === 0)) throw new Error('classProbabilities: a perturbed row has no tokens left');
+  return classifyRows(model, rows, opts).probs;
 }
 
 /**
