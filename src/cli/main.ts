@@ -13,7 +13,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { registerReproduce } from './reproduce/index.js';
-import { registerKernel } from '../../kernel/cli.js';
+import { registerKernel } from './kernel.js';
 import { registerFigure } from '../../widgets/cli.js';
 import { registerTrain } from './train.js';
 

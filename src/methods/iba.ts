@@ -47,16 +47,10 @@ import { tf } from '../backend/index.js';
 import type { Bert } from '../model/bert.js';
 import { argmax } from '../model/classify.js';
 import type { ForwardOptions } from '../model/types.js';
-import type { Tokenizer } from '../io/tokenizer.js';
+import { splitModel, toExample, type ModelWithTokenizer } from './explainer.js';
 import { estimateFeatureStats, STD_EPS, type FeatureStats } from './featureStats.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
 import { IndexError, OptionError } from '../errors.js';
-
-/** A model with its tokenizer (a `LoadedModel` from `loadModel` fits structurally). */
-export interface ModelWithTokenizer {
-  model: Bert;
-  tokenizer: Tokenizer;
-}
 
 /** Options of {@link iba}. */
 export interface IbaOptions {
@@ -145,18 +139,6 @@ function resolveStats(
   return { kind: 'dataset', mean: s.mean, std: s.std };
 }
 
-function toExample(m: Bert | ModelWithTokenizer, input: string | ExampleInput): { model: Bert; ex: ExampleInput } {
-  const model = m instanceof Object && 'model' in m ? m.model : (m as Bert);
-  if (typeof input === 'string') {
-    if (!('tokenizer' in m)) throw new Error('iba: raw text needs a model with its tokenizer (pass what loadModel returns)');
-    if (input.trim() === '') throw new Error('iba: empty text');
-    const e = m.tokenizer.encode(input, { maxLength: model.config.maxPositionEmbeddings });
-    return { model, ex: { ids: Array.from(e.ids), tokens: Array.from(e.tokens) } };
-  }
-  if (!input || !Array.isArray(input.ids) || input.ids.length === 0) throw new Error('iba: empty input (no token ids)');
-  return { model, ex: input };
-}
-
 /**
  * IBA attribution of one example (Jiang et al. 2020, §3; Schulz et al. 2020, Eq. 2–4).
  *
@@ -169,7 +151,9 @@ function toExample(m: Bert | ModelWithTokenizer, input: string | ExampleInput): 
  *   without a classifier head, a target outside the classes, or non-positive steps/samples.
  */
 export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, opts: IbaOptions): TokenAttribution {
-  const { model, ex } = toExample(m, input);
+  const { model, tokenizer } = splitModel(m);
+  const ex = toExample(model, input, tokenizer);
+  if (ex.ids.length === 0) throw new Error('iba: empty input (no token ids)');
   if (model.head !== 'classifier') throw new Error(`iba needs a sequence classifier (cross-entropy on a class), the model has the "${model.head}" head`);
   const tokens = exampleTokens(ex);
   const seq = ex.ids.length;
@@ -317,7 +301,8 @@ export function ibaLayers(
   input: string | ExampleInput,
   opts: Omit<IbaOptions, 'layer' | 'node' | 'stats'> & { stats?: IbaOptions['stats']; examples?: ExampleInput[] },
 ): IbaLayerMap {
-  const { model, ex } = toExample(m, input);
+  const { model, tokenizer } = splitModel(m);
+  const ex = toExample(model, input, tokenizer);
   if (opts.stats === 'reference') throw new Error("ibaLayers: stats 'reference' has no statistics for the embedding row; use 'single-example' or data statistics");
   const nodes = ['embed.hook_out', ...Array.from({ length: model.layers }, (_, l) => `blocks.${l}.hook_resid_post`)];
   const stats = opts.stats ?? (opts.examples ? estimateFeatureStats(model, opts.examples, nodes) : undefined);

@@ -29,3 +29,6 @@ export * from './influencePath.js';
 export * from './influencePatterns.js';
 export * from './lime.js';
 export * from './random.js';
+export * from './perturbation.js';
+export * from './explainer.js';
+export * from './builtins.js';

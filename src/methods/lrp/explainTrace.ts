@@ -123,3 +123,19 @@ export function attentionOfTrace(trace: Trace): Float32Array {
   if (trace.batch !== 1) throw new Error(`attentionOfTrace reads a single example, the trace has ${trace.batch}`);
   return trace.attentionArray(0);
 }
+
+/**
+ * Runs `fn` on the {@link explainTrace} of one example and disposes the trace afterwards (also when
+ * `fn` throws): the one-example form of every trace-based method (GAE, AttCAT, Grad-CAM, LRP, Mask-LRP).
+ *
+ * @returns what `fn` returns.
+ * @throws Error as {@link explainTrace}, and what `fn` throws.
+ */
+export function withExplainTrace<T>(model: Bert, example: ExampleInput, opts: ExplainTraceOptions, fn: (et: ExplainTrace) => T): T {
+  const et = explainTrace(model, example, opts);
+  try {
+    return fn(et);
+  } finally {
+    et.dispose();
+  }
+}
