@@ -9,12 +9,13 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadConfig, parseBertConfig, toHfConfigJson, type BertConfig } from './config.js';
 import { readSafetensors, writeFileAtomic, writeSafetensors, type WriteDtype } from './safetensors.js';
 import { readTokenizerConfig, WordPieceTokenizer } from './tokenizer.js';
 import { CheckpointError } from '../errors.js';
+import { writeFolderAtomic } from './atomicFolder.js';
 
 /** A tensor in plain memory: float32, row-major, PyTorch layout. */
 export interface PlainTensor {
@@ -138,13 +139,35 @@ function optionalShapes(config: BertConfig, head: HeadKind): Map<string, number[
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /**
+ * Throws unless every value of a tensor is finite: a NaN or infinite weight would load silently and
+ * give NaN logits.
+ * @throws CheckpointError naming the file, the tensor, how many values are bad, and the first one.
+ */
+export function checkFinite(name: string, data: ArrayLike<number>, source = 'weights'): void {
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as number;
+    if (v - v !== 0) {
+      // NaN or ±Infinity (v − v is NaN for both, 0 for every finite v)
+      if (first < 0) first = i;
+      bad++;
+    }
+  }
+  if (bad > 0) {
+    throw new CheckpointError(`${source}: tensor "${name}" has ${bad} non-finite value${bad > 1 ? 's' : ''} (the first, ${data[first]}, at flat index ${first} of ${data.length}); the checkpoint is corrupt`);
+  }
+}
+
+/**
  * Check that every tensor {@link expectedBertShapes} requires is present with the right shape and
  * `data.length` (and that `cls.predictions.decoder.weight`, optional because tied, is `[V, H]` when
  * present).
  *
  * @param weights canonical name → tensor.
  * @param source file name for the messages (e.g. `…/model.safetensors`).
- * @throws Error naming the tensor, its shape, the expected shape and `source`.
+ * @throws CheckpointError naming the tensor, its shape, the expected shape and `source`, or a
+ *   tensor with NaN/infinite values.
  */
 export function validateWeights(weights: Map<string, PlainTensor>, config: BertConfig, head: HeadKind, source = 'weights'): void {
   const check = (name: string, shape: number[], w: PlainTensor) => {
@@ -153,6 +176,7 @@ export function validateWeights(weights: Map<string, PlainTensor>, config: BertC
     }
     const numel = shape.reduce((a, b) => a * b, 1);
     if (w.data.length !== numel) throw new CheckpointError(`${source}: tensor "${name}" has ${w.data.length} values for shape ${fmt(shape)}`);
+    checkFinite(name, w.data, source);
   };
   for (const [name, shape] of expectedBertShapes(config, { head })) {
     const w = weights.get(name);
@@ -312,39 +336,22 @@ export function saveHfFolder(dir: string, input: SaveHfFolderInput): void {
     named.set(usePrefix && !isHead ? `bert.${name}` : name, t);
   }
 
-  const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
-  const tag = `${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const tmp = join(parent, `.${basename(target)}.tmp-${tag}`);
-  mkdirSync(tmp);
   try {
-    const json = (o: unknown) => JSON.stringify(o, null, 2) + '\n';
-    writeFileAtomic(join(tmp, 'config.json'), json(toHfConfigJson(config)));
-    writeSafetensors(join(tmp, 'model.safetensors'), named, { dtype: input.dtype ?? 'F32', metadata: { format: 'pt' } });
-    writeFileAtomic(join(tmp, 'vocab.txt'), input.vocab.join('\n') + '\n');
-    const tc = { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: config.maxPositionEmbeddings, ...(input.tokenizerConfig ?? {}) };
-    writeFileAtomic(join(tmp, 'tokenizer_config.json'), json(tc));
-    writeFileAtomic(
-      join(tmp, 'special_tokens_map.json'),
-      json({ unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' }),
-    );
-    // sanity: the folder reads back
-    readTokenizerConfig(tmp);
-    if (existsSync(target)) {
-      const old = join(parent, `.${basename(target)}.old-${tag}`);
-      renameSync(target, old);
-      try {
-        renameSync(tmp, target);
-      } catch (e) {
-        renameSync(old, target);
-        throw e;
-      }
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, target);
-    }
+    writeFolderAtomic(target, (tmp) => {
+      const json = (o: unknown) => JSON.stringify(o, null, 2) + '\n';
+      writeFileAtomic(join(tmp, 'config.json'), json(toHfConfigJson(config)));
+      writeSafetensors(join(tmp, 'model.safetensors'), named, { dtype: input.dtype ?? 'F32', metadata: { format: 'pt' } });
+      writeFileAtomic(join(tmp, 'vocab.txt'), input.vocab.join('\n') + '\n');
+      const tc = { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: config.maxPositionEmbeddings, ...(input.tokenizerConfig ?? {}) };
+      writeFileAtomic(join(tmp, 'tokenizer_config.json'), json(tc));
+      writeFileAtomic(
+        join(tmp, 'special_tokens_map.json'),
+        json({ unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' }),
+      );
+      // sanity: the folder reads back
+      readTokenizerConfig(tmp);
+    });
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
     throw new CheckpointError(`cannot save model to ${target}: ${(e as Error).message}`);
   }
 }

@@ -47,6 +47,20 @@ export interface HubOptions {
   env?: Record<string, string | undefined>;
   /** Called as bytes arrive: file name, bytes so far, total (or undefined). */
   onProgress?: (file: string, bytes: number, total: number | undefined) => void;
+  /**
+   * Milliseconds to wait for the server's answer (connection and response headers) to each request.
+   * Default: `HF_HUB_ETAG_TIMEOUT` seconds, else 10 s (huggingface_hub's default).
+   */
+  timeoutMs?: number;
+  /**
+   * Milliseconds a download may go without receiving a byte before it is abandoned.
+   * Default: `HF_HUB_DOWNLOAD_TIMEOUT` seconds, else 10 s (huggingface_hub's default).
+   */
+  idleTimeoutMs?: number;
+  /** Further attempts after a timeout, a network error, HTTP 429 or 5xx (default 3). */
+  retries?: number;
+  /** Wait before the first retry, doubled for each later one (default 1000 ms: 1, 2, 4 s). */
+  retryDelayMs?: number;
 }
 
 /** What a BERT folder needs. */
@@ -102,6 +116,10 @@ function checkFileName(file: string): void {
 }
 
 interface Ctx {
+  timeoutMs: number;
+  idleTimeoutMs: number;
+  retries: number;
+  retryDelayMs: number;
   repoId: string;
   revision: string;
   repoDir: string;
@@ -213,7 +231,15 @@ export async function resolveHubFolder(repoId: string, opts: HubOptions = {}): P
     token,
     offline: opts.offline ?? hubOfflineFromEnv(env),
     onProgress: opts.onProgress,
+    timeoutMs: opts.timeoutMs ?? secondsFromEnv(env.HF_HUB_ETAG_TIMEOUT, 10) * 1000,
+    idleTimeoutMs: opts.idleTimeoutMs ?? secondsFromEnv(env.HF_HUB_DOWNLOAD_TIMEOUT, 10) * 1000,
+    retries: opts.retries ?? 3,
+    retryDelayMs: opts.retryDelayMs ?? 1000,
   };
+  for (const [k, v] of [['timeoutMs', ctx.timeoutMs], ['idleTimeoutMs', ctx.idleTimeoutMs], ['retryDelayMs', ctx.retryDelayMs]] as const) {
+    if (!(v > 0) || !Number.isFinite(v)) throw new HubError(`${k} must be a positive number of milliseconds, got ${v}`);
+  }
+  if (!Number.isInteger(ctx.retries) || ctx.retries < 0) throw new HubError(`retries must be a non-negative integer, got ${ctx.retries}`);
 
   // 1. the cache (offline, an optional file of unknown status is not needed)
   const commit = cachedCommit(ctx);
@@ -267,11 +293,45 @@ function normalizeEtag(e: string | null): string | null {
   return /^[\w.-]+$/.test(s) ? s : null;
 }
 
+/** A positive number of seconds from an environment variable, else `fallback`. */
+function secondsFromEnv(v: string | undefined, fallback: number): number {
+  const n = v === undefined ? NaN : Number(v);
+  return n > 0 ? n : fallback;
+}
+
+/** A failure worth another attempt: no answer in time, a network error, HTTP 429 or 5xx, a broken body. */
+class Transient extends Error {}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * GET one file into the cache, with `ctx.retries` further attempts after a transient failure (waits
+ * `retryDelayMs`, doubled each time).
+ * @throws HubError naming the URL, what went wrong, and the attempts made.
+ */
+async function downloadFile(ctx: Ctx, file: string, revision: string, optional: boolean): Promise<{ status: 'ok' | 'missing'; commit: string | null }> {
+  const waits: number[] = [];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await downloadOnce(ctx, file, revision, optional);
+    } catch (e) {
+      if (!(e instanceof Transient)) throw e;
+      if (attempt >= ctx.retries) {
+        const waited = waits.length ? `, after waiting ${waits.map((w) => `${w / 1000} s`).join(' + ')} between them` : '';
+        throw new HubError(`${ctx.repoId}: ${e.message} (${attempt + 1} attempt${attempt ? 's' : ''}${waited}); check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use the cache only`, { cause: e });
+      }
+      const wait = ctx.retryDelayMs * 2 ** attempt;
+      waits.push(wait);
+      await sleep(wait);
+    }
+  }
+}
+
 /**
  * GET one file into the cache. Returns its commit and whether it exists. A 404 on an optional file
  * is recorded in `.no_exist/<commit>/<file>`.
  */
-async function downloadFile(ctx: Ctx, file: string, revision: string, optional: boolean): Promise<{ status: 'ok' | 'missing'; commit: string | null }> {
+async function downloadOnce(ctx: Ctx, file: string, revision: string, optional: boolean): Promise<{ status: 'ok' | 'missing'; commit: string | null }> {
   const encodedFile = file.split('/').map(encodeURIComponent).join('/');
   let url = `${ctx.endpoint}/${ctx.repoId}/resolve/${encodeURIComponent(revision)}/${encodedFile}`;
   const firstUrl = url;
@@ -279,14 +339,27 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
   let commit: string | null = null;
   let etag: string | null = null;
   let resp: Response | undefined;
+  // One controller per attempt: the answer timer, then the idle timer of the body, abort it.
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = '';
+  const arm = (ms: number, what: string) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = what;
+      abort.abort();
+    }, ms);
+  };
   for (let hop = 0; hop < 10; hop++) {
     const headers: Record<string, string> = { 'user-agent': 'flowlens (node)', 'accept-encoding': 'identity' };
     if (ctx.token && new URL(url).origin === endpointOrigin) headers.authorization = `Bearer ${ctx.token}`;
+    arm(ctx.timeoutMs, `no answer within ${ctx.timeoutMs / 1000} s`);
     try {
-      resp = await fetch(url, { redirect: 'manual', headers });
+      resp = await fetch(url, { redirect: 'manual', headers, signal: abort.signal });
     } catch (e) {
+      clearTimeout(timer);
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new HubError(`cannot reach the Hugging Face hub for ${ctx.repoId}: GET ${url} failed (${cause?.code ?? cause?.message ?? (e as Error).message}); set HF_HUB_OFFLINE=1 to use the cache only`);
+      throw new Transient(timedOut ? `GET ${url}: ${timedOut}` : `cannot reach the Hugging Face hub: GET ${url} failed (${cause?.code ?? cause?.message ?? (e as Error).message})`);
     }
     // The hub's own answer carries x-repo-commit; relative redirects before it (renamed repos) and
     // CDN responses after it do not, and their etags are not blob names.
@@ -302,7 +375,12 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
     }
     break;
   }
+  clearTimeout(timer);
   if (!resp) throw new HubError(`GET ${firstUrl}: no response`);
+  if (resp.status === 429 || resp.status >= 500) {
+    await resp.body?.cancel().catch(() => undefined);
+    throw new Transient(`GET ${firstUrl}: HTTP ${resp.status}`);
+  }
   if (resp.status === 404 && optional) {
     await resp.body?.cancel();
     const c = commit ?? revision;
@@ -335,8 +413,11 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
     const hash = createHash('sha256');
     let bytes = 0;
     const onProgress = ctx.onProgress;
+    arm(ctx.idleTimeoutMs, `the download stalled (no data for ${ctx.idleTimeoutMs / 1000} s)`);
+    const idle = ctx.idleTimeoutMs;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
+        arm(idle, `the download stalled (no data for ${idle / 1000} s)`);
         hash.update(chunk);
         bytes += chunk.length;
         onProgress?.(file, bytes, total);
@@ -352,7 +433,9 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
       renameSync(incomplete, blobPath);
     } catch (e) {
       rmSync(incomplete, { force: true });
-      throw new HubError(`${ctx.repoId}: download of ${file} from ${firstUrl} failed: ${(e as Error).message}`);
+      throw new Transient(`download of ${file} from ${firstUrl} failed: ${timedOut || (e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
   linkIntoSnapshot(join(ctx.repoDir, 'snapshots', c, file), blobPath);
