@@ -5,7 +5,7 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { qoiValues } from '../src/model/run.js';
 import { tokenProbDiff } from '../src/model/qoi.js';
-import { makeBertConfig, type BertConfig } from '../src/io/config.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { runAbnar2020, buildMaskedInput, paperValue, type AgreementItem, } from '../src/eval/abnar2020.js';
 import type { Tokenizer } from '../src/io/tokenizer.js';
 import { spearman, summarizeCorrelations } from '../src/eval/correlation.js';
@@ -52,6 +52,7 @@ test('runAbnar2020 on a tiny random MLM: table shape, independent recomputation,
   const progress: number[] = [];
   const before = tf.memory().numTensors;
   const res = runAbnar2020(model, toyTokenizer, items, { onProgress: (p) => progress.push(p.done) });
+  assert.equal(tf.memory().numTensors, before, 'no tensors leak');
   assert.equal(res.skipped.length, 1, 'sleeps/sleep are not in the vocabulary');
   assert.equal(res.perExample.length, 5);
   assert.deepEqual(progress, [1, 2, 3, 4, 5]);

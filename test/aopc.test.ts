@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
-import { makeBertConfig, type BertConfig } from '../src/io/config.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { AOPC_FRACTIONS, aopcCurves, aopcSummary, type AopcCurve } from '../src/eval/aopc.js';
 import { answerHitsAtK, precisionAtK } from '../src/eval/precisionAtK.js';
 

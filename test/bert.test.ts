@@ -5,7 +5,7 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { gradientAt, qoiValues } from '../src/model/run.js';
 import { classLogit, tokenLogitDiff } from '../src/model/qoi.js';
-import { makeBertConfig, type BertConfig } from '../src/io/config.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { refForward, type W } from './helpers/refBert.js';
 
 const cfg = makeBertConfig({

@@ -5,7 +5,7 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { qoiValues } from '../src/model/run.js';
 import { tokenLogitDiff, tokenProbDiff } from '../src/model/qoi.js';
-import { makeBertConfig, type BertConfig } from '../src/io/config.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { blankOut } from '../src/methods/blankOut.js';
 import { mulberry } from './helpers/rng.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
-import { makeBertConfig, type BertConfig } from '../src/io/config.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { bottleneckKl, defaultIbaLayer, iba, ibaLayers, type IbaMeta } from '../src/methods/iba.js';
 import { estimateFeatureStats, Welford } from '../src/methods/featureStats.js';
 import { oneTokenModel, X_ID } from './helpers/oneTokenModel.js';

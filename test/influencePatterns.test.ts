@@ -5,7 +5,7 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { tokenLogitDiff } from '../src/model/qoi.js';
 import { qoiValues } from '../src/model/run.js';
-import { makeBertConfig, type BertConfig } from '../src/io/config.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { layerInfluence, pathInfluence, type BranchSet } from '../src/methods/influencePath.js';
 import { influencePattern, patternKey, patternNodeNames } from '../src/methods/influencePatterns.js';
 import { mulberry } from './helpers/rng.js';

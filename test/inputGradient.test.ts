@@ -4,7 +4,7 @@ import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { tokenLogitDiff, tokenProbDiff } from '../src/model/qoi.js';
-import { makeBertConfig, type BertConfig } from '../src/io/config.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { inputGradients, inputGradient } from '../src/methods/inputGradient.js';
 import { refForward, type W } from './helpers/refBert.js';
 import { mulberry } from './helpers/rng.js';

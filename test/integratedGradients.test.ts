@@ -4,7 +4,7 @@ import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { classProb, classLogit } from '../src/model/qoi.js';
-import { makeBertConfig, type BertConfig } from '../src/io/config.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { integratedGradients, integrationPoints, interpolatePath, baselineIds } from '../src/methods/integratedGradients.js';
 import { refForward, type W } from './helpers/refBert.js';
 import { mulberry } from './helpers/rng.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
-import { makeBertConfig, type BertConfig } from '../src/io/config.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { WordPieceTokenizer } from '../src/io/tokenizer.js';
 import {
   ablationTable,

@@ -5,7 +5,7 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { gradientAt } from '../src/model/run.js';
 import { classLogit } from '../src/model/qoi.js';
-import { makeBertConfig, type BertConfig } from '../src/io/config.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { explainTrace } from '../src/methods/lrp/explainTrace.js';
 import { relevancePass } from '../src/methods/lrp/relevance.js';
 import { maskLrp, maskLrpFromTrace } from '../src/methods/maskLrp.js';

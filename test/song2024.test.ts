@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
-import { makeBertConfig, type BertConfig } from '../src/io/config.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { WordPieceTokenizer } from '../src/io/tokenizer.js';
 import { runSong2024, compareWithMaskLrp, SONG2024_METHODS, SONG2024_ABLATIONS } from '../src/eval/song2024.js';
 import { writeSong2024Outputs } from '../src/eval/song2024Writer.js';

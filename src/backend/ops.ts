@@ -18,7 +18,6 @@ function swapLast(t: tf.Tensor): tf.Tensor {
   return tf.transpose(t, perm);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   const value = tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
@@ -32,6 +31,7 @@ const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) =>
       return [da, db];
     },
   };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing accepts only single-tensor functions; this one takes (a, b, save)
 }) as any) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 /**
@@ -84,7 +84,7 @@ export function linearConst(x: tf.Tensor, w: tf.Tensor, wT: tf.Tensor, b?: tf.Te
       value: b ? tf.add(y, b) : y,
       gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, wT as tf.Tensor2D),
     };
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing does not accept a closure over the cached transpose; cast to the real signature below
   }) as any) as unknown as (x2: tf.Tensor) => tf.Tensor;
   return f(x.reshape([-1, inDim])).reshape([...lead, out]);
 }
@@ -98,7 +98,7 @@ export function matmulConstB(a: tf.Tensor, b: tf.Tensor, bT: tf.Tensor): tf.Tens
   const f = tf.customGrad(((a2: tf.Tensor) => ({
     value: tf.matMul(a2 as tf.Tensor3D, b as tf.Tensor3D),
     gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor3D, bT as tf.Tensor3D),
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing does not accept a closure over the cached transpose; cast to the real signature below
   })) as any) as unknown as (a2: tf.Tensor) => tf.Tensor;
   return f(a);
 }

@@ -379,7 +379,6 @@ export function serializeSafetensors(
     }
     header.__metadata__ = opts.metadata;
   }
-  const size = dtype === 'F32' ? 4 : 2;
   let offset = 0;
   const chunks: Uint8Array[] = [];
   for (const [name, t] of entries) {

@@ -88,6 +88,7 @@ const CATEGORY_ZS = /^\p{Zs}$/u;
 const CATEGORY_P = /^\p{P}$/u;
 const CATEGORY_MN = /^\p{Mn}$/u;
 /** Python's `str.isspace()` after cleaning (control characters are gone by then). */
+// eslint-disable-next-line no-control-regex -- U+001C–U+001F are whitespace for Python's str.isspace(), which BERT's tokenizer follows
 const PY_SPACE = /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u001c-\u001f\u0085]+/u;
 
 /** BERT's `_is_whitespace`: space, tab, newline, carriage return, or Unicode category Zs. */

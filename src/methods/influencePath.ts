@@ -76,7 +76,7 @@ export interface PathRestriction {
 export const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor) => ({
   value: x.clone(),
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing (GradFunc over a variadic Tensor list) does not fit a one-tensor function; cast to the real signature
 })) as any) as unknown as (x: tf.Tensor) => tf.Tensor;
 
 /** `x·m + stop_gradient(x)·(1 − m)`: same value, gradient only where m = 1. */

@@ -98,7 +98,7 @@ export function rolloutMatrices(mats: readonly Float64Array[], seq: number, star
   if (!Number.isInteger(startLayer) || startLayer < 0 || startLayer >= mats.length) {
     throw new IndexError(`rollout: start layer ${startLayer} is outside 0..${mats.length - 1}`);
   }
-  const out = [Float64Array.from(mats[startLayer] as Float64Array)];
+  const out: Float64Array[] = [Float64Array.from(mats[startLayer] as Float64Array)];
   for (let l = startLayer + 1; l < mats.length; l++) out.push(matmulSq(mats[l] as Float64Array, out[out.length - 1] as Float64Array, seq));
   return out;
 }

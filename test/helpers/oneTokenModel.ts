@@ -10,7 +10,7 @@
  */
 import { Bert } from '../../src/model/bert.js';
 import { BertParams, bertParamShapes } from '../../src/model/params.js';
-import { makeBertConfig, type BertConfig } from '../../src/io/config.js';
+import { makeBertConfig } from '../../src/io/config.js';
 
 export const ONE_TOKEN_CFG = makeBertConfig({
   vocabSize: 12, hiddenSize: 4, numHiddenLayers: 1, numAttentionHeads: 1, intermediateSize: 4,

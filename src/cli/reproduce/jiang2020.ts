@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import { nonNegativeInt, positiveInt, positiveNumber as positiveNum, seed } from '../args.js';
 import cliProgress from 'cli-progress';
 import { initBackend } from '../../backend/index.js';

@@ -5,7 +5,7 @@
  * @module
  */
 import cliProgress from 'cli-progress';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { positiveInt, seed } from '../args.js';
 import { initBackend } from '../../backend/index.js';
 import type { Bert } from '../../model/bert.js';

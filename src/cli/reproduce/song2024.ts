@@ -6,7 +6,7 @@
  * @module
  */
 import cliProgress from 'cli-progress';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { positiveInt, nonNegativeInt as nonNegInt, openUnitInterval as unitInterval, seed } from '../args.js';
 import { initBackend } from '../../backend/index.js';
 import { loadSst2 } from '../../data/corpora.js';
