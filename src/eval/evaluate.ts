@@ -19,8 +19,7 @@
  */
 import type { Bert } from '../model/bert.js';
 import { argmax, classifyRows } from '../model/classify.js';
-import type { SpecialIds } from '../io/tokenizer.js';
-import { getExplainer, splitModel, toExample, toQoI, type Explainer, type ExplainInput, type ExplainTarget, type ModelLike } from '../methods/explainer.js';
+import { getExplainer, specialIdsOf, splitModel, toExample, toQoI, type Explainer, type ExplainInput, type ExplainTarget, type ModelLike } from '../methods/explainer.js';
 import type { ExampleInput, TokenAttribution } from '../methods/result.js';
 import { OptionError } from '../errors.js';
 import { degradationTest, type DegradationResult, type DegradationTestOptions } from './degradation.js';
@@ -74,10 +73,6 @@ export function resolveMethods(methods: readonly (MethodRef | MethodUse)[]): Res
   return out;
 }
 
-function specialIdsOf(m: ModelLike): SpecialIds {
-  const { tokenizer } = splitModel(m);
-  return tokenizer ? { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId, maskId: tokenizer.maskId, unkId: tokenizer.unkId } : {};
-}
 
 function requireClassifier(model: Bert, what: string): void {
   if (model.head !== 'classifier') throw new OptionError(`${what} evaluates a sequence classifier; the model has the "${model.head}" head`);
@@ -128,7 +123,7 @@ export function evaluateDegradation(
     ]),
   );
   const rows = examples.map((e) => ({ example: toExample(bert, e.input, tokenizer), label: e.label }));
-  const res = degradationTest(bert, rows, fns, { ...opts, specialIds: opts.specialIds ?? specialIdsOf(model) });
+  const res = degradationTest(bert, rows, fns, { ...opts, specialIds: opts.specialIds ?? specialIdsOf(splitModel(model).tokenizer) });
   return { ...res, sanity };
 }
 
@@ -172,7 +167,7 @@ export function evaluateAopc(
 ): { rows: AopcRow[]; curves: Record<string, AopcCurve[]> } {
   const { model: bert, tokenizer } = splitModel(model);
   requireClassifier(bert, 'AOPC');
-  const specialIds = specialIdsOf(model);
+  const specialIds = specialIdsOf(splitModel(model).tokenizer);
   if (specialIds.padId === undefined) throw new OptionError('AOPC replaces tokens with [PAD]: pass the loaded model with its tokenizer');
   const resolved = resolveMethods(methods);
   const curves: Record<string, AopcCurve[]> = Object.fromEntries(resolved.map((r) => [r.name, []]));
@@ -229,7 +224,7 @@ export function evaluateBlankOutCorrelation(
   opts: BlankOutCorrelationOptions = {},
 ): CorrelationRow[] {
   const { model: bert, tokenizer } = splitModel(model);
-  const specialIds = specialIdsOf(model);
+  const specialIds = specialIdsOf(splitModel(model).tokenizer);
   const resolved = resolveMethods(methods);
   const [reference] = resolveMethods([opts.reference ?? 'blank_out']) as [ResolvedMethod];
   const rho: Record<string, number[]> = Object.fromEntries(resolved.map((r) => [r.name, []]));

@@ -149,59 +149,18 @@ function classMethod<O>(name: string, f: (model: Bert, example: ExampleInput, op
   return (model: Bert, example: ExampleInput, qoi: QoI, o: O): TokenAttribution => f(model, example, { ...o, target: targetClass(qoi, name) });
 }
 
-export const gaeExplainer = register<TraceOptions>({
-  name: 'gae',
-  needs: 'gradients',
-  targets: 'class',
-  paper: 'Chefer, Gur & Wolf 2021b, Generic Attention-model Explainability for Interpreting Bi-Modal and Encoder-Decoder Transformers (ICCV 2021, arXiv 2103.15679)',
-  description: 'gradient-weighted attention accumulated through the layers, [CLS] row',
-  attribute: classMethod<TraceOptions>('gae', gae),
-});
-
-export const attcatExplainer = register<TraceOptions>({
-  name: 'attcat',
-  needs: 'gradients',
-  targets: 'class',
-  paper: 'Qiang, Pan, Zhao, Liu & Zhu 2022, AttCAT: Explaining Transformers via Attentive Class Activation Tokens (NeurIPS 2022)',
-  description: 'attentive class activation tokens: gradient × hidden state weighted by [CLS] attention, summed over layers',
-  attribute: classMethod<TraceOptions>('attcat', attcat),
-});
-
-export const gradcamExplainer = register<TraceOptions>({
-  name: 'gradcam',
-  needs: 'gradients',
-  targets: 'class',
-  paper: 'Selvaraju et al. 2017, Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization (ICCV 2017, arXiv 1610.02391)',
-  description: 'Grad-CAM on the last layer input',
-  attribute: classMethod<TraceOptions>('gradcam', gradcam),
-});
-
-export const attentionGradcamExplainer = register<TraceOptions>({
-  name: 'attention_gradcam',
-  needs: 'gradients',
-  targets: 'class',
-  paper: `Grad-CAM (Selvaraju et al. 2017) on the last layer's attention, as the baseline of ${CHEFER2021A}`,
-  description: "gradient-weighted attention of the last layer, [CLS] row",
-  attribute: classMethod<TraceOptions>('attention_gradcam', attentionGradcam),
-});
-
-export const fullLrpExplainer = register<TraceOptions>({
-  name: 'full_lrp',
-  needs: 'gradients',
-  targets: 'class',
-  paper: `Bach et al. 2015, On Pixel-Wise Explanations by Layer-Wise Relevance Propagation (PLOS ONE); transformer rules of ${CHEFER2021A}`,
-  description: 'LRP relevance at the encoder input, summed over the hidden dimension',
-  attribute: classMethod('full_lrp', fullLrp),
-});
-
-export const lrpLastLayerExplainer = register<TraceOptions>({
-  name: 'lrp_last_layer',
-  needs: 'gradients',
-  targets: 'class',
-  paper: CHEFER2021A,
-  description: "LRP relevance of the last layer's attention map, [CLS] row",
-  attribute: classMethod('lrp_last_layer', lrpLastLayer),
-});
+/** The gradient/relevance map methods of one recorded trace: name, function, paper, what the scores are. */
+const TRACE_METHODS: [string, (model: Bert, example: ExampleInput, opts: TraceOptions & { target: number }) => TokenAttribution, string, string][] = [
+  ['gae', gae, 'Chefer, Gur & Wolf 2021b, Generic Attention-model Explainability for Interpreting Bi-Modal and Encoder-Decoder Transformers (ICCV 2021, arXiv 2103.15679)', 'gradient-weighted attention accumulated through the layers, [CLS] row'],
+  ['attcat', attcat, 'Qiang, Pan, Zhao, Liu & Zhu 2022, AttCAT: Explaining Transformers via Attentive Class Activation Tokens (NeurIPS 2022)', 'attentive class activation tokens: gradient × hidden state weighted by [CLS] attention, summed over layers'],
+  ['gradcam', gradcam, 'Selvaraju et al. 2017, Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization (ICCV 2017, arXiv 1610.02391)', 'Grad-CAM on the last layer input'],
+  ['attention_gradcam', attentionGradcam, `Grad-CAM (Selvaraju et al. 2017) on the last layer's attention, as the baseline of ${CHEFER2021A}`, "gradient-weighted attention of the last layer, [CLS] row"],
+  ['full_lrp', fullLrp, `Bach et al. 2015, On Pixel-Wise Explanations by Layer-Wise Relevance Propagation (PLOS ONE); transformer rules of ${CHEFER2021A}`, 'LRP relevance at the encoder input, summed over the hidden dimension'],
+  ['lrp_last_layer', lrpLastLayer, CHEFER2021A, "LRP relevance of the last layer's attention map, [CLS] row"],
+];
+for (const [name, f, paper, description] of TRACE_METHODS) {
+  register<TraceOptions>({ name, needs: 'gradients', targets: 'class', paper, description, attribute: classMethod<TraceOptions>(name, f) });
+}
 
 export const transformerAttributionExplainer = register<Omit<MaskLrpOptions, 'target' | 'headMask'>>({
   name: 'transformer_attribution',

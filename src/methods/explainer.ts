@@ -106,6 +106,11 @@ export function splitModel(m: ModelLike): { model: Bert; tokenizer?: Tokenizer }
   return { model: m as Bert };
 }
 
+/** The special ids of a tokenizer (`{}` without one). */
+export function specialIdsOf(tokenizer: Tokenizer | undefined): SpecialIds {
+  return tokenizer ? { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId, maskId: tokenizer.maskId, unkId: tokenizer.unkId } : {};
+}
+
 /**
  * One {@link ExplainInput} as an {@link ExampleInput}: texts are encoded with the tokenizer
  * (truncated to the model's position table), ids are wrapped, examples pass through.
@@ -204,9 +209,7 @@ export function register<O = Record<string, unknown>>(spec: MethodSpec<O>, opts:
   const info: MethodInfo = { name: spec.name, needs: spec.needs, paper: spec.paper, description: spec.description, targets: spec.targets ?? 'any' };
   const explainer = ((m: ModelLike, input: ExplainInput, target?: ExplainTarget, options?: O): TokenAttribution => {
     const { model, tokenizer } = splitModel(m);
-    const specialIds: SpecialIds = tokenizer
-      ? { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId, maskId: tokenizer.maskId, unkId: tokenizer.unkId }
-      : {};
+    const specialIds = specialIdsOf(tokenizer);
     const example = toExample(model, input, tokenizer);
     const qoi = toQoI(model, example, target, specialIds);
     if (info.targets === 'class') targetClass(qoi, info.name);
