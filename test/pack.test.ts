@@ -71,6 +71,10 @@ test('npm pack → install into an empty project → flowlens from Node ESM and 
     run(npm, ['ci', '--offline', '--ignore-scripts'], proj);
     assert.deepEqual(readdirSync(join(proj, 'node_modules', 'flowlens')).sort(), ['README.md', 'dist', 'kernel', 'models', 'package.json']);
 
+    // The command line of the installed package.
+    const help = run(join(proj, 'node_modules', '.bin', 'flowlens'), ['reproduce', '--help'], proj);
+    for (const r of ['abnar2020', 'jiang2020', 'lu2021', 'song2024']) assert.match(help, new RegExp(r));
+
     // Plain Node, ESM.
     writeFileSync(join(proj, 'esm.mjs'), `
 import { loadModel, explain, listMethods, nodeName, FlowlensError } from 'flowlens';
