@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { initBackend, nativeStatus, setNativeThreads, tf } from '../src/backend/index.js';
 import { BertParams } from '../src/model/params.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig, type BertConfig } from '../src/io/config.js';
 import { paramLayout, readParams } from '../src/train/pretrain/flatParams.js';
 import type { MaskedSequence } from '../src/train/pretrain/mlmGradients.js';
 import { PRETRAIN_DEFAULTS } from '../src/train/pretrain/trainer.js';
@@ -27,7 +27,7 @@ export interface PretrainBenchRow {
 }
 
 /** Forward+backward matrix-product FLOPs of one training sequence of `s` tokens with `k` masked. */
-export function trainingFlops(c: BertDims, s: number, k: number): number {
+export function trainingFlops(c: BertConfig, s: number, k: number): number {
   const D = c.hiddenSize;
   const I = c.intermediateSize;
   const perLayer = 2 * s * (4 * D * D + 2 * D * I) + 2 * 2 * s * s * D;
@@ -53,7 +53,7 @@ function gemmPeak(): number {
 export async function benchPretrain(quick = false): Promise<{ rows: PretrainBenchRow[]; speedup: number; peakGflopsPerCore: number; kernel: string | null; batch: number; steps: number }> {
   await initBackend();
   const d = PRETRAIN_DEFAULTS;
-  const dims: BertDims = { vocabSize: 30522, hiddenSize: d.hidden, numHiddenLayers: d.layers, numAttentionHeads: d.heads, intermediateSize: d.intermediate, hiddenAct: 'gelu', maxPositionEmbeddings: d.maxLen, typeVocabSize: 2, layerNormEps: 1e-12 };
+  const dims: BertConfig = makeBertConfig({ vocabSize: 30522, hiddenSize: d.hidden, numHiddenLayers: d.layers, numAttentionHeads: d.heads, intermediateSize: d.intermediate, hiddenAct: 'gelu', maxPositionEmbeddings: d.maxLen, typeVocabSize: 2, layerNormEps: 1e-12 });
   const peak = gemmPeak();
   const init = BertParams.random(dims, 'mlm', 1);
   const layout = paramLayout(init);

@@ -186,27 +186,24 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
   return opts;
 }
 
+/** What {@link runInstall} hands to its `after` step: the kernelspec folder and the parsed options. */
+export interface InstalledKernel {
+  dir: string;
+  opts: InstallOptions;
+}
+
 /**
- * Runs `kernel install` with command-line arguments: writes the kernelspec, then (unless
- * `--no-widgets`) builds and enables the flowlens-widgets nbextension for the classic Notebook, in
- * the same data dir (`<prefix>/share/jupyter` with `--prefix`) and in the user's config dir
- * (`<prefix>/etc/jupyter` with `--prefix`). Prints what it wrote; meant for
- * `flowlens kernel install` and `npm run kernel:install`.
+ * Runs `kernel install` with command-line arguments: writes the kernelspec, then runs `after` (the
+ * widgets' nbextension install of `widgets/install.ts`, given by `flowlens kernel install`) unless
+ * `--no-widgets`. Prints what it wrote.
  * @returns the kernelspec folder.
- * @throws Error as {@link parseInstallArgs}, {@link installKernelSpec} and the nbextension build.
+ * @throws Error as {@link parseInstallArgs}, {@link installKernelSpec} and `after`.
  */
-export async function runInstall(argv: string[]): Promise<string> {
+export async function runInstall(argv: string[], after?: (k: InstalledKernel) => Promise<void>): Promise<string> {
   const opts = parseInstallArgs(argv);
   const { dir } = installKernelSpec(opts);
   console.log(`Installed the flowlens kernelspec in ${dir}`);
-  if (!opts.noWidgets) {
-    const { installNbextension, jupyterConfigDir } = await import('../widgets/nbextension.js');
-    const dataDir = path.dirname(path.dirname(dir)); // <data dir>/kernels/<name>
-    const env = opts.env ?? process.env;
-    const configDir = opts.prefix ? path.join(path.resolve(opts.prefix), 'etc', 'jupyter') : jupyterConfigDir(env);
-    const { bundle, config } = await installNbextension(dataDir, configDir);
-    console.log(`Installed the flowlens-widgets nbextension in ${path.dirname(bundle)} and enabled it in ${config}`);
-  }
+  if (!opts.noWidgets && after) await after({ dir, opts });
   return dir;
 }
 

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommManager, setCommManager } from './comm.js';
 import { installCommSupport, KernelPublisher, type TslabZmqServer } from './server.js';
+import { installFlowlensResolution } from './resolve.js';
 
 const require = createRequire(import.meta.url);
 
@@ -92,6 +93,7 @@ export async function startKernel(opts: StartOptions): Promise<RunningKernel> {
   if (!opts.configPath) throw new Error('flowlens kernel: --config-path <connection file> is required');
   if (!existsSync(opts.configPath)) throw new Error(`flowlens kernel: connection file ${opts.configPath} does not exist`);
   const dir = tslabDir();
+  installFlowlensResolution(createRequire(path.join(dir, 'package.json'))('@tslab/typescript-for-tslab'));
   const { createConverter } = require(path.join(dir, 'dist', 'converter.js'));
   const { createExecutor } = require(path.join(dir, 'dist', 'executor.js'));
   const { ZmqServer, JupyterHandlerImpl } = require(path.join(dir, 'dist', 'jupyter.js'));

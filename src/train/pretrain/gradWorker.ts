@@ -11,13 +11,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../../backend/index.js';
 import { Bert } from '../../model/bert.js';
 import { BertParams } from '../../model/params.js';
-import type { BertDims } from '../../model/types.js';
+import type { BertConfig } from '../../io/config.js';
 import { checkLayout, writeParams, type ParamLayout } from './flatParams.js';
 import { shardEval, shardGradients, type MaskedSequence } from './mlmGradients.js';
 
 /** What the pool passes to a worker at start. */
 export interface GradWorkerData {
-  config: BertDims;
+  config: BertConfig;
   layout: ParamLayout;
   paramBuffer: SharedArrayBuffer;
   gradBuffer: SharedArrayBuffer;

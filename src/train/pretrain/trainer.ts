@@ -22,7 +22,6 @@ import { bertBaseUncasedVocab, BERT_BASE_FIRST_WORD_ID } from '../../io/bertVoca
 import { makeBertConfig, type BertConfig } from '../../io/config.js';
 import { WordPieceTokenizer } from '../../io/tokenizer.js';
 import { BertParams } from '../../model/params.js';
-import type { BertDims } from '../../model/types.js';
 import { AdamW } from './adamw.js';
 import { loadCheckpoint, saveCheckpoint, type EvalRecord, type StepRecord, type TrainerRecord } from './checkpoint.js';
 import { paramLayout, readParams } from './flatParams.js';
@@ -192,7 +191,7 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
   const dataKey = `${train.size}:${train.tokens.length}:${heldout.size}:${heldout.tokens.length}`;
 
   const config = pretrainConfig(settings, vocab.length);
-  const dims: BertDims = config;
+  const dims: BertConfig = config;
   const masking: MaskingOptions = {
     maskProb: settings.maskProb,
     maskId: tokenizer.maskId,

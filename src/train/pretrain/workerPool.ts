@@ -13,7 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import { Bert } from '../../model/bert.js';
 import { BertParams } from '../../model/params.js';
-import type { BertDims } from '../../model/types.js';
+import type { BertConfig } from '../../io/config.js';
 import { paramLayout, writeParams, type ParamLayout } from './flatParams.js';
 import type { GradWorkerData, GradWorkerReply, GradWorkerRequest } from './gradWorker.js';
 import { shardEval, shardGradients, type MaskedSequence, type ShardSums } from './mlmGradients.js';
@@ -70,7 +70,7 @@ export class LocalGradients implements GradientEngine {
   private readonly model: Bert;
 
   /** @param config model dimensions; @param opts micro-batch, pad id, dropout. */
-  constructor(config: BertDims, private readonly opts: EngineOptions) {
+  constructor(config: BertConfig, private readonly opts: EngineOptions) {
     this.model = new Bert(config, 'mlm', BertParams.random(config, 'mlm', 0));
     this.layout = paramLayout(this.model.params);
     this.grad = new Float32Array(this.layout.total);
@@ -138,7 +138,7 @@ export class WorkerPool implements GradientEngine {
    * Start `n` workers for a model of dimensions `config`.
    * @throws Error when a worker fails to start (the message names the cause).
    */
-  static async start(config: BertDims, n: number, opts: EngineOptions): Promise<WorkerPool> {
+  static async start(config: BertConfig, n: number, opts: EngineOptions): Promise<WorkerPool> {
     if (!Number.isInteger(n) || n < 1) throw new Error(`number of workers must be a positive integer, got ${n}`);
     // The layout is a pure function of the config: build it from a throw-away parameter set's shapes.
     const probe = BertParams.random({ ...config, vocabSize: config.vocabSize }, 'mlm', 0);
@@ -220,7 +220,7 @@ export class WorkerPool implements GradientEngine {
 /**
  * The engine for `workers` cores: a {@link WorkerPool} for ≥ 1, {@link LocalGradients} for 0.
  */
-export async function gradientEngine(config: BertDims, workers: number, opts: EngineOptions): Promise<GradientEngine> {
+export async function gradientEngine(config: BertConfig, workers: number, opts: EngineOptions): Promise<GradientEngine> {
   return workers === 0 ? new LocalGradients(config, opts) : WorkerPool.start(config, workers, opts);
 }
 
