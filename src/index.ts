@@ -44,6 +44,7 @@ export * from './io/config.js';
 export { readSafetensors, readSafetensorsHeader, writeSafetensors, type SafetensorsDtype, type LoadedTensor } from './io/safetensors.js';
 export { loadHfFolder, saveHfFolder, type HfFolder, type SaveHfFolderInput } from './io/hfFolder.js';
 export { resolveHubFolder, hubCacheDir, type HubOptions } from './io/hub.js';
+export { bertBaseUncasedVocab } from './io/bertVocab.js';
 
 // Methods: the one contract, the registry and every method.
 export * from './methods/index.js';
@@ -57,6 +58,8 @@ export * from './eval/correlation.js';
 export * from './eval/precisionAtK.js';
 export * from './eval/headStats.js';
 export * from './eval/agreement.js';
+export * from './eval/headStatsRun.js';
+export * from './eval/pretrainedEval.js';
 
 // Reproductions of the papers (the CLI's `flowlens reproduce <name>` runs them).
 export * from './eval/abnar2020.js';
@@ -71,3 +74,9 @@ export { loadSst2, loadMr, loadTrec, loadBrown, loadSentimentFixture, type Label
 export { loadMarvinLinzen, defaultMarvinLinzenDir, listConstructions, type MLItem, type MLSet, type MLLoadOptions } from './data/marvinLinzen.js';
 export { mulberry32, Rng } from './data/random.js';
 export { parseSentences, defaultParseCache, type ParsedSentence, type Arc } from './data/linkGrammar.js';
+
+// Training: masked-LM pretraining of the flowlens encoder (data-parallel, resumable) and its pieces.
+export { pretrainMlm, PRETRAIN_DEFAULTS, learningRate, pretrainConfig, type PretrainSettings, type PretrainRun, type PretrainResult } from './train/pretrain/trainer.js';
+export { WorkerPool, LocalGradients, type GradientEngine } from './train/pretrain/workerPool.js';
+export { packDocuments, loadPackedCorpus, readCorpusText, type PackedCorpus } from './train/pretrain/packedCorpus.js';
+export { maskSequence, BatchOrder, type MaskingOptions } from './train/pretrain/masking.js';
