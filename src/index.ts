@@ -78,5 +78,5 @@ export { parseSentences, defaultParseCache, type ParsedSentence, type Arc } from
 // Training: masked-LM pretraining of the flowlens encoder (data-parallel, resumable) and its pieces.
 export { pretrainMlm, PRETRAIN_DEFAULTS, learningRate, pretrainConfig, type PretrainSettings, type PretrainRun, type PretrainResult } from './train/pretrain/trainer.js';
 export { WorkerPool, LocalGradients, type GradientEngine } from './train/pretrain/workerPool.js';
-export { packDocuments, loadPackedCorpus, readCorpusText, type PackedCorpus } from './train/pretrain/packedCorpus.js';
+export { packDocuments, packTokenized, loadPackedCorpus, type PackedCorpus } from './train/pretrain/packedCorpus.js';
 export { maskSequence, BatchOrder, type MaskingOptions } from './train/pretrain/masking.js';

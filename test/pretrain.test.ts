@@ -15,7 +15,8 @@ import { AdamW } from '../src/train/pretrain/adamw.js';
 import { paramLayout, readParams } from '../src/train/pretrain/flatParams.js';
 import { BatchOrder, maskedBatch, maskedEvalSet, maskSequence, type MaskingOptions } from '../src/train/pretrain/masking.js';
 import { shardEval, shardGradients, type MaskedSequence } from '../src/train/pretrain/mlmGradients.js';
-import { packDocuments, readCorpusText, sequence } from '../src/train/pretrain/packedCorpus.js';
+import { packDocuments, sequence } from '../src/train/pretrain/packedCorpus.js';
+import { readCorpusFile } from '../src/data/corpus/writer.js';
 import { learningRate, pretrainMlm, type PretrainSettings } from '../src/train/pretrain/trainer.js';
 import { LocalGradients, WorkerPool, splitEven } from '../src/train/pretrain/workerPool.js';
 
@@ -231,7 +232,7 @@ test('pretraining on a tiny corpus lowers the held-out loss, resumes bit-exactly
     const loaded = await loadModel(join(root, 'a-model'));
     assert.equal(loaded.model.head, 'mlm');
     // The exported folder computes exactly the trainer's last held-out loss on the same masked set.
-    const heldout = packDocuments(readCorpusText(join(root, 'corpus', 'heldout.txt')), tok, { maxLen: TINY.maxLen, shortSeqProb: TINY.shortSeqProb, seed: TINY.seed });
+    const heldout = packDocuments(readCorpusFile(join(root, 'corpus', 'heldout.txt')), tok, { maxLen: TINY.maxLen, shortSeqProb: TINY.shortSeqProb, seed: TINY.seed });
     const evalSet = maskedEvalSet(heldout, 16, TINY.seed, MASKING);
     const sums = shardEval(loaded.model, evalSet, { microBatch: 4, padId: 0 });
     assert.ok(Math.abs(sums.lossSum / sums.count - ev[ev.length - 1]!.loss) < 1e-4, `loaded ${sums.lossSum / sums.count} vs trainer ${ev[ev.length - 1]!.loss}`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { intAtLeast } from './args.js';
 import { loadSst2 } from '../data/corpora.js';
-import { readCorpusText } from '../train/pretrain/packedCorpus.js';
+import { readCorpusFile } from '../data/corpus/writer.js';
 import { loadModel } from '../model/load.js';
 import { writeFileAtomic } from '../io/safetensors.js';
 import { evaluatePretrained } from '../eval/pretrainedEval.js';
@@ -24,7 +24,7 @@ function headCorpus(name: string, n: number): string[] {
     return w >= 5 && w <= 40;
   };
   if (name === 'sst2-dev') return loadSst2('dev').map((x) => x.text).filter(ok).slice(0, n);
-  if (name.startsWith('heldout:')) return readCorpusText(join(name.slice('heldout:'.length), 'heldout.txt')).flat().filter(ok).slice(0, n);
+  if (name.startsWith('heldout:')) return readCorpusFile(join(name.slice('heldout:'.length), 'heldout.txt')).flat().filter(ok).slice(0, n);
   throw new InvalidArgumentError(`--head-corpus must be sst2-dev or heldout:<corpus folder>, got "${name}"`);
 }
 

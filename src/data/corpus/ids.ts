@@ -33,8 +33,17 @@ export type IdTokenizer = Pick<WordPieceTokenizer, 'tokenize' | 'idOf' | 'vocabS
  * @throws Error naming the file when it is malformed or the vocabulary exceeds Uint16.
  */
 export function tokenizeCorpusFile(path: string, tokenizer: IdTokenizer, onProgress?: (done: number, total: number) => void): TokenizedCorpus {
+  return tokenizeDocuments(readCorpusFile(path), tokenizer, onProgress);
+}
+
+/**
+ * Tokenises documents (lists of sentences) sentence by sentence, as {@link tokenizeCorpusFile} does a
+ * file; a sentence with nothing left after cleaning has no ids.
+ *
+ * @throws Error when the vocabulary exceeds Uint16.
+ */
+export function tokenizeDocuments(docs: readonly (readonly string[])[], tokenizer: IdTokenizer, onProgress?: (done: number, total: number) => void): TokenizedCorpus {
   if (tokenizer.vocabSize > 65536) throw new Error(`tokenizeCorpusFile: vocabulary of ${tokenizer.vocabSize} does not fit Uint16 ids`);
-  const docs = readCorpusFile(path);
   const nSent = docs.reduce((a, d) => a + d.length, 0);
   const offsets = new Uint32Array(nSent + 1);
   const docStarts = new Uint32Array(docs.length + 1);

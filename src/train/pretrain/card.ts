@@ -48,6 +48,9 @@ export function pretrainCard(r: TrainerRecord, config: BertConfig, evaluation: R
     '',
     '## Held-out evaluation (1 % of documents, never trained on)',
     '',
+    ...(r.dataHistory && r.dataHistory.length > 1
+      ? [`The corpus was rebuilt with more sources during training (the run continued on it with \`--new-data\`) at step${r.dataHistory.length > 2 ? 's' : ''} ${r.dataHistory.slice(1).map((d) => d.step).join(', ')}; the held-out set changed with it, so evaluations before and after are on different text.`, '']
+      : []),
     lastEval ? `Latest: perplexity **${lastEval.perplexity.toFixed(1)}**, masked-token accuracy **${pct(lastEval.accuracy)}** over ${lastEval.count} masked tokens.` : 'No evaluation yet.',
     '',
     mdTable(['step', 'M tokens', 'loss (nats)', 'perplexity', 'accuracy'], evalRows),

@@ -58,6 +58,11 @@ export interface TrainerRecord {
   evals: EvalRecord[];
   /** Number of workers the run used (results are bit-identical only with the same number). */
   workers: number;
+  /**
+   * The training data over the run: from `step` on, the data with `dataKey` (more than one entry when a
+   * run continued on a rebuilt corpus with `--new-data`; the held-out set changes with it).
+   */
+  dataHistory?: { step: number; dataKey: string }[];
 }
 
 /** What a checkpoint holds. */

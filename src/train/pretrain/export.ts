@@ -83,7 +83,7 @@ export interface ExportInput {
 export function exportPretrainedModel(dir: string, x: ExportInput): void {
   saveHfFolder(dir, { config: x.config, weights: plainWeights(x.layout, x.params), vocab: x.vocab, dtype: x.dtype, tokenizerConfig: { do_lower_case: true }, keep: KEPT_FILES });
   const r = x.record;
-  writeFileAtomic(join(dir, 'training.json'), JSON.stringify({ step: r.step, settings: r.settings, workers: r.workers, dataKey: r.dataKey, evals: r.evals, last: r.history[r.history.length - 1] ?? null }, null, 1) + '\n');
+  writeFileAtomic(join(dir, 'training.json'), JSON.stringify({ step: r.step, settings: r.settings, workers: r.workers, dataKey: r.dataKey, dataHistory: r.dataHistory, evals: r.evals, last: r.history[r.history.length - 1] ?? null }, null, 1) + '\n');
   writeFileAtomic(join(dir, 'loss.csv'), 'step,loss,lr,grad_norm,tokens,seconds\n' + r.history.map((h) => `${h.step},${h.loss.toFixed(5)},${h.lr.toExponential(4)},${h.gradNorm.toFixed(4)},${h.tokens},${h.seconds.toFixed(1)}`).join('\n') + '\n');
   writeFileAtomic(join(dir, 'evals.csv'), 'step,tokens,loss,perplexity,accuracy,count\n' + r.evals.map((e) => `${e.step},${e.tokens},${e.loss.toFixed(5)},${e.perplexity.toFixed(3)},${e.accuracy.toFixed(5)},${e.count}`).join('\n') + '\n');
   const evalPath = join(dir, 'evaluation.json');

@@ -111,8 +111,6 @@ export interface PretrainRun {
   saveEvery: number;
   /** Stored dtype of the exported model (default F16). */
   exportDtype?: 'F32' | 'F16';
-  /** Where packed corpora are cached (default `<runDir>/../packed`). */
-  cacheDir?: string;
   onStep?: (rec: StepRecord, info: { epoch: number; tokensPerSecond: number; workerMs: number[] }) => void;
   onEval?: (rec: EvalRecord) => void;
   log?: (line: string) => void;
@@ -175,8 +173,7 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
   await initBackend();
   const vocab = bertBaseUncasedVocab();
   const tokenizer = WordPieceTokenizer.fromVocab(vocab, { doLowerCase: true });
-  const cacheDir = run.cacheDir ?? join(run.runDir, '..', 'packed');
-  const pack = { maxLen: settings.maxLen, shortSeqProb: settings.shortSeqProb, seed: settings.seed, cacheDir };
+  const pack = { maxLen: settings.maxLen, shortSeqProb: settings.shortSeqProb, seed: settings.seed };
   for (const f of ['train.txt', 'heldout.txt']) {
     if (!existsSync(join(run.corpusDir, f))) throw new Error(`${join(run.corpusDir, f)} not found: build the corpus first (flowlens data corpus --out ${run.corpusDir})`);
   }
@@ -184,10 +181,10 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
   let shown = -1;
   const train: PackedCorpus = loadPackedCorpus(join(run.corpusDir, 'train.txt'), tokenizer, pack, (d, n) => {
     const tenth = Math.floor((10 * d) / n);
-    if (tenth !== shown) log(`tokenizing and packing the training text: ${(shown = tenth) * 10} % of ${n} documents`);
+    if (tenth !== shown) log(`tokenizing the training text: ${(shown = tenth) * 10} % of ${n} sentences`);
   });
   const heldout: PackedCorpus = loadPackedCorpus(join(run.corpusDir, 'heldout.txt'), tokenizer, pack);
-  log(`corpus: ${train.size} training sequences (${train.tokens.length} tokens, ${train.words} words), ${heldout.size} held-out sequences; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(`corpus: ${train.size} training sequences (${train.tokens.length} tokens, ${train.sentences} sentences), ${heldout.size} held-out sequences; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const dataKey = `${train.size}:${train.tokens.length}:${heldout.size}:${heldout.tokens.length}`;
 
   const config = pretrainConfig(settings, vocab.length);
@@ -207,6 +204,7 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
     let history: StepRecord[] = [];
     let evals: EvalRecord[] = [];
     let start = 0;
+    let dataHistory: { step: number; dataKey: string }[] = [{ step: 0, dataKey }];
     const from = run.resume ? [run.runDir, run.compactDir].find((d) => d && existsSync(join(d, 'trainer.json'))) : undefined;
     if (run.resume && !from) log(`no checkpoint in ${run.runDir}${run.compactDir ? ` or ${run.compactDir}` : ''}: starting from scratch`);
     const ck = from
@@ -225,6 +223,8 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
       history = ck.record.history;
       evals = ck.record.evals;
       start = ck.record.step;
+      dataHistory = ck.record.dataHistory ?? [{ step: 0, dataKey: ck.record.dataKey }];
+      if (ck.record.dataKey !== dataKey) dataHistory = [...dataHistory, { step: start, dataKey }];
       log(`resumed from ${from} at step ${start}`);
     } else {
       const init = BertParams.random(dims, 'mlm', settings.seed);
@@ -250,6 +250,7 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
       history,
       evals,
       workers: run.workers,
+      dataHistory,
     });
     const evaluate = async (step: number) => {
       const sums = await engine.evaluate(evalSet);
