@@ -282,12 +282,12 @@ export class Executor {
         continue;
       }
       const pos = cell.map.originalPosition(Number(m[3]) - 1, Number(m[4]));
-      lastCell = mapped.length;
       if (!pos) {
-        mapped.push(`${m[1]}${m[2]}${m[5]}`);
+        lastCell = mapped.length - 1; // the wrapper around the cell's code, not the cell's text
         continue;
       }
       mapped.push(`${m[1]}${m[2]}:${pos.line}:${pos.column}${m[5]}`);
+      lastCell = mapped.length - 1;
       if (context.length === 0 && cell.lines[pos.line - 1] !== undefined) {
         context = ['', `${m[2]}, line ${pos.line}, column ${pos.column}:`, ...caret(cell.lines[pos.line - 1], pos.column)];
       }

@@ -43,6 +43,8 @@ export interface ZmqSocket {
   send(frames: Buffer[]): Promise<void>;
   bind(address: string): Promise<void>;
   close(): void;
+  /** True when a message is waiting to be received. */
+  readonly readable: boolean;
   [Symbol.asyncIterator](): AsyncIterator<Buffer[]>;
 }
 
@@ -79,33 +81,57 @@ export function kernelLog(...parts: unknown[]): void {
   }
 }
 
-/** Sends on one socket, one message at a time, in order (zeromq.js allows one send in flight). */
+/**
+ * Sends on one socket in order, never two sends in flight (zeromq.js 6 throws EBUSY on a send
+ * while an earlier one is still being written). A message goes out at once when nothing is
+ * waiting, even while a cell computes synchronously (zeromq sends up to 512 messages per event-loop
+ * turn without waiting), so a long cell's output appears while it runs; otherwise it waits for the
+ * ones before it.
+ */
 export class SendQueue {
   private tail: Promise<void> = Promise.resolve();
-  private pending = 0;
+  private waiting = 0;
 
   constructor(
     private readonly sock: Pick<ZmqSocket, 'send'>,
     private readonly name: string,
   ) {}
 
-  /** Queues `frames`; a failed send is logged (`kernelLog` and stderr), never thrown. */
+  /** Queues `frames`; a failed send is logged (`kernelLog` and the real stderr), never thrown. */
   send(frames: Buffer[]): void {
-    this.pending++;
+    if (this.waiting === 0) {
+      try {
+        const p = this.sock.send(frames);
+        const prev = this.tail;
+        this.tail = Promise.all([prev, p.catch((e) => this.failed(e))]).then(() => undefined);
+        return;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EBUSY') return this.failed(e);
+      }
+    }
+    this.waiting++;
     this.tail = this.tail
-      .then(() => this.sock.send(frames))
-      .catch((e) => {
-        kernelLog(`send on ${this.name} failed:`, String(e));
-        rawStderr(`flowlens kernel: send on ${this.name} failed: ${e}\n`);
-      })
+      .then(() => this.sendWhenFree(frames))
+      .catch((e) => this.failed(e))
       .finally(() => {
-        this.pending--;
+        this.waiting--;
       });
   }
 
-  /** Messages not yet handed to ZeroMQ. */
-  get size(): number {
-    return this.pending;
+  private async sendWhenFree(frames: Buffer[]): Promise<void> {
+    for (;;) {
+      try {
+        return await this.sock.send(frames);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EBUSY') throw e;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+  }
+
+  private failed(e: unknown): void {
+    kernelLog(`send on ${this.name} failed:`, String(e));
+    rawStderr(`flowlens kernel: send on ${this.name} failed: ${e}\n`);
   }
 
   /** Resolves when every queued message has been handed to ZeroMQ. */
@@ -200,9 +226,6 @@ interface ExecuteRequest {
   stop_on_error?: boolean;
 }
 
-/** How long after an error (ms) queued `execute_request`s with `stop_on_error` are aborted. */
-export const ABORT_WINDOW_MS = 100;
-
 /** A code-point offset (Jupyter's `cursor_pos`) as a UTF-16 index into `s`. */
 export function codePointToIndex(s: string, cp: number): number {
   let i = 0;
@@ -226,7 +249,8 @@ export class KernelServer {
   /** Execution counter (`In[n]`). */
   executionCount = 0;
   private unstored = 0;
-  private abortUntil = 0;
+  /** Set by a failing cell with `stop_on_error`: the execute requests already queued are aborted. */
+  private aborting = false;
   private readonly history = new History();
   private sockets: Record<'shell' | 'control' | 'iopub' | 'stdin' | 'hb', ZmqSocket> | undefined;
   private queues: Record<'shell' | 'control' | 'stdin', SendQueue> | undefined;
@@ -299,6 +323,8 @@ export class KernelServer {
         await this.handle(channel, frames);
         // Hand this request's messages to ZeroMQ before the next one can block the event loop.
         await Promise.all([this.queues![channel].drain(), this.publisher.drain()]);
+        // Aborting ends with the requests that were queued when the failing cell ended.
+        if (channel === 'shell' && this.aborting && !sock.readable) this.aborting = false;
       }
     } catch (e) {
       if (!this.closed) {
@@ -393,8 +419,7 @@ export class KernelServer {
     const code = String(req.code ?? '');
     const silent = !!req.silent;
     const stopOnError = req.stop_on_error !== false;
-    if (stopOnError && Date.now() < this.abortUntil) {
-      this.abortUntil = Date.now() + ABORT_WINDOW_MS;
+    if (stopOnError && this.aborting) {
       return reply('execute_reply', { status: 'aborted', execution_count: this.executionCount }, { status: 'aborted' });
     }
     const store = !silent && req.store_history !== false;
@@ -425,7 +450,7 @@ export class KernelServer {
       const { ename, evalue, traceback } = result;
       if (!silent) this.publisher.publish('error', { ename, evalue, traceback }, {}, []);
       reply('execute_reply', { status: 'error', execution_count: count, ename, evalue, traceback }, { status: 'error' });
-      if (stopOnError) this.abortUntil = Date.now() + ABORT_WINDOW_MS;
+      if (stopOnError) this.aborting = true;
     }
     if (store) this.history.add(count, code, output);
   }

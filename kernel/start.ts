@@ -117,8 +117,11 @@ export function isCompleteStatus(
 ): { status: 'complete' | 'incomplete' | 'invalid'; indent?: string } {
   const r = tslabIsComplete(code);
   if (!r.completed) return { status: 'incomplete', indent: r.indent ?? '' };
-  const sf = ts.createSourceFile('cell.ts', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS) as { parseDiagnostics?: unknown[] };
-  return sf.parseDiagnostics && sf.parseDiagnostics.length > 0 ? { status: 'invalid' } : { status: 'complete' };
+  const sf = ts.createSourceFile('cell.ts', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS) as { parseDiagnostics?: { code: number }[] };
+  const diags = sf.parseDiagnostics ?? [];
+  if (diags.length === 0) return { status: 'complete' };
+  // TS1160 "Unterminated template literal": a template string may go on over more lines.
+  return diags.some((d) => d.code === 1160) ? { status: 'incomplete', indent: '' } : { status: 'invalid' };
 }
 
 /** Sends `process.stdout`/`process.stderr` writes to iopub `stream` messages (to the current cell). */
