@@ -15,6 +15,7 @@ import { loadConverterModule, tslabDir, type Converter } from './converter.js';
 import { Executor } from './executor.js';
 import { KernelPublisher, KernelServer, kernelLog, rawStderr, type ConnectionInfo, type KernelInfo } from './server.js';
 import { recoverTfjsEngine } from './tfjsRecover.js';
+import { ensureControlTarget } from '../widgets/protocol.js';
 
 const require = createRequire(import.meta.url);
 
@@ -159,6 +160,9 @@ export async function startKernel(opts: StartOptions): Promise<RunningKernel> {
   const publisher = new KernelPublisher();
   const manager = new CommManager(publisher);
   setCommManager(manager);
+  // Answer `request_states` from the first front-end connection on, even before any widget exists
+  // (otherwise the front end's control comm is closed and it falls back to slower requests).
+  ensureControlTarget(manager);
 
   const declText = readFileSync(cellGlobalsPath(), 'utf8');
   let node: TslabConverter | undefined;
