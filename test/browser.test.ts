@@ -73,6 +73,7 @@ function freePort(): Promise<number> {
  * runs them all.
  */
 const FIXTURE_CELLS = [
+  // Few cells: each costs a TypeScript check, and the test restarts and runs them all ten times.
   [
     "import { AttentionMaps } from '../dist/widgets/attentionMaps.js';",
     "import { TokenSaliency } from '../dist/widgets/saliency.js';",
@@ -81,13 +82,9 @@ const FIXTURE_CELLS = [
     "import { IbaLayerPlot } from '../dist/widgets/iba.js';",
     "const echo = new TokenSaliency({ tokens: ['kernel', 'echo'], scores: [1, -1], title: 'echo: none' });",
     'echo.display();',
-  ],
-  [
     "const maps = new AttentionMaps({ tokens: ['a', 'b'], layers: 2, maps: { raw: [1, 0, 0, 1, 0.5, 0.5, 0.5, 0.5] } });",
     "maps.onChange((keys, s) => { if (keys.includes('layer')) echo.set({ title: `echo: maps layer ${s.layer}` }); });",
     'maps.display();',
-  ],
-  [
     "const picker = new TokenSaliency({ tokens: ['x', 'y'], methods: { first: [1, 0], second: [0, 1] } });",
     "picker.onChange((keys, s) => { if (keys.includes('method')) echo.set({ title: `echo: method ${s.method}` }); });",
     'picker.display();',
@@ -99,14 +96,10 @@ const FIXTURE_CELLS = [
     '  { title: (mask) => `${mask.flat().filter((v) => v === 0).length} head(s) masked` });',
     'grid.display();',
     'linked.display();',
-  ],
-  [
     "const pattern = new InfluencePattern({ tokens: ['[CLS]', 'dogs', 'bark'], layers: 2, source: 1,",
     "  steps: [{ layer: 0, position: 1, kind: 'skip', influence: 0.5 }, { layer: 1, position: 2, kind: 'head', head: 1, influence: 0.25 }] });",
     'pattern.onNodeClick((layer, position) => ({ layer: layer, position: position, heads: [{ head: 0, influence: 0.1 }, { head: 1, influence: -0.3 }], skip: 0.05 }));',
     'pattern.display();',
-  ],
-  [
     "const iba = new IbaLayerPlot({ tokens: ['a', 'b', 'c'], scores: [[1, 2, 3], [3, 2, 1]], layerNames: ['embeddings', 'layer 1'], beta: 0.001 });",
     '// z[0][0] = 1000·β, z[1][1] = row + 1: the browser checks both after changing β and the row.',
     'iba.onRecompute(({ beta, layer }) => [[beta * 1000, 1, 1], [1, layer + 1, 1]]);',
@@ -114,6 +107,8 @@ const FIXTURE_CELLS = [
   ],
   ["new AttentionMaps({ tokens: ['a', 'b'], layers: 1, maps: { raw: [1, 2] } }).display();"],
 ];
+/** Index of the fixture's failing cell. */
+const FIXTURE_ERROR_CELL = FIXTURE_CELLS.length - 1;
 const FIXTURE = {
   nbformat: 4,
   nbformat_minor: 5,
@@ -387,9 +382,10 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 900_000 
       await waitFor(fixture, `${r}: the kernel recomputes IBA for the new row`, "document.querySelector('.flowlens-iba-widget .flowlens-plotly')?.data?.[0]?.z?.[1]?.[1] === 1");
 
       // The last cell's wrong shape is an error output of that cell, with the message.
-      await waitFor(fixture, `${r}: run all finished`, "!Jupyter.notebook.kernel_busy && Jupyter.notebook.get_cell(6).output_area.outputs.some((o) => o.output_type === 'error')", 120_000);
-      const err = await fixture.evaluate(() =>
-        (window as any).Jupyter.notebook.get_cell(6).output_area.outputs.filter((o: any) => o.output_type === 'error').map((o: any) => `${o.ename}: ${o.evalue}`),
+      await waitFor(fixture, `${r}: run all finished`, `!Jupyter.notebook.kernel_busy && Jupyter.notebook.get_cell(${FIXTURE_ERROR_CELL}).output_area.outputs.some((o) => o.output_type === 'error')`, 120_000);
+      const err = await fixture.evaluate(
+        (i) => (window as any).Jupyter.notebook.get_cell(i).output_area.outputs.filter((o: any) => o.output_type === 'error').map((o: any) => `${o.ename}: ${o.evalue}`),
+        FIXTURE_ERROR_CELL,
       );
       assert.equal(err.length, 1, `${r}: one error output in the last cell`);
       assert.match(err[0], /^Error: AttentionMaps: map "raw" has 2 values, expected \[layers, seq, seq\] = \[1, 2, 2\] = 4/);
