@@ -25,7 +25,8 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import vm from 'node:vm';
 import { tslabDir, type Converter, type Diagnostic } from './converter.js';
-import { CellSourceMap } from './sourceMap.js';
+import { driveCell, toGeneratorCell } from './awaitCells.js';
+import { CellSourceMap, type Position } from './sourceMap.js';
 
 const require = createRequire(import.meta.url);
 
@@ -72,7 +73,8 @@ const CELL_SLOT = 'flowlens.kernel.cell';
 
 /** A compiled cell kept for mapping stack frames (cells may call functions of earlier cells). */
 interface CompiledCell {
-  map: CellSourceMap;
+  /** 1-based position in the script V8 ran → 1-based position in the cell. */
+  position: (line: number, column: number) => Position | undefined;
   lines: string[];
 }
 
@@ -187,19 +189,33 @@ export class Executor {
       return { status: 'ok', hasValue: false };
     }
     const { code, map } = CellSourceMap.fromOutput(converted.output);
-    this.cells.set(cellName, { map, lines: src.split('\n') });
+    const lines = src.split('\n');
     const slot = `globalThis[Symbol.for(${JSON.stringify(CELL_SLOT)})]`;
     // The header is on its own line, so line n of the stack is line n − 1 of `code`.
-    const wrapped = `(${converted.hasToplevelAwait ? 'async ' : ''}function (exports, require) {\n${code}\n})(${slot}.exports, ${slot}.require)`;
+    const header = `(${converted.hasToplevelAwait ? 'async ' : ''}function (exports, require) {\n`;
+    const fn = `${header}${code}\n})`;
+    // A cell with top-level await runs as a generator, one interruptible vm call per step (kernel/awaitCells.ts).
+    const gen = converted.hasToplevelAwait ? toGeneratorCell(fn) : undefined;
+    this.cells.set(cellName, { position: gen ? map.behind(gen.map, 1) : (l, c) => map.originalPosition(l - 1, c), lines });
     try {
-      const script = new vm.Script(wrapped, { filename: cellName });
-      const ret = script.runInThisContext({ breakOnSigint: true });
-      if (converted.hasToplevelAwait) {
+      if (gen) {
+        const make = new vm.Script(gen.code, { filename: cellName }).runInThisContext() as (e: unknown, r: unknown) => Generator<unknown, unknown, unknown>;
         const interrupted = new Promise<never>((_, reject) => (this.rejectInterrupt = reject));
+        interrupted.catch(() => undefined); // raced at every step; never an unhandled rejection
         try {
-          await Promise.race([ret, interrupted]);
+          await driveCell(make(this.locals, this.cellRequire), interrupted);
         } finally {
           this.rejectInterrupt = () => undefined;
+        }
+      } else {
+        const ret = new vm.Script(`${fn}(${slot}.exports, ${slot}.require)`, { filename: cellName }).runInThisContext({ breakOnSigint: true });
+        if (converted.hasToplevelAwait) {
+          const interrupted = new Promise<never>((_, reject) => (this.rejectInterrupt = reject));
+          try {
+            await Promise.race([ret, interrupted]);
+          } finally {
+            this.rejectInterrupt = () => undefined;
+          }
         }
       }
     } catch (e) {
@@ -281,7 +297,7 @@ export class Executor {
         mapped.push(f);
         continue;
       }
-      const pos = cell.map.originalPosition(Number(m[3]) - 1, Number(m[4]));
+      const pos = cell.position(Number(m[3]), Number(m[4]));
       if (!pos) {
         lastCell = mapped.length - 1; // the wrapper around the cell's code, not the cell's text
         continue;

@@ -57,6 +57,20 @@ export class CellSourceMap {
   }
 
   /**
+   * This map behind one more: positions in a text made from `wrapperLines` header lines plus the
+   * CommonJS code (the async wrapper), rewritten by a transform with source map `outerMap` (JSON).
+   * @returns a function from a 1-based position in the rewritten text to the cell position.
+   */
+  behind(outerMap: string, wrapperLines: number): (line: number, column: number) => Position | undefined {
+    const outer = new SourceMap(JSON.parse(outerMap));
+    return (line, column) => {
+      const w = lookup(outer, line - 1, column - 1);
+      if (!w || w.line < wrapperLines) return undefined;
+      return this.originalPosition(w.line - wrapperLines + 1, w.column + 1);
+    };
+  }
+
+  /**
    * The cell position of a position in the CommonJS code.
    * @param line 1-based line in the CommonJS code.
    * @param column 1-based column.

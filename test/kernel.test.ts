@@ -336,6 +336,13 @@ describe('flowlens kernel over the Jupyter protocol', { skip: python ? false : '
     assert.match(tb, new RegExp(`at In\\[${n}\\]:6:1`), tb);
     assert.match(tb, /return p\.x \+ \(undefined as any\)\.boom;\n {4} {34}\^/, 'the failing line with a caret under `boom`');
     assert.doesNotMatch(tb, /executor|server\.js|node:vm/, 'no kernel frames');
+    // The same after a top-level await (the cell runs as a generator, kernel/awaitCells.ts).
+    const b = await drv.cmd({ op: 'execute', code: "await new Promise((r) => setTimeout(r, 1));\nconst q: number = 2;\nfunction later(): never { throw new Error('after await ' + q); }\nlater();" });
+    const tb2 = (b.reply!.content.traceback as string[]).join('\n');
+    assert.equal(b.reply!.content.evalue, 'after await 2');
+    const n2 = b.reply!.content.execution_count;
+    assert.match(tb2, new RegExp(`at later \\(In\\[${n2}\\]:3:33\\)\\n {4}at In\\[${n2}\\]:4:1`), tb2);
+    assert.doesNotMatch(tb2, /flowlens-kernel-step|awaitCells/, 'no kernel frames');
   });
 
   it('reports a type error with its TypeScript code and position, and runs nothing', async () => {
@@ -411,6 +418,16 @@ describe('flowlens kernel over the Jupyter protocol', { skip: python ? false : '
     assert.equal(a.reply!.content.ename, 'InterruptError');
     assert.ok((a as unknown as { interrupted_after: number }).interrupted_after < 20, 'the interrupt ended the cell within 20 s');
     assert.doesNotMatch(streamText(a.iopub!, 'stdout'), /finished/);
+    // After a top-level await the computation runs in a later step of the cell: interruptible too.
+    const b = await drv.cmd({
+      op: 'interrupt',
+      code: "await new Promise((r) => setTimeout(r, 10));\nconsole.log('started after await');\nintegratedGradients(loaded.model, input, igQoi, { steps: 200000, specialIds: loaded.tokenizer });\nconsole.log('finished');",
+      wait_for: 'started after await',
+      timeout: 120,
+    });
+    assert.equal(b.reply!.content.ename, 'InterruptError');
+    assert.ok((b as unknown as { interrupted_after: number }).interrupted_after < 20, 'the interrupt ended the await cell within 20 s');
+    assert.doesNotMatch(streamText(b.iopub!, 'stdout'), /finished/);
     const r = await drv.exec(
       [
         'const ig = integratedGradients(loaded.model, input, igQoi, { steps: 32, specialIds: loaded.tokenizer });',
