@@ -12,12 +12,10 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { installKernelSpec } from '../kernel/install.js';
+import { tempJupyter } from './helpers/jupyterEnv.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
@@ -36,16 +34,8 @@ const python = findPython();
 
 describe('jupyter_kernel_test conformance suite', { skip: python ? false : 'no python3 with jupyter_kernel_test: apt-get install python3-jupyter-kernel-test (kernel/apt-packages.txt)', timeout: 600_000 }, () => {
   it('passes every test of the suite, none skipped', async () => {
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-conformance-'));
+    const { env, remove } = tempJupyter('flowlens-conformance-');
     try {
-      installKernelSpec({ env: { JUPYTER_DATA_DIR: path.join(tmp, 'data') } });
-      const env = {
-        ...process.env,
-        JUPYTER_PATH: path.join(tmp, 'data'),
-        JUPYTER_DATA_DIR: path.join(tmp, 'data'),
-        JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime'),
-        JUPYTER_CONFIG_DIR: path.join(tmp, 'config'),
-      };
       const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
         const p = spawn(python!, [path.join(root, 'kernel', 'testing', 'test_conformance.py'), '-v'], { cwd: root, env });
         let out = '';
@@ -59,7 +49,7 @@ describe('jupyter_kernel_test conformance suite', { skip: python ? false : 'no p
       assert.doesNotMatch(out, /skipped/i, `nothing skipped:\n${out}`);
       assert.match(out, /^OK$/m);
     } finally {
-      rmSync(tmp, { recursive: true, force: true });
+      remove();
     }
   });
 });

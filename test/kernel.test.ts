@@ -9,13 +9,12 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { installKernelSpec } from '../kernel/install.js';
+import { tempJupyter } from './helpers/jupyterEnv.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Repository root: `test/..` from sources, `dist/test/../..` from the build. */
@@ -120,18 +119,10 @@ describe('flowlens kernel over the Jupyter protocol', { skip: python ? false : '
   let drv: Driver;
 
   before(async () => {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-kernel-'));
-    const { dir } = installKernelSpec({ env: { JUPYTER_DATA_DIR: path.join(tmp, 'data') } });
-    assert.equal(dir, path.join(tmp, 'data', 'kernels', 'flowlens'));
-    const env = {
-      ...process.env,
-      JUPYTER_PATH: path.join(tmp, 'data'),
-      JUPYTER_DATA_DIR: path.join(tmp, 'data'),
-      JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime'),
-      JUPYTER_CONFIG_DIR: path.join(tmp, 'config'),
-      TEST_CWD: tmp,
-    };
-    drv = new Driver(python!, env);
+    const j = tempJupyter('flowlens-kernel-');
+    tmp = j.tmp;
+    assert.equal(j.kernelDir, path.join(tmp, 'data', 'kernels', 'flowlens'));
+    drv = new Driver(python!, { ...j.env, TEST_CWD: tmp });
     await drv.cmd({ op: 'start', kernel_name: 'flowlens', cwd: tmp, timeout: 90 });
   });
 
@@ -408,26 +399,19 @@ describe('flowlens kernel over the Jupyter protocol', { skip: python ? false : '
         "const igQoi = tokenLogitDiff(ids.indexOf(loaded.tokenizer.maskId), loaded.tokenizer.idOf('are'), loaded.tokenizer.idOf('is'));",
       ].join('\n'),
     );
-    const a = await drv.cmd({
-      op: 'interrupt',
-      code: "console.log('started');\nintegratedGradients(loaded.model, input, igQoi, { steps: 200000, specialIds: loaded.tokenizer });\nconsole.log('finished');",
-      wait_for: 'started',
-      timeout: 120,
-    });
-    assert.equal(a.reply!.content.status, 'error');
-    assert.equal(a.reply!.content.ename, 'InterruptError');
-    assert.ok((a as unknown as { interrupted_after: number }).interrupted_after < 20, 'the interrupt ended the cell within 20 s');
-    assert.doesNotMatch(streamText(a.iopub!, 'stdout'), /finished/);
-    // After a top-level await the computation runs in a later step of the cell: interruptible too.
-    const b = await drv.cmd({
-      op: 'interrupt',
-      code: "await new Promise((r) => setTimeout(r, 10));\nconsole.log('started after await');\nintegratedGradients(loaded.model, input, igQoi, { steps: 200000, specialIds: loaded.tokenizer });\nconsole.log('finished');",
-      wait_for: 'started after await',
-      timeout: 120,
-    });
-    assert.equal(b.reply!.content.ename, 'InterruptError');
-    assert.ok((b as unknown as { interrupted_after: number }).interrupted_after < 20, 'the interrupt ended the await cell within 20 s');
-    assert.doesNotMatch(streamText(b.iopub!, 'stdout'), /finished/);
+    // A plain cell, and one whose computation comes after a top-level await (a later step of the cell).
+    for (const before of ['', 'await new Promise((r) => setTimeout(r, 10));\n']) {
+      const a = await drv.cmd({
+        op: 'interrupt',
+        code: `${before}console.log('started');\nintegratedGradients(loaded.model, input, igQoi, { steps: 200000, specialIds: loaded.tokenizer });\nconsole.log('finished');`,
+        wait_for: 'started',
+        timeout: 120,
+      });
+      assert.equal(a.reply!.content.status, 'error');
+      assert.equal(a.reply!.content.ename, 'InterruptError');
+      assert.ok((a as unknown as { interrupted_after: number }).interrupted_after < 20, `the interrupt ended the cell within 20 s (${before ? 'after an await' : 'plain'})`);
+      assert.doesNotMatch(streamText(a.iopub!, 'stdout'), /finished/);
+    }
     const r = await drv.exec(
       [
         'const ig = integratedGradients(loaded.model, input, igQoi, { steps: 32, specialIds: loaded.tokenizer });',

@@ -13,12 +13,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { installKernelSpec } from '../kernel/install.js';
+import { tempJupyter } from './helpers/jupyterEnv.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
@@ -68,15 +67,7 @@ describe('notebooks execute on the flowlens kernel and keep their figures in HTM
   let env: NodeJS.ProcessEnv = {};
 
   before(() => {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-nb-'));
-    installKernelSpec({ env: { JUPYTER_DATA_DIR: path.join(tmp, 'data') } });
-    env = {
-      ...process.env,
-      JUPYTER_PATH: path.join(tmp, 'data'),
-      JUPYTER_DATA_DIR: path.join(tmp, 'data'),
-      JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime'),
-      JUPYTER_CONFIG_DIR: path.join(tmp, 'config'),
-    };
+    ({ tmp, env } = tempJupyter('flowlens-nb-'));
   });
   after(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
