@@ -128,3 +128,19 @@ export async function driveCell(gen: Generator<unknown, unknown, unknown>, inter
     }
   }
 }
+
+/**
+ * Runs `fn` inside a `vm` call with `breakOnSigint`, so that its synchronous part (e.g. a widget's
+ * recomputation started by a comm message) can be interrupted like a cell.
+ * @returns what `fn` returns.
+ * @throws what `fn` throws, or an error with code `ERR_SCRIPT_EXECUTION_INTERRUPTED`.
+ */
+export function runInterruptible<T>(fn: () => T): T {
+  const g = globalThis as Record<symbol, unknown>;
+  g[STEP] = fn;
+  try {
+    return stepScript.runInThisContext({ breakOnSigint: true }) as T;
+  } finally {
+    delete g[STEP];
+  }
+}

@@ -29,10 +29,12 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { runInterruptible } from './awaitCells.js';
 import { CommManager, type IopubPublisher } from './comm.js';
 import { tslabDir } from './converter.js';
 import { bundleOf } from './display.js';
 import type { Executor } from './executor.js';
+import { recoverTfjsEngine } from './tfjsRecover.js';
 import { History, type HistoryRequest } from './history.js';
 import { decodeMessage, encodeMessage, newHeader, PROTOCOL_VERSION, type JupyterMessage, type MessageHeader } from './wire.js';
 
@@ -465,11 +467,12 @@ export async function handleCommRequest(manager: CommManager, publisher: KernelP
   try {
     await publisher.parentScope.run(msg.header, async () => {
       switch (msg.header.msg_type) {
+        // A comm handler may compute for long (a widget's recomputation): interruptible as a cell.
         case 'comm_open':
-          await manager.handleCommOpen(msg);
+          await runInterruptible(() => manager.handleCommOpen(msg));
           break;
         case 'comm_msg':
-          await manager.handleCommMsg(msg);
+          await runInterruptible(() => manager.handleCommMsg(msg));
           break;
         case 'comm_close':
           manager.handleCommClose(msg);
@@ -482,8 +485,13 @@ export async function handleCommRequest(manager: CommManager, publisher: KernelP
       }
     });
   } catch (e) {
-    kernelLog(`error handling ${msg.header.msg_type}:`, String(e));
-    console.error(`flowlens kernel: error handling ${msg.header.msg_type}:`, e);
+    if ((e as { code?: string } | null)?.code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') {
+      const repaired = recoverTfjsEngine();
+      publisher.parentScope.run(msg.header, () => console.error(`flowlens kernel: the ${msg.header.msg_type} handler was interrupted${repaired ? ` (${repaired})` : ''}`));
+    } else {
+      kernelLog(`error handling ${msg.header.msg_type}:`, String(e));
+      console.error(`flowlens kernel: error handling ${msg.header.msg_type}:`, e);
+    }
   } finally {
     publisher.status(msg, 'idle');
   }

@@ -412,6 +412,19 @@ describe('flowlens kernel over the Jupyter protocol', { skip: python ? false : '
       assert.ok((a as unknown as { interrupted_after: number }).interrupted_after < 20, `the interrupt ended the cell within 20 s (${before ? 'after an await' : 'plain'})`);
       assert.doesNotMatch(streamText(a.iopub!, 'stdout'), /finished/);
     }
+    // A comm handler computing for long (as a widget's recomputation does) is interruptible too.
+    await drv.exec(
+      [
+        "const longComm = flowlensComm.openComm('flowlens.long');",
+        "longComm.onMsg(() => { console.log('handler started'); integratedGradients(loaded.model, input, igQoi, { steps: 200000, specialIds: loaded.tokenizer }); console.log('handler finished'); });",
+        "console.log(JSON.stringify({ id: longComm.commId }));",
+      ].join('\n'),
+    ).then(async (opened) => {
+      const c = await drv.cmd({ op: 'interrupt', send: { msg_type: 'comm_msg', content: { comm_id: lastJson(opened.stdout).id, data: {} } }, wait_for: 'handler started', timeout: 120 });
+      assert.ok((c as unknown as { interrupted_after: number }).interrupted_after < 20, 'the interrupt ended the comm handler within 20 s');
+      assert.match(streamText(c.iopub!, 'stderr'), /the comm_msg handler was interrupted/);
+      assert.doesNotMatch(streamText(c.iopub!, 'stdout'), /handler finished/);
+    });
     const r = await drv.exec(
       [
         'const ig = integratedGradients(loaded.model, input, igQoi, { steps: 32, specialIds: loaded.tokenizer });',

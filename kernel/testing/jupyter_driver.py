@@ -14,8 +14,8 @@ ops:
   batch    {codes, timeout?}       sends every execute_request at once (as Run All does); returns all
                                     shell replies and iopub messages until the last idle, in arrival
                                     order, each with its arrival time `t` (seconds)
-  interrupt {code, wait_for, timeout?}
-                                    executes `code`, waits until its stdout contains `wait_for`, then
+  interrupt {code | send: {msg_type, content}, wait_for, timeout?}
+                                    executes `code` (or sends the shell message `send`), waits until its stdout contains `wait_for`, then
                                     interrupts the kernel (KernelManager.interrupt_kernel); returns the
                                     reply, the iopub messages up to idle and `interrupted_after` (s)
   restart  {}                       restart_kernel + wait_for_ready
@@ -136,7 +136,12 @@ def handle(cmd):
                     last_idle = True
         return {"msg_ids": ids, "events": events}
     if op == "interrupt":
-        msg_id = kc.execute(cmd["code"])
+        if "send" in cmd:  # another shell message than execute_request, e.g. a comm_msg
+            msg = kc.session.msg(cmd["send"]["msg_type"], cmd["send"].get("content", {}))
+            kc.session.send(kc.shell_channel.socket, msg)
+            msg_id = msg["header"]["msg_id"]
+        else:
+            msg_id = kc.execute(cmd["code"])
         deadline = time.time() + timeout
         msgs, seen = [], ""
         while cmd["wait_for"] not in seen:
@@ -151,9 +156,10 @@ def handle(cmd):
                 seen += s["content"]["text"]
         t0 = time.time()
         km.interrupt_kernel()
-        reply = shell_reply(msg_id, timeout)
+        reply = shell_reply(msg_id, timeout) if "send" not in cmd else None
+        rest = iopub_until_idle(msg_id, timeout)
         after = time.time() - t0
-        return {"msg_id": msg_id, "reply": reply, "iopub": msgs + iopub_until_idle(msg_id, timeout), "interrupted_after": after}
+        return {"msg_id": msg_id, "reply": reply, "iopub": msgs + rest, "interrupted_after": after}
     if op == "restart":
         km.restart_kernel(now=True)
         kc.wait_for_ready(timeout=timeout)
