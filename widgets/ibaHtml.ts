@@ -108,9 +108,9 @@ export function ibaFigure(p: PackedIba): FigureSpec {
       margin: { t: 50, b: 90 },
       grid: { rows: 2, columns: 1, pattern: 'independent' },
       xaxis: { domain: [0, 1], anchor: 'y', tickangle: -45 },
-      yaxis: { domain: [0.56, 1], anchor: 'x', autorange: 'reversed', title: { text: 'layer' } },
+      yaxis: { domain: [0.56, 1], anchor: 'x', autorange: 'reversed', automargin: true, title: { text: 'layer' } },
       xaxis2: { domain: [0, 1], anchor: 'y2', tickangle: -45 },
-      yaxis2: { domain: [0, 0.42], anchor: 'x2', title: { text: `${sel} (${p.unit})` } },
+      yaxis2: { domain: [0, 0.42], anchor: 'x2', automargin: true, title: { text: `${sel} (${p.unit})` } },
       shapes: [{ type: 'rect', xref: 'paper', yref: 'y', x0: 0, x1: 1, y0: p.layer - 0.5, y1: p.layer + 0.5, line: { color: '#ea580c', width: 2 } }],
     },
   };
