@@ -38,6 +38,9 @@ export * from './model/run.js';
 export * from './model/load.js';
 export * from './model/classify.js';
 
+// The display protocol (how a value gives its MIME bundle to the kernel and to widgets).
+export * from './display.js';
+
 // Files: tokenizer, config, safetensors, HF folders, the hub cache.
 export * from './io/tokenizer.js';
 export * from './io/config.js';

@@ -21,6 +21,8 @@ function layer(rel: string): number | undefined {
     [/^src\/eval\//, 4],
     [/^src\/train\//, 5],
     [/^src\/index\.ts$/, 6],
+    // The kernel process's entry (start.ts, main.ts) composes the kernel with the widgets: top layer, as the CLI.
+    [/^kernel\/(start|main)\.ts$/, 9],
     [/^kernel\//, 7],
     [/^widgets\//, 8],
     [/^src\/cli\//, 9],

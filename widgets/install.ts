@@ -28,13 +28,15 @@ function copyPrebuilt(target: string): string | null {
 
 /**
  * Installs and enables the nbextension next to an installed kernelspec (the `after` step of `runInstall`).
+ * @returns the config dir the nbextension was enabled in.
  * @throws Error when the bundle cannot be built or the config not written.
  */
-export async function installWidgetsFor({ dir, opts }: InstalledKernel): Promise<void> {
+export async function installWidgetsFor({ dir, opts }: InstalledKernel): Promise<string> {
   const dataDir = path.dirname(path.dirname(dir)); // <data dir>/kernels/<name>
   const env = opts.env ?? process.env;
   const configDir = opts.prefix ? path.join(path.resolve(opts.prefix), 'etc', 'jupyter') : jupyterConfigDir(env);
   const copied = copyPrebuilt(path.join(dataDir, 'nbextensions', 'flowlens-widgets'));
   const { bundle, config } = copied ? { bundle: copied, config: enableNbextension(configDir) } : await installNbextension(dataDir, configDir);
   console.log(`Installed the flowlens-widgets nbextension in ${path.dirname(bundle)} and enabled it in ${config}`);
+  return configDir;
 }

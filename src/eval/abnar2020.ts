@@ -264,7 +264,8 @@ export function runAbnar2020(model: Bert, tokenizer: Tokenizer, items: Agreement
     const { ids, tokens, maskPosition } = buildMaskedInput(tokenizer, item);
     const seq = ids.length;
     const outPos = o.outputPosition === 'cls' ? 0 : maskPosition;
-    const qoi: QoI = o.qoi === 'prob' ? tokenProbDiff(maskPosition, good, bad) : tokenLogitDiff(maskPosition, good, bad);
+    const words = { good: item.good, bad: item.bad };
+    const qoi: QoI = o.qoi === 'prob' ? tokenProbDiff(maskPosition, good, bad, words) : tokenLogitDiff(maskPosition, good, bad, words);
     const trace = model.forward({ ids: [ids] }, { record: ['blocks.*.attn.hook_pattern'], logitsAt: [maskPosition] });
     let stack: AttentionStack;
     try {

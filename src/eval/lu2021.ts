@@ -174,7 +174,7 @@ export function agreementExample(
     tokens,
     source,
     output: maskPos,
-    qoi: tokenLogitDiff(maskPos, good, bad),
+    qoi: tokenLogitDiff(maskPos, good, bad, { good: item.good, bad: item.bad }),
     good: item.good,
     bad: item.bad,
   };

@@ -14,6 +14,7 @@
 import { tf } from '../backend/index.js';
 import { checkPassFits, gradientTapeOn } from '../backend/memory.js';
 import { layerNorm, linear, linearConst, matmul, matmulConstB } from '../backend/ops.js';
+import { MIME_BUNDLE, summaryBundle, type MimeBundle } from '../display.js';
 import { BertParams } from './params.js';
 import type { ForwardInput, ForwardOptions, HeadKind, Hook } from './types.js';
 import type { BertConfig } from '../io/config.js';
@@ -78,6 +79,15 @@ export class Trace {
       slice.dispose();
     }
     return out;
+  }
+
+  /** Display protocol (`src/display.ts`): a short summary (sizes, logits, recorded nodes with shapes). */
+  [MIME_BUNDLE](): MimeBundle {
+    const shape = (t: tf.Tensor): string => (t.isDisposed ? 'disposed' : `[${t.shape.join(', ')}]`);
+    const names = [...this.nodes.keys()];
+    const shown = names.slice(0, 8).map((n): [string, string] => [n, shape(this.nodes.get(n)!)]);
+    if (names.length > 8) shown.push(['…', `${names.length - 8} more nodes`]);
+    return summaryBundle(`Trace: batch ${this.batch}, seq ${this.seq}, ${this.layers} layers × ${this.heads} heads, ${names.length} recorded nodes`, [['logits', shape(this.logits)], ...shown]);
   }
 
   /** Dispose the logits and every recorded node. */

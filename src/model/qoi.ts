@@ -44,8 +44,9 @@ function rowAt(logits: tf.Tensor, index: number): tf.Tensor2D {
  * The forward pass computes logits only at `position` (`logitsAt`), so the logits are `[batch, 1, vocab]`.
  *
  * @param position token position in the sequence; @param good, @param bad vocabulary ids.
+ * @param words the two tokens as text, for `describe` (`logit(are) − logit(is)`; default the ids).
  */
-export function tokenLogitDiff(position: number, good: number, bad: number): QoI {
+export function tokenLogitDiff(position: number, good: number, bad: number, words?: { good: string; bad: string }): QoI {
   return makeQoI(
     (logits) => {
       const r = rowAt(logits, 0);
@@ -53,7 +54,7 @@ export function tokenLogitDiff(position: number, good: number, bad: number): QoI
       checkId(bad, r.shape[1], 'token id');
       return tf.sub(r.slice([0, good], [-1, 1]), r.slice([0, bad], [-1, 1])).reshape([-1]) as tf.Tensor1D;
     },
-    `logit(${good}) − logit(${bad}) at position ${position}`,
+    `logit(${words?.good ?? good}) − logit(${words?.bad ?? bad}) at position ${position}`,
     [position],
   );
 }
@@ -79,8 +80,9 @@ export function tokenLogit(position: number, token: number): QoI {
 /**
  * Probability difference `p(good) − p(bad)` at a position (softmax over the vocabulary).
  * @param position token position; @param good, @param bad vocabulary ids.
+ * @param words the two tokens as text, for `describe` (`p(are) − p(is)`; default the ids).
  */
-export function tokenProbDiff(position: number, good: number, bad: number): QoI {
+export function tokenProbDiff(position: number, good: number, bad: number, words?: { good: string; bad: string }): QoI {
   return makeQoI(
     (logits) => {
       const p = tf.softmax(rowAt(logits, 0), -1);
@@ -88,7 +90,7 @@ export function tokenProbDiff(position: number, good: number, bad: number): QoI 
       checkId(bad, p.shape[1], 'token id');
       return tf.sub(p.slice([0, good], [-1, 1]), p.slice([0, bad], [-1, 1])).reshape([-1]) as tf.Tensor1D;
     },
-    `p(${good}) − p(${bad}) at position ${position}`,
+    `p(${words?.good ?? good}) − p(${words?.bad ?? bad}) at position ${position}`,
     [position],
   );
 }
