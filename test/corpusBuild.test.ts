@@ -184,7 +184,7 @@ test('the tokenisation step caches bert-base-uncased ids that decode to the corp
     assert.equal(v.train.tokens, t.ids.length);
     const docs = readCorpusFile(join(out, 'train.txt'));
     assert.equal(t.docs.length, docs.length + 1);
-    const { bertBaseUncasedTokenizer } = await import('../src/data/corpus/bertVocab.js');
+    const { bertBaseUncasedTokenizer } = await import('../src/io/bertVocab.js');
     const tok = bertBaseUncasedTokenizer();
     const first = docs[0]?.[0] as string;
     assert.deepEqual([...t.ids.slice(t.offsets[0], t.offsets[1])], tok.encode(first, { addSpecialTokens: false }).ids);

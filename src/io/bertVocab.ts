@@ -11,6 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { WordPieceTokenizer } from './tokenizer.js';
 
 /** First id of an ordinary (non-special, non-`[unused]`) token in bert-base-uncased (`!`). */
 export const BERT_BASE_FIRST_WORD_ID = 999;
@@ -39,4 +40,9 @@ export function bertBaseUncasedVocab(): string[] {
     if (/^\[(unused\d+|PAD|UNK|CLS|SEP|MASK)\]$/.test(t)) return t;
     return t.startsWith('▁') ? t.slice(1) : '##' + t;
   });
+}
+
+/** The bert-base-uncased tokenizer (lower-casing, accent stripping; ids match Hugging Face's). */
+export function bertBaseUncasedTokenizer(): WordPieceTokenizer {
+  return WordPieceTokenizer.fromVocab(bertBaseUncasedVocab(), { doLowerCase: true });
 }

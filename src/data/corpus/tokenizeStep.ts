@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { bertBaseUncasedTokenizer } from './bertVocab.js';
+import { bertBaseUncasedTokenizer } from '../../io/bertVocab.js';
 import { tokenizeCorpusFile, writeTokenizedCorpus } from './ids.js';
 import { countWords } from './text.js';
 import { vocabStats, vocabSummaryLines } from './vocabStats.js';
