@@ -59,6 +59,38 @@ export function cleanStaleTemps(target: string): string[] {
  * @throws whatever `write` throws, or a file-system error naming the path.
  */
 export function writeFolderAtomic(dir: string, write: (tmp: string) => void, opts: { keep?: string[] } = {}): string {
+  const f = openFolderAtomic(dir);
+  try {
+    write(f.tmp);
+  } catch (e) {
+    f.abort();
+    throw e;
+  }
+  return f.commit(opts);
+}
+
+/** A folder being written by {@link openFolderAtomic}: fill `tmp`, then `commit` (or `abort`). */
+export interface AtomicFolderWrite {
+  /** The hidden temporary folder to write into. */
+  readonly tmp: string;
+  /** The folder it will replace (absolute). */
+  readonly target: string;
+  /**
+   * Replace `target` with `tmp` (see {@link writeFolderAtomic} for `keep`); on failure `target` is left
+   * as it was and `tmp` is removed.
+   * @returns `target`.
+   */
+  commit(opts?: { keep?: string[] }): string;
+  /** Remove `tmp` (after a failed write). */
+  abort(): void;
+}
+
+/**
+ * The steps of {@link writeFolderAtomic} for writers that cannot fill the folder in one synchronous
+ * call (e.g. with `await` between files): a fresh temporary folder (after cleaning up what killed
+ * writers left), to be committed or aborted.
+ */
+export function openFolderAtomic(dir: string): AtomicFolderWrite {
   const target = resolve(dir);
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
@@ -66,33 +98,36 @@ export function writeFolderAtomic(dir: string, write: (tmp: string) => void, opt
   const tag = `${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const tmp = join(parent, `.${basename(target)}.tmp-${tag}`);
   mkdirSync(tmp);
-  try {
-    write(tmp);
-    if (existsSync(target)) {
-      // Entries to keep move from the old folder into the new one (and back if the swap fails).
-      const kept = (opts.keep ?? []).filter((k) => existsSync(join(target, k)) && !existsSync(join(tmp, k)));
-      for (const k of kept) renameSync(join(target, k), join(tmp, k));
-      const old = join(parent, `.${basename(target)}.old-${tag}`);
-      try {
-        renameSync(target, old);
-      } catch (e) {
-        for (const k of kept) renameSync(join(tmp, k), join(target, k));
-        throw e;
-      }
-      try {
+  const abort = () => rmSync(tmp, { recursive: true, force: true });
+  const commit = (opts: { keep?: string[] } = {}): string => {
+    try {
+      if (existsSync(target)) {
+        // Entries to keep move from the old folder into the new one (and back if the swap fails).
+        const kept = (opts.keep ?? []).filter((k) => existsSync(join(target, k)) && !existsSync(join(tmp, k)));
+        for (const k of kept) renameSync(join(target, k), join(tmp, k));
+        const old = join(parent, `.${basename(target)}.old-${tag}`);
+        try {
+          renameSync(target, old);
+        } catch (e) {
+          for (const k of kept) renameSync(join(tmp, k), join(target, k));
+          throw e;
+        }
+        try {
+          renameSync(tmp, target);
+        } catch (e) {
+          renameSync(old, target);
+          for (const k of kept) renameSync(join(tmp, k), join(target, k));
+          throw e;
+        }
+        rmSync(old, { recursive: true, force: true });
+      } else {
         renameSync(tmp, target);
-      } catch (e) {
-        renameSync(old, target);
-        for (const k of kept) renameSync(join(tmp, k), join(target, k));
-        throw e;
       }
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, target);
+    } catch (e) {
+      abort();
+      throw e;
     }
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  return target;
+    return target;
+  };
+  return { tmp, target, commit, abort };
 }

@@ -11,6 +11,7 @@
  * @module
  */
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { writeCard, type CorpusSummary } from './card.js';
 import { SentenceSet } from './dedup.js';
@@ -24,7 +25,8 @@ import type { SourceRoots } from './sources/common.js';
 import { splitSentences } from './split.js';
 import { countWords, normaliseText } from './text.js';
 import type { CorpusSource, MissingInput, RawDocument, SourceStats } from './types.js';
-import { AtomicFolder, CorpusFileWriter } from './writer.js';
+import { CorpusFileWriter } from './writer.js';
+import { openFolderAtomic } from '../../io/atomicFolder.js';
 
 /** Options of {@link buildCorpus}. */
 export interface BuildOptions {
@@ -142,12 +144,13 @@ export async function buildCorpus(opts: BuildOptions = {}): Promise<BuildResult>
 
   const evaluation = loadEvaluationSet(sharedDataDir(roots));
   const seen = new SentenceSet();
-  const folder = new AtomicFolder(opts.out ?? '.cache/corpus');
+  const folder = openFolderAtomic(opts.out ?? '.cache/corpus');
+  const file = (name: string) => join(folder.tmp, name);
   const stats: SourceStats[] = [];
   let bar: cliProgress.SingleBar | null = null;
   try {
-    const train = new CorpusFileWriter(folder.file('train.txt'));
-    const held = new CorpusFileWriter(folder.file('heldout.txt'));
+    const train = new CorpusFileWriter(file('train.txt'));
+    const held = new CorpusFileWriter(file('heldout.txt'));
     if (opts.progress) {
       bar = new cliProgress.SingleBar(
         { format: 'corpus [{bar}] {value}/{total} sources | {source} | {docs} docs | {words} words | {duration}s', stream: process.stderr, hideCursor: true },
@@ -204,10 +207,9 @@ export async function buildCorpus(opts: BuildOptions = {}): Promise<BuildResult>
     summary.seconds = (Date.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     summary.cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    writeFileSync(folder.file('sources.json'), JSON.stringify(sourcesJson(summary), null, 2) + '\n');
-    writeFileSync(folder.file('CARD.md'), writeCard(summary));
-    folder.commit();
-    return { ...summary, out: folder.target };
+    writeFileSync(file('sources.json'), JSON.stringify(sourcesJson(summary), null, 2) + '\n');
+    writeFileSync(file('CARD.md'), writeCard(summary));
+    return { ...summary, out: folder.commit() };
   } catch (e) {
     bar?.stop();
     folder.abort();

@@ -9,8 +9,7 @@
  *
  * @module
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 
 /** Buffered appender of documents to one corpus file. */
 export class CorpusFileWriter {
@@ -92,38 +91,3 @@ export function readCorpusFile(path: string): string[][] {
   return parseCorpusText(readFileSync(path, 'utf8'), path);
 }
 
-/** A folder written under a temporary name and renamed into place by {@link AtomicFolder.commit}. */
-export class AtomicFolder {
-  /** The temporary folder to write into. */
-  readonly tmp: string;
-  readonly target: string;
-
-  /** @param target the final folder (its parent is created). */
-  constructor(target: string) {
-    this.target = resolve(target);
-    mkdirSync(dirname(this.target), { recursive: true });
-    this.tmp = join(dirname(this.target), `.${basename(this.target)}.tmp-${process.pid}-${Date.now()}`);
-    mkdirSync(this.tmp);
-  }
-
-  /** Path of a file inside the temporary folder. */
-  file(name: string): string {
-    return join(this.tmp, name);
-  }
-
-  /** Replaces the target with the temporary folder (the old target is removed only after the rename). */
-  commit(): void {
-    let old: string | undefined;
-    if (existsSync(this.target)) {
-      old = join(dirname(this.target), `.${basename(this.target)}.old-${process.pid}-${Date.now()}`);
-      renameSync(this.target, old);
-    }
-    renameSync(this.tmp, this.target);
-    if (old) rmSync(old, { recursive: true, force: true });
-  }
-
-  /** Removes the temporary folder (after a failure). */
-  abort(): void {
-    rmSync(this.tmp, { recursive: true, force: true });
-  }
-}
