@@ -120,3 +120,62 @@ export function matmulConstB(a: tf.Tensor, b: tf.Tensor, bT: LazyTensor): tf.Ten
   })) as any) as unknown as (a2: tf.Tensor) => tf.Tensor;
   return f(a);
 }
+
+/**
+ * Layer normalisation over the last axis, `γ · (x − μ) / √(σ² + ε) + β` (Ba et al. 2016; as
+ * `torch.nn.LayerNorm`), with a hand-written gradient that saves only x̂ and 1/σ: ~8 kernels in the
+ * backward pass instead of ~25 from tfjs's autodiff of the composed ops, and less memory under a tape.
+ * Gradient (g = dy·γ, means over the last axis): dx = (g − mean(g) − x̂·mean(g·x̂)) / σ; with
+ * `paramGrads`, dγ = Σ dy·x̂ and dβ = Σ dy over the leading axes (else γ, β get zero gradients).
+ *
+ * @param x `[..., d]`; @param gamma `[d]`; @param beta `[d]`; @param eps added to the variance.
+ * @returns `[..., d]`
+ */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, paramGrads = false): tf.Tensor {
+  const d = x.shape[x.rank - 1] as number;
+  const f = tf.customGrad(((xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const mean = tf.mean(xx, -1, true);
+    const xc = tf.sub(xx, mean);
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps));
+    const xhat = tf.mul(xc, rstd);
+    save([xhat, rstd]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, rs] = saved;
+        const gy = tf.mul(dy, g);
+        const m1 = tf.mean(gy, -1, true);
+        const m2 = tf.mean(tf.mul(gy, xh), -1, true);
+        const dx = tf.mul(tf.sub(tf.sub(gy, m1), tf.mul(xh, m2)), rs);
+        if (!paramGrads) return [dx, tf.zerosLike(g), tf.zerosLike(b)];
+        const flat = (t: tf.Tensor) => t.reshape([-1, d]);
+        return [dx, tf.sum(flat(tf.mul(dy, xh)), 0), tf.sum(flat(dy), 0)];
+      },
+    };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  }) as any) as unknown as (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+  return f(x, gamma, beta);
+}
+
+/**
+ * GELU with the exact (erf) form, `x · Φ(x)`, Φ(x) = ½(1 + erf(x/√2)) (Hendrycks & Gimpel 2016; HF
+ * `gelu`), with a hand-written gradient dy·(Φ(x) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π), saving x and Φ(x).
+ *
+ * @param x any shape; @returns the same shape.
+ */
+export function geluErf(x: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad(((xx: tf.Tensor, save: tf.GradSaveFunc) => {
+    const cdf = tf.mul(tf.add(tf.erf(tf.mul(xx, Math.SQRT1_2)), 1), 0.5);
+    save([xx, cdf]);
+    return {
+      value: tf.mul(xx, cdf),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, c] = saved;
+        const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+        return [tf.mul(dy, tf.add(c, tf.mul(xs, pdf)))];
+      },
+    };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  }) as any) as unknown as (xx: tf.Tensor) => tf.Tensor;
+  return f(x);
+}

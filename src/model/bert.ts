@@ -13,7 +13,7 @@
  */
 import { tf } from '../backend/index.js';
 import { checkPassFits, gradientTapeOn } from '../backend/memory.js';
-import { linear, linearConst, matmul, matmulConstB } from '../backend/ops.js';
+import { geluErf, layerNorm, linear, linearConst, matmul, matmulConstB } from '../backend/ops.js';
 import { BertParams } from './params.js';
 import type { BertDims, ForwardInput, ForwardOptions, HeadKind, Hook } from './types.js';
 
@@ -176,20 +176,14 @@ export class Bert {
     return train ? linear(x, w, b) : linearConst(x, w, () => this.params.transposed(prefix + '.weight'), b);
   }
 
-  private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
-    const eps = this.config.layerNormEps;
-    const mean = tf.mean(x, -1, true);
-    const xc = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(xc), -1, true);
-    const y = tf.mul(xc, tf.rsqrt(tf.add(variance, eps)));
-    return tf.add(tf.mul(y, this.p(prefix + '.weight')), this.p(prefix + '.bias'));
+  /** LayerNorm `prefix` (hand-written gradient; γ, β get gradients only when training). */
+  private layerNorm(x: tf.Tensor, prefix: string, train = false): tf.Tensor {
+    return layerNorm(x, this.p(prefix + '.weight'), this.p(prefix + '.bias'), this.config.layerNormEps, train);
   }
 
   private act(x: tf.Tensor): tf.Tensor {
     const a = this.config.hiddenAct;
-    if (a === 'gelu' || a === 'gelu_python') {
-      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-    }
+    if (a === 'gelu' || a === 'gelu_python') return geluErf(x);
     if (a === 'gelu_new' || a === 'gelu_pytorch_tanh') {
       const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
       return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
@@ -311,7 +305,7 @@ export class Bert {
         ? tf.tensor2d(input.tokenTypeIds, [batch, seq], 'int32')
         : tf.zeros([batch, seq], 'int32');
       const type = tf.gather(this.p('embeddings.token_type_embeddings.weight'), typeIds.reshape([-1])).reshape([batch, seq, D]);
-      let h = at('embed.hook_out', drop(this.layerNorm(tf.add(tf.add(word, pos), type), 'embeddings.LayerNorm')));
+      let h = at('embed.hook_out', drop(this.layerNorm(tf.add(tf.add(word, pos), type), 'embeddings.LayerNorm', train)));
       // Additive attention mask [batch, 1, 1, seq].
       const maskAdd = input.attentionMask
         ? tf.mul(tf.sub(1, tf.tensor2d(input.attentionMask, [batch, seq], 'float32')), MASK_NEG).reshape([batch, 1, 1, seq])
@@ -401,11 +395,11 @@ export class Bert {
       attnOut = this.dense(merged, p + 'attention.output.dense', train);
     }
     attnOut = at(n + 'hook_attn_out', drop(attnOut));
-    const mid = at(n + 'hook_resid_mid', this.layerNorm(tf.add(attnOut, h), p + 'attention.output.LayerNorm'));
+    const mid = at(n + 'hook_resid_mid', this.layerNorm(tf.add(attnOut, h), p + 'attention.output.LayerNorm', train));
     const pre = at(n + 'mlp.hook_pre', this.dense(mid, p + 'intermediate.dense', train));
     const post = at(n + 'mlp.hook_post', this.act(pre));
     const mlpOut = at(n + 'hook_mlp_out', drop(this.dense(post, p + 'output.dense', train)));
-    return at(n + 'hook_resid_post', this.layerNorm(tf.add(mlpOut, mid), p + 'output.LayerNorm'));
+    return at(n + 'hook_resid_post', this.layerNorm(tf.add(mlpOut, mid), p + 'output.LayerNorm', train));
   }
 
   /**
@@ -414,7 +408,7 @@ export class Bert {
    */
   mlmLogits(h: tf.Tensor, train = false): tf.Tensor {
     return tf.tidy(() => {
-      const t = this.layerNorm(this.act(this.dense(h, 'cls.predictions.transform.dense', train)), 'cls.predictions.transform.LayerNorm');
+      const t = this.layerNorm(this.act(this.dense(h, 'cls.predictions.transform.dense', train)), 'cls.predictions.transform.LayerNorm', train);
       const name = 'embeddings.word_embeddings.weight';
       const emb = this.p(name); // [vocab, d]; the decoder is tied to it
       const bias = this.p('cls.predictions.bias');
