@@ -105,16 +105,16 @@ interface TorchOut {
 
 /**
  * Run the comparison. flowlens and PyTorch alternate per sequence length (`rounds` times each; every
- * figure is the fastest run), so both see the same machine load. `quick`: a 2-layer model, one round
+ * figure is the fastest run; `--rounds n` on the command line), so both see the same machine load. `quick`: a 2-layer model, one round
  * (a smoke test of the bench itself; its ratios are indicative only).
  */
-export async function benchModel(quick = false): Promise<ModelBench> {
+export async function benchModel(quick = false, roundsWanted?: number): Promise<ModelBench> {
   await initBackend();
   const layers = quick ? 2 : 12;
   const seqs = [32, 128];
   const igBatch = 10;
   const reps = quick ? 1 : 3;
-  const rounds = quick ? 1 : 2;
+  const rounds = roundsWanted ?? (quick ? 1 : 2);
   const dir = benchCheckpoint(layers);
   const { model } = await loadModel(dir);
   const threads = nativeStatus().active ? nativeStatus().threads : 1;
