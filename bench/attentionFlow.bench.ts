@@ -14,17 +14,9 @@ import { pathToFileURL } from 'node:url';
 import { attentionStack, type AttentionStack } from '../src/methods/attentionTypes.js';
 import { attentionFlow } from '../src/methods/attentionFlow.js';
 import { attentionRollout, augmentedAttention } from '../src/methods/rollout.js';
+import { mulberry32 } from '../src/data/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Random attention rows: weights Exp(1)^3 (a Dirichlet-like, peaky distribution), normalised. */
 export function randomAttention(layers: number, heads: number, seq: number, seed: number): AttentionStack {

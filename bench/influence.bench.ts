@@ -6,7 +6,8 @@
  * Run alone: `npx tsx bench/influence.bench.ts [n]`.
  */
 import { loadMarvinLinzen } from '../src/data/marvinLinzen.js';
-import { agreementExample, LU2021_TASKS, type Lu2021Tokenizer } from '../src/eval/lu2021.js';
+import { agreementExample, LU2021_TASKS } from '../src/eval/lu2021.js';
+import type { Tokenizer } from '../src/io/tokenizer.js';
 import { loadModel } from '../src/model/load.js';
 import { influencePattern } from '../src/methods/influencePatterns.js';
 
@@ -25,7 +26,7 @@ export interface InfluenceBenchRow {
 export async function benchInfluence(n = 10): Promise<InfluenceBenchRow[]> {
   const { model, tokenizer } = await loadModel('embedded:agreement');
   try {
-    const tok = tokenizer as unknown as Lu2021Tokenizer & { maskId: number };
+    const tok = tokenizer as unknown as Tokenizer;
     const task = LU2021_TASKS.find((t) => t.name === 'sva-obj-rel')!;
     const set = await loadMarvinLinzen(undefined, { constructions: [task.construction as string], maxPerConstruction: 4 * n + 4, seed: 0 });
     const examples = set.items.map((it) => agreementExample(tok, task, it)).filter((e): e is Exclude<typeof e, { skip: string }> => !('skip' in e)).slice(0, n + 1);

@@ -10,7 +10,7 @@
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig, type BertConfig } from '../src/io/config.js';
 import { explainTrace } from '../src/methods/lrp/explainTrace.js';
 import { relevancePass } from '../src/methods/lrp/relevance.js';
 import { maskLrpFromTrace } from '../src/methods/maskLrp.js';
@@ -29,9 +29,9 @@ function time(f: () => void, reps: number): number {
 /** Run the benchmark; `quick`: BERT-base at seq 32 only, 1 repetition. */
 export async function benchLrp(quick = false): Promise<LrpBenchRow[]> {
   await initBackend();
-  const sizes: [string, BertDims, number[]][] = [
-    ['sst2-size 2×128', { vocabSize: 12000, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 512, hiddenAct: 'gelu', maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 }, [32, 64]],
-    ['bert-base 12×768', { vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12, intermediateSize: 3072, hiddenAct: 'gelu', maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 }, quick ? [32] : [32, 64]],
+  const sizes: [string, BertConfig, number[]][] = [
+    ['sst2-size 2×128', makeBertConfig({ vocabSize: 12000, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 512, hiddenAct: 'gelu', maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 }), [32, 64]],
+    ['bert-base 12×768', makeBertConfig({ vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12, intermediateSize: 3072, hiddenAct: 'gelu', maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 }), quick ? [32] : [32, 64]],
   ];
   const rows: LrpBenchRow[] = [];
   for (const [name, cfg, seqs] of sizes) {

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchModel, printModelBench } from './model.bench.js';
 
-// `--only model,flow,iba,influence,lrp` runs a subset; `--quick` smaller sizes.
+// `--only model,flow,iba,influence,lrp,pretrain` runs a subset; `--quick` smaller sizes.
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : null;
 const want = (name: string): boolean => !only || only.has(name);
@@ -53,6 +53,15 @@ if (want('lrp')) try {
   results.lrp = lrp;
 } catch (e) {
   console.log('LRP benchmark unavailable:', (e as Error).message);
+}
+if (want('pretrain')) try {
+  const { benchPretrain, printPretrainBench } = await import('./pretrain.bench.js');
+  console.log('# masked-LM pretraining throughput, 1 worker vs all cores');
+  const pre = await benchPretrain(process.argv.includes('--quick'));
+  printPretrainBench(pre);
+  results.pretrain = pre;
+} catch (e) {
+  console.log('pretraining benchmark unavailable:', (e as Error).message);
 }
 mkdirSync('bench/out', { recursive: true });
 writeFileSync(only ? `bench/out/results-${[...only].join('-')}.json` : 'bench/out/results.json', JSON.stringify(results, null, 2));

@@ -87,6 +87,8 @@ interface FlowlensCommApi {
   comms(): Map<string, FlowlensComm>;
   /** Publishes `display_data` (or `update_display_data`) with the bundle to the current cell's output. */
   display(bundle: FlowlensDisplayBundle, options?: FlowlensDisplayOptions): void;
+  /** Clears the cell's output (`clear_output`); with `wait`, when the next output arrives. */
+  clearOutput(wait?: boolean): void;
 }
 
 /** The kernel's comm API; defined when running inside the flowlens kernel. */

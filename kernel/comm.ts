@@ -210,6 +210,14 @@ export class CommManager implements FlowlensCommApi {
     );
   }
 
+  /**
+   * Clears the current cell's output (`clear_output` on iopub).
+   * @param wait when true, the front end clears only when the next output arrives (no flicker in loops).
+   */
+  clearOutput(wait = false): void {
+    this.publisher.publish('clear_output', { wait }, {}, []);
+  }
+
   /** @internal called by {@link Comm.closedBy}. */
   forget(commId: string): void {
     this.open.delete(commId);

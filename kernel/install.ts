@@ -7,6 +7,7 @@
  * --sys-prefix] [--name NAME] [--display-name TEXT] [--no-widgets]`, or `npm run kernel:install`;
  * it also installs the widgets nbextension (see {@link runInstall}).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -186,27 +187,94 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
   return opts;
 }
 
+/** What {@link runInstall} hands to its `after` step: the kernelspec folder and the parsed options. */
+export interface InstalledKernel {
+  dir: string;
+  opts: InstallOptions;
+}
+
+/** Where Jupyter looks for data (kernelspecs, nbextensions) and for config files. */
+export interface JupyterSearchPath {
+  data: string[];
+  config: string[];
+  /** `jupyter --paths --json` when Jupyter answered, else the defaults of jupyter_core on this platform. */
+  source: 'jupyter' | 'defaults';
+}
+
 /**
- * Runs `kernel install` with command-line arguments: writes the kernelspec, then (unless
- * `--no-widgets`) builds and enables the flowlens-widgets nbextension for the classic Notebook, in
- * the same data dir (`<prefix>/share/jupyter` with `--prefix`) and in the user's config dir
- * (`<prefix>/etc/jupyter` with `--prefix`). Prints what it wrote; meant for
- * `flowlens kernel install` and `npm run kernel:install`.
- * @returns the kernelspec folder.
- * @throws Error as {@link parseInstallArgs}, {@link installKernelSpec} and the nbextension build.
+ * Jupyter's search path: what `jupyter --paths --json` prints when `jupyter` runs, else
+ * jupyter_core's defaults without Python: `$JUPYTER_PATH`, the user data dir, `/usr/local/share/jupyter`,
+ * `/usr/share/jupyter` (data); `$JUPYTER_CONFIG_PATH`, the user config dir, `/usr/local/etc/jupyter`,
+ * `/etc/jupyter` (config). The Python environment's own `sys.prefix` folders are only in the first form.
+ * @param env environment (default `process.env`); `FLOWLENS_JUPYTER` names the `jupyter` executable.
  */
-export async function runInstall(argv: string[]): Promise<string> {
+export function jupyterSearchPath(env: NodeJS.ProcessEnv = process.env): JupyterSearchPath {
+  const r = spawnSync(env.FLOWLENS_JUPYTER || 'jupyter', ['--paths', '--json'], { env, encoding: 'utf8', timeout: 30_000 });
+  if (r.status === 0) {
+    try {
+      const j = JSON.parse(r.stdout) as { data?: string[]; config?: string[] };
+      if (Array.isArray(j.data) && Array.isArray(j.config)) return { data: j.data, config: j.config, source: 'jupyter' };
+    } catch {
+      /* fall through to the defaults */
+    }
+  }
+  const split = (v: string | undefined) => (v ? v.split(path.delimiter).filter(Boolean) : []);
+  const home = os.homedir();
+  return {
+    data: [...split(env.JUPYTER_PATH), jupyterDataDir(env), '/usr/local/share/jupyter', '/usr/share/jupyter'],
+    config: [...split(env.JUPYTER_CONFIG_PATH), env.JUPYTER_CONFIG_DIR || path.join(home, '.jupyter'), '/usr/local/etc/jupyter', '/etc/jupyter'],
+    source: 'defaults',
+  };
+}
+
+/**
+ * What to set so that Jupyter finds an install: for a data dir outside the data search path,
+ * `JUPYTER_PATH`; for a config dir (the nbextension's enabling) outside the config search path,
+ * `JUPYTER_CONFIG_PATH`; as shell lines that keep the variables' current values.
+ * @param dataDir where the kernelspec (and nbextension) went: `<dir>` of `<dir>/kernels/<name>`.
+ * @param configDir where the nbextension was enabled, or undefined without widgets.
+ * @returns the lines to print; empty when Jupyter already looks there.
+ */
+export function searchPathHints(dataDir: string, configDir: string | undefined, search: JupyterSearchPath): string[] {
+  const same = (a: string, b: string) => path.resolve(a) === path.resolve(b);
+  const lines: string[] = [];
+  const missing: string[] = [];
+  if (!search.data.some((d) => same(d, dataDir))) {
+    missing.push(path.resolve(dataDir));
+    lines.push(`export JUPYTER_PATH=${shellQuote(path.resolve(dataDir))}\${JUPYTER_PATH:+:$JUPYTER_PATH}`);
+  }
+  if (configDir && !search.config.some((d) => same(d, configDir))) {
+    missing.push(path.resolve(configDir));
+    lines.push(`export JUPYTER_CONFIG_PATH=${shellQuote(path.resolve(configDir))}\${JUPYTER_CONFIG_PATH:+:$JUPYTER_CONFIG_PATH}`);
+  }
+  if (lines.length === 0) return [];
+  const where = search.source === 'jupyter' ? '`jupyter --paths`' : "jupyter_core's default search path";
+  return [`Jupyter will not find this install: ${missing.join(' and ')} ${missing.length === 2 ? 'are' : 'is'} not on ${where}. Before starting Jupyter, set:`, ...lines.map((l) => `  ${l}`)];
+}
+
+/** A path quoted for a POSIX shell when it needs quoting. */
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Runs `kernel install` with command-line arguments: writes the kernelspec, then runs `after` (the
+ * widgets' nbextension install of `widgets/install.ts`, given by `flowlens kernel install`) unless
+ * `--no-widgets`. Prints what it wrote and, when Jupyter would not look there
+ * ({@link jupyterSearchPath}), the `JUPYTER_PATH`/`JUPYTER_CONFIG_PATH` lines to set.
+ * @returns the kernelspec folder.
+ * @param after the widgets' install step; returns the config dir it enabled the nbextension in.
+ * @throws Error as {@link parseInstallArgs}, {@link installKernelSpec} and `after`.
+ */
+export async function runInstall(argv: string[], after?: (k: InstalledKernel) => Promise<string | void>): Promise<string> {
   const opts = parseInstallArgs(argv);
   const { dir } = installKernelSpec(opts);
   console.log(`Installed the flowlens kernelspec in ${dir}`);
-  if (!opts.noWidgets) {
-    const { installNbextension, jupyterConfigDir } = await import('../widgets/nbextension.js');
-    const dataDir = path.dirname(path.dirname(dir)); // <data dir>/kernels/<name>
-    const env = opts.env ?? process.env;
-    const configDir = opts.prefix ? path.join(path.resolve(opts.prefix), 'etc', 'jupyter') : jupyterConfigDir(env);
-    const { bundle, config } = await installNbextension(dataDir, configDir);
-    console.log(`Installed the flowlens-widgets nbextension in ${path.dirname(bundle)} and enabled it in ${config}`);
-  }
+  const dataDir = path.dirname(path.dirname(dir)); // <data dir>/kernels/<name>
+  const env = opts.env ?? process.env;
+  let configDir: string | undefined;
+  if (!opts.noWidgets && after) configDir = (await after({ dir, opts })) ?? undefined;
+  for (const line of searchPathHints(dataDir, configDir, jupyterSearchPath(env))) console.log(line);
   return dir;
 }
 

@@ -1,36 +1,27 @@
 /**
- * Starts tslab's TypeScript kernel with flowlens comm support (see `kernel/server.ts`).
- *
- * This re-does tslab 1.0.22's `startKernel` (tslab/dist/main.js) with three changes:
- * - `ZmqServer.prototype.handleShellMessage` is wrapped by {@link installCommSupport};
- * - the process-wide {@link CommManager} is created and set as `globalThis.flowlensComm`;
- * - the cell converter puts the text of `kernel/cell-globals.d.ts` in front of tslab's running
- *   declarations, so cells type-check against `flowlensComm` ({@link withCellGlobals}).
- * tslab's search for a locally installed copy of itself is skipped: this kernel always uses the
- * project's own tslab.
+ * Starts the flowlens kernel: tslab's TypeScript converter (with source maps,
+ * `kernel/converter.ts`), our cell executor (`kernel/executor.ts`) and Jupyter server
+ * (`kernel/server.ts`), the process-wide {@link CommManager} as `globalThis.flowlensComm`, and
+ * the cell converter putting the text of `kernel/cell-globals.d.ts` in front of tslab's running
+ * declarations, so cells type-check against `flowlensComm` ({@link withCellGlobals}).
+ * The kernel always uses the project's own tslab (1.0.22).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommManager, setCommManager } from './comm.js';
-import { installCommSupport, KernelPublisher, type TslabZmqServer } from './server.js';
+import { loadConverterModule, tslabDir, type Converter } from './converter.js';
+import { Executor } from './executor.js';
+import { KernelPublisher, KernelServer, kernelLog, rawStderr, type ConnectionInfo, type KernelInfo } from './server.js';
+import { recoverTfjsEngine } from './tfjsRecover.js';
+import { ensureControlTarget } from '../widgets/protocol.js';
+import '../widgets/display.js'; // registers the widgets' formatters (TokenAttribution, arquero tables) for bundleOf
+import { installFlowlensResolution } from './resolve.js';
 
 const require = createRequire(import.meta.url);
 
-/** tslab's converter (tslab/dist/converter.js), as far as the kernel uses it. */
-interface TslabConverter {
-  close(): void;
-  convert(prevDecl: string, src: string): unknown;
-  inspect(prevDecl: string, src: string, position: number): unknown;
-  complete(prevDecl: string, src: string, position: number): unknown;
-  addModule(...args: unknown[]): unknown;
-}
-
-/** Folder of the installed tslab package. */
-function tslabDir(): string {
-  return path.dirname(require.resolve('tslab/package.json'));
-}
+type TslabConverter = Converter;
 
 /**
  * Absolute path of `kernel/cell-globals.d.ts` (the cells' global declarations), looked up next to
@@ -81,7 +72,79 @@ export interface StartOptions {
 export interface RunningKernel {
   manager: CommManager;
   publisher: KernelPublisher;
-  server: TslabZmqServer & { close(): void };
+  executor: Executor;
+  server: KernelServer;
+}
+
+/** The flowlens package version (its package.json, two folders up from `dist/kernel/` or one from `kernel/`). */
+export function flowlensVersion(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const p of [path.join(here, '..', 'package.json'), path.join(here, '..', '..', 'package.json')]) {
+    if (existsSync(p)) {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'flowlens' && pkg.version) return pkg.version;
+    }
+  }
+  return 'unknown';
+}
+
+/** The static part of `kernel_info_reply`: language TypeScript at the version of tslab's compiler. */
+export function kernelInfo(typescriptVersion: string): KernelInfo {
+  const tslabVersion = (require(path.join(tslabDir(), 'package.json')) as { version: string }).version;
+  const version = flowlensVersion();
+  return {
+    implementation: 'flowlens',
+    implementation_version: version,
+    language_info: {
+      name: 'typescript',
+      version: typescriptVersion,
+      mimetype: 'text/typescript',
+      file_extension: '.ts',
+      pygments_lexer: 'typescript',
+      // As tslab: CodeMirror's TypeScript mode in Notebook 6 and JupyterLab.
+      codemirror_mode: { mode: 'typescript', name: 'javascript', typescript: true },
+    },
+    banner: `flowlens ${version}: TypeScript ${typescriptVersion} (tslab ${tslabVersion}) on Node.js ${process.version}`,
+    help_links: [],
+  };
+}
+
+/**
+ * `is_complete` status of a cell: tslab's check (`incomplete` with an indent when the parser
+ * expects more at the end), and `invalid` when the text has a syntax error elsewhere.
+ */
+export function isCompleteStatus(
+  code: string,
+  tslabIsComplete: (code: string) => { completed: boolean; indent?: string },
+  ts: { createSourceFile(name: string, text: string, target: number, setParents?: boolean, kind?: number): unknown; ScriptTarget: { Latest: number }; ScriptKind: { TS: number } },
+): { status: 'complete' | 'incomplete' | 'invalid'; indent?: string } {
+  const r = tslabIsComplete(code);
+  if (!r.completed) return { status: 'incomplete', indent: r.indent ?? '' };
+  const sf = ts.createSourceFile('cell.ts', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS) as { parseDiagnostics?: { code: number }[] };
+  const diags = sf.parseDiagnostics ?? [];
+  if (diags.length === 0) return { status: 'complete' };
+  // TS1160 "Unterminated template literal": a template string may go on over more lines.
+  return diags.some((d) => d.code === 1160) ? { status: 'incomplete', indent: '' } : { status: 'invalid' };
+}
+
+/** Sends `process.stdout`/`process.stderr` writes to iopub `stream` messages (to the current cell). */
+function captureStreams(publisher: KernelPublisher): void {
+  for (const name of ['stdout', 'stderr'] as const) {
+    const stream = process[name];
+    const original = stream.write.bind(stream);
+    stream.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((e?: Error | null) => void), cb?: (e?: Error | null) => void): boolean => {
+      const done = typeof encoding === 'function' ? encoding : cb;
+      if (!publisher.attached) return original(chunk as string, encoding as BufferEncoding, cb);
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      try {
+        publisher.publish('stream', { name, text }, {}, []);
+      } catch (e) {
+        rawStderr(`flowlens kernel: cannot publish ${name}: ${e}\n`);
+      }
+      done?.();
+      return true;
+    }) as typeof stream.write;
+  }
 }
 
 /**
@@ -91,15 +154,18 @@ export interface RunningKernel {
 export async function startKernel(opts: StartOptions): Promise<RunningKernel> {
   if (!opts.configPath) throw new Error('flowlens kernel: --config-path <connection file> is required');
   if (!existsSync(opts.configPath)) throw new Error(`flowlens kernel: connection file ${opts.configPath} does not exist`);
-  const dir = tslabDir();
-  const { createConverter } = require(path.join(dir, 'dist', 'converter.js'));
-  const { createExecutor } = require(path.join(dir, 'dist', 'executor.js'));
-  const { ZmqServer, JupyterHandlerImpl } = require(path.join(dir, 'dist', 'jupyter.js'));
+  const conn = JSON.parse(readFileSync(opts.configPath, 'utf8')) as ConnectionInfo;
+  const { createConverter, isCompleteCode } = loadConverterModule();
+  const ts = require(require.resolve('@tslab/typescript-for-tslab', { paths: [tslabDir()] }));
+  installFlowlensResolution(ts); // cells resolve 'flowlens' from any folder
+  const { printQuickInfo } = require(path.join(tslabDir(), 'dist', 'inspect.js')) as { printQuickInfo(info: unknown): string };
 
   const publisher = new KernelPublisher();
   const manager = new CommManager(publisher);
   setCommManager(manager);
-  installCommSupport(ZmqServer.prototype, manager, publisher);
+  // Answer `request_states` from the first front-end connection on, even before any widget exists
+  // (otherwise the front end's control comm is closed and it falls back to slower requests).
+  ensureControlTarget(manager);
 
   const declText = readFileSync(cellGlobalsPath(), 'utf8');
   let node: TslabConverter | undefined;
@@ -117,14 +183,22 @@ export async function startKernel(opts: StartOptions): Promise<RunningKernel> {
     },
   };
   void convs.node; // warm the Node converter, as tslab does
-  const executor = createExecutor(process.cwd(), convs, { log: console.log, error: console.error });
+  const executor = new Executor(process.cwd(), convs, () => {
+    const what = recoverTfjsEngine();
+    if (what) kernelLog('after interrupt:', what);
+  });
   // tslab compiles names declared in its running declarations to `exports.<name>` (they are
-  // earlier cells' variables), so the API must also live in tslab's cell exports object.
+  // earlier cells' variables), so the API must also live in the cells' exports object.
   executor.locals.flowlensComm = manager;
-  const server = new ZmqServer(new JupyterHandlerImpl(executor, false), opts.configPath);
+  // tslab's own display API (`import * as tslab from 'tslab'; tslab.display.html(...)`).
+  (require(path.join(tslabDir(), 'dist', 'jupyter.js')) as { lastWriteDisplayData: unknown }).lastWriteDisplayData = (data: unknown, update: boolean) =>
+    publisher.publish(update ? 'update_display_data' : 'display_data', data, {}, []);
+
+  const server = new KernelServer(conn, executor, manager, publisher, kernelInfo(ts.version), (code) => isCompleteStatus(code, isCompleteCode, ts), printQuickInfo);
+  captureStreams(publisher);
   process.on('SIGINT', () => executor.interrupt());
-  process.on('uncaughtException', (err) => console.error('UncaughtException:', err));
-  process.on('unhandledRejection', (reason) => console.error('UnhandledPromiseRejection:', reason));
-  await server.init();
-  return { manager, publisher, server };
+  process.on('uncaughtException', (err) => console.error('Uncaught exception:', err));
+  process.on('unhandledRejection', (reason) => console.error('Unhandled promise rejection:', reason));
+  await server.start();
+  return { manager, publisher, executor, server };
 }

@@ -5,8 +5,9 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { qoiValues } from '../src/model/run.js';
 import { tokenProbDiff } from '../src/model/qoi.js';
-import type { BertDims } from '../src/model/types.js';
-import { runAbnar2020, buildMaskedInput, paperValue, type AgreementItem, type AgreementTokenizer } from '../src/eval/abnar2020.js';
+import { makeBertConfig } from '../src/io/config.js';
+import { runAbnar2020, buildMaskedInput, paperValue, type AgreementItem, } from '../src/eval/abnar2020.js';
+import type { Tokenizer } from '../src/io/tokenizer.js';
 import { spearman, summarizeCorrelations } from '../src/eval/correlation.js';
 
 const WORDS = ['the', 'author', 'authors', 'laughs', 'laugh', 'is', 'are', 'near', 'guard', 'guards', 'that', 'likes', 'like', 'swims', 'swim'];
@@ -14,7 +15,7 @@ const SPECIAL = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 const VOCAB = [...SPECIAL, ...WORDS];
 
 /** A whole-word tokenizer over a fixed vocabulary (adds [CLS]/[SEP] like BERT's encode). */
-const toyTokenizer: AgreementTokenizer = {
+const toyTokenizer: Tokenizer = {
   encode(text: string) {
     const words = text.split(' ').filter(Boolean);
     const ids = [2, ...words.map((w) => (VOCAB.includes(w) ? VOCAB.indexOf(w) : 1)), 3];
@@ -23,10 +24,10 @@ const toyTokenizer: AgreementTokenizer = {
   maskId: 4, clsId: 2, sepId: 3, unkId: 1, padId: 0,
 };
 
-const cfg: BertDims = {
+const cfg = makeBertConfig({
   vocabSize: VOCAB.length, hiddenSize: 16, numHiddenLayers: 3, numAttentionHeads: 2, intermediateSize: 24,
   hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12,
-};
+});
 
 function tinyModel(seed: number): Bert {
   const p = BertParams.random(cfg, 'mlm', seed);
@@ -49,7 +50,6 @@ test('runAbnar2020 on a tiny random MLM: table shape, independent recomputation,
   await initBackend();
   const model = tinyModel(1);
   const progress: number[] = [];
-  const before = tf.memory().numTensors;
   const res = runAbnar2020(model, toyTokenizer, items, { onProgress: (p) => progress.push(p.done) });
   assert.equal(res.skipped.length, 1, 'sleeps/sleep are not in the vocabulary');
   assert.equal(res.perExample.length, 5);

@@ -5,13 +5,13 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { gradientAt, qoiValues } from '../src/model/run.js';
 import { classLogit, tokenLogitDiff } from '../src/model/qoi.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { refForward, type W } from './helpers/refBert.js';
 
-const cfg: BertDims = {
+const cfg = makeBertConfig({
   vocabSize: 23, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
   hiddenAct: 'gelu', maxPositionEmbeddings: 10, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 3,
-};
+});
 
 /** Random plain weights with non-trivial LayerNorm and biases (so every parameter matters). */
 function randomPlain(head: 'mlm' | 'classifier', seed: number): W {

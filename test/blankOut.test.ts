@@ -5,14 +5,14 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { qoiValues } from '../src/model/run.js';
 import { tokenLogitDiff, tokenProbDiff } from '../src/model/qoi.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { blankOut } from '../src/methods/blankOut.js';
 import { mulberry } from './helpers/rng.js';
 
-const cfg: BertDims = {
+const cfg = makeBertConfig({
   vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
   hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12,
-};
+});
 
 /** A tiny MLM with fixed, large-ish weights (so every token matters) and nonzero biases. */
 function tinyModel(seed: number): Bert {

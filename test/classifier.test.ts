@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
-import type { BertDims } from '../src/model/types.js';
-import { WordPieceTokenizer } from '../src/io/tokenizer.js';
 import { makeBertConfig } from '../src/io/config.js';
+import { WordPieceTokenizer } from '../src/io/tokenizer.js';
 import { saveHfFolder } from '../src/io/hfFolder.js';
 import { loadModel } from '../src/model/load.js';
 import { predict } from '../src/model/classify.js';
-import { classifierAccuracy, classifierLogits, padBatch, trainClassifier, unseenWordSampler, type EncodedSet } from '../src/train/classifier.js';
+import { padBatch } from '../src/model/classify.js';
+import { classifierAccuracy, classifierLogits, trainClassifier, unseenWordSampler, type EncodedSet } from '../src/train/classifier.js';
 import { Rng } from '../src/data/random.js';
 
 const FILLER = ['the', 'a', 'film', 'story', 'was', 'is', 'very', 'quite', 'and', 'it', 'plot', 'actor'];
@@ -34,10 +34,10 @@ function synthetic(n: number, seed: number): { texts: string[]; labels: number[]
   return { texts, labels };
 }
 
-const dims: BertDims = {
+const dims = makeBertConfig({
   vocabSize: VOCAB.length, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32,
   hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2,
-};
+});
 
 function encode(tok: WordPieceTokenizer, d: { texts: string[]; labels: number[] }): EncodedSet {
   return { ids: d.texts.map((t) => tok.encode(t).ids), labels: d.labels };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend/index.js';
 import {
   classProbabilities, keptPositions, perturbRow, probabilitiesAfterRemoval, removalFractions, removalOrder,
-} from '../src/eval/perturbation.js';
+} from '../src/methods/perturbation.js';
 import { oneTokenModel, TOY_IDS, X_ID } from './helpers/oneTokenModel.js';
 
 const ex = { ids: [2, 5, 6, X_ID, 8, 9, 10, 3] }; // [CLS] a b X c d e [SEP]

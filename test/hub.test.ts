@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBertConfig } from '../src/io/config.js';
 import { expectedBertShapes, loadHfFolder, saveHfFolder, type PlainTensor } from '../src/io/hfFolder.js';
 import { findCachedSnapshot, hubCacheDir, repoFolderName, resolveHubFolder } from '../src/io/hub.js';
+import { HubError } from '../src/errors.js';
 import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 
 const COMMIT = 'a'.repeat(39) + '1';
@@ -22,6 +23,8 @@ let endpoint: string;
 const requests: string[] = [];
 /** repo id → folder served. */
 const repos = new Map<string, string>();
+/** Paths answered once with HTTP 503 (retry test). */
+const failOnce = new Set<string>();
 /** Serve wrong bytes for model.safetensors of this repo (checksum test). */
 let corrupt = '';
 
@@ -72,6 +75,11 @@ before(async () => {
   server = createServer((req, res) => {
     const url = decodeURIComponent(req.url ?? '');
     requests.push(url);
+    if (failOnce.delete(url)) {
+      res.writeHead(503);
+      res.end('busy');
+      return;
+    }
     const cdn = /^\/cdn\/([^/]+(?:\/[^/]+)?)\/(.+)$/.exec(url);
     if (cdn) {
       const body = readFileSync(join(repos.get(cdn[1] as string) as string, cdn[2] as string));
@@ -275,7 +283,7 @@ test('a corrupted transfer is detected by the SHA-256 etag and leaves no blob', 
   const cache = join(root, 'cache5');
   corrupt = 'org/corrupt';
   try {
-    await assert.rejects(resolveHubFolder('org/corrupt', { cacheDir: cache, endpoint, env: {} }), /model\.safetensors.*checksum mismatch/);
+    await assert.rejects(resolveHubFolder('org/corrupt', { cacheDir: cache, endpoint, env: {}, retries: 1, retryDelayMs: 10 }), /model\.safetensors.*checksum mismatch.*2 attempts/);
     const blobs = readdirSync(join(cache, 'models--org--corrupt', 'blobs'));
     assert.ok(!blobs.some((b) => b.includes('incomplete')));
     assert.ok(!blobs.includes(sha256(readFileSync(join(repos.get('org/corrupt') as string, 'model.safetensors')))));
@@ -294,7 +302,74 @@ test('an unreachable hub gives an error naming the URL', async () => {
   const port = (dead.address() as AddressInfo).port;
   await new Promise<void>((r) => dead.close(() => r()));
   await assert.rejects(
-    resolveHubFolder('org/tiny3', { cacheDir: join(root, 'cache6'), endpoint: `http://127.0.0.1:${port}`, env: {} }),
+    resolveHubFolder('org/tiny3', { cacheDir: join(root, 'cache6'), endpoint: `http://127.0.0.1:${port}`, env: {}, retryDelayMs: 10 }),
     new RegExp(`cannot reach the Hugging Face hub.*http://127\\.0\\.0\\.1:${port}/org/tiny3/resolve/main/config\\.json`),
   );
+});
+
+test('a server that accepts the connection and never answers: timeout, retries with backoff, a clear error', async () => {
+  let connections = 0;
+  const silent = createNetServer((socket) => {
+    connections++;
+    socket.on('error', () => undefined); // accepts, reads, never answers
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  const port = (silent.address() as AddressInfo).port;
+  const t0 = Date.now();
+  try {
+    await assert.rejects(
+      resolveHubFolder('org/silent', { cacheDir: join(root, 'cache7'), endpoint: `http://127.0.0.1:${port}`, env: {}, timeoutMs: 300, retries: 2, retryDelayMs: 50 }),
+      (e: Error) => e instanceof HubError && new RegExp(`org/silent: GET http://127\\.0\\.0\\.1:${port}/org/silent/resolve/main/config\\.json: no answer within 0\\.3 s \\(3 attempts, after waiting 0\\.05 s \\+ 0\\.1 s between them\\).*HF_HUB_OFFLINE`).test(e.message),
+    );
+  } finally {
+    silent.close();
+  }
+  const ms = Date.now() - t0;
+  assert.equal(connections, 3, 'one try and two retries');
+  assert.ok(ms >= 3 * 300 + 150 && ms < 10_000, `took ${ms} ms`);
+  // The timeout comes from HF_HUB_ETAG_TIMEOUT when not given.
+  const silent2 = createNetServer(() => undefined);
+  await new Promise<void>((r) => silent2.listen(0, '127.0.0.1', () => r()));
+  try {
+    await assert.rejects(
+      resolveHubFolder('org/silent', { cacheDir: join(root, 'cache7'), env: { HF_ENDPOINT: `http://127.0.0.1:${(silent2.address() as AddressInfo).port}`, HF_HUB_ETAG_TIMEOUT: '0.2' }, retries: 0 }),
+      /no answer within 0\.2 s \(1 attempt\)/,
+    );
+  } finally {
+    silent2.close();
+  }
+});
+
+test('a download that stalls half-way is abandoned after the idle timeout and leaves no partial blob', async () => {
+  const cache = join(root, 'cache8');
+  const stall = createServer((req, res) => {
+    if ((req.url ?? '').endsWith('config.json')) {
+      res.writeHead(200, { 'content-length': 1000, 'x-repo-commit': COMMIT });
+      res.write('{"vocab_size": 8,'); // then nothing more
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise<void>((r) => stall.listen(0, '127.0.0.1', () => r()));
+  try {
+    await assert.rejects(
+      resolveHubFolder('org/stall', { cacheDir: cache, endpoint: `http://127.0.0.1:${(stall.address() as AddressInfo).port}`, env: {}, idleTimeoutMs: 300, retries: 1, retryDelayMs: 10 }),
+      /org\/stall: download of config\.json .* failed: the download stalled \(no data for 0\.3 s\) \(2 attempts/,
+    );
+  } finally {
+    stall.closeAllConnections();
+    stall.close();
+  }
+  const blobs = join(cache, 'models--org--stall', 'blobs');
+  assert.deepEqual(existsSync(blobs) ? readdirSync(blobs) : [], [], 'no .incomplete file left');
+});
+
+test('HTTP 503 is retried and the download then succeeds', async () => {
+  const cache = join(root, 'cache9');
+  failOnce.add('/org/tiny/resolve/main/config.json');
+  const before = requests.length;
+  const snap = await resolveHubFolder('org/tiny', { cacheDir: cache, endpoint, env: {}, retryDelayMs: 10 });
+  assert.ok(existsSync(join(snap, 'config.json')));
+  assert.equal(requests.slice(before).filter((r) => r === '/org/tiny/resolve/main/config.json').length, 2);
 });

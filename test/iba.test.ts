@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { bottleneckKl, defaultIbaLayer, iba, ibaLayers, type IbaMeta } from '../src/methods/iba.js';
 import { estimateFeatureStats, Welford } from '../src/methods/featureStats.js';
 import { oneTokenModel, X_ID } from './helpers/oneTokenModel.js';
 import { mulberry } from './helpers/rng.js';
 
-const cfg: BertDims = {
+const cfg = makeBertConfig({
   vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
   hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 3,
-};
+});
 function randomClassifier(seed: number): Bert {
   const p = BertParams.random(cfg, 'classifier', seed);
   const plain = p.toPlain();
@@ -134,7 +134,7 @@ test('IBA: layers, text input, errors and no tensor leaks', async () => {
   assert.deepEqual(L.layers, ['embeddings', 'layer 1', 'layer 2']);
   assert.equal(L.scores.length, 3);
   assert.ok(L.scores.every((r) => r.length === rows[1].length));
-  const tok = { encode: (t: string) => ({ ids: [2, ...t.split(' ').map((w) => 5 + (w.length % 10)), 3], tokens: ['[CLS]', ...t.split(' '), '[SEP]'] }) };
+  const tok = { encode: (t: string) => ({ ids: [2, ...t.split(' ').map((w) => 5 + (w.length % 10)), 3], tokens: ['[CLS]', ...t.split(' '), '[SEP]'] }), clsId: 2, sepId: 3, padId: 0, maskId: 4, unkId: 1 };
   const t = iba({ model, tokenizer: tok }, 'a bc def', { stats: 'single-example', steps: 2 });
   assert.deepEqual(t.tokens, ['[CLS]', 'a', 'bc', 'def', '[SEP]']);
   assert.throws(() => iba({ model, tokenizer: tok }, '  ', { stats: 'single-example' }), /empty text/);

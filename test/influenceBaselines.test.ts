@@ -5,7 +5,7 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { tokenLogitDiff } from '../src/model/qoi.js';
 import { qoiValues } from '../src/model/run.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { attentionStack } from '../src/methods/attentionTypes.js';
 import { attentionPattern, layerPattern, patternAblation, rolloutPattern } from '../src/methods/influenceBaselines.js';
 import { allLayerInfluences, layerInfluence } from '../src/methods/influencePath.js';
@@ -31,10 +31,10 @@ test('attention pattern follows the largest key→query weight of any head; roll
 
 test('pattern ablation: a one-token input is its own pattern; keep-only with every position equals the input', async () => {
   await initBackend();
-  const cfg: BertDims = {
+  const cfg = makeBertConfig({
     vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
     hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12,
-  };
+  });
   const model = new Bert(cfg, 'mlm', BertParams.random(cfg, 'mlm', 5));
   const q1 = tokenLogitDiff(0, 10, 11);
   const one = patternAblation(model, { ids: [7] }, q1, { source: 0, positions: [0, 0] }, { special });

@@ -5,7 +5,7 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { tokenLogitDiff } from '../src/model/qoi.js';
 import { qoiValues } from '../src/model/run.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { layerInfluence, pathInfluence, type BranchSet } from '../src/methods/influencePath.js';
 import { influencePattern, patternKey, patternNodeNames } from '../src/methods/influencePatterns.js';
 import { mulberry } from './helpers/rng.js';
@@ -17,10 +17,10 @@ const qoi = tokenLogitDiff(maskPos, 10, 11);
 
 /** A BERT with fixed (seeded, scaled-up) weights so that influences are far from zero. */
 function toyModel(layers: number, seed: number): Bert {
-  const cfg: BertDims = {
+  const cfg = makeBertConfig({
     vocabSize: 20, hiddenSize: 8, numHiddenLayers: layers, numAttentionHeads: 2, intermediateSize: 12,
     hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12,
-  };
+  });
   const p = BertParams.random(cfg, 'mlm', seed);
   const plain = p.toPlain();
   p.dispose();

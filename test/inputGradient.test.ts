@@ -4,15 +4,15 @@ import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { tokenLogitDiff, tokenProbDiff } from '../src/model/qoi.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { inputGradients, inputGradient } from '../src/methods/inputGradient.js';
 import { refForward, type W } from './helpers/refBert.js';
 import { mulberry } from './helpers/rng.js';
 
-const cfg: BertDims = {
+const cfg = makeBertConfig({
   vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
   hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12,
-};
+});
 
 function plainWeights(seed: number): W {
   const p = BertParams.random(cfg, 'mlm', seed);

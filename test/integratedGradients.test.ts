@@ -4,15 +4,15 @@ import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { classProb, classLogit } from '../src/model/qoi.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { integratedGradients, integrationPoints, interpolatePath, baselineIds } from '../src/methods/integratedGradients.js';
 import { refForward, type W } from './helpers/refBert.js';
 import { mulberry } from './helpers/rng.js';
 
-const cfg: BertDims = {
+const cfg = makeBertConfig({
   vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
   hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 3,
-};
+});
 const special = { padId: 0, clsId: 2, sepId: 3, maskId: 4 };
 const ids = [2, 6, 9, 11, 13, 3];
 

@@ -9,13 +9,12 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { installKernelSpec } from '../kernel/install.js';
+import { tempJupyter } from './helpers/jupyterEnv.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Repository root: `test/..` from sources, `dist/test/../..` from the build. */
@@ -84,7 +83,7 @@ class Driver {
   async exec(code: string): Promise<Answer & { stdout: string }> {
     const a = await this.cmd({ op: 'execute', code });
     const stderr = streamText(a.iopub!, 'stderr');
-    assert.equal(a.reply!.content.status, 'ok', `cell failed:\n${code}\nstderr: ${stderr}`);
+    assert.equal(a.reply!.content.status, 'ok', `cell failed:\n${code}\nstderr: ${stderr}\n${a.reply!.content.ename}: ${a.reply!.content.evalue}\n${(a.reply!.content.traceback ?? []).join('\n')}`);
     return { ...a, stdout: streamText(a.iopub!, 'stdout') };
   }
 
@@ -120,18 +119,10 @@ describe('flowlens kernel over the Jupyter protocol', { skip: python ? false : '
   let drv: Driver;
 
   before(async () => {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-kernel-'));
-    const { dir } = installKernelSpec({ env: { JUPYTER_DATA_DIR: path.join(tmp, 'data') } });
-    assert.equal(dir, path.join(tmp, 'data', 'kernels', 'flowlens'));
-    const env = {
-      ...process.env,
-      JUPYTER_PATH: path.join(tmp, 'data'),
-      JUPYTER_DATA_DIR: path.join(tmp, 'data'),
-      JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime'),
-      JUPYTER_CONFIG_DIR: path.join(tmp, 'config'),
-      TEST_CWD: tmp,
-    };
-    drv = new Driver(python!, env);
+    const j = tempJupyter('flowlens-kernel-');
+    tmp = j.tmp;
+    assert.equal(j.kernelDir, path.join(tmp, 'data', 'kernels', 'flowlens'));
+    drv = new Driver(python!, { ...j.env, TEST_CWD: tmp });
     await drv.cmd({ op: 'start', kernel_name: 'flowlens', cwd: tmp, timeout: 90 });
   });
 
@@ -314,6 +305,135 @@ describe('flowlens kernel over the Jupyter protocol', { skip: python ? false : '
     assert.equal(full.content.data.method, 'update');
     assert.equal(full.content.data.state.selected, 1);
     assert.equal(full.content.data.state.title, 'demo');
+  });
+
+  it('reports a thrown error as an error message whose traceback points at the cell line and column (source-mapped)', async () => {
+    // `as any` is erased in the JavaScript, so the JS column differs from the cell's column.
+    const code = ['interface Pt { x: number }', 'const pts: Pt[] = [{ x: 1 }];', 'function fail(p: Pt): number {', '  return p.x + (undefined as any).boom;', '}', 'fail(pts[0]);'].join('\n');
+    const a = await drv.cmd({ op: 'execute', code });
+    const reply = a.reply!.content;
+    assert.equal(reply.status, 'error');
+    assert.equal(reply.ename, 'TypeError');
+    assert.equal(reply.evalue, "Cannot read properties of undefined (reading 'boom')");
+    const errors = only(a.iopub!, 'error');
+    assert.equal(errors.length, 1, 'one error message on iopub');
+    assert.deepEqual(errors[0].content, { ename: reply.ename, evalue: reply.evalue, traceback: reply.traceback });
+    assert.equal(streamText(a.iopub!, 'stderr'), '', 'the error is not also printed on stderr');
+    const n = reply.execution_count;
+    const tb = (reply.traceback as string[]).join('\n');
+    // Line 4, column of `boom` in the TypeScript (V8 points a property read at the property name).
+    const col = '  return p.x + (undefined as any).boom;'.indexOf('boom') + 1;
+    assert.match(tb, new RegExp(`at fail \\(In\\[${n}\\]:4:${col}\\)`), tb);
+    assert.match(tb, new RegExp(`at In\\[${n}\\]:6:1`), tb);
+    assert.match(tb, /return p\.x \+ \(undefined as any\)\.boom;\n {4} {34}\^/, 'the failing line with a caret under `boom`');
+    assert.doesNotMatch(tb, /executor|server\.js|node:vm/, 'no kernel frames');
+    // The same after a top-level await (the cell runs as a generator, kernel/awaitCells.ts).
+    const b = await drv.cmd({ op: 'execute', code: "await new Promise((r) => setTimeout(r, 1));\nconst q: number = 2;\nfunction later(): never { throw new Error('after await ' + q); }\nlater();" });
+    const tb2 = (b.reply!.content.traceback as string[]).join('\n');
+    assert.equal(b.reply!.content.evalue, 'after await 2');
+    const n2 = b.reply!.content.execution_count;
+    assert.match(tb2, new RegExp(`at later \\(In\\[${n2}\\]:3:33\\)\\n {4}at In\\[${n2}\\]:4:1`), tb2);
+    assert.doesNotMatch(tb2, /flowlens-kernel-step|awaitCells/, 'no kernel frames');
+  });
+
+  it('reports a type error with its TypeScript code and position, and runs nothing', async () => {
+    const a = await drv.cmd({ op: 'execute', code: "console.log('should not run');\nconst n: number = 'seven';" });
+    const reply = a.reply!.content;
+    assert.equal(reply.status, 'error');
+    assert.equal(reply.ename, 'TSError');
+    assert.match(reply.evalue, /^TS2322: Type 'string' is not assignable to type 'number'\. \(line 2, column 7\)$/);
+    assert.match((reply.traceback as string[]).join('\n'), /In\[\d+\]:2:7 - error TS2322/);
+    assert.equal(only(a.iopub!, 'error').length, 1);
+    assert.equal(streamText(a.iopub!, 'stdout'), '');
+  });
+
+  it("sends the last expression's value as execute_result: plain text, or the display protocol's MIME bundle", async () => {
+    const r = await drv.exec('const o = { a: 1, b: [2, 3] };\no');
+    const res = only(r.iopub!, 'execute_result');
+    assert.equal(res.length, 1);
+    assert.deepEqual(res[0].content.data, { 'text/plain': '{ a: 1, b: [ 2, 3 ] }' });
+    assert.equal(res[0].content.execution_count, r.reply!.content.execution_count);
+    assert.equal(r.stdout, '', 'the value is not printed on stdout');
+    const custom = await drv.exec("({ [Symbol.for('flowlens.mimeBundle')]: () => ({ 'text/html': '<b>mine</b>', 'text/plain': 'mine' }) })");
+    assert.deepEqual(only(custom.iopub!, 'execute_result')[0].content.data, { 'text/html': '<b>mine</b>', 'text/plain': 'mine' });
+    const none = await drv.exec('const u = undefined;\nu');
+    assert.equal(only(none.iopub!, 'execute_result').length, 0, 'undefined shows nothing');
+  });
+
+  it('Run All: replies in order, each as soon as its cell ends, busy/idle around each; after an error the queued cells are aborted', async () => {
+    const codes = ['1', 'const t0 = Date.now();\nwhile (Date.now() - t0 < 2000) {}\n2', '3'];
+    const b = await drv.cmd({ op: 'batch', codes, timeout: 60 });
+    const ids = (b as unknown as { msg_ids: string[] }).msg_ids;
+    const ev = (b as unknown as { events: unknown }).events as unknown as (Msg & { channel: string; t: number })[];
+    const replies = ev.filter((e) => e.channel === 'shell');
+    assert.deepEqual(replies.map((e) => e.parent_msg_id), ids, 'replies in request order');
+    assert.deepEqual(replies.map((e) => e.content.status), ['ok', 'ok', 'ok']);
+    const statuses = ev.filter((e) => e.channel === 'iopub' && e.msg_type === 'status').map((e) => `${e.content.execution_state}:${ids.indexOf(e.parent_msg_id!)}`);
+    assert.deepEqual(statuses, ['busy:0', 'idle:0', 'busy:1', 'idle:1', 'busy:2', 'idle:2']);
+    const t = (pred: (e: (typeof ev)[number]) => boolean) => ev.find(pred)!.t;
+    const reply0 = t((e) => e.channel === 'shell' && e.parent_msg_id === ids[0]);
+    const idle1 = t((e) => e.msg_type === 'status' && e.parent_msg_id === ids[1] && e.content.execution_state === 'idle');
+    assert.ok(reply0 < idle1 - 1.5, `the first reply (${reply0.toFixed(2)} s) does not wait for the 2 s cell after it (idle at ${idle1.toFixed(2)} s)`);
+    const results = ev.filter((e) => e.msg_type === 'execute_result').map((e) => [ids.indexOf(e.parent_msg_id!), e.content.data['text/plain']]);
+    assert.deepEqual(results, [[0, '1'], [1, '2'], [2, '3']]);
+
+    const withError = await drv.cmd({ op: 'batch', codes: ['1', "throw new Error('stop')", 'console.log("must not run")'], timeout: 60 });
+    const st = ((withError as unknown as { events: unknown }).events as (Msg & { channel: string })[]).filter((e) => e.channel === 'shell').map((e) => e.content.status);
+    assert.deepEqual(st, ['ok', 'error', 'aborted']);
+    assert.ok(!((withError as unknown as { events: unknown }).events as Msg[]).some((e) => e.msg_type === 'stream'), 'the aborted cell did not run');
+  });
+
+  it('interrupt stops a long integrated-gradients run; the next cell runs and gets the right answer', { skip: existsSync(path.join(root, 'dist', 'src', 'methods', 'integratedGradients.js')) ? false : 'dist not built' }, async () => {
+    const dist = (p: string) => JSON.stringify(path.join(root, 'dist', 'src', p));
+    await drv.exec(
+      [
+        `import { initBackend, tf } from ${dist('backend/index.js')};`,
+        `import { loadModel } from ${dist('model/load.js')};`,
+        `import { tokenLogitDiff } from ${dist('model/qoi.js')};`,
+        `import { integratedGradients } from ${dist('methods/integratedGradients.js')};`,
+        'await initBackend();',
+        "const loaded = await loadModel('embedded:agreement');",
+        "const enc = loaded.tokenizer.encode('the authors that the guard likes [MASK] the book .');",
+        'const ids: number[] = Array.from(enc.ids);',
+        'const input = { ids: ids, tokens: Array.from(enc.tokens) };',
+        "const igQoi = tokenLogitDiff(ids.indexOf(loaded.tokenizer.maskId), loaded.tokenizer.idOf('are'), loaded.tokenizer.idOf('is'));",
+      ].join('\n'),
+    );
+    // A plain cell, and one whose computation comes after a top-level await (a later step of the cell).
+    for (const before of ['', 'await new Promise((r) => setTimeout(r, 10));\n']) {
+      const a = await drv.cmd({
+        op: 'interrupt',
+        code: `${before}console.log('started');\nintegratedGradients(loaded.model, input, igQoi, { steps: 200000, specialIds: loaded.tokenizer });\nconsole.log('finished');`,
+        wait_for: 'started',
+        timeout: 120,
+      });
+      assert.equal(a.reply!.content.status, 'error');
+      assert.equal(a.reply!.content.ename, 'InterruptError');
+      assert.ok((a as unknown as { interrupted_after: number }).interrupted_after < 20, `the interrupt ended the cell within 20 s (${before ? 'after an await' : 'plain'})`);
+      assert.doesNotMatch(streamText(a.iopub!, 'stdout'), /finished/);
+    }
+    // A comm handler computing for long (as a widget's recomputation does) is interruptible too.
+    await drv.exec(
+      [
+        "const longComm = flowlensComm.openComm('flowlens.long');",
+        "longComm.onMsg(() => { console.log('handler started'); integratedGradients(loaded.model, input, igQoi, { steps: 200000, specialIds: loaded.tokenizer }); console.log('handler finished'); });",
+        "console.log(JSON.stringify({ id: longComm.commId }));",
+      ].join('\n'),
+    ).then(async (opened) => {
+      const c = await drv.cmd({ op: 'interrupt', send: { msg_type: 'comm_msg', content: { comm_id: lastJson(opened.stdout).id, data: {} } }, wait_for: 'handler started', timeout: 120 });
+      assert.ok((c as unknown as { interrupted_after: number }).interrupted_after < 20, 'the interrupt ended the comm handler within 20 s');
+      assert.match(streamText(c.iopub!, 'stderr'), /the comm_msg handler was interrupted/);
+      assert.doesNotMatch(streamText(c.iopub!, 'stdout'), /handler finished/);
+    });
+    const r = await drv.exec(
+      [
+        'const ig = integratedGradients(loaded.model, input, igQoi, { steps: 32, specialIds: loaded.tokenizer });',
+        'console.log(JSON.stringify({ gap: ig.sanity!.value, fInput: ig.meta!.fInput, scopes: (tf.engine() as any).state.scopeStack.length }));',
+      ].join('\n'),
+    );
+    const got = lastJson(r.stdout);
+    assert.equal(got.scopes, 0, 'no tfjs scope left open by the interrupted run');
+    assert.ok(Math.abs(got.gap) < 0.05 * Math.max(1, Math.abs(got.fInput)), `completeness gap ${got.gap} is small`);
   });
 
   it('starts clean after a restart', async () => {

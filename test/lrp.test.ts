@@ -5,7 +5,7 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { gradientAt } from '../src/model/run.js';
 import { classLogit } from '../src/model/qoi.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig, type BertConfig } from '../src/io/config.js';
 import { lrpAdd, lrpLinear, lrpMatmul, safeDivide, type LinearWeights } from '../src/methods/lrp/rules.js';
 import { explainTrace } from '../src/methods/lrp/explainTrace.js';
 import { relevancePass } from '../src/methods/lrp/relevance.js';
@@ -96,11 +96,11 @@ test('Add rule conserves exactly; matmul rule on positive operands gives each op
   assert.equal(arr(safeDivide(tf.tensor1d([1, 2]), tf.tensor1d([0, 4])))[0], 0);
 });
 
-const cfg: BertDims = {
+const cfg = makeBertConfig({
   vocabSize: 30, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 24,
   hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2,
-};
-function toyModel(c: BertDims = cfg, seed = 3): Bert {
+});
+function toyModel(c: BertConfig = cfg, seed = 3): Bert {
   const p = BertParams.random(c, 'classifier', seed);
   const plain = p.toPlain();
   p.dispose();
@@ -187,7 +187,7 @@ test('attention-map helpers: hand-computed rollout, GAE and positive grad-weight
 });
 
 test('relevance pass runs on a 12-layer BERT and leaks no tensors on repeated calls; bad masks are refused', () => {
-  const c12: BertDims = { ...cfg, numHiddenLayers: 12, hiddenSize: 24, numAttentionHeads: 12, intermediateSize: 32 };
+  const c12 = makeBertConfig({ ...cfg, numHiddenLayers: 12, hiddenSize: 24, numAttentionHeads: 12, intermediateSize: 32 });
   const model = toyModel(c12, 5);
   const run = () => {
     const et = explainTrace(model, { ids });

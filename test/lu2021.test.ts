@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { WordPieceTokenizer } from '../src/io/tokenizer.js';
 import {
   ablationTable,
@@ -21,7 +21,7 @@ import {
   type Lu2021Record,
 } from '../src/eval/lu2021.js';
 import { writeLu2021Outputs } from '../src/eval/lu2021Report.js';
-import { lu2021Examples } from '../src/eval/lu2021Cli.js';
+import { lu2021Examples } from '../src/eval/lu2021.js';
 
 test('condition labels, entropy and consistency by hand', () => {
   assert.equal(conditionLabel('plur_MS_MV_sing_ES_EV'), 'PS');
@@ -115,10 +115,10 @@ test('task statistics, ablation table and consistency-vs-accuracy on hand-made r
 test('runLu2021 on a random toy model writes every output atomically', async () => {
   await initBackend();
   const tok = WordPieceTokenizer.fromVocab(vocab);
-  const cfg: BertDims = {
+  const cfg = makeBertConfig({
     vocabSize: vocab.length, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
     hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12,
-  };
+  });
   const model = new Bert(cfg, 'mlm', BertParams.random(cfg, 'mlm', 1));
   const task = LU2021_TASKS.find((t) => t.name === 'sva-simple')!;
   const items = [

@@ -5,7 +5,7 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { gradientAt } from '../src/model/run.js';
 import { classLogit } from '../src/model/qoi.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { explainTrace } from '../src/methods/lrp/explainTrace.js';
 import { relevancePass } from '../src/methods/lrp/relevance.js';
 import { maskLrp, maskLrpFromTrace } from '../src/methods/maskLrp.js';
@@ -16,10 +16,10 @@ import { mulberry } from './helpers/rng.js';
 
 await initBackend();
 
-const cfg: BertDims = {
+const cfg = makeBertConfig({
   vocabSize: 30, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 24,
   hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2,
-};
+});
 function toyModel(seed = 7): Bert {
   const p = BertParams.random(cfg, 'classifier', seed);
   const plain = p.toPlain();

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend/index.js';
 import { estimatePassBytes, fitBatchSize, MemoryBudgetError } from '../src/backend/memory.js';
 import { FlowlensError, MemoryError } from '../src/errors.js';
-import { classProbabilities } from '../src/eval/perturbation.js';
+import { classProbabilities } from '../src/methods/perturbation.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { integratedGradients } from '../src/methods/integratedGradients.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
@@ -15,7 +16,7 @@ import { classLogit } from '../src/model/qoi.js';
 
 await initBackend();
 
-const small = { vocabSize: 120, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, hiddenAct: 'gelu', maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 };
+const small = makeBertConfig({ vocabSize: 120, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, hiddenAct: 'gelu', maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 });
 const ids = [1, 5, 9, 17, 33, 7, 8, 2];
 const special = { padId: 0, clsId: 1, sepId: 2 };
 
@@ -73,7 +74,7 @@ test('one example over the budget is a MemoryBudgetError before running, from a 
 });
 
 test('real wasm heap: BERT-base-wide model, IG at seq 128 with batchSize 1e6 runs; a 200 × 512 forward is a clean error', () => {
-  const cfg = { ...small, vocabSize: 30522, hiddenSize: 768, numAttentionHeads: 12, intermediateSize: 3072, maxPositionEmbeddings: 512 };
+  const cfg = makeBertConfig({ ...small, vocabSize: 30522, hiddenSize: 768, numAttentionHeads: 12, intermediateSize: 3072, maxPositionEmbeddings: 512 });
   const model = new Bert(cfg, 'classifier', BertParams.random(cfg, 'classifier', 7));
   const long = [101, ...Array.from({ length: 126 }, (_, i) => 1000 + i), 102];
   const fit = fitBatchSize(cfg, 'classifier', 128, 1e6, true, 'test');

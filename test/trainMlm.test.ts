@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
+import { makeBertConfig } from '../src/io/config.js';
 import { trainMlm, type MlmBatch } from '../src/train/mlm.js';
 import { mulberry } from './helpers/rng.js';
 
 // A synthetic agreement task: "[CLS] n x x x [MASK] [SEP]" where the masked token must be the
 // "verb" that agrees with the noun n (ids 5..9 are singular nouns → verb 20, 10..14 plural → verb 21).
 // Solving it needs attention from the mask to position 1 across distractors; chance is 50%.
-const cfg = { vocabSize: 24, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12 };
+const cfg = makeBertConfig({ vocabSize: 24, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12 });
 
 function batch(rand: () => number, n: number): MlmBatch {
   const ids: number[][] = []; const positions: number[] = []; const labels: number[] = [];
@@ -48,7 +49,7 @@ test('MLM training learns a synthetic agreement task (accuracy from chance to > 
 
 test('trainMlm rejects a model without the MLM head', async () => {
   await initBackend();
-  const c = { ...cfg, numLabels: 2 };
+  const c = makeBertConfig({ ...cfg, numLabels: 2 });
   const model = new Bert(c, 'classifier', BertParams.random(c, 'classifier', 1));
   await assert.rejects(trainMlm(model, () => batch(mulberry(1), 2), { steps: 1 }), /MLM head/);
   model.dispose();
@@ -58,7 +59,7 @@ test('trainMlm rejects a model without the MLM head', async () => {
 // token absent from the batch (its softmax gradient is tiny but of constant sign, and Adam divides by its
 // scale), so all rare rows drift together; the first embedded agreement model ended with a common vector
 // larger than the spread of its rows and never learned agreement.
-const big = { ...cfg, vocabSize: 60 };
+const big = makeBertConfig({ ...cfg, vocabSize: 60 });
 const embedding = (m: Bert) => m.params.get('embeddings.word_embeddings.weight').arraySync() as number[][];
 
 test('lazy embedding updates leave the rows of tokens absent from every batch untouched; plain Adam moves them all', async () => {

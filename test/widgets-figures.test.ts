@@ -16,7 +16,8 @@ import { HeadMaskGrid } from '../widgets/headMask.js';
 import { IbaLayerPlot } from '../widgets/iba.js';
 import { InfluencePattern } from '../widgets/influence.js';
 import { TokenSaliency } from '../widgets/saliency.js';
-import { blues, diverging, heatmapSvg, lineChartSvg } from '../widgets/svg.js';
+import { renderHeadMaskHtml } from '../widgets/headMaskHtml.js';
+import { blues, diverging, heatmapSvg, lineChartSvg, niceTicks, tickLabel } from '../widgets/svg.js';
 
 type Sent = { type: string; content: any; metadata: Record<string, unknown>; buffers: Buffer[] };
 
@@ -64,13 +65,37 @@ describe('svg helpers', () => {
     assert.throws(() => heatmapSvg({ z: [1, 2, 3], rows: 2, cols: 2, rowLabels: ['a', 'b'], colLabels: ['a', 'b'] }), /expected 4 numbers, got 3/);
     assert.throws(() => heatmapSvg({ z: [1, NaN, 3, 4], rows: 2, cols: 2, rowLabels: ['a', 'b'], colLabels: ['a', 'b'] }), /entry 1 is NaN/);
     const svg = heatmapSvg({ z: [0, 1, 2, 4], rows: 2, cols: 2, rowLabels: ['a', 'b'], colLabels: ['c', 'd'] });
-    assert.equal(svg.match(/<rect /g)?.length, 4);
+    assert.equal(svg.match(/<rect [^>]*><title>/g)?.length, 4, 'one cell per value');
     // range [0, 4]: 0 → white, 2 → the 0.5 stop, 4 → dark blue.
     assert.match(svg, /fill="rgb\(247,251,255\)"[^>]*><title>a → c: 0</);
     assert.match(svg, /fill="rgb\(107,174,214\)"[^>]*><title>b → c: 2</);
     assert.match(svg, /fill="rgb\(8,48,107\)"[^>]*><title>b → d: 4</);
+    // The colour bar: nice ticks 0, 2, 4 over the range [0, 4], dark blue at the top, white at the bottom.
+    const bar = /<g class="flowlens-colorbar">(.*?)<\/g>/s.exec(svg)?.[1] ?? '';
+    assert.deepEqual([...bar.matchAll(/<text [^>]*>([^<]*)<\/text>/g)].map((m) => m[1]), ['0', '2', '4']);
+    const barFills = [...bar.matchAll(/<rect [^>]*fill="(rgb[^"]*)"/g)].map((m) => m[1]);
+    assert.equal(barFills.length, 32);
+    assert.equal(barFills[0], blues(1 - 0.5 / 32));
+    assert.equal(barFills[31], blues(0.5 / 32));
+    assert.doesNotMatch(heatmapSvg({ z: [0, 1, 2, 4], rows: 2, cols: 2, rowLabels: ['a', 'b'], colLabels: ['c', 'd'], colorbar: false }), /flowlens-colorbar/);
     assert.throws(() => lineChartSvg({ series: [{ name: 's', x: [0, 1], y: [1] }] }), /expected 2 numbers, got 1/);
     assert.throws(() => lineChartSvg({ series: [] }), /no points/);
+  });
+
+  it('axis ticks are round numbers (1, 2 or 5 × 10^k) with as many decimals as the step needs', () => {
+    assert.deepEqual(niceTicks(-0.0036, 0.00943).ticks, [-0.005, 0, 0.005, 0.01]);
+    assert.deepEqual(niceTicks(0.1, 0.83).ticks, [0, 0.2, 0.4, 0.6, 0.8, 1]);
+    assert.deepEqual(niceTicks(-3.2, 7.9).ticks, [-5, 0, 5, 10]);
+    assert.deepEqual(niceTicks(1e-6, 4e-6).ticks, [1e-6, 2e-6, 3e-6, 4e-6]);
+    assert.equal(tickLabel(0.01, 0.005), '0.010');
+    assert.equal(tickLabel(-0.005, 0.005), '-0.005');
+    assert.equal(tickLabel(0.8, 0.2), '0.8');
+    assert.equal(tickLabel(10, 5), '10');
+    assert.equal(tickLabel(2e-6, 1e-6), '2e-6');
+    // The line chart that used to label its axis 0.00943 and −0.0036.
+    const svg = lineChartSvg({ series: [{ name: 's', x: [0, 1, 2], y: [-0.0036, 0.002, 0.00943] }] });
+    assert.deepEqual([...svg.matchAll(/class="flowlens-ytick"[^>]*>([^<]*)</g)].map((m) => m[1]), ['-0.005', '0', '0.005', '0.010']);
+    assert.deepEqual([...svg.matchAll(/class="flowlens-xtick"[^>]*>([^<]*)</g)].map((m) => m[1]), ['0', '0.5', '1.0', '1.5', '2.0']);
   });
 });
 
@@ -142,6 +167,12 @@ describe('HeadMaskGrid widget', () => {
     // Signed scores → diverging scale, max |score| = 2: 0.5 → t = 0.25.
     assert.match(html, new RegExp(`fill="${diverging(0.25).replace(/[()]/g, '\\$&')}"[^>]*data-layer="0" data-head="0"`));
     noNetwork(html);
+    // The static figure (nothing to click) does not invite clicks; the live view does; both have a colour scale.
+    assert.doesNotMatch(html, /click a head|cursor:pointer/);
+    const live = renderHeadMaskHtml(grid.state, { interactive: true });
+    assert.match(live, /\(click a head to toggle it\)/);
+    assert.match(live, /cursor:pointer/);
+    assert.match(html, /<g class="flowlens-colorbar">.*>score</s);
   });
 
   it('rejects masks of the wrong shape or with values other than 0/1; shows compute errors', async () => {
@@ -184,6 +215,16 @@ describe('InfluencePattern widget', () => {
     // Widths ∝ |influence| / max: 1.5 + 4.5·0.5 = 3.75 for the first step.
     assert.match(html, /data-kind="skip" x1="[\d.]+" y1="[\d.]+" x2="[\d.]+" y2="[\d.]+" stroke="#6b7280" stroke-dasharray="5 4" stroke-width="3.75"/);
     noNetwork(html);
+    // Each edge label sits beside its edge (≥ 8 px from the line), after the nodes (drawn on top).
+    const lines = [...html.matchAll(/class="flowlens-step" data-kind="\w+" x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)"/g)].map((m) => m.slice(1).map(Number));
+    const labels = [...html.matchAll(/class="flowlens-step-label" x="([\d.]+)" y="([\d.]+)"[^>]*>(\w+)</g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) - 4, text: m[3] }));
+    assert.deepEqual(labels.map((l) => l.text), ['skip', 'h3', 'skip']);
+    labels.forEach((l, i) => {
+      const [x1, y1, x2, y2] = lines[i];
+      const dist = Math.abs((y2 - y1) * l.x - (x2 - x1) * l.y + x2 * y1 - y2 * x1) / Math.hypot(x2 - x1, y2 - y1);
+      assert.ok(dist >= 8, `label ${l.text} is ${dist.toFixed(1)} px from its edge`);
+    });
+    assert.ok(html.lastIndexOf('flowlens-step-label') > html.lastIndexOf('class="flowlens-node"'), 'labels drawn after the nodes');
     const asked: number[][] = [];
     w.onNodeClick((layer, position) => {
       asked.push([layer, position]);
@@ -251,9 +292,15 @@ describe('IbaLayerPlot widget', () => {
     assert.deepEqual(calls.at(-1), { beta: 2e-5, layer: 0 });
     const html = w.renderStatic();
     assert.match(html, /class="flowlens-widget flowlens-iba" data-layer="0"/);
-    assert.match(html, /layer 1, a \(0\): 2 bits/);
+    assert.match(html, /L1, a \(0\): 2 bits/);
     assert.match(html, /β = 2\.00e-5/);
     noNetwork(html);
+    // Row names as ibaLayers gives them: the API's layer 0 (bottleneck after encoder layer 0) is row 1, "layer 1".
+    const named = new IbaLayerPlot({ tokens: ['a', 'b', 'c'], scores: [[1, 2, 3], [0, 1, 0]], layerNames: ['embeddings', 'layer 1'], layer: 1, beta: 1e-5 }, { manager: m });
+    assert.match(named.renderStatic(), />▶ layer 1</);
+    assert.match(named.renderStatic(), /per-token information, layer 1/);
+    assert.deepEqual(named.state.layerNames, ['embeddings', 'layer 1']);
+    assert.throws(() => new IbaLayerPlot({ tokens: ['a'], scores: [[1], [2]], layerNames: ['x'], beta: 1e-5 }, { manager: m }), /layerNames must be 2 strings/);
     await silenced(() => m.handleCommMsg(fe(w.modelId, { method: 'update', state: { beta: -1 }, buffer_paths: [] })));
     assert.equal(w.state.beta, 2e-5);
     w.onRecompute(() => [[1, 2]]);

@@ -80,7 +80,7 @@ export function checkPackedAttentionMaps(p: PackedAttentionMaps): void {
  * The maps of one layer side by side.
  * @param p packed maps; `p.layer` is drawn.
  * @returns a `<div class="flowlens-widget flowlens-attention-maps">` with one SVG heatmap per map
- *   (rows = from, columns = to, colour = value on a white→blue scale per map).
+ *   (rows = from, columns = to, colour = value on a white→blue scale per map, with its colour bar).
  * @throws Error as {@link checkPackedAttentionMaps}.
  */
 export function renderAttentionMapsHtml(p: PackedAttentionMaps): string {
@@ -100,6 +100,7 @@ export function renderAttentionMapsHtml(p: PackedAttentionMaps): string {
       rowAxis: 'from',
       colAxis: 'to',
       tooltip: (r, c, v) => `${name} L${p.layer + 1}: ${p.tokens[r]} (${r}) → ${p.tokens[c]} (${c}) = ${v.toPrecision(3)}`,
+      colorbar: { label: 'weight' },
     });
   });
   return (

@@ -73,11 +73,13 @@ export function packHeadMask(d: HeadMaskData): PackedHeadMask {
 
 /**
  * The grid as HTML: an SVG heatmap (rows = layers L1…, columns = heads h0…), masked heads crossed,
- * and a summary line ("k of n heads masked").
+ * a colour scale, and a summary line ("k of n heads masked"); with `interactive` (the live view)
+ * the cells show a pointer and the line says that a click toggles a head (the static rendering,
+ * which nothing can click, does not).
  * @returns a `<div class="flowlens-widget flowlens-head-mask">`.
  * @throws Error when `scores`/`mask` do not match `layers × heads`.
  */
-export function renderHeadMaskHtml(p: PackedHeadMask): string {
+export function renderHeadMaskHtml(p: PackedHeadMask, opts: { interactive?: boolean } = {}): string {
   if (p.scores.length !== p.layers * p.heads) throw new Error(`HeadMaskGrid: scores has ${p.scores.length} numbers, expected layers·heads = ${p.layers}·${p.heads}`);
   const mask = checkMask(p.mask, p.layers, p.heads);
   let neg = false;
@@ -94,14 +96,15 @@ export function renderHeadMaskHtml(p: PackedHeadMask): string {
     rowAxis: 'layer',
     colAxis: 'head',
     tooltip: (l, h, v) => `layer ${l + 1}, head ${h}: ${p.scoreLabel} ${fmt(v)}${mask[l][h] === 0 ? ' (masked)' : ''}`,
-    cellAttrs: (l, h) => `data-layer="${l}" data-head="${h}" data-masked="${mask[l][h] === 0 ? 1 : 0}" style="cursor:pointer"`,
+    cellAttrs: (l, h) => `data-layer="${l}" data-head="${h}" data-masked="${mask[l][h] === 0 ? 1 : 0}"${opts.interactive ? ' style="cursor:pointer"' : ''}`,
+    colorbar: { label: p.scoreLabel },
     crossed: (l, h) => mask[l][h] === 0,
   });
   return (
     `<div class="flowlens-widget flowlens-head-mask" style="font-family:sans-serif">` +
     (p.title ? `<div style="font-weight:600;margin-bottom:4px">${esc(p.title)}</div>` : '') +
     svg +
-    `<div style="font-size:12px;color:#555">colour: ${esc(p.scoreLabel)}; ✕ = masked head; <span class="flowlens-masked-count">${masked}</span> of ${p.layers * p.heads} heads masked (click a head to toggle it)</div>` +
+    `<div style="font-size:12px;color:#555">colour: ${esc(p.scoreLabel)}; ✕ = masked head; <span class="flowlens-masked-count">${masked}</span> of ${p.layers * p.heads} heads masked${opts.interactive ? ' (click a head to toggle it)' : ''}</div>` +
     (p.status ? `<div class="flowlens-status" style="font-size:12px;color:#a00">${esc(p.status)}</div>` : '') +
     `</div>`
   );

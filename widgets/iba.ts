@@ -14,7 +14,7 @@
  */
 import { writeHtmlFigure } from '../src/viz/html.js';
 import { toFloat32 } from './float32.js';
-import { checkBeta, ibaFigure, packIba, renderIbaHtml, type IbaData, type PackedIba } from './ibaHtml.js';
+import { checkBeta, ibaFigure, ibaLayerNames, packIba, renderIbaHtml, type IbaData, type PackedIba } from './ibaHtml.js';
 import { Widget, type WidgetOptions } from './protocol.js';
 import { flatten2d } from './svg.js';
 
@@ -23,7 +23,7 @@ export type { IbaData } from './ibaHtml.js';
 /** State of an {@link IbaLayerPlot}; `scores` `[layers·seq]` travels as float32 bytes. */
 export interface IbaState extends Record<string, unknown>, PackedIba {}
 
-/** What a recomputation gets: the β and 0-based layer now selected. */
+/** What a recomputation gets: the β and the 0-based row of `scores` (layer) now selected. */
 export interface IbaParams {
   beta: number;
   layer: number;
@@ -71,7 +71,7 @@ export class IbaLayerPlot extends Widget<IbaState> {
     if (!this.recompute) return Promise.resolve();
     const mine = ++this.run;
     const { beta, layer } = this.state;
-    this.set({ status: `recomputing (β = ${beta}, layer ${layer + 1})…` });
+    this.set({ status: `recomputing (β = ${beta}, ${ibaLayerNames(this.state)[layer]})…` });
     this.pending = (async () => {
       try {
         const s = await this.recompute!({ beta, layer });
@@ -87,7 +87,9 @@ export class IbaLayerPlot extends Widget<IbaState> {
   }
 
   private checkLayer(v: unknown): number {
-    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= this.state.layers) throw new Error(`IbaLayerPlot: layer must be in 0..${this.state.layers - 1}, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= this.state.layers) {
+      throw new Error(`IbaLayerPlot: layer must be a row 0..${this.state.layers - 1} (${ibaLayerNames(this.state).join(', ')}), got ${JSON.stringify(v)}`);
+    }
     return v as number;
   }
 
@@ -108,6 +110,6 @@ export class IbaLayerPlot extends Widget<IbaState> {
   }
 
   override renderText(): string {
-    return `IbaLayerPlot(${this.state.layers} layers, β = ${this.state.beta})`;
+    return `IbaLayerPlot(${this.state.layers} layers, ${ibaLayerNames(this.state)[this.state.layer]} selected, β = ${this.state.beta})`;
   }
 }

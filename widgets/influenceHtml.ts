@@ -161,6 +161,7 @@ export function renderInfluenceHtml(p: PackedInfluencePattern): string {
     s.push(`<text x="${X(i)}" y="${Y(L) - 16}" text-anchor="middle" fill="#777">${esc(t)}</text>`);
   });
   let prev = p.source;
+  const labels: string[] = [];
   p.steps.forEach((st) => {
     const x1 = X(prev);
     const y1 = Y(st.layer);
@@ -171,7 +172,15 @@ export function renderInfluenceHtml(p: PackedInfluencePattern): string {
     const tip = `layer ${st.layer + 1}: ${st.kind === 'skip' ? 'skip connection' : `head ${st.head}`}, ${esc(p.tokens[prev])} (${prev}) → ${esc(p.tokens[st.position])} (${st.position}), influence ${fmt(st.influence)}`;
     const style = st.kind === 'skip' ? `stroke="#6b7280" stroke-dasharray="5 4"` : `stroke="#ea580c"`;
     s.push(`<line class="flowlens-step" data-kind="${st.kind}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" ${style} stroke-width="${w.toFixed(2)}"><title>${tip}</title></line>`);
-    s.push(`<text x="${(x1 + x2) / 2 + 6}" y="${(y1 + y2) / 2 + 4}" fill="${st.kind === 'skip' ? '#6b7280' : '#ea580c'}" font-weight="600">${label}</text>`);
+    // The label sits beside its edge (offset along the edge's normal, to the right) on a white halo,
+    // and is drawn after the nodes, so neither the edge nor a node covers it.
+    const len = Math.hypot(x2 - x1, y2 - y1) || 1;
+    let nx = -(y2 - y1) / len;
+    let ny = (x2 - x1) / len;
+    if (nx < 0 || (nx === 0 && ny > 0)) [nx, ny] = [-nx, -ny];
+    const lx = (x1 + x2) / 2 + nx * 9;
+    const ly = (y1 + y2) / 2 + ny * 9 + 4;
+    labels.push(`<text class="flowlens-step-label" x="${lx.toFixed(1)}" y="${ly.toFixed(1)}" text-anchor="${nx > 0.3 ? 'start' : 'middle'}" fill="${st.kind === 'skip' ? '#6b7280' : '#ea580c'}" font-weight="600" stroke="#fff" stroke-width="3" paint-order="stroke">${label}</text>`);
     on.set(`${st.layer + 1}:${st.position}`, st.influence);
     prev = st.position;
   });
@@ -186,7 +195,7 @@ export function renderInfluenceHtml(p: PackedInfluencePattern): string {
       );
     }
   }
-  s.push('</svg>');
+  s.push(...labels, '</svg>');
   const head =
     (p.title ? `<div style="font-weight:600;margin-bottom:4px">${esc(p.title)}</div>` : '') +
     `<div style="font-size:12px;color:#555">pattern from ${esc(p.tokens[p.source])} (${p.source})${p.qoi ? ` for ${esc(p.qoi)}` : ''}${p.influence !== null ? `, influence ${fmt(p.influence)}` : ''}; dashed = skip connection, orange = attention head</div>`;

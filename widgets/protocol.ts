@@ -20,6 +20,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { getCommManager, type Comm, type CommManager, type CommMessage } from '../kernel/comm.js';
+import { MIME_BUNDLE, type MimeBundle } from '../src/display.js';
 import { putBuffers, removeBuffers, type BufferPath } from './buffers.js';
 import { WIDGET_MODULE, WIDGET_MODULE_VERSION, WIDGET_VIEW_MIME } from './constants.js';
 
@@ -216,6 +217,11 @@ export abstract class Widget<S extends Record<string, unknown>> {
       'text/html': this.renderStatic(),
       'text/plain': this.renderText(),
     };
+  }
+
+  /** Display protocol (`src/display.ts`): a widget as a cell's last expression shows as its view. */
+  [MIME_BUNDLE](): MimeBundle {
+    return this.bundle() as unknown as MimeBundle;
   }
 
   /**

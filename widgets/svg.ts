@@ -20,6 +20,35 @@ export function fmt(v: number): string {
   return a >= 1e5 || a < 1e-3 ? v.toExponential(2) : String(Number(v.toPrecision(3)));
 }
 
+/**
+ * "Nice" axis ticks: multiples of 1, 2 or 5 × 10^k covering [lo, hi], about `target` of them.
+ * @returns the ticks (ascending), their step, and the covered range [first, last tick].
+ */
+export function niceTicks(lo: number, hi: number, target = 5): { ticks: number[]; step: number; lo: number; hi: number } {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new Error(`niceTicks: range [${lo}, ${hi}] is not finite`);
+  if (hi < lo) [lo, hi] = [hi, lo];
+  if (hi === lo) {
+    const d = lo === 0 ? 1 : Math.abs(lo) / 2;
+    lo -= d;
+    hi += d;
+  }
+  const raw = (hi - lo) / Math.max(1, target);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((f) => f * mag).find((s) => s >= raw * 0.999) ?? 10 * mag;
+  const first = Math.floor(lo / step + 1e-9);
+  const last = Math.ceil(hi / step - 1e-9);
+  const ticks: number[] = [];
+  for (let k = first; k <= last; k++) ticks.push(Number((k * step).toPrecision(12)));
+  return { ticks, step, lo: ticks[0], hi: ticks[ticks.length - 1] };
+}
+
+/** A tick value with as many decimals as its step needs (`0.005` step → `0.015`), exponent form below 1e-4. */
+export function tickLabel(v: number, step: number): string {
+  if (v === 0 || Math.abs(v) < step * 1e-6) return '0';
+  if (step < 1e-4 || Math.abs(v) >= 1e6) return v.toExponential(Math.max(0, Math.floor(Math.log10(Math.abs(v)) + 1e-9) - Math.floor(Math.log10(step) + 1e-9)));
+  return v.toFixed(Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
+}
+
 /** ColorBrewer Blues stops (white → dark blue), as `src/viz/html.ts`'s SEQUENTIAL_BLUES. */
 const BLUES: [number, [number, number, number]][] = [
   [0, [247, 251, 255]],
@@ -122,7 +151,12 @@ export interface HeatmapSpec {
   /** Axis captions. */
   rowAxis?: string;
   colAxis?: string;
+  /** Colour scale drawn right of the map (default on), with this caption. */
+  colorbar?: boolean | { label?: string };
 }
+
+/** Steps of the colour bar (stacked rectangles: no gradient ids, which would clash between figures). */
+const COLORBAR_STEPS = 32;
 
 /**
  * A heatmap as an SVG element: one `<rect>` per cell with a tooltip, row labels on the left, column
@@ -151,8 +185,12 @@ export function heatmapSvg(spec: HeatmapSpec): string {
   const labelH = Math.min(100, 10 + 6 * Math.max(1, ...spec.colLabels.map((s) => s.length)));
   const top = spec.title ? 22 : 6;
   const left = labelW + (spec.rowAxis ? 16 : 0);
-  const width = left + cols * cell + 10;
-  const height = top + rows * cell + labelH + (spec.colAxis ? 16 : 0);
+  const bar = spec.colorbar === false ? null : { label: typeof spec.colorbar === 'object' ? (spec.colorbar.label ?? '') : '' };
+  const barTicks = bar ? niceTicks(r0, r1, 3).ticks.filter((t) => t >= r0 - 1e-12 * Math.abs(r1 - r0) && t <= r1 + 1e-12 * Math.abs(r1 - r0)) : [];
+  const barH = Math.max(rows * cell, 80);
+  const barLabelW = bar ? 14 + 7 * Math.max(2, ...barTicks.map((t) => tickLabel(t, niceTicks(r0, r1, 3).step).length)) : 0;
+  const width = left + cols * cell + 10 + (bar ? 24 + barLabelW + (bar.label ? 16 : 0) : 0);
+  const height = Math.max(top + rows * cell + labelH + (spec.colAxis ? 16 : 0), bar ? top + barH + 8 : 0);
   const tip = spec.tooltip ?? ((r: number, c: number, v: number) => `${spec.rowLabels[r]} → ${spec.colLabels[c]}: ${fmt(v)}`);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" style="font-family:sans-serif;font-size:11px">`);
@@ -177,6 +215,24 @@ export function heatmapSvg(spec: HeatmapSpec): string {
   }
   if (spec.rowAxis) parts.push(`<text transform="translate(10,${top + (rows * cell) / 2}) rotate(-90)" text-anchor="middle" fill="#555">${esc(spec.rowAxis)}</text>`);
   if (spec.colAxis) parts.push(`<text x="${left + (cols * cell) / 2}" y="${height - 3}" text-anchor="middle" fill="#555">${esc(spec.colAxis)}</text>`);
+  if (bar) {
+    const bx = left + cols * cell + 16;
+    const step = niceTicks(r0, r1, 3).step;
+    const h = barH / COLORBAR_STEPS;
+    const at = (v: number): number => top + barH - ((v - r0) / (r1 - r0 || 1)) * barH;
+    parts.push(`<g class="flowlens-colorbar">`);
+    for (let k = 0; k < COLORBAR_STEPS; k++) {
+      const v = r1 - ((k + 0.5) / COLORBAR_STEPS) * (r1 - r0);
+      parts.push(`<rect x="${bx}" y="${(top + k * h).toFixed(2)}" width="12" height="${(h + 0.5).toFixed(2)}" fill="${color(v)}"/>`);
+    }
+    parts.push(`<rect x="${bx}" y="${top}" width="12" height="${barH}" fill="none" stroke="#999" stroke-width="0.5"/>`);
+    for (const t of barTicks) {
+      const y = at(t);
+      parts.push(`<line x1="${bx + 12}" x2="${bx + 16}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#555"/><text x="${bx + 18}" y="${(y + 4).toFixed(1)}">${tickLabel(t, step)}</text>`);
+    }
+    if (bar.label) parts.push(`<text transform="translate(${bx + 24 + barLabelW},${top + barH / 2}) rotate(-90)" text-anchor="middle" fill="#555">${esc(bar.label)}</text>`);
+    parts.push(`</g>`);
+  }
   parts.push('</svg>');
   return parts.join('');
 }
@@ -230,9 +286,13 @@ export function lineChartSvg(spec: LineChartSpec): string {
   });
   if (!Number.isFinite(xmin)) throw new Error('line chart: no points to draw');
   if (xmax === xmin) xmax = xmin + 1;
-  if (ymax === ymin) {
-    ymax += 0.5;
-    ymin -= 0.5;
+  const yt = niceTicks(ymin, ymax, 5);
+  ymin = yt.lo;
+  ymax = yt.hi;
+  const xt = ticksX ? undefined : niceTicks(xmin, xmax, 5);
+  if (xt) {
+    xmin = xt.lo;
+    xmax = xt.hi;
   }
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
@@ -242,9 +302,9 @@ export function lineChartSvg(spec: LineChartSpec): string {
   p.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" style="font-family:sans-serif;font-size:11px">`);
   if (spec.title) p.push(`<text x="${m.l}" y="16" font-weight="600" font-size="12">${esc(spec.title)}</text>`);
   p.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="#fafafa" stroke="#ccc"/>`);
-  for (let i = 0; i <= 4; i++) {
-    const v = ymin + ((ymax - ymin) * i) / 4;
-    p.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${Y(v)}" y2="${Y(v)}" stroke="#e5e5e5"/><text x="${m.l - 4}" y="${Y(v) + 4}" text-anchor="end">${fmt(v)}</text>`);
+  for (const v of yt.ticks) {
+    const y = Y(v).toFixed(1);
+    p.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${y}" y2="${y}" stroke="#e5e5e5"/><text class="flowlens-ytick" x="${m.l - 4}" y="${(Y(v) + 4).toFixed(1)}" text-anchor="end">${tickLabel(v, yt.step)}</text>`);
   }
   if (ticksX) {
     ticksX.forEach((t, i) => {
@@ -252,10 +312,7 @@ export function lineChartSvg(spec: LineChartSpec): string {
       p.push(`<text transform="translate(${X(i)},${m.t + ph + 6}) rotate(-60)" text-anchor="end" dominant-baseline="middle">${esc(t)}</text>`);
     });
   } else {
-    for (let i = 0; i <= 4; i++) {
-      const v = xmin + ((xmax - xmin) * i) / 4;
-      p.push(`<text x="${X(v)}" y="${m.t + ph + 14}" text-anchor="middle">${fmt(v)}</text>`);
-    }
+    for (const v of xt!.ticks) p.push(`<text class="flowlens-xtick" x="${X(v).toFixed(1)}" y="${m.t + ph + 14}" text-anchor="middle">${tickLabel(v, xt!.step)}</text>`);
   }
   if (spec.xLabel) p.push(`<text x="${m.l + pw / 2}" y="${H - 4}" text-anchor="middle" fill="#555">${esc(spec.xLabel)}</text>`);
   if (spec.yLabel) p.push(`<text transform="translate(11,${m.t + ph / 2}) rotate(-90)" text-anchor="middle" fill="#555">${esc(spec.yLabel)}</text>`);

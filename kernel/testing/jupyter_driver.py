@@ -11,6 +11,13 @@ ops:
                                     any shell message (comm_msg, comm_open, comm_info_request...);
                                     returns iopub up to idle, and the shell reply for *_request
   drain    {timeout?}              iopub messages arriving within `timeout` seconds
+  batch    {codes, timeout?}       sends every execute_request at once (as Run All does); returns all
+                                    shell replies and iopub messages until the last idle, in arrival
+                                    order, each with its arrival time `t` (seconds)
+  interrupt {code | send: {msg_type, content}, wait_for, timeout?}
+                                    executes `code` (or sends the shell message `send`), waits until its stdout contains `wait_for`, then
+                                    interrupts the kernel (KernelManager.interrupt_kernel); returns the
+                                    reply, the iopub messages up to idle and `interrupted_after` (s)
   restart  {}                       restart_kernel + wait_for_ready
   shutdown {}
 """
@@ -106,6 +113,53 @@ def handle(cmd):
             except Empty:
                 pass
         return {"iopub": msgs}
+    if op == "batch":
+        ids = [kc.execute(code) for code in cmd["codes"]]
+        t0 = time.time()
+        deadline = t0 + timeout
+        events, replies, last_idle = [], set(), False
+        while len(replies) < len(ids) or not last_idle:
+            if time.time() > deadline:
+                raise TimeoutError("batch: got %d of %d replies" % (len(replies), len(ids)))
+            for channel, get in (("shell", kc.get_shell_msg), ("iopub", kc.get_iopub_msg)):
+                try:
+                    m = get(timeout=0.005)
+                except Empty:
+                    continue
+                s = simplify(m)
+                s["channel"] = channel
+                s["t"] = time.time() - t0
+                events.append(s)
+                if channel == "shell" and s["parent_msg_id"] in ids:
+                    replies.add(s["parent_msg_id"])
+                if channel == "iopub" and s["msg_type"] == "status" and s["parent_msg_id"] == ids[-1] and s["content"]["execution_state"] == "idle":
+                    last_idle = True
+        return {"msg_ids": ids, "events": events}
+    if op == "interrupt":
+        if "send" in cmd:  # another shell message than execute_request, e.g. a comm_msg
+            msg = kc.session.msg(cmd["send"]["msg_type"], cmd["send"].get("content", {}))
+            kc.session.send(kc.shell_channel.socket, msg)
+            msg_id = msg["header"]["msg_id"]
+        else:
+            msg_id = kc.execute(cmd["code"])
+        deadline = time.time() + timeout
+        msgs, seen = [], ""
+        while cmd["wait_for"] not in seen:
+            if time.time() > deadline:
+                raise TimeoutError("interrupt: %r never appeared on stdout; got %s" % (cmd["wait_for"], [m["msg_type"] for m in msgs]))
+            try:
+                s = simplify(kc.get_iopub_msg(timeout=0.1))
+            except Empty:
+                continue
+            msgs.append(s)
+            if s["msg_type"] == "stream" and s["parent_msg_id"] == msg_id:
+                seen += s["content"]["text"]
+        t0 = time.time()
+        km.interrupt_kernel()
+        reply = shell_reply(msg_id, timeout) if "send" not in cmd else None
+        rest = iopub_until_idle(msg_id, timeout)
+        after = time.time() - t0
+        return {"msg_id": msg_id, "reply": reply, "iopub": msgs + rest, "interrupted_after": after}
     if op == "restart":
         km.restart_kernel(now=True)
         kc.wait_for_ready(timeout=timeout)

@@ -19,7 +19,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MemoryError } from '../errors.js';
-import type { BertDims, HeadKind } from '../model/types.js';
+/** The model dimensions a memory estimate needs (a `BertConfig` fits structurally). */
+export interface PassDims {
+  vocabSize: number;
+  hiddenSize: number;
+  numHiddenLayers: number;
+  numAttentionHeads: number;
+  intermediateSize: number;
+}
+
+/** The task head of the pass (as `HeadKind` in `src/model/types.ts`). */
+type PassHead = 'mlm' | 'classifier' | 'none';
 
 /** The wasm backend's heap limit (wasm32: 65,536 pages of 64 KiB). */
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;
@@ -70,7 +80,7 @@ export function memoryBudgetBytes(): number {
  * @param config model dimensions; @param head its head (an MLM head adds `[logitTokens, vocab]` logits).
  * @param logitTokens positions with MLM logits (default all `batch × seq`; fewer with `logitsAt`).
  */
-export function estimatePassBytes(config: BertDims, head: HeadKind, batch: number, seq: number, grad: boolean, logitTokens = batch * seq): number {
+export function estimatePassBytes(config: PassDims, head: PassHead, batch: number, seq: number, grad: boolean, logitTokens = batch * seq): number {
   const { hiddenSize: D, intermediateSize: F, numAttentionHeads: H, numHiddenLayers: L, vocabSize: V } = config;
   const tokens = batch * seq;
   const perLayer = tokens * (30 * D + 11.5 * F) + batch * 3 * H * seq * seq;
@@ -88,7 +98,7 @@ const MB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
  * @throws MemoryBudgetError when even one example does not fit (the message gives the estimate, the
  *   budget, and what to reduce).
  */
-export function fitBatchSize(config: BertDims, head: HeadKind, seq: number, requested: number, grad: boolean, what: string): number {
+export function fitBatchSize(config: PassDims, head: PassHead, seq: number, requested: number, grad: boolean, what: string): number {
   const budget = memoryBudgetBytes();
   const one = estimatePassBytes(config, head, 1, seq, grad);
   if (one > budget) {
@@ -116,7 +126,7 @@ export function fitBatchSize(config: BertDims, head: HeadKind, seq: number, requ
  * Throw before a pass that would not fit (called by `Bert.forward`).
  * @throws MemoryBudgetError naming the batch, the sequence length, the estimate and the budget.
  */
-export function checkPassFits(config: BertDims, head: HeadKind, batch: number, seq: number, grad: boolean, logitTokens = batch * seq): void {
+export function checkPassFits(config: PassDims, head: PassHead, batch: number, seq: number, grad: boolean, logitTokens = batch * seq): void {
   const need = estimatePassBytes(config, head, batch, seq, grad, logitTokens);
   const budget = memoryBudgetBytes();
   if (need <= budget) return;

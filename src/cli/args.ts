@@ -54,3 +54,13 @@ export const probabilityBelowOne = (what: string) => (v: string): number => {
   if (!(n >= 0 && n < 1)) throw new InvalidArgumentError(`${what} must be in [0, 1), got "${v}"`);
   return n;
 };
+
+/**
+ * A random seed: an integer in 0 … 2³² − 1 (the generators take 32-bit seeds), as every command's
+ * `--seed`. @throws InvalidArgumentError naming `what` and the value (never a NaN seed).
+ */
+export const seed = (what = '--seed') => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`${what} must be an integer in 0..4294967295, got "${v}"`);
+  return n;
+};

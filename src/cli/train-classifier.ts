@@ -39,6 +39,8 @@ export interface TrainClassifierCommandOptions {
   minCount?: number;
   /** Word-level subword dropout probability of the fine-tuning (default: {@link EMBEDDED_SETTINGS}). */
   unseenWordDropout?: number;
+  /** A pretrained masked LM to fine-tune (e.g. `embedded:bert`). */
+  encoder?: string;
   /** Show the progress bar (default true; on stderr). */
   progress?: boolean;
 }
@@ -53,6 +55,16 @@ export const EMBEDDED_SETTINGS: Record<ClassifierDataName, { epochs: number; min
 };
 
 /**
+ * The settings of the classifiers fine-tuned from the pretrained encoder (`--encoder embedded:bert`;
+ * written to `models/flowlens-bert-<data>`): the bert-base vocabulary is fixed, so no vocabulary
+ * options; a lower learning rate, as BERT fine-tuning (Devlin et al. 2019, §A.3) for a small model.
+ */
+export const FINE_TUNE_SETTINGS: Record<ClassifierDataName, { epochs: number; minCount: number; unseenWordDropout: number; lr: number }> = {
+  sst2: { epochs: 4, minCount: 1, unseenWordDropout: 0, lr: 1e-4 },
+  trec: { epochs: 6, minCount: 1, unseenWordDropout: 0, lr: 1e-4 },
+};
+
+/**
  * Train, evaluate and save one embedded classifier; prints the log and the final accuracies.
  *
  * @returns the measured report (also in `<out>/training.json` and `<out>/README.md`).
@@ -61,7 +73,8 @@ export const EMBEDDED_SETTINGS: Record<ClassifierDataName, { epochs: number; min
 export async function trainClassifierCommand(opts: TrainClassifierCommandOptions): Promise<EmbeddedClassifierReport> {
   const data = opts.data as ClassifierDataName;
   if (data !== 'sst2' && data !== 'trec') throw new Error(`--data must be sst2 or trec, got "${opts.data}"`);
-  const out = opts.out ?? join(projectRoot(), 'models', `flowlens-${data}`);
+  const out = opts.out ?? join(projectRoot(), 'models', opts.encoder ? `flowlens-bert-${data}` : `flowlens-${data}`);
+  const settings = opts.encoder ? FINE_TUNE_SETTINGS[data] : { ...EMBEDDED_SETTINGS[data], lr: undefined };
   const showBar = opts.progress ?? true;
   let bar: cliProgress.SingleBar | null = null;
   let phase = '';
@@ -74,16 +87,17 @@ export async function trainClassifierCommand(opts: TrainClassifierCommandOptions
     data,
     out,
     seed: opts.seed ?? 1,
-    epochs: opts.epochs ?? EMBEDDED_SETTINGS[data].epochs,
+    epochs: opts.epochs ?? settings.epochs,
     pretrainSteps: opts.pretrainSteps,
     pretrainText: opts.pretrainText as 'train' | 'train+brown' | undefined,
     layers: opts.layers,
     hidden: opts.hidden,
-    lr: opts.lr,
+    lr: opts.lr ?? settings.lr,
     dropout: opts.dropout,
     maxVocab: opts.maxVocab,
-    minCount: opts.minCount ?? EMBEDDED_SETTINGS[data].minCount,
-    unseenWordDropout: opts.unseenWordDropout ?? EMBEDDED_SETTINGS[data].unseenWordDropout,
+    minCount: opts.minCount ?? settings.minCount,
+    unseenWordDropout: opts.unseenWordDropout ?? settings.unseenWordDropout,
+    encoder: opts.encoder,
     log,
     onProgress: (ph, step, total, loss) => {
       if (!showBar) return;
@@ -130,6 +144,7 @@ export function registerTrainClassifier(train: Command): Command {
     .option('--max-vocab <n>', 'maximum vocabulary size (default 12000)', int('--max-vocab', 16))
     .option('--min-count <n>', 'minimum training-text count of a word with its own vocabulary entry (default 2)', int('--min-count', 1))
     .option('--unseen-word-dropout <p>', 'probability of showing a known word as its unseen pieces in fine-tuning (default sst2 0.15, trec 0)', probabilityBelowOne('--unseen-word-dropout'))
+    .option('--encoder <model>', 'fine-tune a pretrained masked LM (e.g. embedded:bert) instead of training a small encoder from scratch')
     .option('--no-progress', 'no progress bar')
     .action(async (o: TrainClassifierCommandOptions) => {
       await trainClassifierCommand(o);

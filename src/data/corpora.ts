@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { projectRoot, walkUpToPackageJson } from '../paths.js';
 
 /** One labelled sentence. */
 export interface LabeledText {
@@ -23,29 +24,7 @@ export interface LabeledText {
   text: string;
 }
 
-function walkUpToPackageJson(start: string): string | undefined {
-  let dir = resolve(start);
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
-
-/**
- * The project root: the nearest folder holding a `package.json`, walking up from this module's own
- * location (works from `src/` under tsx and from `dist/src/` after the build), else from `process.cwd()`.
- *
- * @returns an absolute path.
- * @throws Error when neither walk finds a `package.json`.
- */
-export function projectRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = walkUpToPackageJson(here) ?? walkUpToPackageJson(process.cwd());
-  if (!root) throw new Error(`projectRoot: no package.json above ${here} or ${process.cwd()}`);
-  return root;
-}
+export { projectRoot } from '../paths.js';
 
 /**
  * Absolute path of something inside the shared folder: `$FLOWLENS_SHARED/<rel>` when the environment

@@ -31,6 +31,7 @@ const CAT_C = /^\p{C}$/u;
 const CAT_ZS = /^\p{Zs}$/u;
 const CAT_P = /^\p{P}$/u;
 const CAT_MN = /^\p{Mn}$/u;
+// eslint-disable-next-line no-control-regex -- U+001C–U+001F are whitespace for Python's str.isspace(), which BERT's tokenizer follows
 const PY_SPACE = /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u001c-\u001f\u0085]+/u;
 
 /** BERT `_is_punctuation`: ASCII 33–47, 58–64, 91–96, 123–126, or Unicode category P*. */

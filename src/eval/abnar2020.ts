@@ -32,6 +32,7 @@ import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import type { Bert, Trace } from '../model/bert.js';
 import { tokenLogitDiff, tokenProbDiff, type QoI } from '../model/qoi.js';
+import type { Tokenizer } from '../io/tokenizer.js';
 import { attentionStack, layerMatrix, type AttentionStack } from '../methods/attentionTypes.js';
 import { attentionRollout } from '../methods/rollout.js';
 import { attentionFlow, attentionFlowAllLayers } from '../methods/attentionFlow.js';
@@ -40,17 +41,6 @@ import { inputGradients, type HiddenReduce } from '../methods/inputGradient.js';
 import { spearman } from './correlation.js';
 import { htmlFigurePage } from '../viz/html.js';
 import { attentionMapsFigure, importanceFigure, spearmanBarFigure } from '../viz/attentionFigure.js';
-
-/** The few things the experiment needs from a tokenizer (a `WordPieceTokenizer` fits structurally). */
-export interface AgreementTokenizer {
-  /** Wordpiece ids and strings of a text; `[CLS]`/`[SEP]` around it are allowed and removed. */
-  encode(text: string): { ids: number[]; tokens: string[] };
-  maskId: number;
-  clsId: number;
-  sepId: number;
-  unkId?: number;
-  padId?: number;
-}
 
 /** One masked agreement item (the shape of `MLItem` from `src/data/marvinLinzen.ts`). */
 export interface AgreementItem {
@@ -178,7 +168,7 @@ export function paperValue(method: string, reference: string, layer: number, lay
   return { mean, std, paperLayer: pl };
 }
 
-function stripSpecial(tok: AgreementTokenizer, enc: { ids: number[]; tokens: string[] }): { ids: number[]; tokens: string[] } {
+function stripSpecial(tok: Tokenizer, enc: { ids: number[]; tokens: string[] }): { ids: number[]; tokens: string[] } {
   let { ids, tokens } = enc;
   if (ids[0] === tok.clsId) {
     ids = ids.slice(1);
@@ -194,7 +184,7 @@ function stripSpecial(tok: AgreementTokenizer, enc: { ids: number[]; tokens: str
 /**
  * The id of a word that must be one wordpiece (a verb candidate), or null.
  */
-export function singleTokenId(tok: AgreementTokenizer, word: string): number | null {
+export function singleTokenId(tok: Tokenizer, word: string): number | null {
   const { ids } = stripSpecial(tok, tok.encode(word));
   if (ids.length !== 1 || (tok.unkId !== undefined && ids[0] === tok.unkId)) return null;
   return ids[0];
@@ -204,7 +194,7 @@ export function singleTokenId(tok: AgreementTokenizer, word: string): number | n
  * `[CLS] prefix [MASK] suffix [SEP]` as ids and tokens.
  * @returns the sequence and the `[MASK]` position.
  */
-export function buildMaskedInput(tok: AgreementTokenizer, item: AgreementItem): { ids: number[]; tokens: string[]; maskPosition: number } {
+export function buildMaskedInput(tok: Tokenizer, item: AgreementItem): { ids: number[]; tokens: string[]; maskPosition: number } {
   const pre = item.prefixWords.length ? stripSpecial(tok, tok.encode(item.prefixWords.join(' '))) : { ids: [], tokens: [] };
   const suf = item.suffixWords.length ? stripSpecial(tok, tok.encode(item.suffixWords.join(' '))) : { ids: [], tokens: [] };
   const ids = [tok.clsId, ...pre.ids, tok.maskId, ...suf.ids, tok.sepId];
@@ -237,13 +227,13 @@ export function corrKey(method: string, layer: number | null, reference: string)
  * blank-out; raw attention, rollout and flow rows at the output position for every layer; Spearman ρ
  * of each (method, layer) against each reference. Then {@link aggregate}.
  *
- * @param model a BERT with the `mlm` head. @param tokenizer see {@link AgreementTokenizer}.
+ * @param model a BERT with the `mlm` head. @param tokenizer see {@link Tokenizer}.
  * @param items agreement items; items whose `good`/`bad` are not single wordpieces are skipped
  *   (listed in `skipped`).
  * @throws Error when the model has no MLM head, no item is usable, or an item is longer than the
  *   position table.
  */
-export function runAbnar2020(model: Bert, tokenizer: AgreementTokenizer, items: AgreementItem[], opts: Abnar2020Options = {}): Abnar2020Result {
+export function runAbnar2020(model: Bert, tokenizer: Tokenizer, items: AgreementItem[], opts: Abnar2020Options = {}): Abnar2020Result {
   if (model.head !== 'mlm') throw new Error(`abnar2020: the model must be a masked LM (head 'mlm'), got '${model.head}'`);
   const t0 = Date.now();
   const L = model.layers;
@@ -274,7 +264,8 @@ export function runAbnar2020(model: Bert, tokenizer: AgreementTokenizer, items: 
     const { ids, tokens, maskPosition } = buildMaskedInput(tokenizer, item);
     const seq = ids.length;
     const outPos = o.outputPosition === 'cls' ? 0 : maskPosition;
-    const qoi: QoI = o.qoi === 'prob' ? tokenProbDiff(maskPosition, good, bad) : tokenLogitDiff(maskPosition, good, bad);
+    const words = { good: item.good, bad: item.bad };
+    const qoi: QoI = o.qoi === 'prob' ? tokenProbDiff(maskPosition, good, bad, words) : tokenLogitDiff(maskPosition, good, bad, words);
     const trace = model.forward({ ids: [ids] }, { record: ['blocks.*.attn.hook_pattern'], logitsAt: [maskPosition] });
     let stack: AttentionStack;
     try {

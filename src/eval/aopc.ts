@@ -17,7 +17,8 @@
  */
 import type { Bert } from '../model/bert.js';
 import type { ExampleInput } from '../methods/result.js';
-import { classProbabilities, keptPositions, perturbRow, removalOrder, type PerturbationSpecialIds } from './perturbation.js';
+import { classProbabilities, keptPositions, perturbRow, removalOrder } from '../methods/perturbation.js';
+import type { SpecialIds } from '../io/tokenizer.js';
 
 /** The 9 perturbation steps of the paper: 10 % … 90 %. */
 export const AOPC_FRACTIONS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -37,7 +38,7 @@ export interface AopcCurve {
 /** Options of {@link aopcCurves}. */
 export interface AopcOptions {
   /** Ids of `[CLS]`/`[SEP]` (kept) and `[PAD]` (the replacement); pass the tokenizer. */
-  specialIds: PerturbationSpecialIds;
+  specialIds: SpecialIds;
   /** Steps (default {@link AOPC_FRACTIONS}). */
   fractions?: readonly number[];
   /** Rows per forward pass (default 64). */

@@ -14,8 +14,9 @@
  * @module
  */
 import type { Bert } from '../model/bert.js';
+import { argmax } from '../model/classify.js';
 import type { ExampleInput } from '../methods/result.js';
-import { probabilitiesAfterRemoval, removalFractions, type PerturbationOptions } from './perturbation.js';
+import { probabilitiesAfterRemoval, removalFractions, type PerturbationOptions } from '../methods/perturbation.js';
 
 /** Removal direction: most important first (MoRF) or least important first (LeRF). */
 export type RemovalDirection = 'most' | 'least';
@@ -79,7 +80,7 @@ export function degradeExample(
   const c = probabilitiesAfterRemoval(model, example, { scores, leastImportantFirst: direction === 'least' }, fractions, opts);
   return {
     prob: c.probs.map((p) => p[label] as number),
-    correct: c.probs.map((p) => p.indexOf(Math.max(...p)) === label),
+    correct: c.probs.map((p) => argmax(p) === label),
   };
 }
 

@@ -20,6 +20,7 @@
  */
 import { RELATIONS, type Arc, type Relation } from '../data/linkGrammar.js';
 import type { TemplateExample } from '../data/templates.js';
+import { OptionError } from '../errors.js';
 
 /** Running counts of {@link accumulateHeadStats}. */
 export interface HeadStatsAccumulator {
@@ -247,7 +248,7 @@ export function templateArcs(example: TemplateExample): Arc[] {
  * @throws RangeError when q is outside (0, 1).
  */
 export function quantileThresholds(stats: HeadStats, q: number, positional = SONG2024_SST2_THRESHOLDS.positional): HeadMaskThresholds {
-  if (!(q > 0 && q < 1)) throw new RangeError(`quantileThresholds: q must be in (0, 1), got ${q}`);
+  if (!(q > 0 && q < 1)) throw new OptionError(`quantileThresholds: q must be in (0, 1), got ${q}`);
   const syntactic = {} as Record<Relation, number>;
   for (const r of RELATIONS) {
     const v = stats.accuracy[r].flat().sort((a, b) => a - b);

@@ -25,28 +25,18 @@ import { join } from 'node:path';
 import * as aq from 'arquero';
 import type { Bert } from '../model/bert.js';
 import { classProb } from '../model/qoi.js';
+import type { Tokenizer } from '../io/tokenizer.js';
 import type { LabeledText } from '../data/corpora.js';
 import { Rng } from '../data/random.js';
-import { iba, ibaLayers, defaultIbaLayer, ibaNode, type IbaLayerMap } from '../methods/iba.js';
+import { ibaLayers, defaultIbaLayer, ibaNode, type IbaLayerMap } from '../methods/iba.js';
+import '../methods/builtins.js';
 import { estimateFeatureStats, type FeatureStats } from '../methods/featureStats.js';
-import { integratedGradients } from '../methods/integratedGradients.js';
-import { lime } from '../methods/lime.js';
-import { randomAttribution } from '../methods/random.js';
 import type { ExampleInput } from '../methods/result.js';
-import { degradationTest, type DegradationCurve } from './degradation.js';
-import { removalFractions, type PerturbationMode } from './perturbation.js';
+import type { DegradationCurve } from './degradation.js';
+import { evaluateDegradation } from './evaluate.js';
+import { removalFractions, type PerturbationMode } from '../methods/perturbation.js';
 import { htmlFigurePage, type FigureSpec } from '../viz/html.js';
 import { curvesFigure } from '../viz/curvesFigure.js';
-
-/** What the reproduction needs from a tokenizer (a `WordPieceTokenizer` fits structurally). */
-export interface Jiang2020Tokenizer {
-  encode(text: string, opts?: { maxLength?: number }): { ids: number[]; tokens: string[] };
-  clsId: number;
-  sepId: number;
-  padId: number;
-  maskId: number;
-  unkId: number;
-}
 
 /** The methods compared, in table order. */
 export const JIANG2020_METHODS = ['iba', 'integrated_gradients', 'lime', 'random'] as const;
@@ -122,7 +112,7 @@ export function runJiang2020Dataset(
   dataset: string,
   modelName: string,
   model: Bert,
-  tokenizer: Jiang2020Tokenizer,
+  tokenizer: Tokenizer,
   test: readonly LabeledText[],
   statsTexts: readonly LabeledText[],
   opts: Jiang2020Options = {},
@@ -144,7 +134,7 @@ export function runJiang2020Dataset(
   if (usable.length === 0) throw new Error(`jiang2020: no usable test texts for ${dataset}`);
   const sample = sampleWithoutReplacement(usable, o.limit, o.seed);
   const examples = sample.map(({ item }) => ({ example: encode(item), label: item.label }));
-  const numLabels = model.config.numLabels ?? 2;
+  const numLabels = model.config.numLabels;
   for (const e of examples) if (e.label < 0 || e.label >= numLabels) throw new Error(`jiang2020: ${dataset} label ${e.label} is outside the model's classes 0..${numLabels - 1}`);
   // IBA statistics over held-out examples (embedding output and every layer, for the layer table too).
   const layerNodes = ['embed.hook_out', ...Array.from({ length: model.layers }, (_, l) => `blocks.${l}.hook_resid_post`)];
@@ -154,23 +144,15 @@ export function runJiang2020Dataset(
     if (held.length === 0) throw new Error(`jiang2020: no held-out texts for the IBA statistics of ${dataset}`);
     stats = estimateFeatureStats(model, held, layerNodes);
   }
-  const special = tokenizer;
-  const gaps: number[] = [];
-  const r2: number[] = [];
-  const res = degradationTest(model, examples, {
-    iba: (ex, label, i) => iba(model, ex, { stats, ...(stats === 'reference' ? { layer: o.layer } : { node }), target: label, beta: o.beta, steps: o.ibaSteps, lr: o.lr, seed: o.seed * 100003 + i }).scores,
-    integrated_gradients: (ex, label) => {
-      const a = integratedGradients(model, ex, classProb(label), { specialIds: special, steps: o.igSteps, baseline: 'pad' });
-      gaps.push(a.sanity?.value ?? NaN);
-      return a.scores;
-    },
-    lime: (ex, label, i) => {
-      const a = lime(model, ex, { specialIds: special, target: label, samples: o.limeSamples, seed: o.seed * 100003 + i });
-      r2.push(a.sanity?.value ?? NaN);
-      return a.scores;
-    },
-    random: (ex, _label, i) => randomAttribution(ex.ids.map(String), o.seed * 100003 + i).scores,
-  }, { fractions: removalFractions(o.fractions), mode: o.mode, specialIds: special, onProgress: opts.onProgress });
+  const seedOf = (i: number) => o.seed * 100003 + i;
+  const res = evaluateDegradation({ model, tokenizer }, examples.map((e) => ({ input: e.example, label: e.label })), [
+    { method: 'iba', options: (i) => ({ stats, ...(stats === 'reference' ? { layer: o.layer } : { node }), beta: o.beta, steps: o.ibaSteps, lr: o.lr, seed: seedOf(i) }) },
+    { method: 'integrated_gradients', target: classProb, options: { steps: o.igSteps, baseline: 'pad' } },
+    { method: 'lime', options: (i) => ({ samples: o.limeSamples, seed: seedOf(i) }) },
+    { method: 'random', options: (i) => ({ seed: seedOf(i) }) },
+  ], { fractions: removalFractions(o.fractions), mode: o.mode, onProgress: opts.onProgress });
+  const gaps = res.sanity.integrated_gradients as number[];
+  const r2 = res.sanity.lime as number[];
   const accuracy = res.curves.find((c) => c.direction === 'most')?.acc[0] ?? NaN;
   const layerMaps = examples.slice(0, o.layerExamples).map(({ example, label }, i) => ({
     ...ibaLayers(model, example, { stats: stats === 'reference' ? 'single-example' : stats, target: label, beta: o.beta, steps: o.ibaSteps, lr: o.lr, seed: o.seed * 100003 + i }),

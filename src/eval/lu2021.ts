@@ -24,12 +24,15 @@ import type { ColumnTable } from 'arquero';
 import { sampleCorrelation } from 'simple-statistics';
 import { tf } from '../backend/index.js';
 import type { Bert } from '../model/bert.js';
+import { argmax } from '../model/classify.js';
 import { classLogit, tokenLogitDiff, type QoI } from '../model/qoi.js';
 import { attentionStack } from '../methods/attentionTypes.js';
 import { allLayerInfluences, pathInfluence, type InfluenceBaseline } from '../methods/influencePath.js';
 import { influencePattern, patternKey, type InfluencePattern } from '../methods/influencePatterns.js';
 import { attentionPattern, layerPattern, patternAblation, rolloutPattern, type PositionPattern } from '../methods/influenceBaselines.js';
-import type { BaselineSpecialIds } from '../methods/integratedGradients.js';
+import type { SpecialIds, Tokenizer } from '../io/tokenizer.js';
+import { loadSst2 } from '../data/corpora.js';
+import { defaultMarvinLinzenDir, loadMarvinLinzen } from '../data/marvinLinzen.js';
 
 /** One task of the reproduction. */
 export interface Lu2021Task {
@@ -130,13 +133,7 @@ export interface Lu2021Options {
   onProgress?: (p: { done: number; total: number; task: string }) => void;
 }
 
-/** The special ids a tokenizer provides (`WordPieceTokenizer` fits structurally). */
-export interface Lu2021Tokenizer extends BaselineSpecialIds {
-  encode(text: string): { ids: number[]; tokens: string[] };
-  unkId?: number;
-}
-
-function strip(tok: Lu2021Tokenizer, e: { ids: number[]; tokens: string[] }): { ids: number[]; tokens: string[] } {
+function strip(tok: Tokenizer, e: { ids: number[]; tokens: string[] }): { ids: number[]; tokens: string[] } {
   let { ids, tokens } = e;
   if (ids[0] === tok.clsId) [ids, tokens] = [ids.slice(1), tokens.slice(1)];
   if (ids[ids.length - 1] === tok.sepId) [ids, tokens] = [ids.slice(0, -1), tokens.slice(0, -1)];
@@ -150,7 +147,7 @@ function strip(tok: Lu2021Tokenizer, e: { ids: number[]; tokens: string[] }): { 
  * @returns the example, or a reason why the item cannot be used.
  */
 export function agreementExample(
-  tok: Lu2021Tokenizer & { maskId?: number },
+  tok: Tokenizer,
   task: Lu2021Task,
   item: { condition: string; prefixWords: string[]; suffixWords: string[]; good: string; bad: string },
 ): Lu2021Example | { skip: string } {
@@ -177,14 +174,14 @@ export function agreementExample(
     tokens,
     source,
     output: maskPos,
-    qoi: tokenLogitDiff(maskPos, good, bad),
+    qoi: tokenLogitDiff(maskPos, good, bad, { good: item.good, bad: item.bad }),
     good: item.good,
     bad: item.bad,
   };
 }
 
 /** An SA example: the sentence with `[CLS]`/`[SEP]`, QoI = true-class logit at `[CLS]`, source `'auto'`. */
-export function sentimentExample(tok: Lu2021Tokenizer, text: string, label: number): Lu2021Example {
+export function sentimentExample(tok: Tokenizer, text: string, label: number): Lu2021Example {
   const e = tok.encode(text);
   return { task: 'sa', condition: label === 1 ? 'pos' : 'neg', text, ids: e.ids, tokens: e.tokens, source: 'auto', output: 0, qoi: classLogit(label), label };
 }
@@ -193,7 +190,7 @@ function predictedClass(model: Bert, ids: number[]): number {
   const tr = model.forward({ ids: [ids] }, { record: 'none' });
   const v = Array.from(tr.logits.dataSync());
   tr.dispose();
-  return v.indexOf(Math.max(...v));
+  return argmax(v);
 }
 
 function attentionOf(model: Bert, ids: number[]) {
@@ -215,7 +212,7 @@ function attentionOf(model: Bert, ids: number[]) {
  * @throws Error as {@link influencePattern} (bad positions, baseline lacking its id, …).
  */
 export function runLu2021(
-  jobs: { model: Bert; special: BaselineSpecialIds; examples: Lu2021Example[] }[],
+  jobs: { model: Bert; special: SpecialIds; examples: Lu2021Example[] }[],
   opts: Lu2021Options = {},
 ): { records: Lu2021Record[]; seconds: number } {
   const t0 = Date.now();
@@ -401,4 +398,57 @@ export function consistencyVsAccuracy(stats: ColumnTable): { rTopShare: number |
     return Number.isFinite(v) ? v : null;
   };
   return { rTopShare: safe(rows.map((r) => r.top_share)), rEntropy: safe(rows.map((r) => r.entropy_bits)), groups: rows.length };
+}
+
+/**
+ * The examples of the chosen tasks.
+ * @param limit examples per task (SVA/RA round robin over the conditions; SA the first short test sentences).
+ * @throws Error naming an unknown task or a task without usable examples.
+ */
+export async function lu2021Examples(
+  tasks: string[],
+  limit: number,
+  agreement: { tokenizer: Tokenizer } | null,
+  sentiment: { tokenizer: Tokenizer } | null,
+  opts: { seed?: number; dataDir?: string; maxTokens?: number } = {},
+): Promise<{ agreement: Lu2021Example[]; sentiment: Lu2021Example[]; skipped: number }> {
+  const out = { agreement: [] as Lu2021Example[], sentiment: [] as Lu2021Example[], skipped: 0 };
+  for (const name of tasks) {
+    const task = LU2021_TASKS.find((t) => t.name === name);
+    if (!task) throw new Error(`lu2021: unknown task "${name}" (known: ${LU2021_TASKS.map((t) => t.name).join(', ')})`);
+    if (task.kind === 'sa') {
+      if (!sentiment) continue;
+      const max = opts.maxTokens ?? 17;
+      for (const ex of loadSst2('test')) {
+        if (out.sentiment.length >= limit) break;
+        const e = sentimentExample(sentiment.tokenizer, ex.text, ex.label);
+        if (e.ids.length <= max && e.ids.length >= 4) out.sentiment.push(e);
+      }
+      continue;
+    }
+    if (!agreement) continue;
+    const set = await loadMarvinLinzen(opts.dataDir ?? defaultMarvinLinzenDir(), { constructions: [task.construction as string], maxPerConstruction: limit * 3, seed: opts.seed ?? 0 });
+    // The loader keeps file order (grouped by condition): take usable items round robin over conditions.
+    const byCond = new Map<string, Lu2021Example[]>();
+    for (const item of set.items) {
+      const e = agreementExample(agreement.tokenizer, task, item);
+      if ('skip' in e) out.skipped++;
+      else {
+        if (!byCond.has(e.condition)) byCond.set(e.condition, []);
+        (byCond.get(e.condition) as Lu2021Example[]).push(e);
+      }
+    }
+    const lists = [...byCond.values()];
+    let n = 0;
+    for (let k = 0; n < limit && lists.some((l) => k < l.length); k++) {
+      for (const l of lists) {
+        if (k < l.length && n < limit) {
+          out.agreement.push(l[k] as Lu2021Example);
+          n++;
+        }
+      }
+    }
+    if (n === 0) throw new Error(`lu2021: no usable items for task ${name}`);
+  }
+  return out;
 }

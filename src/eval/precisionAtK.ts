@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { OptionError } from '../errors.js';
 
 /** One QA example: attribution scores and the answer span (inclusive token positions). */
 export interface QaAttribution {
@@ -36,10 +37,10 @@ export interface PrecisionAtK {
  * @throws RangeError when the span is outside the sequence or reversed, or k is not a positive integer.
  */
 export function answerHitsAtK(x: QaAttribution, k: number): number {
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`precision@k: k must be a positive integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) throw new OptionError(`precision@k: k must be a positive integer, got ${k}`);
   const n = x.scores.length;
   if (!Number.isInteger(x.start) || !Number.isInteger(x.end) || x.start < 0 || x.end >= n || x.start > x.end) {
-    throw new RangeError(`precision@k: answer span [${x.start}, ${x.end}] is not inside 0..${n - 1}`);
+    throw new OptionError(`precision@k: answer span [${x.start}, ${x.end}] is not inside 0..${n - 1}`);
   }
   const top = x.scores.map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s || a.i - b.i).slice(0, k);
   return top.filter((t) => t.i >= x.start && t.i <= x.end).length;

@@ -1,11 +1,12 @@
 /**
  * The one atomic writer of a reproduction's results folder (`results/<paper>/`), shared by every
- * `flowlens reproduce …`: nothing is written half-way.
+ * `flowlens reproduce …`: nothing is written half-way (on {@link writeFolderAtomic}, which also
+ * cleans up what a killed earlier run left).
  *
  * @module
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { writeFolderAtomic } from '../io/atomicFolder.js';
 
 /**
  * Write a results folder atomically. `write(tmp)` fills a fresh temporary folder beside `dir`; when it
@@ -19,19 +20,6 @@ import { basename, dirname, join, resolve } from 'node:path';
  * @throws whatever `write` throws, or a file-system error naming the path.
  */
 export function writeResultsFolder(dir: string, names: readonly string[], write: (tmp: string) => void): string[] {
-  const target = resolve(dir);
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
-  mkdirSync(tmp, { recursive: true });
-  try {
-    write(tmp);
-    const old = existsSync(target) ? `${tmp}.old` : null;
-    if (old) renameSync(target, old);
-    renameSync(tmp, target);
-    if (old) rmSync(old, { recursive: true, force: true });
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  const target = writeFolderAtomic(dir, write);
   return names.map((f) => join(target, f));
 }

@@ -25,7 +25,7 @@
  */
 import type { Bert } from '../model/bert.js';
 import type { ExampleInput } from '../methods/result.js';
-import { attentionOfTrace, explainTrace } from '../methods/lrp/explainTrace.js';
+import { explainTrace } from '../methods/lrp/explainTrace.js';
 import { relevancePass } from '../methods/lrp/relevance.js';
 import { fullLrpFromTrace, lrpLastLayerFromTrace, rawAttentionLastFromTrace, rolloutFromTrace } from '../methods/lrp/lrpMethods.js';
 import { maskLrpFromTrace } from '../methods/maskLrp.js';
@@ -33,10 +33,11 @@ import { gaeFromTrace } from '../methods/gae.js';
 import { attcatFromTrace } from '../methods/attcat.js';
 import { attentionGradcamFromTrace, gradcamFromTrace } from '../methods/gradcam.js';
 import { mulberry32 } from '../data/random.js';
-import { parseSentences, type LinkGrammarOptions } from '../data/linkGrammar.js';
-import { accumulateHeadStats, emptyHeadStats, finishHeadStats, headMask, quantileThresholds, randomMaskLike, tokenWordIndex, SONG2024_SST2_THRESHOLDS, type HeadMaskThresholds, type HeadStats } from './headStats.js';
+import type { LinkGrammarOptions } from '../data/linkGrammar.js';
+import { headMask, quantileThresholds, randomMaskLike, SONG2024_SST2_THRESHOLDS, type HeadMaskThresholds, type HeadStats } from './headStats.js';
+import { measureHeadStats } from './headStatsRun.js';
 import { AOPC_FRACTIONS, aopcCurves, aopcSummary, type AopcCurve } from './aopc.js';
-import type { PerturbationSpecialIds } from './perturbation.js';
+import type { SpecialIds, Tokenizer } from '../io/tokenizer.js';
 
 /** The proposed method, the unmasked method it builds on, and the eight baselines (rows of the paper's table). */
 export const SONG2024_METHODS = [
@@ -92,14 +93,6 @@ export const MASK_OF: Record<string, string> = {
   mask_lrp_q75_zero: 'q75',
   mask_lrp_q75_random_zero: 'q75_random',
 };
-
-/** The tokenizer the reproduction needs (a `WordPieceTokenizer` fits). */
-export interface Song2024Tokenizer {
-  encode(text: string, opts?: { maxLength?: number }): { ids: number[]; tokens: string[] };
-  clsId: number;
-  sepId: number;
-  padId: number;
-}
 
 /** A labelled sentence. */
 export interface LabelledSentence {
@@ -187,7 +180,7 @@ export interface Song2024Result {
  * @returns tables, masks, head statistics and per-example records (plain data).
  * @throws Error when the model is not a classifier, a corpus is empty, or the parser cannot run.
  */
-export function runSong2024(model: Bert, tokenizer: Song2024Tokenizer, opts: Song2024Options): Song2024Result {
+export function runSong2024(model: Bert, tokenizer: Tokenizer, opts: Song2024Options): Song2024Result {
   if (model.head !== 'classifier') throw new Error(`song2024 needs a sequence classifier (e.g. embedded:sst2), the model has the "${model.head}" head`);
   if (opts.statsCorpus.length === 0) throw new Error('song2024: the head-statistics corpus is empty');
   if (opts.examples.length === 0) throw new Error('song2024: no evaluation examples');
@@ -195,17 +188,7 @@ export function runSong2024(model: Bert, tokenizer: Song2024Tokenizer, opts: Son
   const thresholds = opts.thresholds ?? SONG2024_SST2_THRESHOLDS;
   const minTokens = opts.minTokens ?? 20;
   // 1. Head statistics.
-  const parses = parseSentences(opts.statsCorpus, opts.parser);
-  const acc = emptyHeadStats(model.layers, model.heads);
-  parses.forEach((p, i) => {
-    const enc = tokenizer.encode(p.sentence, { maxLength });
-    const tr = model.forward({ ids: [enc.ids] }, { record: ['blocks.*.attn.hook_pattern'] });
-    const att = attentionOfTrace(tr);
-    tr.dispose();
-    accumulateHeadStats(acc, att, enc.ids.length, tokenWordIndex(enc.tokens, p.words), p.arcs);
-    opts.onProgress?.('stats', i + 1, parses.length);
-  });
-  const stats = finishHeadStats(acc);
+  const stats = measureHeadStats(model, tokenizer, opts.statsCorpus, { parser: opts.parser, onProgress: (d, t) => opts.onProgress?.('stats', d, t) });
   const qThresholds = quantileThresholds(stats, opts.quantile ?? 0.75);
   const rnd = mulberry32(opts.seed ?? 0);
   const masks: Record<string, number[][]> = {};
@@ -216,7 +199,7 @@ export function runSong2024(model: Bert, tokenizer: Song2024Tokenizer, opts: Son
     masks[`${key}_random`] = randomMaskLike(masks[key] as number[][], rnd);
   }
   // 2–3. Explanations and perturbation curves.
-  const specialIds: PerturbationSpecialIds = { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId };
+  const specialIds: SpecialIds = { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId };
   const names: Song2024Method[] = [...SONG2024_METHODS, ...SONG2024_ABLATIONS];
   const curves = new Map<string, AopcCurve[]>(names.map((n) => [n, []]));
   const examples: Song2024Example[] = [];
@@ -236,8 +219,8 @@ export function runSong2024(model: Bert, tokenizer: Song2024Tokenizer, opts: Son
         transformer_attribution: maskLrpFromTrace(model, et, {}, rel).scores,
         gae: gaeFromTrace(et).scores,
         attcat: attcatFromTrace(et).scores,
-        full_lrp: fullLrpFromTrace(model, et, rel).scores,
-        lrp_last_layer: lrpLastLayerFromTrace(model, et, rel).scores,
+        full_lrp: fullLrpFromTrace(model, et, {}, rel).scores,
+        lrp_last_layer: lrpLastLayerFromTrace(model, et, {}, rel).scores,
         raw_attention_last: rawAttentionLastFromTrace(et).scores,
         rollout: rolloutFromTrace(et).scores,
         attention_gradcam: attentionGradcamFromTrace(et).scores,

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
 
 /** A BERT configuration (camelCase view of HF `BertConfig`). */
 export interface BertConfig {
@@ -96,58 +97,58 @@ const KNOWN_KEYS = new Set([
  *   `id2label` keys are not 0..n−1.
  */
 export function parseBertConfig(json: unknown, source = 'config.json'): BertConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${source}: expected a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${source}: expected a JSON object`);
   const j = json as Record<string, unknown>;
   const posInt = (k: keyof typeof BERT_DEFAULTS | 'num_labels', dflt: number): number => {
     const v = j[k] ?? dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`${source}: "${k}" must be a positive integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ConfigError(`${source}: "${k}" must be a positive integer, got ${JSON.stringify(v)}`);
     return v;
   };
   const prob = (k: string): number | undefined => {
     const v = j[k];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new Error(`${source}: "${k}" must be a probability in [0, 1], got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new ConfigError(`${source}: "${k}" must be a probability in [0, 1], got ${JSON.stringify(v)}`);
     return v;
   };
 
   const modelType = j.model_type ?? 'bert';
-  if (modelType !== 'bert') throw new Error(`${source}: "model_type" is ${JSON.stringify(modelType)}; only "bert" is supported`);
+  if (modelType !== 'bert') throw new ConfigError(`${source}: "model_type" is ${JSON.stringify(modelType)}; only "bert" is supported`);
   const pet = j.position_embedding_type;
   if (pet !== undefined && pet !== null && pet !== 'absolute') {
-    throw new Error(`${source}: "position_embedding_type" ${JSON.stringify(pet)} is not supported (only "absolute")`);
+    throw new ConfigError(`${source}: "position_embedding_type" ${JSON.stringify(pet)} is not supported (only "absolute")`);
   }
 
   const hiddenSize = posInt('hidden_size', BERT_DEFAULTS.hidden_size);
   const numAttentionHeads = posInt('num_attention_heads', BERT_DEFAULTS.num_attention_heads);
   if (hiddenSize % numAttentionHeads !== 0) {
-    throw new Error(`${source}: "hidden_size" ${hiddenSize} is not divisible by "num_attention_heads" ${numAttentionHeads}`);
+    throw new ConfigError(`${source}: "hidden_size" ${hiddenSize} is not divisible by "num_attention_heads" ${numAttentionHeads}`);
   }
   const hiddenAct = j.hidden_act ?? BERT_DEFAULTS.hidden_act;
   if (typeof hiddenAct !== 'string' || !(SUPPORTED_ACTIVATIONS as readonly string[]).includes(hiddenAct)) {
-    throw new Error(`${source}: "hidden_act" ${JSON.stringify(hiddenAct)} is not supported (supported: ${SUPPORTED_ACTIVATIONS.join(', ')})`);
+    throw new ConfigError(`${source}: "hidden_act" ${JSON.stringify(hiddenAct)} is not supported (supported: ${SUPPORTED_ACTIVATIONS.join(', ')})`);
   }
   const eps = j.layer_norm_eps ?? BERT_DEFAULTS.layer_norm_eps;
-  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new Error(`${source}: "layer_norm_eps" must be a positive number, got ${JSON.stringify(eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new ConfigError(`${source}: "layer_norm_eps" must be a positive number, got ${JSON.stringify(eps)}`);
   let padTokenId: number = BERT_DEFAULTS.pad_token_id;
   if (j.pad_token_id !== undefined && j.pad_token_id !== null) {
     const v = j.pad_token_id;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${source}: "pad_token_id" must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${source}: "pad_token_id" must be a non-negative integer, got ${JSON.stringify(v)}`);
     padTokenId = v;
   }
 
   // labels (PretrainedConfig)
   let id2label: Record<number, string>;
   if (j.id2label !== undefined && j.id2label !== null) {
-    if (typeof j.id2label !== 'object' || Array.isArray(j.id2label)) throw new Error(`${source}: "id2label" must be an object {index: name}`);
+    if (typeof j.id2label !== 'object' || Array.isArray(j.id2label)) throw new ConfigError(`${source}: "id2label" must be an object {index: name}`);
     id2label = {};
     for (const [k, v] of Object.entries(j.id2label as Record<string, unknown>)) {
       const i = Number(k);
-      if (!Number.isInteger(i) || i < 0 || String(i) !== k.trim()) throw new Error(`${source}: "id2label" key ${JSON.stringify(k)} is not a non-negative integer`);
-      if (typeof v !== 'string') throw new Error(`${source}: "id2label"."${k}" must be a string`);
+      if (!Number.isInteger(i) || i < 0 || String(i) !== k.trim()) throw new ConfigError(`${source}: "id2label" key ${JSON.stringify(k)} is not a non-negative integer`);
+      if (typeof v !== 'string') throw new ConfigError(`${source}: "id2label"."${k}" must be a string`);
       id2label[i] = v;
     }
     const n = Object.keys(id2label).length;
-    for (let i = 0; i < n; i++) if (!(i in id2label)) throw new Error(`${source}: "id2label" must have keys 0..${n - 1} (missing ${i})`);
+    for (let i = 0; i < n; i++) if (!(i in id2label)) throw new ConfigError(`${source}: "id2label" must have keys 0..${n - 1} (missing ${i})`);
     // as PretrainedConfig: with id2label given, a disagreeing num_labels is overridden by len(id2label)
   } else {
     const n = posInt('num_labels', 2);
@@ -155,13 +156,13 @@ export function parseBertConfig(json: unknown, source = 'config.json'): BertConf
     for (let i = 0; i < n; i++) id2label[i] = `LABEL_${i}`;
   }
   const numLabels = Object.keys(id2label).length;
-  if (numLabels === 0) throw new Error(`${source}: "id2label" is empty`);
+  if (numLabels === 0) throw new ConfigError(`${source}: "id2label" is empty`);
   let label2id: Record<string, number>;
   if (j.label2id !== undefined && j.label2id !== null) {
-    if (typeof j.label2id !== 'object' || Array.isArray(j.label2id)) throw new Error(`${source}: "label2id" must be an object {name: index}`);
+    if (typeof j.label2id !== 'object' || Array.isArray(j.label2id)) throw new ConfigError(`${source}: "label2id" must be an object {name: index}`);
     label2id = {};
     for (const [k, v] of Object.entries(j.label2id as Record<string, unknown>)) {
-      if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error(`${source}: "label2id"."${k}" must be an integer`);
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConfigError(`${source}: "label2id"."${k}" must be an integer`);
       label2id[k] = v;
     }
   } else {
@@ -172,7 +173,7 @@ export function parseBertConfig(json: unknown, source = 'config.json'): BertConf
   let architectures: string[] = [];
   if (j.architectures !== undefined && j.architectures !== null) {
     if (!Array.isArray(j.architectures) || j.architectures.some((a) => typeof a !== 'string')) {
-      throw new Error(`${source}: "architectures" must be a list of strings`);
+      throw new ConfigError(`${source}: "architectures" must be a list of strings`);
     }
     architectures = (j.architectures as string[]).slice();
   }
@@ -181,7 +182,7 @@ export function parseBertConfig(json: unknown, source = 'config.json'): BertConf
   else classifierDropout = prob('classifier_dropout');
   let initializerRange: number | undefined;
   if (j.initializer_range !== undefined) {
-    if (typeof j.initializer_range !== 'number' || !(j.initializer_range >= 0)) throw new Error(`${source}: "initializer_range" must be a non-negative number`);
+    if (typeof j.initializer_range !== 'number' || !(j.initializer_range >= 0)) throw new ConfigError(`${source}: "initializer_range" must be a non-negative number`);
     initializerRange = j.initializer_range;
   }
 
@@ -271,12 +272,12 @@ export function toHfConfigJson(config: BertConfig): Record<string, unknown> {
  */
 export function loadConfig(dir: string): BertConfig {
   const path = join(dir, 'config.json');
-  if (!existsSync(path)) throw new Error(`config.json not found: ${path}`);
+  if (!existsSync(path)) throw new ConfigError(`config.json not found: ${path}`);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new ConfigError(`${path}: not valid JSON (${(e as Error).message})`);
   }
   return parseBertConfig(json, path);
 }

@@ -9,11 +9,13 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadConfig, parseBertConfig, toHfConfigJson, type BertConfig } from './config.js';
 import { readSafetensors, writeFileAtomic, writeSafetensors, type WriteDtype } from './safetensors.js';
 import { readTokenizerConfig, WordPieceTokenizer } from './tokenizer.js';
+import { CheckpointError } from '../errors.js';
+import { writeFolderAtomic } from './atomicFolder.js';
 
 /** A tensor in plain memory: float32, row-major, PyTorch layout. */
 export interface PlainTensor {
@@ -61,7 +63,7 @@ export function normalizeWeightNames<T>(weights: Map<string, T>, source = 'weigh
   for (const [name, t] of weights) {
     const c = canonicalWeightName(name);
     if (c === null) continue;
-    if (out.has(c)) throw new Error(`${source}: tensors "${from.get(c)}" and "${name}" both map to "${c}"`);
+    if (out.has(c)) throw new CheckpointError(`${source}: tensors "${from.get(c)}" and "${name}" both map to "${c}"`);
     out.set(c, t);
     from.set(c, name);
   }
@@ -137,25 +139,48 @@ function optionalShapes(config: BertConfig, head: HeadKind): Map<string, number[
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /**
+ * Throws unless every value of a tensor is finite: a NaN or infinite weight would load silently and
+ * give NaN logits.
+ * @throws CheckpointError naming the file, the tensor, how many values are bad, and the first one.
+ */
+export function checkFinite(name: string, data: ArrayLike<number>, source = 'weights'): void {
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as number;
+    if (v - v !== 0) {
+      // NaN or ±Infinity (v − v is NaN for both, 0 for every finite v)
+      if (first < 0) first = i;
+      bad++;
+    }
+  }
+  if (bad > 0) {
+    throw new CheckpointError(`${source}: tensor "${name}" has ${bad} non-finite value${bad > 1 ? 's' : ''} (the first, ${data[first]}, at flat index ${first} of ${data.length}); the checkpoint is corrupt`);
+  }
+}
+
+/**
  * Check that every tensor {@link expectedBertShapes} requires is present with the right shape and
  * `data.length` (and that `cls.predictions.decoder.weight`, optional because tied, is `[V, H]` when
  * present).
  *
  * @param weights canonical name → tensor.
  * @param source file name for the messages (e.g. `…/model.safetensors`).
- * @throws Error naming the tensor, its shape, the expected shape and `source`.
+ * @throws CheckpointError naming the tensor, its shape, the expected shape and `source`, or a
+ *   tensor with NaN/infinite values.
  */
 export function validateWeights(weights: Map<string, PlainTensor>, config: BertConfig, head: HeadKind, source = 'weights'): void {
   const check = (name: string, shape: number[], w: PlainTensor) => {
     if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`${source}: tensor "${name}" has shape ${fmt(w.shape)}, expected ${fmt(shape)} (from config.json, head ${head})`);
+      throw new CheckpointError(`${source}: tensor "${name}" has shape ${fmt(w.shape)}, expected ${fmt(shape)} (from config.json, head ${head})`);
     }
     const numel = shape.reduce((a, b) => a * b, 1);
-    if (w.data.length !== numel) throw new Error(`${source}: tensor "${name}" has ${w.data.length} values for shape ${fmt(shape)}`);
+    if (w.data.length !== numel) throw new CheckpointError(`${source}: tensor "${name}" has ${w.data.length} values for shape ${fmt(shape)}`);
+    checkFinite(name, w.data, source);
   };
   for (const [name, shape] of expectedBertShapes(config, { head })) {
     const w = weights.get(name);
-    if (!w) throw new Error(`${source}: missing tensor "${name}" (expected shape ${fmt(shape)}, head ${head})`);
+    if (!w) throw new CheckpointError(`${source}: missing tensor "${name}" (expected shape ${fmt(shape)}, head ${head})`);
     check(name, shape, w);
   }
   for (const [name, shape] of optionalShapes(config, head)) {
@@ -193,24 +218,24 @@ export function loadHfWeights(dir: string): { weights: Map<string, PlainTensor>;
     try {
       j = JSON.parse(readFileSync(index, 'utf8'));
     } catch (e) {
-      throw new Error(`${index}: not valid JSON (${(e as Error).message})`);
+      throw new CheckpointError(`${index}: not valid JSON (${(e as Error).message})`);
     }
     const map = j?.weight_map;
-    if (!map || typeof map !== 'object' || Array.isArray(map)) throw new Error(`${index}: missing "weight_map" object`);
+    if (!map || typeof map !== 'object' || Array.isArray(map)) throw new CheckpointError(`${index}: missing "weight_map" object`);
     const byShard = new Map<string, string[]>();
     for (const [name, shard] of Object.entries(map)) {
       if (typeof shard !== 'string' || shard.includes('..') || shard.includes('/') || shard.includes('\\')) {
-        throw new Error(`${index}: "weight_map"."${name}" is not a file name in the folder: ${JSON.stringify(shard)}`);
+        throw new CheckpointError(`${index}: "weight_map"."${name}" is not a file name in the folder: ${JSON.stringify(shard)}`);
       }
       if (!byShard.has(shard)) byShard.set(shard, []);
       byShard.get(shard)?.push(name);
     }
-    if (byShard.size === 0) throw new Error(`${index}: "weight_map" is empty`);
+    if (byShard.size === 0) throw new CheckpointError(`${index}: "weight_map" is empty`);
     const raw = new Map<string, PlainTensor>();
     const files: string[] = [];
     for (const [shard, names] of byShard) {
       const path = join(dir, shard);
-      if (!existsSync(path)) throw new Error(`${index} lists shard ${shard}, but ${path} does not exist`);
+      if (!existsSync(path)) throw new CheckpointError(`${index} lists shard ${shard}, but ${path} does not exist`);
       const t = readSafetensors(path, { names });
       for (const [k, v] of t) raw.set(k, { shape: v.shape, data: v.data });
       files.push(path);
@@ -219,10 +244,10 @@ export function loadHfWeights(dir: string): { weights: Map<string, PlainTensor>;
   }
   for (const other of ['pytorch_model.bin', 'tf_model.h5', 'model.ckpt.index', 'flax_model.msgpack']) {
     if (existsSync(join(dir, other))) {
-      throw new Error(`${dir} has ${other} but no model.safetensors: only safetensors weights are supported (convert with transformers: model.save_pretrained(dir, safe_serialization=True))`);
+      throw new CheckpointError(`${dir} has ${other} but no model.safetensors: only safetensors weights are supported (convert with transformers: model.save_pretrained(dir, safe_serialization=True))`);
     }
   }
-  throw new Error(`no weights in ${dir}: neither model.safetensors nor model.safetensors.index.json found`);
+  throw new CheckpointError(`no weights in ${dir}: neither model.safetensors nor model.safetensors.index.json found`);
 }
 
 function stripDtype(m: Map<string, { shape: number[]; data: Float32Array }>): Map<string, PlainTensor> {
@@ -243,13 +268,16 @@ function stripDtype(m: Map<string, { shape: number[]; data: Float32Array }>): Ma
  */
 export function loadHfFolder(dir: string, opts: { head?: HeadKind } = {}): HfFolder {
   const abs = resolve(dir);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new Error(`model folder not found: ${abs}`);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new CheckpointError(`model folder not found: ${abs}`);
   const config = loadConfig(abs);
   const tokenizer = WordPieceTokenizer.fromFolder(abs);
   const { weights, files } = loadHfWeights(abs);
   if (opts.head) validateWeights(weights, config, opts.head, files.length === 1 ? (files[0] as string) : join(abs, 'model.safetensors.index.json'));
   return { config, weights, tokenizer, dir: abs, weightFiles: files };
 }
+
+/** The files {@link saveHfFolder} writes itself. */
+const KNOWN_FILES = new Set(['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']);
 
 /** What {@link saveHfFolder} writes. */
 export interface SaveHfFolderInput {
@@ -268,6 +296,11 @@ export interface SaveHfFolderInput {
    * save them, and bare names otherwise (as `BertModel`); `bert` / `none` force.
    */
   prefix?: 'auto' | 'bert' | 'none';
+  /**
+   * Files or folders of an existing folder at `dir` to carry over into the new one (e.g. a training
+   * checkpoint or an evaluation written by another command); everything else is replaced.
+   */
+  keep?: string[];
 }
 
 /**
@@ -285,10 +318,10 @@ export interface SaveHfFolderInput {
 export function saveHfFolder(dir: string, input: SaveHfFolderInput): void {
   const target = resolve(dir);
   if (existsSync(target)) {
-    if (!statSync(target).isDirectory()) throw new Error(`cannot save model to ${target}: it is a file`);
+    if (!statSync(target).isDirectory()) throw new CheckpointError(`cannot save model to ${target}: it is a file`);
     const entries = readdirSync(target);
     if (entries.length > 0 && !entries.includes('config.json')) {
-      throw new Error(`cannot save model to ${target}: folder is not empty and holds no config.json (refusing to replace it)`);
+      throw new CheckpointError(`cannot save model to ${target}: folder is not empty and holds no config.json (refusing to replace it)`);
     }
   }
   // validate everything before writing
@@ -297,10 +330,10 @@ export function saveHfFolder(dir: string, input: SaveHfFolderInput): void {
   const canonical = normalizeWeightNames(weightsIn, target);
   const head = headFromNames(canonical.keys());
   validateWeights(canonical, config, head, target);
-  for (const t of input.vocab) if (t.includes('\n') || t.includes('\r')) throw new Error(`cannot save ${target}/vocab.txt: token ${JSON.stringify(t)} contains a newline`);
+  for (const t of input.vocab) if (t.includes('\n') || t.includes('\r')) throw new CheckpointError(`cannot save ${target}/vocab.txt: token ${JSON.stringify(t)} contains a newline`);
   WordPieceTokenizer.fromVocab(input.vocab); // throws on missing special tokens
   if (input.vocab.length > config.vocabSize) {
-    throw new Error(`cannot save ${target}: vocabulary has ${input.vocab.length} tokens but vocab_size is ${config.vocabSize}`);
+    throw new CheckpointError(`cannot save ${target}: vocabulary has ${input.vocab.length} tokens but vocab_size is ${config.vocabSize}`);
   }
 
   const prefix = input.prefix ?? 'auto';
@@ -311,39 +344,25 @@ export function saveHfFolder(dir: string, input: SaveHfFolderInput): void {
     named.set(usePrefix && !isHead ? `bert.${name}` : name, t);
   }
 
-  const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
-  const tag = `${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const tmp = join(parent, `.${basename(target)}.tmp-${tag}`);
-  mkdirSync(tmp);
   try {
-    const json = (o: unknown) => JSON.stringify(o, null, 2) + '\n';
-    writeFileAtomic(join(tmp, 'config.json'), json(toHfConfigJson(config)));
-    writeSafetensors(join(tmp, 'model.safetensors'), named, { dtype: input.dtype ?? 'F32', metadata: { format: 'pt' } });
-    writeFileAtomic(join(tmp, 'vocab.txt'), input.vocab.join('\n') + '\n');
-    const tc = { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: config.maxPositionEmbeddings, ...(input.tokenizerConfig ?? {}) };
-    writeFileAtomic(join(tmp, 'tokenizer_config.json'), json(tc));
-    writeFileAtomic(
-      join(tmp, 'special_tokens_map.json'),
-      json({ unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' }),
-    );
-    // sanity: the folder reads back
-    readTokenizerConfig(tmp);
-    if (existsSync(target)) {
-      const old = join(parent, `.${basename(target)}.old-${tag}`);
-      renameSync(target, old);
-      try {
-        renameSync(tmp, target);
-      } catch (e) {
-        renameSync(old, target);
-        throw e;
-      }
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, target);
-    }
+    writeFolderAtomic(target, (tmp) => {
+      const json = (o: unknown) => JSON.stringify(o, null, 2) + '\n';
+      writeFileAtomic(join(tmp, 'config.json'), json(toHfConfigJson(config)));
+      writeSafetensors(join(tmp, 'model.safetensors'), named, { dtype: input.dtype ?? 'F32', metadata: { format: 'pt' } });
+      writeFileAtomic(join(tmp, 'vocab.txt'), input.vocab.join('\n') + '\n');
+      const tc = { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: config.maxPositionEmbeddings, ...(input.tokenizerConfig ?? {}) };
+      writeFileAtomic(join(tmp, 'tokenizer_config.json'), json(tc));
+      writeFileAtomic(
+        join(tmp, 'special_tokens_map.json'),
+        json({ unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' }),
+      );
+      // sanity: the folder reads back
+      readTokenizerConfig(tmp);
+    }, { keep: input.keep?.filter((k) => {
+      if (k.includes('/') || k.startsWith('.') || KNOWN_FILES.has(k)) throw new Error(`keep: "${k}" is not a plain entry name of the folder`);
+      return true;
+    }) });
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw new Error(`cannot save model to ${target}: ${(e as Error).message}`);
+    throw new CheckpointError(`cannot save model to ${target}: ${(e as Error).message}`);
   }
 }

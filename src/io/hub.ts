@@ -24,6 +24,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { writeFileAtomic } from './safetensors.js';
+import { HubError } from '../errors.js';
 
 /** Options of {@link resolveHubFolder}. Every field is optional. */
 export interface HubOptions {
@@ -46,6 +47,20 @@ export interface HubOptions {
   env?: Record<string, string | undefined>;
   /** Called as bytes arrive: file name, bytes so far, total (or undefined). */
   onProgress?: (file: string, bytes: number, total: number | undefined) => void;
+  /**
+   * Milliseconds to wait for the server's answer (connection and response headers) to each request.
+   * Default: `HF_HUB_ETAG_TIMEOUT` seconds, else 10 s (huggingface_hub's default).
+   */
+  timeoutMs?: number;
+  /**
+   * Milliseconds a download may go without receiving a byte before it is abandoned.
+   * Default: `HF_HUB_DOWNLOAD_TIMEOUT` seconds, else 10 s (huggingface_hub's default).
+   */
+  idleTimeoutMs?: number;
+  /** Further attempts after a timeout, a network error, HTTP 429 or 5xx (default 3). */
+  retries?: number;
+  /** Wait before the first retry, doubled for each later one (default 1000 ms: 1, 2, 4 s). */
+  retryDelayMs?: number;
 }
 
 /** What a BERT folder needs. */
@@ -90,17 +105,21 @@ export function repoFolderName(repoId: string): string {
 function checkRepoId(repoId: string): void {
   const parts = repoId.split('/');
   if (parts.length > 2 || parts.some((p) => !/^[A-Za-z0-9][\w.-]*$/.test(p) || p.includes('..') || p.includes('--'))) {
-    throw new Error(`invalid hub repo id "${repoId}" (expected "name" or "org/name")`);
+    throw new HubError(`invalid hub repo id "${repoId}" (expected "name" or "org/name")`);
   }
 }
 
 function checkFileName(file: string): void {
   if (!file || file.startsWith('/') || file.split('/').some((p) => p === '' || p === '.' || p === '..') || file.includes('\\')) {
-    throw new Error(`invalid file name "${file}" in hub request`);
+    throw new HubError(`invalid file name "${file}" in hub request`);
   }
 }
 
 interface Ctx {
+  timeoutMs: number;
+  idleTimeoutMs: number;
+  retries: number;
+  retryDelayMs: number;
   repoId: string;
   revision: string;
   repoDir: string;
@@ -146,10 +165,10 @@ function shardedComplete(snap: string): boolean {
 
 function shardNames(json: unknown, source: string): string[] {
   const map = (json as { weight_map?: unknown })?.weight_map;
-  if (!map || typeof map !== 'object') throw new Error(`${source}: missing "weight_map"`);
+  if (!map || typeof map !== 'object') throw new HubError(`${source}: missing "weight_map"`);
   const names = [...new Set(Object.values(map as Record<string, unknown>))];
   for (const n of names) {
-    if (typeof n !== 'string') throw new Error(`${source}: "weight_map" values must be file names`);
+    if (typeof n !== 'string') throw new HubError(`${source}: "weight_map" values must be file names`);
     checkFileName(n);
   }
   return names as string[];
@@ -194,9 +213,9 @@ export async function resolveHubFolder(repoId: string, opts: HubOptions = {}): P
   const env = opts.env ?? process.env;
   const cacheDir = opts.cacheDir ?? hubCacheDir(env);
   const revision = opts.revision ?? 'main';
-  if (!revision || revision.split('/').some((p) => p === '' || p === '.' || p === '..')) throw new Error(`invalid revision "${revision}"`);
+  if (!revision || revision.split('/').some((p) => p === '' || p === '.' || p === '..')) throw new HubError(`invalid revision "${revision}"`);
   const files = opts.files ?? DEFAULT_HUB_FILES;
-  if (files.length === 0) throw new Error('resolveHubFolder: empty files list');
+  if (files.length === 0) throw new HubError('resolveHubFolder: empty files list');
   files.forEach(checkFileName);
   let token = opts.token ?? env.HF_TOKEN ?? env.HUGGING_FACE_HUB_TOKEN;
   if (token === undefined) {
@@ -212,7 +231,15 @@ export async function resolveHubFolder(repoId: string, opts: HubOptions = {}): P
     token,
     offline: opts.offline ?? hubOfflineFromEnv(env),
     onProgress: opts.onProgress,
+    timeoutMs: opts.timeoutMs ?? secondsFromEnv(env.HF_HUB_ETAG_TIMEOUT, 10) * 1000,
+    idleTimeoutMs: opts.idleTimeoutMs ?? secondsFromEnv(env.HF_HUB_DOWNLOAD_TIMEOUT, 10) * 1000,
+    retries: opts.retries ?? 3,
+    retryDelayMs: opts.retryDelayMs ?? 1000,
   };
+  for (const [k, v] of [['timeoutMs', ctx.timeoutMs], ['idleTimeoutMs', ctx.idleTimeoutMs], ['retryDelayMs', ctx.retryDelayMs]] as const) {
+    if (!(v > 0) || !Number.isFinite(v)) throw new HubError(`${k} must be a positive number of milliseconds, got ${v}`);
+  }
+  if (!Number.isInteger(ctx.retries) || ctx.retries < 0) throw new HubError(`retries must be a non-negative integer, got ${ctx.retries}`);
 
   // 1. the cache (offline, an optional file of unknown status is not needed)
   const commit = cachedCommit(ctx);
@@ -225,7 +252,7 @@ export async function resolveHubFolder(repoId: string, opts: HubOptions = {}): P
   }
   if (ctx.offline) {
     const what = commit ? `files ${missing.filter((f) => !OPTIONAL_HUB_FILES.has(f)).join(', ')} of ${repoId} (revision ${revision}, commit ${commit}) are` : `${repoId} (revision ${revision}) is`;
-    throw new Error(`${what} not in the Hugging Face cache at ${cacheDir}, and offline mode is on (HF_HUB_OFFLINE=1): download it once with network access, or unset HF_HUB_OFFLINE`);
+    throw new HubError(`${what} not in the Hugging Face cache at ${cacheDir}, and offline mode is on (HF_HUB_OFFLINE=1): download it once with network access, or unset HF_HUB_OFFLINE`);
   }
 
   // 2. download: the first response tells the commit the revision points to now; files already in
@@ -240,7 +267,7 @@ export async function resolveHubFolder(repoId: string, opts: HubOptions = {}): P
     if (got.status === 'missing' && file === 'model.safetensors') {
       const idx = have('model.safetensors.index.json') ? { status: 'ok' } : await downloadFile(ctx, 'model.safetensors.index.json', snapCommit, true);
       if (idx.status === 'missing') {
-        throw new Error(`${repoId} (revision ${revision}) has neither model.safetensors nor model.safetensors.index.json at ${ctx.endpoint}: only safetensors checkpoints are supported`);
+        throw new HubError(`${repoId} (revision ${revision}) has neither model.safetensors nor model.safetensors.index.json at ${ctx.endpoint}: only safetensors checkpoints are supported`);
       }
       const indexPath = join(snapDir(), 'model.safetensors.index.json');
       for (const shard of shardNames(JSON.parse(readFileSync(indexPath, 'utf8')), indexPath)) {
@@ -266,11 +293,45 @@ function normalizeEtag(e: string | null): string | null {
   return /^[\w.-]+$/.test(s) ? s : null;
 }
 
+/** A positive number of seconds from an environment variable, else `fallback`. */
+function secondsFromEnv(v: string | undefined, fallback: number): number {
+  const n = v === undefined ? NaN : Number(v);
+  return n > 0 ? n : fallback;
+}
+
+/** A failure worth another attempt: no answer in time, a network error, HTTP 429 or 5xx, a broken body. */
+class Transient extends Error {}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * GET one file into the cache, with `ctx.retries` further attempts after a transient failure (waits
+ * `retryDelayMs`, doubled each time).
+ * @throws HubError naming the URL, what went wrong, and the attempts made.
+ */
+async function downloadFile(ctx: Ctx, file: string, revision: string, optional: boolean): Promise<{ status: 'ok' | 'missing'; commit: string | null }> {
+  const waits: number[] = [];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await downloadOnce(ctx, file, revision, optional);
+    } catch (e) {
+      if (!(e instanceof Transient)) throw e;
+      if (attempt >= ctx.retries) {
+        const waited = waits.length ? `, after waiting ${waits.map((w) => `${w / 1000} s`).join(' + ')} between them` : '';
+        throw new HubError(`${ctx.repoId}: ${e.message} (${attempt + 1} attempt${attempt ? 's' : ''}${waited}); check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use the cache only`, { cause: e });
+      }
+      const wait = ctx.retryDelayMs * 2 ** attempt;
+      waits.push(wait);
+      await sleep(wait);
+    }
+  }
+}
+
 /**
  * GET one file into the cache. Returns its commit and whether it exists. A 404 on an optional file
  * is recorded in `.no_exist/<commit>/<file>`.
  */
-async function downloadFile(ctx: Ctx, file: string, revision: string, optional: boolean): Promise<{ status: 'ok' | 'missing'; commit: string | null }> {
+async function downloadOnce(ctx: Ctx, file: string, revision: string, optional: boolean): Promise<{ status: 'ok' | 'missing'; commit: string | null }> {
   const encodedFile = file.split('/').map(encodeURIComponent).join('/');
   let url = `${ctx.endpoint}/${ctx.repoId}/resolve/${encodeURIComponent(revision)}/${encodedFile}`;
   const firstUrl = url;
@@ -278,14 +339,27 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
   let commit: string | null = null;
   let etag: string | null = null;
   let resp: Response | undefined;
+  // One controller per attempt: the answer timer, then the idle timer of the body, abort it.
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = '';
+  const arm = (ms: number, what: string) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = what;
+      abort.abort();
+    }, ms);
+  };
   for (let hop = 0; hop < 10; hop++) {
     const headers: Record<string, string> = { 'user-agent': 'flowlens (node)', 'accept-encoding': 'identity' };
     if (ctx.token && new URL(url).origin === endpointOrigin) headers.authorization = `Bearer ${ctx.token}`;
+    arm(ctx.timeoutMs, `no answer within ${ctx.timeoutMs / 1000} s`);
     try {
-      resp = await fetch(url, { redirect: 'manual', headers });
+      resp = await fetch(url, { redirect: 'manual', headers, signal: abort.signal });
     } catch (e) {
+      clearTimeout(timer);
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(`cannot reach the Hugging Face hub for ${ctx.repoId}: GET ${url} failed (${cause?.code ?? cause?.message ?? (e as Error).message}); set HF_HUB_OFFLINE=1 to use the cache only`);
+      throw new Transient(timedOut ? `GET ${url}: ${timedOut}` : `cannot reach the Hugging Face hub: GET ${url} failed (${cause?.code ?? cause?.message ?? (e as Error).message})`);
     }
     // The hub's own answer carries x-repo-commit; relative redirects before it (renamed repos) and
     // CDN responses after it do not, and their etags are not blob names.
@@ -301,7 +375,12 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
     }
     break;
   }
-  if (!resp) throw new Error(`GET ${firstUrl}: no response`);
+  clearTimeout(timer);
+  if (!resp) throw new HubError(`GET ${firstUrl}: no response`);
+  if (resp.status === 429 || resp.status >= 500) {
+    await resp.body?.cancel().catch(() => undefined);
+    throw new Transient(`GET ${firstUrl}: HTTP ${resp.status}`);
+  }
   if (resp.status === 404 && optional) {
     await resp.body?.cancel();
     const c = commit ?? revision;
@@ -317,9 +396,9 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
     if (resp.status === 404) why += code === 'RevisionNotFound' ? ` (revision "${revision}" not found)` : code === 'RepositoryNotFound' ? ' (repository not found)' : ' (file not found)';
     if (resp.status === 401 || resp.status === 403) why += ' (repository not found, private or gated: set HF_TOKEN to a token with access)';
     if (resp.status >= 300 && resp.status < 400) why += ' (too many redirects)';
-    throw new Error(`${ctx.repoId}: cannot download required file ${file} from ${firstUrl}: ${why}`);
+    throw new HubError(`${ctx.repoId}: cannot download required file ${file} from ${firstUrl}: ${why}`);
   }
-  if (!resp.body) throw new Error(`${ctx.repoId}: empty response body for ${file} from ${firstUrl}`);
+  if (!resp.body) throw new HubError(`${ctx.repoId}: empty response body for ${file} from ${firstUrl}`);
   const c = commit ?? revision;
   const blobs = join(ctx.repoDir, 'blobs');
   mkdirSync(blobs, { recursive: true });
@@ -334,8 +413,11 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
     const hash = createHash('sha256');
     let bytes = 0;
     const onProgress = ctx.onProgress;
+    arm(ctx.idleTimeoutMs, `the download stalled (no data for ${ctx.idleTimeoutMs / 1000} s)`);
+    const idle = ctx.idleTimeoutMs;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
+        arm(idle, `the download stalled (no data for ${idle / 1000} s)`);
         hash.update(chunk);
         bytes += chunk.length;
         onProgress?.(file, bytes, total);
@@ -344,14 +426,16 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
     });
     try {
       await pipeline(Readable.fromWeb(resp.body as import('node:stream/web').ReadableStream), meter, createWriteStream(incomplete));
-      if (total !== undefined && bytes !== total) throw new Error(`received ${bytes} of ${total} bytes`);
+      if (total !== undefined && bytes !== total) throw new HubError(`received ${bytes} of ${total} bytes`);
       const sha = hash.digest('hex');
-      if (etag && /^[0-9a-f]{64}$/.test(etag) && sha !== etag) throw new Error(`SHA-256 checksum mismatch (expected ${etag}, got ${sha})`);
+      if (etag && /^[0-9a-f]{64}$/.test(etag) && sha !== etag) throw new HubError(`SHA-256 checksum mismatch (expected ${etag}, got ${sha})`);
       blobPath ??= join(blobs, sha);
       renameSync(incomplete, blobPath);
     } catch (e) {
       rmSync(incomplete, { force: true });
-      throw new Error(`${ctx.repoId}: download of ${file} from ${firstUrl} failed: ${(e as Error).message}`);
+      throw new Transient(`download of ${file} from ${firstUrl} failed: ${timedOut || (e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
   linkIntoSnapshot(join(ctx.repoDir, 'snapshots', c, file), blobPath);
@@ -377,7 +461,7 @@ function linkIntoSnapshot(dest: string, blob: string): void {
       throw e;
     }
   }
-  if (!existsSync(dest) || statSync(dest).size !== statSync(blob).size) throw new Error(`cannot link ${dest} to ${blob}`);
+  if (!existsSync(dest) || statSync(dest).size !== statSync(blob).size) throw new HubError(`cannot link ${dest} to ${blob}`);
 }
 
 function lstatExists(p: string): boolean {

@@ -12,8 +12,9 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { CheckpointError } from '../errors.js';
 
-if (endianness() !== 'LE') throw new Error('flowlens safetensors I/O needs a little-endian machine');
+if (endianness() !== 'LE') throw new CheckpointError('flowlens safetensors I/O needs a little-endian machine');
 
 /** Dtypes this module reads (converted to float32). */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -142,13 +143,13 @@ export function bf16BitsToF32(h: number): number {
 
 function readHeaderBytes(source: string | Uint8Array, name: string): { n: number; json: Uint8Array; fileSize: number; name: string } {
   if (typeof source === 'string') {
-    if (!existsSync(source)) throw new Error(`safetensors file not found: ${source}`);
+    if (!existsSync(source)) throw new CheckpointError(`safetensors file not found: ${source}`);
     const fd = openSync(source, 'r');
     try {
       const fileSize = fstatSync(fd).size;
       const n = parseLength(fd, fileSize, name);
       const json = new Uint8Array(n);
-      if (readSync(fd, json, 0, n, 8) !== n) throw new Error(`${name}: truncated header`);
+      if (readSync(fd, json, 0, n, 8) !== n) throw new CheckpointError(`${name}: truncated header`);
       return { n, json, fileSize, name };
     } finally {
       closeSync(fd);
@@ -160,17 +161,17 @@ function readHeaderBytes(source: string | Uint8Array, name: string): { n: number
 }
 
 function parseLength(src: number | Uint8Array, fileSize: number, name: string): number {
-  if (fileSize < 8) throw new Error(`${name}: not a safetensors file (${fileSize} bytes, shorter than the 8-byte header length)`);
+  if (fileSize < 8) throw new CheckpointError(`${name}: not a safetensors file (${fileSize} bytes, shorter than the 8-byte header length)`);
   const lenBytes = new Uint8Array(8);
   if (typeof src === 'number') readSync(src, lenBytes, 0, 8, 0);
   else lenBytes.set(src.subarray(0, 8));
   const big = new DataView(lenBytes.buffer).getBigUint64(0, true);
   if (big > BigInt(fileSize - 8)) {
-    throw new Error(`${name}: header length ${big} is beyond the file size (${fileSize} bytes): not a safetensors file or truncated`);
+    throw new CheckpointError(`${name}: header length ${big} is beyond the file size (${fileSize} bytes): not a safetensors file or truncated`);
   }
   const n = Number(big);
-  if (n > MAX_HEADER) throw new Error(`${name}: header length ${n} exceeds the 100 MB limit`);
-  if (n < 2) throw new Error(`${name}: header length ${n} is too short for a JSON object`);
+  if (n > MAX_HEADER) throw new CheckpointError(`${name}: header length ${n} exceeds the 100 MB limit`);
+  if (n < 2) throw new CheckpointError(`${name}: header length ${n} is too short for a JSON object`);
   return n;
 }
 
@@ -179,50 +180,50 @@ function parseHeaderJson(json: Uint8Array, n: number, fileSize: number, name: st
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(json);
   } catch {
-    throw new Error(`${name}: header is not valid UTF-8`);
+    throw new CheckpointError(`${name}: header is not valid UTF-8`);
   }
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${name}: header is not valid JSON (${(e as Error).message})`);
+    throw new CheckpointError(`${name}: header is not valid JSON (${(e as Error).message})`);
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error(`${name}: header is not a JSON object`);
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new CheckpointError(`${name}: header is not a JSON object`);
   const dataStart = 8 + n;
   const dataSize = fileSize - dataStart;
   const tensors = new Map<string, TensorInfo>();
   let metadata: Record<string, string> = {};
   for (const [key, v] of Object.entries(obj as Record<string, unknown>)) {
     if (key === '__metadata__') {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${name}: "__metadata__" must be an object of strings`);
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CheckpointError(`${name}: "__metadata__" must be an object of strings`);
       for (const [mk, mv] of Object.entries(v)) {
-        if (typeof mv !== 'string') throw new Error(`${name}: "__metadata__"."${mk}" must be a string, got ${JSON.stringify(mv)}`);
+        if (typeof mv !== 'string') throw new CheckpointError(`${name}: "__metadata__"."${mk}" must be a string, got ${JSON.stringify(mv)}`);
       }
       metadata = v as Record<string, string>;
       continue;
     }
     const where = `${name}: tensor "${key}"`;
-    if (typeof v !== 'object' || v === null) throw new Error(`${where}: header entry is not an object`);
+    if (typeof v !== 'object' || v === null) throw new CheckpointError(`${where}: header entry is not an object`);
     const { dtype, shape, data_offsets: off } = v as Record<string, unknown>;
-    if (typeof dtype !== 'string') throw new Error(`${where}: missing dtype`);
+    if (typeof dtype !== 'string') throw new CheckpointError(`${where}: missing dtype`);
     if (!(dtype in DTYPE_SIZE)) {
       const why = KNOWN_UNSUPPORTED.has(dtype) ? 'unsupported' : 'unknown';
-      throw new Error(`${where}: ${why} dtype "${dtype}" (supported: ${Object.keys(DTYPE_SIZE).join(', ')})`);
+      throw new CheckpointError(`${where}: ${why} dtype "${dtype}" (supported: ${Object.keys(DTYPE_SIZE).join(', ')})`);
     }
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-      throw new Error(`${where}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+      throw new CheckpointError(`${where}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
     }
     if (!Array.isArray(off) || off.length !== 2 || off.some((d) => !Number.isSafeInteger(d) || d < 0) || off[0] > off[1]) {
-      throw new Error(`${where}: data_offsets ${JSON.stringify(off)} is not [begin, end] with 0 ≤ begin ≤ end`);
+      throw new CheckpointError(`${where}: data_offsets ${JSON.stringify(off)} is not [begin, end] with 0 ≤ begin ≤ end`);
     }
     const [begin, end] = off as [number, number];
     const numel = (shape as number[]).reduce((a, b) => a * b, 1);
     const bytes = numel * DTYPE_SIZE[dtype as SafetensorsDtype];
     if (end - begin !== bytes) {
-      throw new Error(`${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes but shape [${shape}] × ${dtype} needs ${bytes}`);
+      throw new CheckpointError(`${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes but shape [${shape}] × ${dtype} needs ${bytes}`);
     }
     if (end > dataSize) {
-      throw new Error(`${where}: data_offsets [${begin}, ${end}] out of bounds: the data buffer has ${dataSize} bytes (file truncated?)`);
+      throw new CheckpointError(`${where}: data_offsets [${begin}, ${end}] out of bounds: the data buffer has ${dataSize} bytes (file truncated?)`);
     }
     tensors.set(key, { dtype: dtype as SafetensorsDtype, shape: (shape as number[]).slice(), dataOffsets: [begin, end] });
   }
@@ -232,7 +233,7 @@ function parseHeaderJson(json: Uint8Array, n: number, fileSize: number, name: st
     const [pn, p] = sorted[i - 1] as [string, TensorInfo];
     const [cn, c] = sorted[i] as [string, TensorInfo];
     if (c.dataOffsets[0] < p.dataOffsets[1]) {
-      throw new Error(`${name}: tensors "${pn}" [${p.dataOffsets}] and "${cn}" [${c.dataOffsets}] have overlapping data_offsets`);
+      throw new CheckpointError(`${name}: tensors "${pn}" [${p.dataOffsets}] and "${cn}" [${c.dataOffsets}] have overlapping data_offsets`);
     }
   }
   return { tensors, metadata, headerLength: n, dataStart, fileSize };
@@ -267,7 +268,7 @@ export function readSafetensors(source: string | Uint8Array, opts: { names?: Ite
   const name = opts.name ?? (typeof source === 'string' ? source : 'safetensors buffer');
   const header = readSafetensorsHeader(source, name);
   const wanted = opts.names ? new Set(opts.names) : null;
-  if (wanted) for (const w of wanted) if (!header.tensors.has(w)) throw new Error(`${name}: no tensor "${w}"`);
+  if (wanted) for (const w of wanted) if (!header.tensors.has(w)) throw new CheckpointError(`${name}: no tensor "${w}"`);
   const out = new Map<string, LoadedTensor>();
   // a path is read tensor by tensor into fresh (aligned) buffers: peak memory ≈ the tensors only
   const fd = typeof source === 'string' ? openSync(source, 'r') : null;
@@ -282,7 +283,7 @@ export function readSafetensors(source: string | Uint8Array, opts: { names?: Ite
         let got = 0;
         while (got < len) {
           const n = readSync(fd, view, got, len - got, header.dataStart + info.dataOffsets[0] + got);
-          if (n === 0) throw new Error(`${name}: tensor "${key}": unexpected end of file (truncated)`);
+          if (n === 0) throw new CheckpointError(`${name}: tensor "${key}": unexpected end of file (truncated)`);
           got += n;
         }
       } else {
@@ -369,26 +370,25 @@ export function serializeSafetensors(
   opts: { dtype?: WriteDtype; metadata?: Record<string, string> } = {},
 ): Uint8Array[] {
   const dtype = opts.dtype ?? 'F32';
-  if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new Error(`writeSafetensors: dtype must be F32, F16 or BF16, got "${dtype}"`);
+  if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new CheckpointError(`writeSafetensors: dtype must be F32, F16 or BF16, got "${dtype}"`);
   const entries = [...(tensors instanceof Map ? tensors.entries() : Object.entries(tensors))].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (opts.metadata) {
     for (const [k, v] of Object.entries(opts.metadata)) {
-      if (typeof v !== 'string') throw new Error(`writeSafetensors: metadata "${k}" must be a string`);
+      if (typeof v !== 'string') throw new CheckpointError(`writeSafetensors: metadata "${k}" must be a string`);
     }
     header.__metadata__ = opts.metadata;
   }
-  const size = dtype === 'F32' ? 4 : 2;
   let offset = 0;
   const chunks: Uint8Array[] = [];
   for (const [name, t] of entries) {
-    if (!name || name === '__metadata__') throw new Error(`writeSafetensors: invalid tensor name "${name}"`);
+    if (!name || name === '__metadata__') throw new CheckpointError(`writeSafetensors: invalid tensor name "${name}"`);
     if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-      throw new Error(`writeSafetensors: tensor "${name}" has invalid shape ${JSON.stringify(t.shape)}`);
+      throw new CheckpointError(`writeSafetensors: tensor "${name}" has invalid shape ${JSON.stringify(t.shape)}`);
     }
-    if (!(t.data instanceof Float32Array)) throw new Error(`writeSafetensors: tensor "${name}" data must be a Float32Array`);
+    if (!(t.data instanceof Float32Array)) throw new CheckpointError(`writeSafetensors: tensor "${name}" data must be a Float32Array`);
     const numel = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== numel) throw new Error(`writeSafetensors: tensor "${name}" has ${t.data.length} values for shape [${t.shape}] (${numel})`);
+    if (t.data.length !== numel) throw new CheckpointError(`writeSafetensors: tensor "${name}" has ${t.data.length} values for shape [${t.shape}] (${numel})`);
     const bytes = encodeData(t.data, dtype);
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
     offset += bytes.byteLength;
@@ -431,7 +431,7 @@ export function writeSafetensors(
  */
 export function writeFileAtomic(path: string, chunks: Uint8Array[] | Uint8Array | string): void {
   const dir = dirname(path);
-  if (!existsSync(dir)) throw new Error(`cannot write ${path}: folder ${dir} does not exist`);
+  if (!existsSync(dir)) throw new CheckpointError(`cannot write ${path}: folder ${dir} does not exist`);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   const list = typeof chunks === 'string' ? [Buffer.from(chunks, 'utf8')] : chunks instanceof Uint8Array ? [chunks] : chunks;
   let fd: number | undefined;
@@ -448,6 +448,6 @@ export function writeFileAtomic(path: string, chunks: Uint8Array[] | Uint8Array 
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw new Error(`cannot write ${path}: ${(e as Error).message}`);
+    throw new CheckpointError(`cannot write ${path}: ${(e as Error).message}`);
   }
 }

@@ -13,6 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TokenizationError } from '../errors.js';
 
 /** Options of the tokenizer (the `tokenizer_config.json` fields of `BertTokenizer`). */
 export interface TokenizerOptions {
@@ -58,11 +59,36 @@ export interface EncodeOptions {
   maxLength?: number;
 }
 
+/**
+ * Ids of the special tokens. Each method says which it needs (e.g. blank-out with `'mask'` needs
+ * `maskId`; perturbations keep `clsId`/`sepId`); a {@link Tokenizer} has them all.
+ */
+export interface SpecialIds {
+  clsId?: number;
+  sepId?: number;
+  padId?: number;
+  maskId?: number;
+  unkId?: number;
+}
+
+/**
+ * What flowlens needs from a tokenizer: text → ids and tokens (`[CLS] … [SEP]` added), and the
+ * special ids. {@link WordPieceTokenizer} implements it; a user's own tokenizer can too.
+ */
+export interface Tokenizer extends Required<SpecialIds> {
+  /**
+   * @returns `ids` and `tokens`, both `[seq]`, with `[CLS]`/`[SEP]` around the text.
+   * @throws TokenizationError when the text cannot be encoded.
+   */
+  encode(text: string, opts?: EncodeOptions): { ids: number[]; tokens: string[] };
+}
+
 const CATEGORY_C = /^\p{C}$/u;
 const CATEGORY_ZS = /^\p{Zs}$/u;
 const CATEGORY_P = /^\p{P}$/u;
 const CATEGORY_MN = /^\p{Mn}$/u;
 /** Python's `str.isspace()` after cleaning (control characters are gone by then). */
+// eslint-disable-next-line no-control-regex -- U+001C–U+001F are whitespace for Python's str.isspace(), which BERT's tokenizer follows
 const PY_SPACE = /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u001c-\u001f\u0085]+/u;
 
 /** BERT's `_is_whitespace`: space, tab, newline, carriage return, or Unicode category Zs. */
@@ -107,7 +133,7 @@ function whitespaceSplit(text: string): string[] {
  * Build it with {@link WordPieceTokenizer.fromFolder}, {@link WordPieceTokenizer.fromVocabFile} or
  * {@link WordPieceTokenizer.fromVocab}.
  */
-export class WordPieceTokenizer {
+export class WordPieceTokenizer implements Tokenizer {
   /** Vocabulary, index = id (as the lines of `vocab.txt`). */
   readonly vocab: readonly string[];
   readonly doLowerCase: boolean;
@@ -141,7 +167,7 @@ export class WordPieceTokenizer {
     this.sepToken = opts.sepToken ?? '[SEP]';
     this.padToken = opts.padToken ?? '[PAD]';
     this.maskToken = opts.maskToken ?? '[MASK]';
-    if (this.vocab.length === 0) throw new Error(`${source}: empty vocabulary`);
+    if (this.vocab.length === 0) throw new TokenizationError(`${source}: empty vocabulary`);
     this.ids = new Map();
     // HF's load_vocab builds a dict: a repeated token maps to its last line.
     this.vocab.forEach((t, i) => this.ids.set(t, i));
@@ -150,7 +176,7 @@ export class WordPieceTokenizer {
       ['CLS', this.clsToken],
       ['SEP', this.sepToken],
     ] as const) {
-      if (!this.ids.has(tok)) throw new Error(`${source}: vocabulary has no ${what} token "${tok}"`);
+      if (!this.ids.has(tok)) throw new TokenizationError(`${source}: vocabulary has no ${what} token "${tok}"`);
     }
     const specials = [this.unkToken, this.sepToken, this.padToken, this.clsToken, this.maskToken];
     this.specialTokens = [...new Set(specials)].sort((a, b) => b.length - a.length);
@@ -170,7 +196,7 @@ export class WordPieceTokenizer {
    * @throws Error naming `path` when the file is missing or lacks `[UNK]`/`[CLS]`/`[SEP]`.
    */
   static fromVocabFile(path: string, opts: TokenizerOptions = {}): WordPieceTokenizer {
-    if (!existsSync(path)) throw new Error(`vocabulary file not found: ${path}`);
+    if (!existsSync(path)) throw new TokenizationError(`vocabulary file not found: ${path}`);
     return new WordPieceTokenizer(parseVocabTxt(readFileSync(path, 'utf8')), opts, path);
   }
 
@@ -225,7 +251,7 @@ export class WordPieceTokenizer {
    */
   tokenOf(id: number): string {
     if (!Number.isInteger(id) || id < 0 || id >= this.vocab.length) {
-      throw new Error(`token id ${id} out of range [0, ${this.vocab.length})`);
+      throw new TokenizationError(`token id ${id} out of range [0, ${this.vocab.length})`);
     }
     return this.vocab[id] as string;
   }
@@ -283,7 +309,7 @@ export class WordPieceTokenizer {
     let n = a.tokens.length;
     if (opts.maxLength !== undefined) {
       const room = checkMaxLength(opts.maxLength) - (add ? 2 : 0);
-      if (room < 1) throw new Error(`maxLength ${opts.maxLength} leaves no room for tokens`);
+      if (room < 1) throw new TokenizationError(`maxLength ${opts.maxLength} leaves no room for tokens`);
       n = Math.min(n, room);
     }
     const tokens = a.tokens.slice(0, n);
@@ -312,7 +338,7 @@ export class WordPieceTokenizer {
     let nb = b.tokens.length;
     if (opts.maxLength !== undefined) {
       const room = checkMaxLength(opts.maxLength) - (add ? 3 : 0);
-      if (room < 2) throw new Error(`maxLength ${opts.maxLength} leaves no room for a pair`);
+      if (room < 2) throw new TokenizationError(`maxLength ${opts.maxLength} leaves no room for a pair`);
       while (na + nb > room) {
         if (na > nb) na--;
         else nb--;
@@ -362,9 +388,9 @@ export class WordPieceTokenizer {
 
   /** Tokens of `text` with, for each, its word index; throws "empty text" naming `arg`. */
   private tokenizeWords(text: string, arg: string): { tokens: string[]; wordIds: number[]; words: string[] } {
-    if (typeof text !== 'string') throw new Error(`${arg} must be a string, got ${typeof text}`);
+    if (typeof text !== 'string') throw new TokenizationError(`${arg} must be a string, got ${typeof text}`);
     const words = this.words(text);
-    if (words.length === 0) throw new Error(`empty text: ${arg} ${JSON.stringify(text.slice(0, 40))} has no tokens after cleaning`);
+    if (words.length === 0) throw new TokenizationError(`empty text: ${arg} ${JSON.stringify(text.slice(0, 40))} has no tokens after cleaning`);
     const tokens: string[] = [];
     const wordIds: number[] = [];
     words.forEach((w, i) => {
@@ -505,13 +531,13 @@ export function readTokenizerConfig(dir: string): TokenizerOptions {
   try {
     j = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new TokenizationError(`${path}: not valid JSON (${(e as Error).message})`);
   }
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error(`${path}: expected a JSON object`);
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new TokenizationError(`${path}: expected a JSON object`);
   const bool = (k: string): boolean | undefined => {
     const v = j[k];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'boolean') throw new Error(`${path}: "${k}" must be true or false, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'boolean') throw new TokenizationError(`${path}: "${k}" must be true or false, got ${JSON.stringify(v)}`);
     return v;
   };
   const tokStr = (k: string): string | undefined => {
@@ -536,6 +562,6 @@ export function readTokenizerConfig(dir: string): TokenizerOptions {
 }
 
 function checkMaxLength(n: number): number {
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`maxLength must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n <= 0) throw new TokenizationError(`maxLength must be a positive integer, got ${n}`);
   return n;
 }

@@ -13,7 +13,7 @@
  */
 import type { Bert } from '../model/bert.js';
 import { tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
-import { attentionOfTrace, explainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
+import { attentionOfTrace, withExplainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
 
 /**
  * AttCAT from a recorded trace (needs layer inputs and their gradients, and the attention patterns).
@@ -44,10 +44,5 @@ export function attcatFromTrace(et: ExplainTrace): TokenAttribution {
  * @throws Error as {@link explainTrace}.
  */
 export function attcat(model: Bert, example: ExampleInput, opts: ExplainTraceOptions = {}): TokenAttribution {
-  const et = explainTrace(model, example, opts);
-  try {
-    return attcatFromTrace(et);
-  } finally {
-    et.dispose();
-  }
+  return withExplainTrace(model, example, opts, attcatFromTrace);
 }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { IndexError } from '../errors.js';
 
 /** The self-attention probabilities of one example, `[layers, heads, seq, seq]` row-major. */
 export interface AttentionStack {
@@ -91,7 +92,7 @@ export function attentionStack(
  */
 export function checkLayer(stack: AttentionStack, layer: number, what = 'layer'): void {
   if (!Number.isInteger(layer) || layer < 0 || layer >= stack.layers) {
-    throw new Error(`${what}: unknown layer index ${layer} (the stack has layers 0..${stack.layers - 1})`);
+    throw new IndexError(`${what}: unknown layer index ${layer} (the stack has layers 0..${stack.layers - 1})`);
   }
 }
 
@@ -101,7 +102,7 @@ export function checkLayer(stack: AttentionStack, layer: number, what = 'layer')
  */
 export function checkHead(stack: AttentionStack, head: number, what = 'head'): void {
   if (!Number.isInteger(head) || head < 0 || head >= stack.heads) {
-    throw new Error(`${what}: unknown head index ${head} (the stack has heads 0..${stack.heads - 1})`);
+    throw new IndexError(`${what}: unknown head index ${head} (the stack has heads 0..${stack.heads - 1})`);
   }
 }
 
@@ -111,7 +112,7 @@ export function checkHead(stack: AttentionStack, head: number, what = 'head'): v
  */
 export function checkPosition(stack: AttentionStack, pos: number, what = 'position'): void {
   if (!Number.isInteger(pos) || pos < 0 || pos >= stack.seq) {
-    throw new Error(`${what}: unknown token position ${pos} (the sequence has positions 0..${stack.seq - 1})`);
+    throw new IndexError(`${what}: unknown token position ${pos} (the sequence has positions 0..${stack.seq - 1})`);
   }
 }
 
@@ -152,7 +153,7 @@ export function reduceHeads(stack: AttentionStack, layer: number, reduce: HeadRe
       }
     }
   } else {
-    throw new Error(`reduceHeads: unknown head reduction ${String(reduce)} (use 'mean', 'max', 'min' or a head index)`);
+    throw new IndexError(`reduceHeads: unknown head reduction ${String(reduce)} (use 'mean', 'max', 'min' or a head index)`);
   }
   return out;
 }

@@ -16,16 +16,11 @@
 import type { Bert } from '../model/bert.js';
 import type { QoI } from '../model/qoi.js';
 import type { ForwardOptions } from '../model/types.js';
+import type { SpecialIds } from '../io/tokenizer.js';
 import { qoiValues } from '../model/run.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
 import { fitBatchSize } from '../backend/memory.js';
-
-/** Ids of the special tokens a replacement can name (a `WordPieceTokenizer` fits structurally). */
-export interface SpecialIds {
-  maskId?: number;
-  padId?: number;
-  unkId?: number;
-}
+import { IndexError } from '../errors.js';
 
 /**
  * What replaces the blanked token: the `[MASK]`, `[PAD]` or `[UNK]` id (from `specialIds`), an explicit
@@ -118,7 +113,7 @@ export function blankOut(model: Bert, input: ExampleInput, qoi: QoI, opts: Blank
   const batchSize = fitBatchSize(model.config, model.head, seq, Math.max(1, opts.batchSize ?? 32), false, 'blank-out');
   const positions = opts.positions ?? Array.from({ length: seq }, (_, i) => i);
   for (const p of positions) {
-    if (!Number.isInteger(p) || p < 0 || p >= seq) throw new RangeError(`blankOut: position ${p} is outside 0..${seq - 1}`);
+    if (!Number.isInteger(p) || p < 0 || p >= seq) throw new IndexError(`blankOut: position ${p} is outside 0..${seq - 1}`);
   }
   const r = opts.replacement ?? 'mask';
   const fwd = opts.forward ?? {};

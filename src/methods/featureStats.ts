@@ -13,6 +13,7 @@
 import type { Bert } from '../model/bert.js';
 import type { ExampleInput } from './result.js';
 import { fitBatchSize } from '../backend/memory.js';
+import { OptionError } from '../errors.js';
 
 /** μ and σ of each hidden unit of one node, `[hidden]` each. */
 export interface FeatureStats {
@@ -38,7 +39,7 @@ export class Welford {
 
   /** @throws RangeError when `dim` is not a positive integer. */
   constructor(dim: number) {
-    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`Welford: dim must be a positive integer, got ${dim}`);
+    if (!Number.isInteger(dim) || dim < 1) throw new OptionError(`Welford: dim must be a positive integer, got ${dim}`);
     this.dim = dim;
     this.m = new Float64Array(dim);
     this.m2 = new Float64Array(dim);
@@ -49,7 +50,7 @@ export class Welford {
    * @throws RangeError when `x` is too short.
    */
   add(x: ArrayLike<number>, offset = 0): void {
-    if (x.length < offset + this.dim) throw new RangeError(`Welford: observation has ${x.length - offset} values, expected ${this.dim}`);
+    if (x.length < offset + this.dim) throw new OptionError(`Welford: observation has ${x.length - offset} values, expected ${this.dim}`);
     this.count++;
     const n = this.count;
     for (let d = 0; d < this.dim; d++) {

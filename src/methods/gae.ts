@@ -12,7 +12,7 @@
  */
 import type { Bert } from '../model/bert.js';
 import { tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
-import { attentionOfTrace, explainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
+import { attentionOfTrace, withExplainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
 import { gaeAccumulate, positiveGradWeightedMean, rowOf } from './lrp/maps.js';
 
 /**
@@ -37,10 +37,5 @@ export function gaeFromTrace(et: ExplainTrace): TokenAttribution {
  * @throws Error as {@link explainTrace} (no classifier head, empty or padded input, bad target).
  */
 export function gae(model: Bert, example: ExampleInput, opts: ExplainTraceOptions = {}): TokenAttribution {
-  const et = explainTrace(model, example, opts);
-  try {
-    return gaeFromTrace(et);
-  } finally {
-    et.dispose();
-  }
+  return withExplainTrace(model, example, opts, gaeFromTrace);
 }

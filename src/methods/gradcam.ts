@@ -11,7 +11,7 @@
  */
 import type { Bert } from '../model/bert.js';
 import { tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
-import { attentionOfTrace, explainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
+import { attentionOfTrace, withExplainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
 
 /**
  * Attention Grad-CAM of the last layer from a recorded trace.
@@ -61,22 +61,12 @@ export function gradcamFromTrace(et: ExplainTrace): TokenAttribution {
  * Attention Grad-CAM of one example. @throws Error as {@link explainTrace}.
  */
 export function attentionGradcam(model: Bert, example: ExampleInput, opts: ExplainTraceOptions = {}): TokenAttribution {
-  const et = explainTrace(model, example, opts);
-  try {
-    return attentionGradcamFromTrace(et);
-  } finally {
-    et.dispose();
-  }
+  return withExplainTrace(model, example, opts, attentionGradcamFromTrace);
 }
 
 /**
  * Grad-CAM of one example. @throws Error as {@link explainTrace}.
  */
 export function gradcam(model: Bert, example: ExampleInput, opts: ExplainTraceOptions = {}): TokenAttribution {
-  const et = explainTrace(model, example, opts);
-  try {
-    return gradcamFromTrace(et);
-  } finally {
-    et.dispose();
-  }
+  return withExplainTrace(model, example, opts, gradcamFromTrace);
 }

@@ -45,20 +45,12 @@
  */
 import { tf } from '../backend/index.js';
 import type { Bert } from '../model/bert.js';
+import { argmax } from '../model/classify.js';
 import type { ForwardOptions } from '../model/types.js';
+import { splitModel, toExample, type ModelWithTokenizer } from './explainer.js';
 import { estimateFeatureStats, STD_EPS, type FeatureStats } from './featureStats.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
-
-/** A tokenizer as IBA needs it for raw text (a `WordPieceTokenizer` fits structurally). */
-export interface IbaTokenizer {
-  encode(text: string, opts?: { maxLength?: number }): { ids: number[]; tokens: string[] };
-}
-
-/** A model with its tokenizer (a `LoadedModel` from `loadModel` fits structurally). */
-export interface ModelWithTokenizer {
-  model: Bert;
-  tokenizer: IbaTokenizer;
-}
+import { IndexError, OptionError } from '../errors.js';
 
 /** Options of {@link iba}. */
 export interface IbaOptions {
@@ -147,18 +139,6 @@ function resolveStats(
   return { kind: 'dataset', mean: s.mean, std: s.std };
 }
 
-function toExample(m: Bert | ModelWithTokenizer, input: string | ExampleInput): { model: Bert; ex: ExampleInput } {
-  const model = m instanceof Object && 'model' in m ? m.model : (m as Bert);
-  if (typeof input === 'string') {
-    if (!('tokenizer' in m)) throw new Error('iba: raw text needs a model with its tokenizer (pass what loadModel returns)');
-    if (input.trim() === '') throw new Error('iba: empty text');
-    const e = m.tokenizer.encode(input, { maxLength: model.config.maxPositionEmbeddings });
-    return { model, ex: { ids: Array.from(e.ids), tokens: Array.from(e.tokens) } };
-  }
-  if (!input || !Array.isArray(input.ids) || input.ids.length === 0) throw new Error('iba: empty input (no token ids)');
-  return { model, ex: input };
-}
-
 /**
  * IBA attribution of one example (Jiang et al. 2020, §3; Schulz et al. 2020, Eq. 2–4).
  *
@@ -171,7 +151,9 @@ function toExample(m: Bert | ModelWithTokenizer, input: string | ExampleInput): 
  *   without a classifier head, a target outside the classes, or non-positive steps/samples.
  */
 export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, opts: IbaOptions): TokenAttribution {
-  const { model, ex } = toExample(m, input);
+  const { model, tokenizer } = splitModel(m);
+  const ex = toExample(model, input, tokenizer);
+  if (ex.ids.length === 0) throw new Error('iba: empty input (no token ids)');
   if (model.head !== 'classifier') throw new Error(`iba needs a sequence classifier (cross-entropy on a class), the model has the "${model.head}" head`);
   const tokens = exampleTokens(ex);
   const seq = ex.ids.length;
@@ -183,11 +165,11 @@ export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, 
   const lr = opts.lr ?? 1;
   const B = opts.samples ?? 10;
   const seed = opts.seed ?? 0;
-  for (const [k, v] of [['steps', steps], ['samples', B]] as const) if (!Number.isInteger(v) || v < 1) throw new RangeError(`iba: ${k} must be a positive integer, got ${v}`);
-  if (!(beta >= 0) || !(lr > 0)) throw new RangeError(`iba: beta must be ≥ 0 and lr > 0 (got beta ${beta}, lr ${lr})`);
+  for (const [k, v] of [['steps', steps], ['samples', B]] as const) if (!Number.isInteger(v) || v < 1) throw new OptionError(`iba: ${k} must be a positive integer, got ${v}`);
+  if (!(beta >= 0) || !(lr > 0)) throw new OptionError(`iba: beta must be ≥ 0 and lr > 0 (got beta ${beta}, lr ${lr})`);
   const st = resolveStats(opts.stats, node, D);
   const fwd = opts.forward ?? {};
-  const numLabels = model.config.numLabels ?? 2;
+  const numLabels = model.config.numLabels;
   const one = { ids: [ex.ids], tokenTypeIds: ex.tokenTypeIds && [ex.tokenTypeIds], attentionMask: ex.attentionMask && [ex.attentionMask] };
   // The clean run: the node's activation R and the predicted class.
   // 'reference': μ is the example's hidden state at the layer's *input* (the reference code feeds its
@@ -204,14 +186,14 @@ export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, 
     if (r.rank !== 3 || r.shape[2] !== D) throw new Error(`iba: node ${node} is [${r.shape}], not [batch, seq, ${D}]`);
     R = tf.tidy(() => r.reshape([seq, D]) as tf.Tensor2D);
     const logits = clean.logits.dataSync();
-    target = opts.target ?? logits.indexOf(Math.max(...logits));
+    target = opts.target ?? argmax(logits);
   } finally {
     clean.dispose();
   }
   if (!Number.isInteger(target) || target < 0 || target >= numLabels) {
     R.dispose();
     Rin?.dispose();
-    throw new RangeError(`iba: target class ${target} is outside 0..${numLabels - 1}`);
+    throw new IndexError(`iba: target class ${target} is outside 0..${numLabels - 1}`);
   }
   const rep = <T>(a: T[][] | undefined): T[][] | undefined => (a ? Array.from({ length: B }, () => a[0]) : undefined);
   const batch = { ids: Array.from({ length: B }, () => ex.ids), tokenTypeIds: rep(one.tokenTypeIds), attentionMask: rep(one.attentionMask) };
@@ -319,7 +301,8 @@ export function ibaLayers(
   input: string | ExampleInput,
   opts: Omit<IbaOptions, 'layer' | 'node' | 'stats'> & { stats?: IbaOptions['stats']; examples?: ExampleInput[] },
 ): IbaLayerMap {
-  const { model, ex } = toExample(m, input);
+  const { model, tokenizer } = splitModel(m);
+  const ex = toExample(model, input, tokenizer);
   if (opts.stats === 'reference') throw new Error("ibaLayers: stats 'reference' has no statistics for the embedding row; use 'single-example' or data statistics");
   const nodes = ['embed.hook_out', ...Array.from({ length: model.layers }, (_, l) => `blocks.${l}.hook_resid_post`)];
   const stats = opts.stats ?? (opts.examples ? estimateFeatureStats(model, opts.examples, nodes) : undefined);

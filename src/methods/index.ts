@@ -1,11 +1,13 @@
 /**
  * Attribution methods of flowlens, one import away.
  *
- * - Attention-based (plain arrays, Abnar & Zuidema 2020): {@link ./attentionTypes.js}
- *   (`AttentionStack`, head reductions), {@link ./rawAttention.js}, {@link ./rollout.js},
- *   {@link ./attentionFlow.js} (on {@link ./maxflow.js}).
+ * - The one contract and registry: `explainer.ts` ({@link explain}, {@link register}, {@link listMethods});
+ *   every built-in registered in `builtins.ts`.
+ * - Attention-based (plain arrays, Abnar & Zuidema 2020): `attentionTypes.ts` (`AttentionStack`, head
+ *   reductions), `rawAttention.ts`, `rollout.ts`, `attentionFlow.ts` (on `maxflow.ts`).
  * - Model-based, returning {@link TokenAttribution}: {@link blankOut}, {@link inputGradient},
- *   {@link gradientTimesInput}, {@link inputGradients}.
+ *   {@link gradientTimesInput}, {@link integratedGradients}, {@link lime}, {@link iba}, the LRP family.
+ * - Perturbations shared by LIME and the evaluations: `perturbation.ts`.
  *
  * @module
  */
@@ -29,3 +31,6 @@ export * from './influencePath.js';
 export * from './influencePatterns.js';
 export * from './lime.js';
 export * from './random.js';
+export * from './perturbation.js';
+export * from './explainer.js';
+export * from './builtins.js';

@@ -22,6 +22,7 @@ import type { AttentionStack } from './attentionTypes.js';
 import { attentionRollout } from './rollout.js';
 import { examplePath, indicator, runPath, type PathOptions } from './influencePath.js';
 import type { ExampleInput } from './result.js';
+import { IndexError, OptionError } from '../errors.js';
 
 /** An embedding-level pattern: node positions `[layers]` (the last = the QoI position) and the heads followed. */
 export interface PositionPattern {
@@ -35,7 +36,7 @@ export interface PositionPattern {
 
 function checkEnds(layers: number, seq: number, source: number, output: number): void {
   for (const [what, p] of [['source', source], ['output', output]] as const) {
-    if (!Number.isInteger(p) || p < 0 || p >= seq) throw new RangeError(`baseline pattern: ${what} position ${p} is outside 0..${seq - 1}`);
+    if (!Number.isInteger(p) || p < 0 || p >= seq) throw new IndexError(`baseline pattern: ${what} position ${p} is outside 0..${seq - 1}`);
   }
   if (layers < 1) throw new Error('baseline pattern: the attention stack has no layers');
 }
@@ -135,9 +136,9 @@ export interface AblationResult {
 export function patternAblation(model: Bert, example: ExampleInput, qoi: QoI, pattern: Pick<PositionPattern, 'source' | 'positions'>, opts: PathOptions = {}): AblationResult {
   const L = model.layers;
   const seq = example.ids.length;
-  if (pattern.positions.length !== L) throw new RangeError(`patternAblation: ${pattern.positions.length} positions for ${L} layers`);
+  if (pattern.positions.length !== L) throw new OptionError(`patternAblation: ${pattern.positions.length} positions for ${L} layers`);
   for (const p of [pattern.source, ...pattern.positions]) {
-    if (!Number.isInteger(p) || p < 0 || p >= seq) throw new RangeError(`patternAblation: position ${p} is outside 0..${seq - 1}`);
+    if (!Number.isInteger(p) || p < 0 || p >= seq) throw new IndexError(`patternAblation: position ${p} is outside 0..${seq - 1}`);
   }
   const nodes = ['embed.hook_out', ...Array.from({ length: L }, (_, l) => `blocks.${l}.hook_resid_post`)];
   const at = [pattern.source, ...pattern.positions];

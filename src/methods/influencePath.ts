@@ -32,8 +32,10 @@ import type { Bert } from '../model/bert.js';
 import type { QoI } from '../model/qoi.js';
 import { nodeShape } from '../model/run.js';
 import type { ForwardInput, Hook } from '../model/types.js';
-import { baselineEmbeddings, interpolatePath, wordEmbeddings, type BaselineSpecialIds } from './integratedGradients.js';
+import { baselineEmbeddings, interpolatePath, wordEmbeddings } from './integratedGradients.js';
+import type { SpecialIds } from '../io/tokenizer.js';
 import type { ExampleInput } from './result.js';
+import { IndexError, OptionError } from '../errors.js';
 
 /** Baselines of the path: `[MASK]` (default, the paper), zero vector, or `[PAD]`. */
 export type InfluenceBaseline = 'mask' | 'zero' | 'pad';
@@ -45,7 +47,7 @@ export interface PathOptions {
   /** Default `'mask'`. */
   baseline?: InfluenceBaseline;
   /** `[MASK]`/`[PAD]`/`[CLS]`/`[SEP]` ids (a tokenizer fits structurally). `[CLS]`/`[SEP]` keep their embedding. */
-  special?: BaselineSpecialIds;
+  special?: SpecialIds;
 }
 
 /** Branches allowed into one layer's output node: the skip connection and/or some heads. */
@@ -74,7 +76,7 @@ export interface PathRestriction {
 export const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor) => ({
   value: x.clone(),
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing (GradFunc over a variadic Tensor list) does not fit a one-tensor function; cast to the real signature
 })) as any) as unknown as (x: tf.Tensor) => tf.Tensor;
 
 /** `x·m + stop_gradient(x)·(1 − m)`: same value, gradient only where m = 1. */
@@ -107,11 +109,11 @@ export function composeHooks(...maps: Record<string, Hook>[]): Record<string, Ho
  */
 export function checkRestriction(model: Bert, seq: number, r: PathRestriction): void {
   const pos = (p: number, what: string) => {
-    if (!Number.isInteger(p) || p < 0 || p >= seq) throw new RangeError(`${what}: position ${p} is outside 0..${seq - 1}`);
+    if (!Number.isInteger(p) || p < 0 || p >= seq) throw new IndexError(`${what}: position ${p} is outside 0..${seq - 1}`);
   };
   for (const p of r.source ?? []) pos(p, 'source');
-  if ((r.positions?.length ?? 0) > model.layers) throw new RangeError(`positions given for ${r.positions?.length} layers, the model has ${model.layers}`);
-  if ((r.branches?.length ?? 0) > model.layers) throw new RangeError(`branches given for ${r.branches?.length} layers, the model has ${model.layers}`);
+  if ((r.positions?.length ?? 0) > model.layers) throw new OptionError(`positions given for ${r.positions?.length} layers, the model has ${model.layers}`);
+  if ((r.branches?.length ?? 0) > model.layers) throw new OptionError(`branches given for ${r.branches?.length} layers, the model has ${model.layers}`);
   r.positions?.forEach((ps, l) => ps?.forEach((p) => pos(p, `layer ${l}`)));
   r.branches?.forEach((b, l) => b?.heads.forEach((h) => model.checkLayerHead(l, h)));
 }

@@ -45,6 +45,7 @@ import {
   type PathRestriction,
 } from './influencePath.js';
 import { exampleTokens, type ExampleInput } from './result.js';
+import { IndexError } from '../errors.js';
 
 /** One layer of a pattern: the node h_layer[position] and the branch the pattern takes into it. */
 export interface PatternStep {
@@ -216,9 +217,9 @@ export function influencePattern(model: Bert, example: ExampleInput, qoi: QoI, o
   const L = model.layers;
   const H = model.heads;
   const output = opts.output ?? qoi.positions?.[0] ?? 0;
-  if (!Number.isInteger(output) || output < 0 || output >= seq) throw new RangeError(`influencePattern: output position ${output} is outside 0..${seq - 1}`);
+  if (!Number.isInteger(output) || output < 0 || output >= seq) throw new IndexError(`influencePattern: output position ${output} is outside 0..${seq - 1}`);
   if (opts.source !== undefined && opts.source !== 'auto' && (!Number.isInteger(opts.source) || opts.source < 0 || opts.source >= seq)) {
-    throw new RangeError(`influencePattern: source position ${opts.source} is outside 0..${seq - 1}`);
+    throw new IndexError(`influencePattern: source position ${opts.source} is outside 0..${seq - 1}`);
   }
   const path = examplePath(model, example, opts);
   const res = path.res;

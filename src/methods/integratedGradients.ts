@@ -25,16 +25,10 @@ import { tf } from '../backend/index.js';
 import type { Bert } from '../model/bert.js';
 import type { QoI } from '../model/qoi.js';
 import type { ForwardOptions } from '../model/types.js';
+import type { SpecialIds } from '../io/tokenizer.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
 import { fitBatchSize } from '../backend/memory.js';
-
-/** Special token ids an IG baseline needs (a `WordPieceTokenizer` fits structurally). */
-export interface BaselineSpecialIds {
-  padId?: number;
-  maskId?: number;
-  clsId?: number;
-  sepId?: number;
-}
+import { IndexError, OptionError } from '../errors.js';
 
 /**
  * The baseline x′: every token (except kept `[CLS]`/`[SEP]`) replaced by `[PAD]` (`'pad'`, the IBA
@@ -52,7 +46,7 @@ export interface IntegratedGradientsOptions {
   /** Default `'pad'` (the IBA reference code). */
   baseline?: IgBaseline;
   /** Ids of `[PAD]`, `[MASK]`, `[CLS]`, `[SEP]` (pass the tokenizer). */
-  specialIds?: BaselineSpecialIds;
+  specialIds?: SpecialIds;
   /**
    * Keep `[CLS]`/`[SEP]` positions equal to the input in the baseline (default true, as the reference
    * code), so they receive zero attribution. Applies to `'pad'`, `'mask'` and `'zero'`.
@@ -75,7 +69,7 @@ export interface IntegratedGradientsOptions {
  * @throws RangeError when `steps` is not a positive integer (≥ 2 for the trapezoid rule), or the rule is unknown.
  */
 export function integrationPoints(steps: number, rule: IgRule = 'riemann-trapezoid'): { alphas: number[]; weights: number[] } {
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`integrated gradients: steps must be a positive integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new OptionError(`integrated gradients: steps must be a positive integer, got ${steps}`);
   const n = steps;
   switch (rule) {
     case 'riemann-left':
@@ -85,13 +79,13 @@ export function integrationPoints(steps: number, rule: IgRule = 'riemann-trapezo
     case 'riemann-middle':
       return { alphas: Array.from({ length: n }, (_, k) => (k + 0.5) / n), weights: new Array<number>(n).fill(1 / n) };
     case 'riemann-trapezoid': {
-      if (n < 2) throw new RangeError('integrated gradients: the trapezoid rule needs steps ≥ 2');
+      if (n < 2) throw new OptionError('integrated gradients: the trapezoid rule needs steps ≥ 2');
       const w = new Array<number>(n).fill(1 / (n - 1));
       w[0] = w[n - 1] = 0.5 / (n - 1);
       return { alphas: Array.from({ length: n }, (_, k) => k / (n - 1)), weights: w };
     }
     default:
-      throw new RangeError(`integrated gradients: unknown rule "${String(rule)}" (riemann-left, riemann-right, riemann-middle, riemann-trapezoid)`);
+      throw new OptionError(`integrated gradients: unknown rule "${String(rule)}" (riemann-left, riemann-right, riemann-middle, riemann-trapezoid)`);
   }
 }
 
@@ -101,7 +95,7 @@ export function integrationPoints(steps: number, rule: IgRule = 'riemann-trapezo
  *
  * @param ids `[seq]`. @returns `[seq]`.
  */
-export function baselineIds(ids: readonly number[], replacementId: number, special: BaselineSpecialIds = {}, keepSpecial = true): number[] {
+export function baselineIds(ids: readonly number[], replacementId: number, special: SpecialIds = {}, keepSpecial = true): number[] {
   return ids.map((t) => (keepSpecial && (t === special.clsId || t === special.sepId) ? t : replacementId));
 }
 
@@ -112,7 +106,7 @@ export function baselineIds(ids: readonly number[], replacementId: number, speci
  */
 export function wordEmbeddings(model: Bert, ids: readonly number[]): tf.Tensor2D {
   const V = model.config.vocabSize;
-  for (const t of ids) if (!Number.isInteger(t) || t < 0 || t >= V) throw new Error(`token id ${t} is outside the vocabulary (size ${V})`);
+  for (const t of ids) if (!Number.isInteger(t) || t < 0 || t >= V) throw new IndexError(`token id ${t} is outside the vocabulary (size ${V})`);
   return tf.tidy(() => tf.gather(model.params.get('embeddings.word_embeddings.weight'), tf.tensor1d(Array.from(ids), 'int32')) as tf.Tensor2D);
 }
 
@@ -127,7 +121,7 @@ export function baselineEmbeddings(
   model: Bert,
   ids: readonly number[],
   baseline: IgBaseline = 'pad',
-  special: BaselineSpecialIds = {},
+  special: SpecialIds = {},
   keepSpecial = true,
 ): { embeddings: tf.Tensor2D; name: string } {
   const seq = ids.length;
@@ -193,7 +187,7 @@ export function integratedGradients(model: Bert, input: ExampleInput, qoi: QoI, 
   const rule = opts.rule ?? 'riemann-trapezoid';
   const { alphas, weights } = integrationPoints(steps, rule);
   const requested = opts.batchSize ?? steps;
-  if (!Number.isInteger(requested) || requested < 1) throw new RangeError(`integrated gradients: batchSize must be a positive integer, got ${requested}`);
+  if (!Number.isInteger(requested) || requested < 1) throw new OptionError(`integrated gradients: batchSize must be a positive integer, got ${requested}`);
   // Path points per pass: as requested, split further to fit the memory budget (MemoryBudgetError
   // when one point does not fit).
   const batchSize = fitBatchSize(model.config, model.head, seq, Math.min(requested, steps), true, 'integrated gradients');

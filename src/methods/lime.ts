@@ -23,11 +23,14 @@
  */
 import { Matrix, solve } from 'ml-matrix';
 import type { Bert } from '../model/bert.js';
+import { argmax } from '../model/classify.js';
 import { Rng } from '../data/random.js';
 import {
-  classProbabilities, keptPositions, perturbRow, type PerturbationMode, type PerturbationSpecialIds,
-} from '../eval/perturbation.js';
+  classProbabilities, keptPositions, perturbRow, type PerturbationMode,
+} from './perturbation.js';
+import type { SpecialIds } from '../io/tokenizer.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
+import { IndexError, OptionError } from '../errors.js';
 
 /** A weighted ridge fit: `y ≈ intercept + X · coef`. */
 export interface RidgeFit {
@@ -83,8 +86,8 @@ export function weightedRidge(X: readonly (readonly number[])[], y: readonly num
  * @throws RangeError when `d < 1` or `samples < 1`.
  */
 export function limeMasks(d: number, samples: number, rng: Rng): number[][] {
-  if (!Number.isInteger(d) || d < 1) throw new RangeError(`LIME: need at least one removable token, got ${d}`);
-  if (!Number.isInteger(samples) || samples < 1) throw new RangeError(`LIME: samples must be a positive integer, got ${samples}`);
+  if (!Number.isInteger(d) || d < 1) throw new OptionError(`LIME: need at least one removable token, got ${d}`);
+  if (!Number.isInteger(samples) || samples < 1) throw new OptionError(`LIME: samples must be a positive integer, got ${samples}`);
   const out: number[][] = [new Array<number>(d).fill(1)];
   for (let s = 1; s < samples; s++) {
     const k = 1 + rng.int(d);
@@ -147,7 +150,7 @@ export interface LimeClassifierOptions extends LimeOptions {
   /** Class explained (default: the predicted class). */
   target?: number;
   /** `[CLS]`/`[SEP]` ids (never removed) and replacement ids (pass the tokenizer). */
-  specialIds?: PerturbationSpecialIds;
+  specialIds?: SpecialIds;
   /** Positions never removed (default `[CLS]`/`[SEP]`). */
   keep?: number[];
   /** How a removed token is treated (default `'delete'`, as lime_text removes words). */
@@ -173,12 +176,12 @@ export function lime(model: Bert, input: ExampleInput, opts: LimeClassifierOptio
   const features = Array.from({ length: n }, (_, i) => i).filter((i) => !k.has(i));
   const batchSize = opts.batchSize ?? 50;
   const padId = opts.specialIds?.padId;
-  const numLabels = model.config.numLabels ?? 2;
+  const numLabels = model.config.numLabels;
   const target = opts.target ?? (() => {
     const p = classProbabilities(model, [{ ids: input.ids, tokenTypeIds: input.tokenTypeIds }], { padId })[0];
-    return p.indexOf(Math.max(...p));
+    return argmax(p);
   })();
-  if (!Number.isInteger(target) || target < 0 || target >= numLabels) throw new RangeError(`LIME: target class ${target} is outside 0..${numLabels - 1}`);
+  if (!Number.isInteger(target) || target < 0 || target >= numLabels) throw new IndexError(`LIME: target class ${target} is outside 0..${numLabels - 1}`);
   const f = (masks: number[][]): number[] => {
     const rows = masks.map((z) => perturbRow(input, features.filter((_, j) => z[j] === 0), opts.mode ?? 'delete', opts.specialIds ?? {}));
     if (rows.some((r) => r.ids.length === 0)) throw new Error('LIME: a sample removes every token (keep [CLS]/[SEP])');

@@ -15,7 +15,7 @@
  */
 import type { Bert } from '../model/bert.js';
 import { tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
-import { explainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
+import { withExplainTrace, type ExplainTrace, type ExplainTraceOptions } from './lrp/explainTrace.js';
 import { relevancePass, type RelevanceOptions, type RelevanceResult } from './lrp/relevance.js';
 import { positiveGradWeightedMean, rolloutIdentity, rowOf } from './lrp/maps.js';
 
@@ -62,10 +62,5 @@ export function maskLrpFromTrace(model: Bert, et: ExplainTrace, opts: MaskLrpOpt
  * @throws Error as {@link explainTrace} and {@link relevancePass}.
  */
 export function maskLrp(model: Bert, example: ExampleInput, opts: MaskLrpOptions = {}): TokenAttribution {
-  const et = explainTrace(model, example, opts);
-  try {
-    return maskLrpFromTrace(model, et, opts);
-  } finally {
-    et.dispose();
-  }
+  return withExplainTrace(model, example, opts, (et) => maskLrpFromTrace(model, et, opts));
 }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { IndexError } from '../errors.js';
 
 /** A method's own sanity figure, e.g. a completeness gap or the QoI value it explains. */
 export interface SanityFigure {
@@ -70,7 +71,7 @@ export function tokenAttribution(
 export function selectPositions(a: TokenAttribution, keep: number[]): TokenAttribution {
   for (const p of keep) {
     if (!Number.isInteger(p) || p < 0 || p >= a.scores.length) {
-      throw new RangeError(`selectPositions: position ${p} is outside 0..${a.scores.length - 1} (${a.method})`);
+      throw new IndexError(`selectPositions: position ${p} is outside 0..${a.scores.length - 1} (${a.method})`);
     }
   }
   return { ...a, tokens: keep.map((p) => a.tokens[p]), scores: keep.map((p) => a.scores[p]), meta: { ...a.meta, positions: keep } };

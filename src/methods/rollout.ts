@@ -18,6 +18,7 @@
  * @module
  */
 import { checkLayer, checkPosition, reduceHeads, type AttentionStack, type HeadReduce } from './attentionTypes.js';
+import { IndexError, OptionError } from '../errors.js';
 
 /** How one layer's attention graph weights are built (shared by rollout and attention flow). */
 export interface AugmentOptions {
@@ -32,6 +33,30 @@ export interface AugmentOptions {
 }
 
 /**
+ * Adds the residual connection to one `[seq, seq]` matrix and re-normalises its rows, in place:
+ * `Â = ((1 − r)·M + r·I) / rowsum`. With `r = 0.5` this is `(M + I) / rowsum`, the form of the
+ * reference code and of Chefer's `compute_rollout_attention`.
+ *
+ * @param m `[seq, seq]` row-major, overwritten; @param residual `r` in [0, 1].
+ * @returns `m`; every row with a positive sum sums to 1.
+ * @throws OptionError for a residual weight outside [0, 1].
+ */
+export function augmentMatrix(m: Float64Array, seq: number, residual = 0.5): Float64Array {
+  if (!(residual >= 0 && residual <= 1)) throw new OptionError(`rollout: residual weight must be in [0, 1], got ${residual}`);
+  for (let i = 0; i < seq; i++) {
+    const row = i * seq;
+    let s = 0;
+    for (let j = 0; j < seq; j++) {
+      const v = (1 - residual) * m[row + j] + (i === j ? residual : 0);
+      m[row + j] = v;
+      s += v;
+    }
+    if (s > 0) for (let j = 0; j < seq; j++) m[row + j] /= s;
+  }
+  return m;
+}
+
+/**
  * The residual-augmented, row-normalised attention of one layer: the attention graph's edge weights
  * (paper §3: "A = 0.5 W_att + 0.5 I"; for `'max'`/`'min'` rows do not sum to 1 before normalisation,
  * so `(1−r)A + rI` is divided by its row sum, as `(A + I) / rowsum` in the reference code).
@@ -42,20 +67,40 @@ export interface AugmentOptions {
  */
 export function augmentedAttention(stack: AttentionStack, layer: number, opts: AugmentOptions = {}): Float64Array {
   const residual = opts.residual === undefined ? 0.5 : (opts.residual ?? 0);
-  if (!(residual >= 0 && residual <= 1)) throw new Error(`augmentedAttention: residual weight must be in [0, 1], got ${opts.residual}`);
-  const { seq } = stack;
-  const a = reduceHeads(stack, layer, opts.headReduce ?? 'mean');
-  for (let i = 0; i < seq; i++) {
-    const row = i * seq;
-    let s = 0;
-    for (let j = 0; j < seq; j++) {
-      const v = (1 - residual) * a[row + j] + (i === j ? residual : 0);
-      a[row + j] = v;
-      s += v;
+  return augmentMatrix(reduceHeads(stack, layer, opts.headReduce ?? 'mean'), stack.seq, residual);
+}
+
+/** `a · b` for `[n, n]` row-major matrices (float64). */
+export function matmulSq(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n; k++) {
+      const w = a[i * n + k];
+      if (w === 0) continue;
+      for (let j = 0; j < n; j++) out[i * n + j] += w * b[k * n + j];
     }
-    if (s > 0) for (let j = 0; j < seq; j++) a[row + j] /= s;
   }
-  return a;
+  return out;
+}
+
+/**
+ * Rollout of per-layer matrices that are already residual-augmented and row-normalised (the one
+ * rollout of flowlens: attention rollout, and the relevance/gradient maps of Chefer et al. and
+ * Mask-LRP): `J_start = Â_start`, `J_l = Â_l · J_{l−1}` (the new layer on the left).
+ *
+ * @param mats `[layers]` of `[seq, seq]` row-major.
+ * @param startLayer first layer used (default 0).
+ * @returns `[layers − startLayer]` joint matrices `[seq, seq]`, one per layer from `startLayer`.
+ * @throws Error when `mats` is empty; IndexError when `startLayer` is outside it.
+ */
+export function rolloutMatrices(mats: readonly Float64Array[], seq: number, startLayer = 0): Float64Array[] {
+  if (mats.length === 0) throw new Error('rollout: no layers');
+  if (!Number.isInteger(startLayer) || startLayer < 0 || startLayer >= mats.length) {
+    throw new IndexError(`rollout: start layer ${startLayer} is outside 0..${mats.length - 1}`);
+  }
+  const out: Float64Array[] = [Float64Array.from(mats[startLayer] as Float64Array)];
+  for (let l = startLayer + 1; l < mats.length; l++) out.push(matmulSq(mats[l] as Float64Array, out[out.length - 1] as Float64Array, seq));
+  return out;
 }
 
 /** Options of {@link attentionRollout}. */
@@ -74,25 +119,9 @@ export type RolloutOptions = AugmentOptions;
 export function attentionRollout(stack: AttentionStack, opts: RolloutOptions = {}): Float32Array {
   const { layers, seq } = stack;
   const ss = seq * seq;
+  const mats = Array.from({ length: layers }, (_, l) => augmentedAttention(stack, l, opts));
   const out = new Float32Array(layers * ss);
-  let prev = augmentedAttention(stack, 0, opts);
-  out.set(prev, 0);
-  const next = new Float64Array(ss);
-  for (let l = 1; l < layers; l++) {
-    const a = augmentedAttention(stack, l, opts);
-    next.fill(0);
-    for (let i = 0; i < seq; i++) {
-      const ri = i * seq;
-      for (let k = 0; k < seq; k++) {
-        const w = a[ri + k];
-        if (w === 0) continue;
-        const rk = k * seq;
-        for (let j = 0; j < seq; j++) next[ri + j] += w * prev[rk + j];
-      }
-    }
-    prev = Float64Array.from(next);
-    out.set(prev, l * ss);
-  }
+  rolloutMatrices(mats, seq).forEach((m, l) => out.set(m, l * ss));
   return out;
 }
 

@@ -14,8 +14,11 @@
 import { tf } from '../backend/index.js';
 import { checkPassFits, gradientTapeOn } from '../backend/memory.js';
 import { geluErf, layerNorm, linear, linearConst, matmul, matmulConstB } from '../backend/ops.js';
+import { MIME_BUNDLE, summaryBundle, type MimeBundle } from '../display.js';
 import { BertParams } from './params.js';
-import type { BertDims, ForwardInput, ForwardOptions, HeadKind, Hook } from './types.js';
+import type { ForwardInput, ForwardOptions, HeadKind, Hook } from './types.js';
+import type { BertConfig } from '../io/config.js';
+import { ConfigError, IndexError, rethrowMemory } from '../errors.js';
 
 /** Additive attention-mask value for padded keys (HF uses the dtype's minimum; identical after softmax). */
 const MASK_NEG = -1e9;
@@ -78,6 +81,15 @@ export class Trace {
     return out;
   }
 
+  /** Display protocol (`src/display.ts`): a short summary (sizes, logits, recorded nodes with shapes). */
+  [MIME_BUNDLE](): MimeBundle {
+    const shape = (t: tf.Tensor): string => (t.isDisposed ? 'disposed' : `[${t.shape.join(', ')}]`);
+    const names = [...this.nodes.keys()];
+    const shown = names.slice(0, 8).map((n): [string, string] => [n, shape(this.nodes.get(n)!)]);
+    if (names.length > 8) shown.push(['…', `${names.length - 8} more nodes`]);
+    return summaryBundle(`Trace: batch ${this.batch}, seq ${this.seq}, ${this.layers} layers × ${this.heads} heads, ${names.length} recorded nodes`, [['logits', shape(this.logits)], ...shown]);
+  }
+
   /** Dispose the logits and every recorded node. */
   dispose(): void {
     const seen = new Set<tf.Tensor>();
@@ -122,7 +134,7 @@ function recordPredicate(r: ForwardOptions['record']): (n: string) => boolean {
  * A BERT encoder with an optional task head, holding its parameters as tfjs variables.
  */
 export class Bert {
-  readonly config: BertDims;
+  readonly config: BertConfig;
   readonly head: HeadKind;
   readonly params: BertParams;
 
@@ -130,9 +142,9 @@ export class Bert {
    * @param config dimensions; @param head task head; @param params variables (see {@link BertParams}).
    * @throws Error when hidden size is not a multiple of the head count.
    */
-  constructor(config: BertDims, head: HeadKind, params: BertParams) {
+  constructor(config: BertConfig, head: HeadKind, params: BertParams) {
     if (config.hiddenSize % config.numAttentionHeads !== 0) {
-      throw new Error(`hidden size ${config.hiddenSize} is not a multiple of the number of heads ${config.numAttentionHeads}`);
+      throw new ConfigError(`hidden size ${config.hiddenSize} is not a multiple of the number of heads ${config.numAttentionHeads}`);
     }
     this.config = config;
     this.head = head;
@@ -154,10 +166,10 @@ export class Bert {
    */
   checkLayerHead(layer: number, head?: number): void {
     if (!Number.isInteger(layer) || layer < 0 || layer >= this.layers) {
-      throw new RangeError(`unknown layer ${layer}: this model has layers 0..${this.layers - 1}`);
+      throw new IndexError(`unknown layer ${layer}: this model has layers 0..${this.layers - 1}`);
     }
     if (head !== undefined && (!Number.isInteger(head) || head < 0 || head >= this.heads)) {
-      throw new RangeError(`unknown head ${head}: each layer has heads 0..${this.heads - 1}`);
+      throw new IndexError(`unknown head ${head}: each layer has heads 0..${this.heads - 1}`);
     }
   }
 
@@ -176,9 +188,8 @@ export class Bert {
     return train ? linear(x, w, b) : linearConst(x, w, () => this.params.transposed(prefix + '.weight'), b);
   }
 
-  /** LayerNorm `prefix` (hand-written gradient; γ, β get gradients only when training). */
-  private layerNorm(x: tf.Tensor, prefix: string, train = false): tf.Tensor {
-    return layerNorm(x, this.p(prefix + '.weight'), this.p(prefix + '.bias'), this.config.layerNormEps, train);
+  private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
+    return layerNorm(x, this.p(prefix + '.weight'), this.p(prefix + '.bias'), this.config.layerNormEps);
   }
 
   private act(x: tf.Tensor): tf.Tensor {
@@ -189,7 +200,7 @@ export class Bert {
       return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
     }
     if (a === 'relu') return tf.relu(x);
-    throw new Error(`unsupported hidden_act "${a}" (supported: gelu, gelu_new, gelu_pytorch_tanh, relu)`);
+    throw new ConfigError(`unsupported hidden_act "${a}" (supported: gelu, gelu_new, gelu_pytorch_tanh, relu)`);
   }
 
   /**
@@ -220,7 +231,7 @@ export class Bert {
           if (r.length !== seq) throw new Error(`ids rows have different lengths (${seq} and ${r.length}); pad them and pass attentionMask`);
           for (const t of r) {
             if (!Number.isInteger(t) || t < 0 || t >= c.vocabSize) {
-              throw new Error(`token id ${t} is outside the vocabulary (size ${c.vocabSize})`);
+              throw new IndexError(`token id ${t} is outside the vocabulary (size ${c.vocabSize})`);
             }
           }
         }
@@ -231,7 +242,7 @@ export class Bert {
     }
     if (batch === 0 || seq === 0) throw new Error('empty input: no tokens to run the model on');
     if (seq > c.maxPositionEmbeddings) {
-      throw new Error(`sequence of ${seq} tokens is longer than the position table (${c.maxPositionEmbeddings} positions)`);
+      throw new IndexError(`sequence of ${seq} tokens is longer than the position table (${c.maxPositionEmbeddings} positions)`);
     }
     for (const [name, m] of [['attentionMask', input.attentionMask], ['tokenTypeIds', input.tokenTypeIds]] as const) {
       if (m && (m.length !== batch || m.some((r) => r.length !== seq))) {
@@ -263,10 +274,21 @@ export class Bert {
    * The call is differentiable: wrap it in `tf.grad` (recorded nodes then belong to the gradient tape).
    *
    * @throws Error on empty input, a sequence longer than the position table, ids outside the vocabulary,
-   *   a mask of the wrong shape, an unknown node name in `hooks`; `MemoryBudgetError` (before running)
-   *   when the pass would not fit the memory budget (see `src/backend/memory.ts`).
+   *   a mask of the wrong shape, an unknown node name in `hooks`; `MemoryBudgetError` (a MemoryError,
+   *   before running) when the pass would not fit the memory budget (see `src/backend/memory.ts`), and
+   *   MemoryError when the backend runs out of memory all the same.
    */
   forward(input: ForwardInput, options: ForwardOptions = {}): Trace {
+    try {
+      return this.forwardPass(input, options);
+    } catch (e) {
+      const ids = input.ids;
+      const shape = Array.isArray(ids) ? `${ids.length} × ${ids[0]?.length ?? 0}` : ids ? ids.shape.join(' × ') : input.inputsEmbeds?.shape.join(' × ');
+      return rethrowMemory(e, `forward pass of ${shape} tokens`);
+    }
+  }
+
+  private forwardPass(input: ForwardInput, options: ForwardOptions): Trace {
     const c = this.config;
     const L = c.numHiddenLayers;
     const H = c.numAttentionHeads;
@@ -305,7 +327,7 @@ export class Bert {
         ? tf.tensor2d(input.tokenTypeIds, [batch, seq], 'int32')
         : tf.zeros([batch, seq], 'int32');
       const type = tf.gather(this.p('embeddings.token_type_embeddings.weight'), typeIds.reshape([-1])).reshape([batch, seq, D]);
-      let h = at('embed.hook_out', drop(this.layerNorm(tf.add(tf.add(word, pos), type), 'embeddings.LayerNorm', train)));
+      let h = at('embed.hook_out', drop(this.layerNorm(tf.add(tf.add(word, pos), type), 'embeddings.LayerNorm')));
       // Additive attention mask [batch, 1, 1, seq].
       const maskAdd = input.attentionMask
         ? tf.mul(tf.sub(1, tf.tensor2d(input.attentionMask, [batch, seq], 'float32')), MASK_NEG).reshape([batch, 1, 1, seq])
@@ -324,7 +346,7 @@ export class Bert {
           hs = tf.gather(h.reshape([batch * seq, D]), options.logitsAtFlat);
         } else if (options.logitsAt) {
           for (const i of options.logitsAt) {
-            if (!Number.isInteger(i) || i < 0 || i >= seq) throw new RangeError(`logitsAt position ${i} is outside 0..${seq - 1}`);
+            if (!Number.isInteger(i) || i < 0 || i >= seq) throw new IndexError(`logitsAt position ${i} is outside 0..${seq - 1}`);
           }
           hs = tf.gather(h, tf.tensor1d(options.logitsAt, 'int32'), 1);
         }
@@ -395,11 +417,11 @@ export class Bert {
       attnOut = this.dense(merged, p + 'attention.output.dense', train);
     }
     attnOut = at(n + 'hook_attn_out', drop(attnOut));
-    const mid = at(n + 'hook_resid_mid', this.layerNorm(tf.add(attnOut, h), p + 'attention.output.LayerNorm', train));
+    const mid = at(n + 'hook_resid_mid', this.layerNorm(tf.add(attnOut, h), p + 'attention.output.LayerNorm'));
     const pre = at(n + 'mlp.hook_pre', this.dense(mid, p + 'intermediate.dense', train));
     const post = at(n + 'mlp.hook_post', this.act(pre));
     const mlpOut = at(n + 'hook_mlp_out', drop(this.dense(post, p + 'output.dense', train)));
-    return at(n + 'hook_resid_post', this.layerNorm(tf.add(mlpOut, mid), p + 'output.LayerNorm', train));
+    return at(n + 'hook_resid_post', this.layerNorm(tf.add(mlpOut, mid), p + 'output.LayerNorm'));
   }
 
   /**
@@ -408,7 +430,7 @@ export class Bert {
    */
   mlmLogits(h: tf.Tensor, train = false): tf.Tensor {
     return tf.tidy(() => {
-      const t = this.layerNorm(this.act(this.dense(h, 'cls.predictions.transform.dense', train)), 'cls.predictions.transform.LayerNorm', train);
+      const t = this.layerNorm(this.act(this.dense(h, 'cls.predictions.transform.dense', train)), 'cls.predictions.transform.LayerNorm');
       const name = 'embeddings.word_embeddings.weight';
       const emb = this.p(name); // [vocab, d]; the decoder is tied to it
       const bias = this.p('cls.predictions.bias');

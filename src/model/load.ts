@@ -5,8 +5,8 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { projectRoot } from '../paths.js';
 import { initBackend } from '../backend/index.js';
 import { headFromNames, loadHfFolder, saveHfFolder } from '../io/hfFolder.js';
 import { resolveHubFolder, type HubOptions } from '../io/hub.js';
@@ -15,6 +15,7 @@ import type { BertConfig } from '../io/config.js';
 import { Bert } from './bert.js';
 import { BertParams, type PlainTensor } from './params.js';
 import type { HeadKind } from './types.js';
+import { CheckpointError } from '../errors.js';
 
 /** A loaded model with its tokenizer. */
 export interface LoadedModel {
@@ -27,21 +28,14 @@ export interface LoadedModel {
   labels?: string[];
 }
 
-/** The project's root folder (holds package.json and `models/`). */
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src'))) return dir;
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
+export { projectRoot } from '../paths.js';
 
 /** Names of the embedded models (folders under `models/`). */
 export const EMBEDDED: Record<string, string> = {
   agreement: 'flowlens-agreement',
   sst2: 'flowlens-sst2',
   trec: 'flowlens-trec',
+  bert: 'flowlens-bert',
 };
 
 /** The default model of the main job. */
@@ -67,16 +61,16 @@ export async function resolveModelFolder(name: string, hub: HubOptions = {}): Pr
   if (name.startsWith('embedded:')) {
     const key = name.slice('embedded:'.length);
     const folder = EMBEDDED[key];
-    if (!folder) throw new Error(`unknown embedded model "${key}" (known: ${Object.keys(EMBEDDED).join(', ')})`);
+    if (!folder) throw new CheckpointError(`unknown embedded model "${key}" (known: ${Object.keys(EMBEDDED).join(', ')})`);
     const dir = join(projectRoot(), 'models', folder);
     if (!existsSync(join(dir, 'config.json'))) {
-      throw new Error(`embedded model "${key}" is missing: ${dir}/config.json not found (train it with: flowlens train agreement)`);
+      throw new CheckpointError(`embedded model "${key}" is missing: ${dir}/config.json not found (train it with: flowlens train agreement)`);
     }
     return dir;
   }
   if (existsSync(name)) return resolve(name);
   if (/^[\w.-]+\/[\w.-]+$/.test(name) || /^[\w.-]+$/.test(name)) return resolveHubFolder(name, hub);
-  throw new Error(`model "${name}" is neither a folder, an embedded model (embedded:agreement) nor a hub id`);
+  throw new CheckpointError(`model "${name}" is neither a folder, an embedded model (embedded:agreement) nor a hub id`);
 }
 
 /**
@@ -98,7 +92,7 @@ export async function loadModel(name: string = DEFAULT_MODEL, opts: { head?: Hea
     // HF allows vocab.txt shorter than the embedding table (padded rows); never longer.
     if (tokenizer.vocabSize > config.vocabSize) {
       params.dispose();
-      throw new Error(`${join(dir, 'vocab.txt')} has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocabSize}`);
+      throw new CheckpointError(`${join(dir, 'vocab.txt')} has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocabSize}`);
     }
   }
   const model = new Bert(config, head, params);

@@ -9,9 +9,10 @@
  * @module
  */
 import { tf } from '../backend/index.js';
-import type { BertDims, HeadKind } from './types.js';
+import type { HeadKind } from './types.js';
 import type { BertConfig } from '../io/config.js';
 import { expectedBertShapes, validateWeights } from '../io/hfFolder.js';
+import { CheckpointError } from '../errors.js';
 
 /** A named tensor in plain memory, PyTorch layout. */
 export interface PlainTensor {
@@ -37,8 +38,8 @@ export function isLinearWeight(name: string): boolean {
  *   `none` (BertModel with pooler).
  * @returns map name → shape (PyTorch layout, Linear weights `[out, in]`).
  */
-export function bertParamShapes(c: BertDims, head: HeadKind): Map<string, number[]> {
-  return expectedBertShapes({ ...c, numLabels: c.numLabels ?? 2 } as BertConfig, { head });
+export function bertParamShapes(c: BertConfig, head: HeadKind): Map<string, number[]> {
+  return expectedBertShapes(c, { head });
 }
 
 /** The parameters of one BERT, as tfjs variables (Linear weights `[in, out]`). */
@@ -55,7 +56,7 @@ export class BertParams {
    */
   get(name: string): tf.Variable {
     const v = this.vars.get(name);
-    if (!v) throw new Error(`BERT parameter "${name}" does not exist in this model`);
+    if (!v) throw new CheckpointError(`BERT parameter "${name}" does not exist in this model`);
     return v;
   }
 
@@ -99,7 +100,7 @@ export class BertParams {
    *
    * @param c dimensions; @param head which head to create; @param seed integer seed (reproducible).
    */
-  static random(c: BertDims, head: HeadKind, seed = 0): BertParams {
+  static random(c: BertConfig, head: HeadKind, seed = 0): BertParams {
     const vars = new Map<string, tf.Variable>();
     let s = seed * 1000 + 1;
     for (const [name, shape] of bertParamShapes(c, head)) {
@@ -124,8 +125,8 @@ export class BertParams {
    * @throws Error naming the tensor, its shape, the expected shape and `source` when a required
    *   tensor is missing or mis-shaped.
    */
-  static fromPlain(weights: Map<string, PlainTensor>, c: BertDims, head: HeadKind, source = 'weights'): BertParams {
-    validateWeights(weights, { ...c, numLabels: c.numLabels ?? 2 } as BertConfig, head, source);
+  static fromPlain(weights: Map<string, PlainTensor>, c: BertConfig, head: HeadKind, source = 'weights'): BertParams {
+    validateWeights(weights, c, head, source);
     const shapes = bertParamShapes(c, head);
     const vars = new Map<string, tf.Variable>();
     for (const [name, shape] of shapes) {

@@ -7,6 +7,7 @@
  * @module
  */
 import { tf } from '../backend/index.js';
+import { IndexError } from '../errors.js';
 
 /** A quantity of interest: logits → `[batch]`. `describe` says what it measures (for tables and plots). */
 export interface QoI {
@@ -14,17 +15,20 @@ export interface QoI {
   describe: string;
   /** MLM QoIs: the positions whose logits are needed (the forward computes logits only there). */
   positions?: number[];
+  /** Class QoIs ({@link classLogit}, {@link classProb}): the class explained. */
+  cls?: number;
 }
 
-function makeQoI(f: (logits: tf.Tensor) => tf.Tensor1D, describe: string, positions?: number[]): QoI {
+function makeQoI(f: (logits: tf.Tensor) => tf.Tensor1D, describe: string, positions?: number[], cls?: number): QoI {
   const q = f as QoI;
   q.describe = describe;
   if (positions) q.positions = positions;
+  if (cls !== undefined) q.cls = cls;
   return q;
 }
 
 function checkId(id: number, n: number, what: string): void {
-  if (!Number.isInteger(id) || id < 0 || id >= n) throw new RangeError(`${what} ${id} is outside 0..${n - 1}`);
+  if (!Number.isInteger(id) || id < 0 || id >= n) throw new IndexError(`${what} ${id} is outside 0..${n - 1}`);
 }
 
 /** Select the logits row of one position from MLM logits `[batch, k, vocab]` (k positions computed). */
@@ -40,8 +44,9 @@ function rowAt(logits: tf.Tensor, index: number): tf.Tensor2D {
  * The forward pass computes logits only at `position` (`logitsAt`), so the logits are `[batch, 1, vocab]`.
  *
  * @param position token position in the sequence; @param good, @param bad vocabulary ids.
+ * @param words the two tokens as text, for `describe` (`logit(are) − logit(is)`; default the ids).
  */
-export function tokenLogitDiff(position: number, good: number, bad: number): QoI {
+export function tokenLogitDiff(position: number, good: number, bad: number, words?: { good: string; bad: string }): QoI {
   return makeQoI(
     (logits) => {
       const r = rowAt(logits, 0);
@@ -49,7 +54,25 @@ export function tokenLogitDiff(position: number, good: number, bad: number): QoI
       checkId(bad, r.shape[1], 'token id');
       return tf.sub(r.slice([0, good], [-1, 1]), r.slice([0, bad], [-1, 1])).reshape([-1]) as tf.Tensor1D;
     },
-    `logit(${good}) − logit(${bad}) at position ${position}`,
+    `logit(${words?.good ?? good}) − logit(${words?.bad ?? bad}) at position ${position}`,
+    [position],
+  );
+}
+
+/**
+ * Logit of one token at a position of a masked LM, `z[position, token]` (e.g. the predicted word at
+ * `[MASK]`). The forward pass computes logits only at `position`.
+ *
+ * @param position token position in the sequence; @param token vocabulary id.
+ */
+export function tokenLogit(position: number, token: number): QoI {
+  return makeQoI(
+    (logits) => {
+      const r = rowAt(logits, 0);
+      checkId(token, r.shape[1], 'token id');
+      return r.slice([0, token], [-1, 1]).reshape([-1]) as tf.Tensor1D;
+    },
+    `logit(${token}) at position ${position}`,
     [position],
   );
 }
@@ -57,8 +80,9 @@ export function tokenLogitDiff(position: number, good: number, bad: number): QoI
 /**
  * Probability difference `p(good) − p(bad)` at a position (softmax over the vocabulary).
  * @param position token position; @param good, @param bad vocabulary ids.
+ * @param words the two tokens as text, for `describe` (`p(are) − p(is)`; default the ids).
  */
-export function tokenProbDiff(position: number, good: number, bad: number): QoI {
+export function tokenProbDiff(position: number, good: number, bad: number, words?: { good: string; bad: string }): QoI {
   return makeQoI(
     (logits) => {
       const p = tf.softmax(rowAt(logits, 0), -1);
@@ -66,7 +90,7 @@ export function tokenProbDiff(position: number, good: number, bad: number): QoI 
       checkId(bad, p.shape[1], 'token id');
       return tf.sub(p.slice([0, good], [-1, 1]), p.slice([0, bad], [-1, 1])).reshape([-1]) as tf.Tensor1D;
     },
-    `p(${good}) − p(${bad}) at position ${position}`,
+    `p(${words?.good ?? good}) − p(${words?.bad ?? bad}) at position ${position}`,
     [position],
   );
 }
@@ -80,7 +104,7 @@ export function classLogit(cls: number): QoI {
     if (logits.rank !== 2) throw new Error(`class QoIs need classifier logits [batch, labels], got [${logits.shape}]`);
     checkId(cls, logits.shape[1] as number, 'class');
     return logits.slice([0, cls], [-1, 1]).reshape([-1]) as tf.Tensor1D;
-  }, `logit of class ${cls}`);
+  }, `logit of class ${cls}`, undefined, cls);
 }
 
 /**
@@ -92,5 +116,5 @@ export function classProb(cls: number): QoI {
     if (logits.rank !== 2) throw new Error(`class QoIs need classifier logits [batch, labels], got [${logits.shape}]`);
     checkId(cls, logits.shape[1] as number, 'class');
     return tf.softmax(logits, -1).slice([0, cls], [-1, 1]).reshape([-1]) as tf.Tensor1D;
-  }, `p(class ${cls})`);
+  }, `p(class ${cls})`, undefined, cls);
 }

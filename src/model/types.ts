@@ -5,22 +5,6 @@
  */
 import type { tf } from '../backend/index.js';
 
-/** The dimensions of a BERT (a structural subset of the Hugging Face `BertConfig`). */
-export interface BertDims {
-  vocabSize: number;
-  hiddenSize: number;
-  numHiddenLayers: number;
-  numAttentionHeads: number;
-  intermediateSize: number;
-  /** `gelu` (erf, as HF `gelu`), `gelu_new`/`gelu_pytorch_tanh` (tanh approximation) or `relu`. */
-  hiddenAct: string;
-  maxPositionEmbeddings: number;
-  typeVocabSize: number;
-  layerNormEps: number;
-  /** Number of classes of a `BertForSequenceClassification` head. */
-  numLabels?: number;
-}
-
 /** Which task head the model carries. */
 export type HeadKind = 'mlm' | 'classifier' | 'none';
 

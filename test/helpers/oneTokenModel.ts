@@ -10,12 +10,12 @@
  */
 import { Bert } from '../../src/model/bert.js';
 import { BertParams, bertParamShapes } from '../../src/model/params.js';
-import type { BertDims } from '../../src/model/types.js';
+import { makeBertConfig } from '../../src/io/config.js';
 
-export const ONE_TOKEN_CFG: BertDims = {
+export const ONE_TOKEN_CFG = makeBertConfig({
   vocabSize: 12, hiddenSize: 4, numHiddenLayers: 1, numAttentionHeads: 1, intermediateSize: 4,
   hiddenAct: 'gelu', maxPositionEmbeddings: 32, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2,
-};
+});
 /** Special ids of the toy vocabulary. */
 export const TOY_IDS = { padId: 0, unkId: 1, clsId: 2, sepId: 3, maskId: 4 };
 /** The one token the output depends on. */

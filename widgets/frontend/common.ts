@@ -73,10 +73,23 @@ export function loadPlotly(): Promise<PlotlyLike> {
   return plotly;
 }
 
-/** Draws a plotly figure into `el` (loading plotly first); shows load errors in `el`. */
+/** Height of a plotly figure whose layout gives none (px). */
+export const DEFAULT_PLOT_HEIGHT = 450;
+
+/**
+ * Draws a plotly figure into `el` (loading plotly first); shows load errors in `el`.
+ *
+ * The container gets the figure's size in CSS (full width, the layout's height) and the layout none:
+ * with `responsive: true` plotly resizes to its container on every window resize, and a container
+ * without a size of its own measured 0 × 0 there, so the figure vanished (issue 15).
+ */
 export function plotInto(el: HTMLElement, what: string, fig: { traces: Record<string, unknown>[]; layout?: Record<string, unknown> }): void {
+  const { height, width, ...layout } = fig.layout ?? {};
+  void width;
+  el.style.width = '100%';
+  el.style.height = `${typeof height === 'number' && height > 0 ? height : DEFAULT_PLOT_HEIGHT}px`;
   loadPlotly().then(
-    (P) => P.react(el, fig.traces, fig.layout, { displaylogo: false, responsive: true }),
+    (P) => P.react(el, fig.traces, { ...layout, autosize: true }, { displaylogo: false, responsive: true }),
     (e: Error) => {
       el.textContent = `flowlens-widgets ${what}: ${e.message}`;
     },

@@ -2,9 +2,12 @@
  * The flowlens-widgets nbextension for the classic Notebook 6.4 (bundled by `widgets/build.ts`
  * into an AMD module `nbextensions/flowlens-widgets/extension.js`).
  *
- * - keeps one {@link ClassicWidgetManager} per kernel connection, made again on every
- *   `kernel_ready.Kernel` (start, restart, reconnect), so a kernel restart leaves widgets working;
- *   after (re)connecting it asks the kernel for all widget states (`jupyter.widget.control`);
+ * - keeps one {@link ClassicWidgetManager} per kernel object (Notebook keeps the same `Kernel` across
+ *   restarts and reconnects); on `kernel_restarting.Kernel` / `kernel_dead.Kernel` it forgets the
+ *   old kernel's models, and on every `kernel_ready.Kernel` it asks the kernel for the widget states
+ *   it does not know yet (`jupyter.widget.control`). Making a new manager on every `kernel_ready`,
+ *   as before, gave a widget opened right after Restart & Run All two models, the view on one and
+ *   the registered comm on the other, so the kernel's updates never reached the view;
  * - renders `application/vnd.jupyter.widget-view+json` outputs with live views; when the model is
  *   not (or not yet) known, e.g. a saved notebook opened without its kernel, the output shows the
  *   bundle's static `text/html` instead, and is upgraded to a live view if the model shows up.
@@ -17,6 +20,9 @@ import { ClassicWidgetManager, type NotebookCommModule, type NotebookKernel } fr
 export interface JupyterNamespace {
   notebook?: { kernel?: NotebookKernel | null; events: { on(event: string, cb: () => void): void } };
 }
+
+/** Notebook events after which the kernel's widgets are gone. */
+export const KERNEL_GONE_EVENTS = ['kernel_restarting.Kernel', 'kernel_dead.Kernel'];
 
 /** The parts of Notebook's `notebook/js/outputarea` module used here. */
 export interface OutputAreaModule {
@@ -86,11 +92,18 @@ export function createExtension(Jupyter: JupyterNamespace, outputarea: OutputAre
     pending = still;
   };
 
+  const managers = new WeakMap<NotebookKernel, ClassicWidgetManager>();
+
   const connect = (): void => {
     const kernel = Jupyter.notebook?.kernel;
     if (!kernel) return;
-    manager = new ClassicWidgetManager(kernel, commModule);
-    manager
+    let m = managers.get(kernel);
+    if (!m) {
+      m = new ClassicWidgetManager(kernel, commModule);
+      managers.set(kernel, m);
+    }
+    manager = m;
+    m
       .restoreFromKernel()
       .then(upgradePending)
       .catch((e) => console.warn('flowlens-widgets: could not restore widgets from the kernel', e));
@@ -119,6 +132,11 @@ export function createExtension(Jupyter: JupyterNamespace, outputarea: OutputAre
       { safe: true, index: 0 },
     );
     Jupyter.notebook?.events.on('kernel_ready.Kernel', connect);
+    for (const ev of KERNEL_GONE_EVENTS) {
+      Jupyter.notebook?.events.on(ev, () => {
+        manager?.clear_state().catch((e: unknown) => console.warn('flowlens-widgets: could not clear the old kernel\'s widgets', e));
+      });
+    }
     if (Jupyter.notebook?.kernel) connect();
   };
 

@@ -32,7 +32,7 @@ export class HeadMaskView extends DOMWidgetView {
 
   draw(): void {
     safeDraw(this.el, 'HeadMaskGrid', () => {
-      this.el.innerHTML = renderHeadMaskHtml(this.model.attributes as unknown as PackedHeadMask);
+      this.el.innerHTML = renderHeadMaskHtml(this.model.attributes as unknown as PackedHeadMask, { interactive: true });
     });
   }
 }

@@ -1,12 +1,12 @@
 /** Front-end model and view of the IBA layer plot: plotly heatmap + curve, a β field and a layer picker (set `beta`/`layer`; the kernel recomputes). */
 import { DOMWidgetModel, DOMWidgetView, type ISerializers } from '@jupyter-widgets/base';
-import { ibaFigure, renderIbaHtml, type PackedIba } from '../ibaHtml.js';
+import { ibaFigure, ibaLayerNames, renderIbaHtml, type PackedIba } from '../ibaHtml.js';
 import { float32Serializers, names, plotInto, purgePlot, safeDraw } from './common.js';
 
 /** Model of the IBA layer plot. */
 export class IbaModel extends DOMWidgetModel {
   override defaults(): Backbone.ObjectHash {
-    return { ...super.defaults(), ...names('IbaModel', 'IbaView'), tokens: [], layers: 1, scores: new Float32Array(0), beta: 1e-5, layer: 0, unit: 'bits', title: '', status: '' };
+    return { ...super.defaults(), ...names('IbaModel', 'IbaView'), tokens: [], layers: 1, scores: new Float32Array(0), beta: 1e-5, layer: 0, layerNames: ['L1'], unit: 'bits', title: '', status: '' };
   }
   static override serializers: ISerializers = float32Serializers('scores');
 }
@@ -56,9 +56,10 @@ export class IbaView extends DOMWidgetView {
   draw(): void {
     const s = this.model.attributes as unknown as PackedIba;
     if (document.activeElement !== this.beta) this.beta.value = String(s.beta);
-    if (this.layer.options.length !== s.layers) {
+    const names = ibaLayerNames(s);
+    if (this.layer.options.length !== s.layers || [...this.layer.options].some((o, l) => o.text !== names[l])) {
       this.layer.innerHTML = '';
-      for (let l = 0; l < s.layers; l++) this.layer.add(new Option(`L${l + 1}`, String(l)));
+      names.forEach((n, l) => this.layer.add(new Option(n, String(l))));
     }
     this.layer.value = String(s.layer);
     this.status.textContent = s.status ?? '';

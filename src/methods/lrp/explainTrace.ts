@@ -13,6 +13,8 @@ import { classLogit, type QoI } from '../../model/qoi.js';
 import { nodeShape } from '../../model/run.js';
 import type { Hook } from '../../model/types.js';
 import { exampleTokens, type ExampleInput } from '../result.js';
+import { IndexError } from '../../errors.js';
+import { argmax } from '../../model/classify.js';
 
 /** The recorded forward pass of one example and the QoI's gradients. Call {@link ExplainTrace.dispose}. */
 export interface ExplainTrace {
@@ -62,9 +64,9 @@ export function explainTrace(model: Bert, example: ExampleInput, opts: ExplainTr
   const input = { ids: [example.ids], ...(example.tokenTypeIds ? { tokenTypeIds: [example.tokenTypeIds] } : {}) };
   // The target: predicted class unless given (needs the logits first when not given).
   let target = opts.target;
-  const labels = model.config.numLabels ?? 2;
+  const labels = model.config.numLabels;
   if (target !== undefined && (!Number.isInteger(target) || target < 0 || target >= labels)) {
-    throw new RangeError(`target class ${target} is outside 0..${labels - 1}`);
+    throw new IndexError(`target class ${target} is outside 0..${labels - 1}`);
   }
   const patNames = Array.from({ length: L }, (_, l) => `blocks.${l}.attn.hook_pattern`);
   const resNames = Array.from({ length: L }, (_, l) => `blocks.${l}.hook_resid_pre`);
@@ -111,11 +113,6 @@ export function explainTrace(model: Bert, example: ExampleInput, opts: ExplainTr
   };
 }
 
-function argmax(a: ArrayLike<number>): number {
-  let b = 0;
-  for (let i = 1; i < a.length; i++) if (a[i] > a[b]) b = i;
-  return b;
-}
 
 /**
  * Attention probabilities of a batch-1 trace, `[layers, heads, seq, seq]` (row = query), from the
@@ -125,4 +122,20 @@ function argmax(a: ArrayLike<number>): number {
 export function attentionOfTrace(trace: Trace): Float32Array {
   if (trace.batch !== 1) throw new Error(`attentionOfTrace reads a single example, the trace has ${trace.batch}`);
   return trace.attentionArray(0);
+}
+
+/**
+ * Runs `fn` on the {@link explainTrace} of one example and disposes the trace afterwards (also when
+ * `fn` throws): the one-example form of every trace-based method (GAE, AttCAT, Grad-CAM, LRP, Mask-LRP).
+ *
+ * @returns what `fn` returns.
+ * @throws Error as {@link explainTrace}, and what `fn` throws.
+ */
+export function withExplainTrace<T>(model: Bert, example: ExampleInput, opts: ExplainTraceOptions, fn: (et: ExplainTrace) => T): T {
+  const et = explainTrace(model, example, opts);
+  try {
+    return fn(et);
+  } finally {
+    et.dispose();
+  }
 }

@@ -15,7 +15,8 @@
  */
 import type { Bert } from '../../model/bert.js';
 import { tokenAttribution, type TokenAttribution } from '../result.js';
-import { attentionOfTrace, type ExplainTrace } from './explainTrace.js';
+import { attentionOfTrace, withExplainTrace, type ExplainTrace, type ExplainTraceOptions } from './explainTrace.js';
+import type { ExampleInput } from '../result.js';
 import { relevancePass, type RelevanceOptions, type RelevanceResult } from './relevance.js';
 import { rolloutIdentity, rowOf } from './maps.js';
 
@@ -24,7 +25,7 @@ import { rolloutIdentity, rowOf } from './maps.js';
  * @param rel a relevance pass of `et` without a head mask (optional, to share it).
  * @returns `[seq]`, `[CLS]` 0; `sanity` = Σ relevance at the input (1 if every rule conserved).
  */
-export function fullLrpFromTrace(model: Bert, et: ExplainTrace, rel?: RelevanceResult, opts: RelevanceOptions = {}): TokenAttribution {
+export function fullLrpFromTrace(model: Bert, et: ExplainTrace, opts: RelevanceOptions = {}, rel?: RelevanceResult): TokenAttribution {
   const r = rel ?? relevancePass(model, et, opts);
   const scores = r.tokens.slice();
   scores[0] = 0;
@@ -38,7 +39,7 @@ export function fullLrpFromTrace(model: Bert, et: ExplainTrace, rel?: RelevanceR
  * LRP of the last layer's attention map: `mean_h max(0, R(A_h))`, `[CLS]` row.
  * @returns `[seq]`, `[CLS]` 0.
  */
-export function lrpLastLayerFromTrace(model: Bert, et: ExplainTrace, rel?: RelevanceResult, opts: RelevanceOptions = {}): TokenAttribution {
+export function lrpLastLayerFromTrace(model: Bert, et: ExplainTrace, opts: RelevanceOptions = {}, rel?: RelevanceResult): TokenAttribution {
   const r = rel ?? relevancePass(model, et, opts);
   const { layers, heads, seq } = r;
   const ss = seq * seq;
@@ -83,4 +84,20 @@ export function rolloutFromTrace(et: ExplainTrace): TokenAttribution {
   const scores = rowOf(rolloutIdentity(mats, et.trace.seq, 0), et.trace.seq, 0);
   scores[0] = 0;
   return tokenAttribution('rollout', et.tokens, scores, et.qoi.describe, { layer: mats.length - 1, meta: { target: et.target } });
+}
+
+/**
+ * Full LRP of one example ({@link fullLrpFromTrace} on its own trace).
+ * @throws Error as {@link explainTrace} and {@link relevancePass}.
+ */
+export function fullLrp(model: Bert, example: ExampleInput, opts: ExplainTraceOptions & RelevanceOptions = {}): TokenAttribution {
+  return withExplainTrace(model, example, opts, (et) => fullLrpFromTrace(model, et, opts));
+}
+
+/**
+ * LRP of the last layer's attention map for one example ({@link lrpLastLayerFromTrace}).
+ * @throws Error as {@link explainTrace} and {@link relevancePass}.
+ */
+export function lrpLastLayer(model: Bert, example: ExampleInput, opts: ExplainTraceOptions & RelevanceOptions = {}): TokenAttribution {
+  return withExplainTrace(model, example, opts, (et) => lrpLastLayerFromTrace(model, et, opts));
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { augmentMatrix, matmulSq, rolloutMatrices } from '../rollout.js';
 
 /**
  * `mean_h max(0, g_h ⊙ m_h)`: the gradient-weighted, positive part of each head's map, averaged over
@@ -34,30 +35,16 @@ export function positiveGradWeightedMean(grad: ArrayLike<number>, map: ArrayLike
 
 /**
  * Rollout with the identity (Chefer's `compute_rollout_attention`, after Abnar & Zuidema 2020):
- * each layer's matrix `Â_l = (M_l + I) / rowsum`, then `J = Â_start`, `J ← Â_l · J` for the later layers.
+ * each layer's matrix `Â_l = (M_l + I) / rowsum` ({@link augmentMatrix} with residual 0.5), then
+ * {@link rolloutMatrices} from `startLayer`.
  *
- * @param mats `[layers]` of `[seq, seq]`; @param startLayer first layer used (default 0).
- * @returns `[seq, seq]` float64; rows sum to 1.
- * @throws Error when `mats` is empty or `startLayer` is outside it.
+ * @param mats `[layers]` of `[seq, seq]` (not modified); @param startLayer first layer used (default 0).
+ * @returns the last layer's joint matrix `[seq, seq]` float64; rows sum to 1.
+ * @throws Error when `mats` is empty; IndexError when `startLayer` is outside it.
  */
 export function rolloutIdentity(mats: Float64Array[], seq: number, startLayer = 0): Float64Array {
-  if (mats.length === 0) throw new Error('rolloutIdentity: no layers');
-  if (!Number.isInteger(startLayer) || startLayer < 0 || startLayer >= mats.length) {
-    throw new RangeError(`rolloutIdentity: start layer ${startLayer} is outside 0..${mats.length - 1}`);
-  }
-  const aug = (m: Float64Array): Float64Array => {
-    const a = Float64Array.from(m);
-    for (let i = 0; i < seq; i++) {
-      a[i * seq + i] += 1;
-      let s = 0;
-      for (let j = 0; j < seq; j++) s += a[i * seq + j];
-      for (let j = 0; j < seq; j++) a[i * seq + j] /= s;
-    }
-    return a;
-  };
-  let joint = aug(mats[startLayer]);
-  for (let l = startLayer + 1; l < mats.length; l++) joint = matmulSq(aug(mats[l]), joint, seq);
-  return joint;
+  const joint = rolloutMatrices(mats.map((m) => augmentMatrix(Float64Array.from(m), seq, 0.5)), seq, startLayer);
+  return joint[joint.length - 1] as Float64Array;
 }
 
 /**
@@ -77,19 +64,6 @@ export function gaeAccumulate(mats: Float64Array[], seq: number): Float64Array {
     r = next;
   }
   return r;
-}
-
-/** `a · b` for `[n, n]` row-major matrices. */
-export function matmulSq(a: Float64Array, b: Float64Array, n: number): Float64Array {
-  const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < n; k++) {
-      const w = a[i * n + k];
-      if (w === 0) continue;
-      for (let j = 0; j < n; j++) out[i * n + j] += w * b[k * n + j];
-    }
-  }
-  return out;
 }
 
 /** Row `row` of a `[seq, seq]` matrix, as plain numbers. */

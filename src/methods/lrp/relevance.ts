@@ -95,7 +95,7 @@ export function relevancePass(model: Bert, et: ExplainTrace, opts: RelevanceOpti
   const dh = D / H;
   const tr = et.trace;
   const S = tr.seq;
-  const labels = model.config.numLabels ?? 2;
+  const labels = model.config.numLabels;
   const mask = opts.headMask;
   if (mask && (mask.length !== L || mask.some((r) => r.length !== H))) {
     throw new Error(`headMask must be [${L}][${H}] (layers × heads), got [${mask.length}][${mask[0]?.length ?? 0}]`);

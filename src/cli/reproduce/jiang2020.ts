@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { InvalidArgumentError, Option } from 'commander';
-import { positiveInt, positiveNumber as positiveNum } from './args.js';
+import { Option } from 'commander';
+import { nonNegativeInt, positiveInt, positiveNumber as positiveNum, seed } from '../args.js';
 import cliProgress from 'cli-progress';
-import { initBackend } from '../backend/index.js';
-import { loadSentimentFixture, loadSst2, loadTrec, type LabeledText } from '../data/corpora.js';
-import { runJiang2020Dataset, sampleWithoutReplacement, writeJiang2020Outputs, type Jiang2020DatasetResult } from '../eval/jiang2020.js';
-import type { Reproduction } from './main.js';
+import { initBackend } from '../../backend/index.js';
+import { loadSentimentFixture, loadSst2, loadTrec, type LabeledText } from '../../data/corpora.js';
+import { runJiang2020Dataset, sampleWithoutReplacement, writeJiang2020Outputs, type Jiang2020DatasetResult } from '../../eval/jiang2020.js';
+import type { Reproduction } from './index.js';
 
 
 /** The datasets of the reproduction: test texts, held-out texts for the IBA statistics, default model. */
@@ -36,12 +36,12 @@ export const jiang2020: Reproduction = {
       .option('--datasets <list>', 'comma-separated: sst2, trec, imdb', 'sst2,trec,imdb')
       .option('--limit <n>', 'test examples per dataset', positiveInt('--limit'), 500)
       .option('--out <dir>', 'output folder (written atomically)', 'results/jiang2020')
-      .option('--seed <s>', 'seed of the sampling, LIME, IBA noise and random scores', (v) => Number(v), 0)
+      .option('--seed <s>', 'seed of the sampling, LIME, IBA noise and random scores', seed(), 0)
       .option('--sst2-model <name>', 'classifier for sst2 and imdb', 'embedded:sst2')
       .option('--trec-model <name>', 'classifier for trec', 'embedded:trec')
       .addOption(new Option('--mode <mode>', 'removed tokens are deleted (the reference) or replaced by [MASK]').choices(['delete', 'mask']).default('delete'))
       .addOption(new Option('--statistics <kind>', 'IBA prior: per-unit μ, σ over held-out data (theory), from the example itself at the bottleneck, or as the reference code (the example at the layer input)').choices(['dataset', 'single-example', 'reference']).default('dataset'))
-      .option('--layer <l>', 'IBA layer, 0-based (default ⌊0.75·L⌋ − 1)', (v) => Number(v))
+      .option('--layer <l>', 'IBA layer, 0-based (default ⌊0.75·L⌋ − 1)', nonNegativeInt('--layer'))
       .option('--beta <b>', 'IBA β', positiveNum('--beta'), 1e-5)
       .option('--iba-steps <n>', 'IBA Adam steps', positiveInt('--iba-steps'), 10)
       .option('--lr <x>', 'IBA learning rate', positiveNum('--lr'), 1)
@@ -59,7 +59,7 @@ export const jiang2020: Reproduction = {
     const limit = opts.limit as number;
     const seed = opts.seed as number;
     if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${String(opts.seed)}`);
-    const { loadModel } = await import('../model/load.js');
+    const { loadModel } = await import('../../model/load.js');
     const modelFor = (n: string) => (n === 'trec' ? String(opts.trecModel) : String(opts.sst2Model));
     const totalOf = (n: string) => Math.min(limit, JIANG2020_DATASETS[n].load(seed, limit).test.length);
     let bar: cliProgress.SingleBar | null = null;

@@ -1,9 +1,11 @@
 /**
  * `flowlens kernel install`: the Jupyter kernelspec and the widgets nbextension, from the project's
- * command line (same as `npm run kernel:install`, see {@link runInstall}).
+ * command line (same as `npm run kernel:install`): `runInstall` of `kernel/install.ts` with the
+ * widgets' nbextension step of `widgets/install.ts`.
  */
 import type { Command } from 'commander';
-import { runInstall } from './install.js';
+import { runInstall } from '../../kernel/install.js';
+import { installWidgetsFor } from '../../widgets/install.js';
 
 /**
  * Registers `kernel install [--user | --prefix DIR | --sys-prefix] [--name N] [--display-name T] [--no-widgets]`.
@@ -27,6 +29,6 @@ export function registerKernel(program: Command): void {
       if (o.name) argv.push('--name', o.name);
       if (o.displayName) argv.push('--display-name', o.displayName);
       if (o.widgets === false) argv.push('--no-widgets');
-      await runInstall(argv);
+      await runInstall(argv, installWidgetsFor);
     });
 }

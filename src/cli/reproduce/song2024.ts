@@ -6,17 +6,18 @@
  * @module
  */
 import cliProgress from 'cli-progress';
-import { InvalidArgumentError, type Command } from 'commander';
-import { positiveInt, nonNegativeInt as nonNegInt, openUnitInterval as unitInterval } from '../cli/args.js';
-import { initBackend } from '../backend/index.js';
-import { loadSst2 } from '../data/corpora.js';
-import { defaultParseCache } from '../data/linkGrammar.js';
-import { runSong2024 } from './song2024.js';
-import { writeSong2024Outputs } from './song2024Writer.js';
+import type { Command } from 'commander';
+import { positiveInt, nonNegativeInt as nonNegInt, openUnitInterval as unitInterval, seed } from '../args.js';
+import { initBackend } from '../../backend/index.js';
+import { loadSst2 } from '../../data/corpora.js';
+import { defaultParseCache } from '../../data/linkGrammar.js';
+import { runSong2024 } from '../../eval/song2024.js';
+import { writeSong2024Outputs } from '../../eval/song2024Writer.js';
+import type { Reproduction } from './index.js';
 
 
 /** The reproduction entry of `src/cli/main.ts`'s `reproductions` map (same shape as its `Reproduction`). */
-export const song2024 = {
+export const song2024: Reproduction = {
   description: 'Song et al. 2024 (Better Explain Transformers by Illuminating Important Information): Mask-LRP vs 8 baselines, AOPC/LOdds on SST-2, head statistics, masks, ablations',
   options: (cmd: Command): Command =>
     cmd
@@ -26,13 +27,13 @@ export const song2024 = {
       .option('--stats-sentences <n>', 'SST-2 dev sentences parsed for the head statistics', positiveInt('--stats-sentences'), 300)
       .option('--min-tokens <n>', "the paper's length filter for the second report ([CLS]/[SEP] included)", positiveInt('--min-tokens'), 20)
       .option('--quantile <q>', 'quantile of the model-relative thresholds (the q75 masks)', unitInterval('--quantile'), 0.75)
-      .option('--seed <s>', 'seed of the random masks', nonNegInt('--seed'), 0)
+      .option('--seed <s>', 'seed of the random masks', seed(), 0)
       .option('--parse-cache <file>', 'link-grammar parse cache (JSON lines)', defaultParseCache())
       .option('--no-progress', 'no progress bar'),
   async run(opts: Record<string, unknown>): Promise<void> {
     const t0 = Date.now();
     await initBackend();
-    const { loadModel } = await import('../model/load.js');
+    const { loadModel } = await import('../../model/load.js');
     const name = String(opts.model);
     const loaded = await loadModel(name);
     try {

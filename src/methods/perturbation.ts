@@ -15,20 +15,12 @@
  *
  * @module
  */
-import { tf } from '../backend/index.js';
+import { classifyRows } from '../model/classify.js';
 import type { Bert } from '../model/bert.js';
 import type { ForwardOptions } from '../model/types.js';
-import type { ExampleInput } from '../methods/result.js';
-import { fitBatchSize } from '../backend/memory.js';
-
-/** Special token ids (a `WordPieceTokenizer` fits structurally). */
-export interface PerturbationSpecialIds {
-  clsId?: number;
-  sepId?: number;
-  padId?: number;
-  maskId?: number;
-  unkId?: number;
-}
+import type { SpecialIds } from '../io/tokenizer.js';
+import type { ExampleInput } from './result.js';
+import { IndexError, OptionError } from '../errors.js';
 
 /** How a removed token is treated: deleted, or replaced by `[MASK]`/`[PAD]`/`[UNK]` or an explicit id. */
 export type PerturbationMode = 'delete' | 'mask' | 'pad' | 'unk' | { id: number; name?: string };
@@ -44,7 +36,7 @@ export interface PerturbationOptions {
   /** Default `'delete'` (the reference degradation test). */
   mode?: PerturbationMode;
   /** Ids of `[CLS]`/`[SEP]` (never removed) and of the replacement tokens (pass the tokenizer). */
-  specialIds?: PerturbationSpecialIds;
+  specialIds?: SpecialIds;
   /** Positions never removed (default: every position holding the `[CLS]` or `[SEP]` id). */
   keep?: number[];
   /** Rows per forward pass (default 32). */
@@ -68,7 +60,7 @@ export interface RemovalCurve {
 }
 
 /** The replacement id of a mode, or null for `'delete'`. @throws Error when a named mode lacks its id. */
-export function replacementIdOf(mode: PerturbationMode, ids: PerturbationSpecialIds = {}): number | null {
+export function replacementIdOf(mode: PerturbationMode, ids: SpecialIds = {}): number | null {
   if (mode === 'delete') return null;
   if (typeof mode === 'object') {
     if (!Number.isInteger(mode.id) || mode.id < 0) throw new Error(`perturbation: replacement id ${mode.id} is not a token id`);
@@ -93,7 +85,7 @@ export function modeName(mode: PerturbationMode): string {
  */
 export function keptPositions(ids: readonly number[], opts: Pick<PerturbationOptions, 'keep' | 'specialIds'> = {}): number[] {
   if (opts.keep) {
-    for (const p of opts.keep) if (!Number.isInteger(p) || p < 0 || p >= ids.length) throw new RangeError(`perturbation: kept position ${p} is outside 0..${ids.length - 1}`);
+    for (const p of opts.keep) if (!Number.isInteger(p) || p < 0 || p >= ids.length) throw new IndexError(`perturbation: kept position ${p} is outside 0..${ids.length - 1}`);
     return [...new Set(opts.keep)].sort((a, b) => a - b);
   }
   const s = opts.specialIds ?? {};
@@ -122,7 +114,7 @@ export function removalOrder(scores: readonly number[], keep: readonly number[] 
  * @throws RangeError when `n < 2`.
  */
 export function removalFractions(n = 10): number[] {
-  if (!Number.isInteger(n) || n < 2) throw new RangeError(`removal fractions: need an integer n ≥ 2, got ${n}`);
+  if (!Number.isInteger(n) || n < 2) throw new OptionError(`removal fractions: need an integer n ≥ 2, got ${n}`);
   return Array.from({ length: n }, (_, i) => i / (n - 1));
 }
 
@@ -133,11 +125,11 @@ export function removalFractions(n = 10): number[] {
  * @returns the perturbed row (ids and, when the example has them, token type ids).
  * @throws RangeError for a position outside the sequence; Error for a mode lacking its id.
  */
-export function perturbRow(example: ExampleInput, remove: Iterable<number>, mode: PerturbationMode = 'delete', specialIds: PerturbationSpecialIds = {}): PerturbedRow {
+export function perturbRow(example: ExampleInput, remove: Iterable<number>, mode: PerturbationMode = 'delete', specialIds: SpecialIds = {}): PerturbedRow {
   const n = example.ids.length;
   const r = new Set<number>();
   for (const p of remove) {
-    if (!Number.isInteger(p) || p < 0 || p >= n) throw new RangeError(`perturbation: position ${p} is outside 0..${n - 1}`);
+    if (!Number.isInteger(p) || p < 0 || p >= n) throw new IndexError(`perturbation: position ${p} is outside 0..${n - 1}`);
     r.add(p);
   }
   const rep = replacementIdOf(mode, specialIds);
@@ -162,27 +154,8 @@ export function classProbabilities(
   rows: readonly PerturbedRow[],
   opts: { batchSize?: number; padId?: number; forward?: ForwardOptions } = {},
 ): number[][] {
-  if (model.head !== 'classifier') throw new Error(`classProbabilities needs a sequence classifier, the model has the "${model.head}" head`);
-  const bs = opts.batchSize ?? 32;
-  if (!Number.isInteger(bs) || bs < 1) throw new RangeError(`batchSize must be a positive integer, got ${bs}`);
-  const pad = opts.padId ?? 0;
-  const out: number[][] = [];
-  const step = rows.length ? fitBatchSize(model.config, model.head, Math.max(...rows.map((r) => r.ids.length)), bs, false, 'class probabilities') : bs;
-  for (let s = 0; s < rows.length; s += step) {
-    const chunk = rows.slice(s, s + step);
-    if (chunk.some((r) => r.ids.length === 0)) throw new Error('classProbabilities: a perturbed row has no tokens left');
-    const len = Math.max(...chunk.map((r) => r.ids.length));
-    const padded = (a: number[], v: number) => (a.length === len ? a : [...a, ...new Array<number>(len - a.length).fill(v)]);
-    const ids = chunk.map((r) => padded(r.ids, pad));
-    const attentionMask = chunk.map((r) => Array.from({ length: len }, (_, j) => (j < r.ids.length ? 1 : 0)));
-    const tokenTypeIds = chunk.some((r) => r.tokenTypeIds) ? chunk.map((r) => padded(r.tokenTypeIds ?? new Array<number>(r.ids.length).fill(0), 0)) : undefined;
-    const tr = model.forward({ ids, attentionMask, tokenTypeIds }, { ...opts.forward, record: 'none' });
-    const p = tf.softmax(tr.logits, -1);
-    out.push(...(p.arraySync() as number[][]));
-    p.dispose();
-    tr.dispose();
-  }
-  return out;
+  if (rows.some((r) => r.ids.length === 0)) throw new Error('classProbabilities: a perturbed row has no tokens left');
+  return classifyRows(model, rows, opts).probs;
 }
 
 /**
@@ -218,12 +191,12 @@ export function probabilitiesAfterRemoval(
     order = removalOrder(ranking.scores, keep, !ranking.leastImportantFirst);
   } else {
     const k = new Set(keep);
-    for (const p of ranking.order) if (!Number.isInteger(p) || p < 0 || p >= n) throw new RangeError(`perturbation: position ${p} is outside 0..${n - 1}`);
+    for (const p of ranking.order) if (!Number.isInteger(p) || p < 0 || p >= n) throw new IndexError(`perturbation: position ${p} is outside 0..${n - 1}`);
     order = [...new Set(ranking.order)].filter((p) => !k.has(p));
     const rest = Array.from({ length: n }, (_, i) => i).filter((i) => !k.has(i) && !order.includes(i));
     order.push(...rest);
   }
-  for (const f of fractions) if (!(f >= 0 && f <= 1)) throw new RangeError(`perturbation: fraction ${f} is outside [0, 1]`);
+  for (const f of fractions) if (!(f >= 0 && f <= 1)) throw new OptionError(`perturbation: fraction ${f} is outside [0, 1]`);
   const mode = opts.mode ?? 'delete';
   const m = order.length;
   const removed = fractions.map((f) => Math.round(f * m));
