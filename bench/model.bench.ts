@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, nativeStatus, tf } from '../src/backend/index.js';
@@ -51,11 +51,16 @@ export interface ModelBench {
 const here = dirname(fileURLToPath(import.meta.url));
 const root = existsSync(join(here, '..', 'package.json')) ? join(here, '..') : join(here, '..', '..');
 
-async function timeIt(f: () => void, reps: number): Promise<number> {
-  f(); // warm-up
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) f();
-  return (performance.now() - t0) / reps;
+/** Fastest of `reps` runs (after a warm-up unless `warm`), in ms: the least disturbed by other load. */
+function timeIt(f: () => void, reps: number, warm = true): number {
+  if (warm) f();
+  let best = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    f();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
 }
 
 /** A vocabulary for the random checkpoint: the special tokens and placeholders up to 30,522. */
@@ -99,51 +104,58 @@ interface TorchOut {
 }
 
 /**
- * Run the comparison. `quick`: a 2-layer model and one repetition (a smoke test of the bench itself;
- * its ratios are indicative only).
+ * Run the comparison. flowlens and PyTorch alternate per sequence length (`rounds` times each; every
+ * figure is the fastest run; `--rounds n` on the command line), so both see the same machine load. `quick`: a 2-layer model, one round
+ * (a smoke test of the bench itself; its ratios are indicative only).
  */
-export async function benchModel(quick = false): Promise<ModelBench> {
+export async function benchModel(quick = false, roundsWanted?: number): Promise<ModelBench> {
   await initBackend();
   const layers = quick ? 2 : 12;
   const seqs = [32, 128];
-  const igBatches = [10, 10];
+  const igBatch = 10;
   const reps = quick ? 1 : 3;
+  const rounds = roundsWanted ?? (quick ? 1 : 2);
   const dir = benchCheckpoint(layers);
   const { model } = await loadModel(dir);
   const threads = nativeStatus().active ? nativeStatus().threads : 1;
+  const found = findTorch();
+  let torch: ModelBench['torch'] = null;
+  let torchSkipped: string | null = 'python' in found ? null : found.reason;
   const rows: ModelBenchRow[] = [];
-  const logits: number[][] = [];
-  for (const [i, seq] of seqs.entries()) {
+  for (const seq of seqs) {
     const ids = [101, ...Array.from({ length: seq - 2 }, (_, j) => 1000 + j), 102];
     const fwd = () => { const tr = model.forward({ ids: [ids] }, { record: 'none' }); tr.logits.dataSync(); tr.dispose(); };
     const bwd = () => { const g = gradientAt(model, { ids: [ids] }, 'embed.hook_word', classLogit(1)); g.grad.dataSync(); g.grad.dispose(); g.value.dispose(); };
-    const ig = () => { integratedGradients(model, { ids }, classLogit(1), { steps: 50, batchSize: igBatches[i], specialIds: { padId: 0, clsId: 101, sepId: 102 } }); };
-    const forwardMs = await timeIt(fwd, reps);
-    const backwardMs = await timeIt(bwd, reps);
-    const igMs = await timeIt(ig, 1);
+    const ig = () => { integratedGradients(model, { ids }, classLogit(1), { steps: 50, batchSize: igBatch, specialIds: { padId: 0, clsId: 101, sepId: 102 } }); };
+    const row: ModelBenchRow = { seq, forwardMs: Infinity, backwardMs: Infinity, ratio: 0, igMs: Infinity, igBatch, peakMB: 0, torch: null, logitsMaxDiff: null };
+    for (let r = 0; r < rounds; r++) {
+      row.forwardMs = Math.min(row.forwardMs, timeIt(fwd, reps));
+      row.backwardMs = Math.min(row.backwardMs, timeIt(bwd, reps));
+      row.igMs = Math.min(row.igMs, timeIt(ig, 1, r === 0));
+      if ('python' in found && !torchSkipped) {
+        const { json, error } = runTorch(found.python, dir, [seq], [igBatch], reps, availableParallelism());
+        if (!json) {
+          torchSkipped = error;
+          continue;
+        }
+        torch = { version: json.torch, threads: json.threads, blas: json.blas };
+        const t = json.rows[0];
+        row.torch = row.torch
+          ? { forwardMs: Math.min(row.torch.forwardMs, t.forwardMs), backwardMs: Math.min(row.torch.backwardMs, t.backwardMs), igMs: Math.min(row.torch.igMs, t.igMs), igBatch }
+          : { forwardMs: t.forwardMs, backwardMs: t.backwardMs, igMs: t.igMs, igBatch };
+        const tr = model.forward({ ids: [ids] }, { record: 'none' });
+        const ours = Array.from(tr.logits.dataSync());
+        tr.dispose();
+        row.logitsMaxDiff = Math.max(...t.logits.map((v, j) => Math.abs(v - ours[j])));
+      }
+    }
+    row.ratio = row.backwardMs / row.forwardMs;
     const prof = await tf.profile(() => { const g = gradientAt(model, { ids: [ids] }, 'embed.hook_word', classLogit(1)); g.value.dispose(); return g.grad; });
     (prof.result as tf.Tensor).dispose();
-    const tr = model.forward({ ids: [ids] }, { record: 'none' });
-    logits.push(Array.from(tr.logits.dataSync()));
-    tr.dispose();
-    rows.push({ seq, forwardMs, backwardMs, ratio: backwardMs / forwardMs, igMs, igBatch: igBatches[i], peakMB: prof.peakBytes / 2 ** 20, torch: null, logitsMaxDiff: null });
+    row.peakMB = prof.peakBytes / 2 ** 20;
+    rows.push(row);
   }
   model.dispose();
-  const found = findTorch();
-  let torch: ModelBench['torch'] = null;
-  let torchSkipped: string | null = null;
-  if ('python' in found) {
-    const torchThreads = availableParallelism();
-    const { json, error } = runTorch(found.python, dir, seqs, igBatches, reps, torchThreads);
-    if (json) {
-      torch = { version: json.torch, threads: json.threads, blas: json.blas };
-      for (const [i, r] of rows.entries()) {
-        const t = json.rows[i];
-        r.torch = { forwardMs: t.forwardMs, backwardMs: t.backwardMs, igMs: t.igMs, igBatch: t.igBatch };
-        r.logitsMaxDiff = Math.max(...t.logits.map((v, j) => Math.abs(v - logits[i][j])));
-      }
-    } else torchSkipped = error;
-  } else torchSkipped = found.reason;
   const native = nativeStatus();
   return { layers, threads, native: native.active ? `native ${native.kernel}, ${native.threads} threads` : `wasm (${native.reason})`, torch, torchSkipped, rows };
 }
@@ -166,6 +178,7 @@ export function printModelBench(b: ModelBench): void {
   console.log(`BERT-base-sized random classifier, ${b.layers} layers × 768 hidden × 12 heads; flowlens: ${b.native}; ` +
     (b.torch ? `PyTorch ${b.torch.version}, ${b.torch.threads} threads, BLAS ${b.torch.blas}` : `PyTorch: skipped (${b.torchSkipped})`));
   console.table(table);
+  console.log(`times: fastest of ${b.rows.length ? 'several' : 0} runs, flowlens and PyTorch alternating per sequence length; load average now ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
   const diffs = b.rows.map((r) => r.logitsMaxDiff).filter((d): d is number => d !== null);
   if (diffs.length) console.log(`same weights, same logits: largest |flowlens − PyTorch| logit difference ${Math.max(...diffs).toExponential(1)}`);
 }

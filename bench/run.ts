@@ -12,7 +12,8 @@ const want = (name: string): boolean => !only || only.has(name);
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, backend: process.env.FLOWLENS_BACKEND ?? 'wasm' };
 if (want('model')) {
   console.log('# flowlens vs PyTorch: forward, backward, integrated gradients (same weights, same machine)');
-  const model = await benchModel(process.argv.includes('--quick'));
+  const roundsArg = process.argv.indexOf('--rounds');
+  const model = await benchModel(process.argv.includes('--quick'), roundsArg >= 0 ? Number(process.argv[roundsArg + 1]) : undefined);
   printModelBench(model);
   results.model = model;
 }

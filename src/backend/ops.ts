@@ -179,3 +179,26 @@ export function matmulConstB(a: tf.Tensor, b: tf.Tensor, bT: LazyTensor): tf.Ten
   })) as any) as unknown as (a2: tf.Tensor) => tf.Tensor;
   return f(a);
 }
+
+/**
+ * GELU with the exact (erf) form, `x · Φ(x)`, Φ(x) = ½(1 + erf(x/√2)) (Hendrycks & Gimpel 2016; HF
+ * `gelu`), with a hand-written gradient dy·(Φ(x) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π), saving x and Φ(x).
+ *
+ * @param x any shape; @returns the same shape.
+ */
+export function geluErf(x: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad(((xx: tf.Tensor, save: tf.GradSaveFunc) => {
+    const cdf = tf.mul(tf.add(tf.erf(tf.mul(xx, Math.SQRT1_2)), 1), 0.5);
+    save([xx, cdf]);
+    return {
+      value: tf.mul(xx, cdf),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, c] = saved;
+        const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+        return [tf.mul(dy, tf.add(c, tf.mul(xs, pdf)))];
+      },
+    };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  }) as any) as unknown as (xx: tf.Tensor) => tf.Tensor;
+  return f(x);
+}

@@ -13,7 +13,7 @@
  */
 import { tf } from '../backend/index.js';
 import { checkPassFits, gradientTapeOn } from '../backend/memory.js';
-import { layerNorm, linear, linearConst, matmul, matmulConstB } from '../backend/ops.js';
+import { geluErf, layerNorm, linear, linearConst, matmul, matmulConstB } from '../backend/ops.js';
 import { MIME_BUNDLE, summaryBundle, type MimeBundle } from '../display.js';
 import { BertParams } from './params.js';
 import type { ForwardInput, ForwardOptions, HeadKind, Hook } from './types.js';
@@ -194,9 +194,7 @@ export class Bert {
 
   private act(x: tf.Tensor): tf.Tensor {
     const a = this.config.hiddenAct;
-    if (a === 'gelu' || a === 'gelu_python') {
-      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-    }
+    if (a === 'gelu' || a === 'gelu_python') return geluErf(x);
     if (a === 'gelu_new' || a === 'gelu_pytorch_tanh') {
       const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
       return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
