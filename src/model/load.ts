@@ -43,6 +43,7 @@ export const EMBEDDED: Record<string, string> = {
   sst2: 'flowlens-sst2',
   trec: 'flowlens-trec',
   bert: 'flowlens-bert',
+  abnar: 'flowlens-abnar',
 };
 
 /** The default model of the main job. */

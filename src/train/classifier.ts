@@ -62,6 +62,11 @@ export interface ClassifierTrainOptions {
    * default is `train.ids[i]`. Drawn with the training loop's seeded generator.
    */
   sample?: (i: number, rng: Rng) => number[];
+  /**
+   * Batches of similar lengths (less padding): each epoch's shuffled order is cut into windows of 50
+   * batches, each window sorted by length and cut into batches, and the batches shuffled (default false).
+   */
+  bucketByLength?: boolean;
   /** Called after each step: step (1-based), total steps, loss. */
   onStep?: (step: number, total: number, loss: number) => void;
   /** Called after each epoch: epoch (1-based), mean training loss, dev accuracy (null without dev). */
@@ -93,6 +98,24 @@ export function padBatch(rows: readonly (readonly number[])[], padId = 0): { ids
   const ids = rows.map((r) => [...r, ...new Array<number>(len - r.length).fill(padId)]);
   const attentionMask = rows.map((r) => Array.from({ length: len }, (_, j) => (j < r.length ? 1 : 0)));
   return { ids, attentionMask };
+}
+
+/**
+ * A shuffled order regrouped so that each batch holds examples of similar length: windows of 50 batches
+ * are sorted by length and cut into batches, then the batches are shuffled.
+ * @param order a permutation of example indices; @param len length of example i; @param B batch size.
+ * @returns a permutation of the same indices (batch k = entries `k·B … k·B + B − 1`).
+ */
+export function lengthBucketed(order: readonly number[], len: (i: number) => number, B: number, rng: Rng): number[] {
+  const batches: number[][] = [];
+  const W = 50 * B;
+  for (let w = 0; w < order.length; w += W) {
+    const win = order.slice(w, w + W).sort((a, b) => len(a) - len(b));
+    for (let k = 0; k < win.length; k += B) batches.push(win.slice(k, k + B));
+  }
+  // The last batch may be short: keep it last so that every other batch is full.
+  const last = batches.pop() as number[];
+  return [...rng.shuffle(batches).flat(), ...last];
 }
 
 /**
@@ -186,7 +209,8 @@ export async function trainClassifier(model: Bert, train: EncodedSet, opts: Clas
     let sinceBest = 0;
     try {
       for (let epoch = 1; epoch <= epochs; epoch++) {
-        const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+        let order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+        if (opts.bucketByLength) order = lengthBucketed(order, (i) => (train.ids[i] as number[]).length, B, rng);
         let lossSum = 0;
         for (let s = 0; s < stepsPerEpoch; s++) {
           step++;
