@@ -27,8 +27,7 @@ import {
   type Abnar2020Options,
   type NumberItem,
 } from '../eval/abnar2020.js';
-import { brownNumberData, NUMBER_LABELS } from '../data/numberAgreement.js';
-import { Rng } from '../data/random.js';
+import { heldOutNumberItems } from '../data/numberAgreement.js';
 import { defaultMarvinLinzenDir, loadMarvinLinzen } from '../data/marvinLinzen.js';
 import { lu2021 } from '../eval/lu2021Cli.js';
 import { jiang2020 } from './jiang2020.js';
@@ -56,27 +55,6 @@ export const DEFAULT_MODEL = 'embedded:abnar';
 export const DEFAULT_MLM_MODEL = 'embedded:agreement';
 /** Default number of examples: the classifier setup's `npm start` stays short (CI runs it). */
 export const DEFAULT_LIMIT = { classifier: 40, mlm: 200 } as const;
-
-/**
- * Held-out natural number-prediction items (Brown test documents, never trained on; see
- * `src/data/numberAgreement.ts`), `limit` of them drawn with a seeded shuffle (all when `limit` ≥ the
- * set), in corpus order. `construction` names the attractor count (`natural, 1 attractor`, … `4+`).
- */
-export function heldOutNumberItems(limit: number, seed: number): NumberItem[] {
-  const test = brownNumberData().test;
-  const order = new Rng(seed * 7 + 11).shuffle(test.map((_, i) => i)).slice(0, limit).sort((a, b) => a - b);
-  return order.map((i) => {
-    const x = test[i]!;
-    const k = x.attractors >= 4 ? '4+' : String(x.attractors);
-    return {
-      construction: `natural, ${k} attractor${k === '1' ? '' : 's'}`,
-      condition: `${x.source} ${NUMBER_LABELS[x.label]} "${x.verb}"`,
-      words: x.words,
-      label: x.label,
-      labelNames: [...NUMBER_LABELS],
-    };
-  });
-}
 
 /** Marvin & Linzen constructions of the Abnar & Zuidema reproduction: simple, across a PP, relative clauses. */
 export const ABNAR2020_CONSTRUCTIONS = [

@@ -38,6 +38,11 @@ export async function trainAbnarCommand(opts: TrainAbnarCommandOptions): Promise
     log,
     onProgress: (step, total, loss) => {
       if (progress === false) return;
+      if (!process.stderr.isTTY) {
+        // No bar without a terminal: a line every 5 % of the steps.
+        if (step % Math.max(1, Math.round(total / 20)) === 0) console.error(`abnar-classifier step ${step}/${total}, loss ${loss.toFixed(3)}`);
+        return;
+      }
       if (!bar) {
         bar = new cliProgress.SingleBar(
           { format: 'abnar-classifier [{bar}] {value}/{total} steps | loss {loss} | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
@@ -65,13 +70,13 @@ export function registerTrainAbnar(train: Command): Command {
     .description("train the verb-number classifier of Abnar & Zuidema (2020)'s setup (6 layers, 8 heads, reads [CLS]) on Brown + templated sentences cut before the verb, then evaluate it by number of attractors")
     .option('--seed <n>', 'random seed', int('--seed', 0), 1)
     .option('--out <dir>', 'output folder (default models/flowlens-abnar)')
-    .option('--epochs <n>', 'maximum epochs (default 3)', int('--epochs', 1))
-    .option('--hidden <n>', 'hidden size (default 128)', int('--hidden', 8))
+    .option('--epochs <n>', 'maximum epochs (default 1)', int('--epochs', 1))
+    .option('--hidden <n>', 'hidden size (default 64)', int('--hidden', 8))
     .option('--layers <n>', 'encoder layers (default 6)', int('--layers', 1))
     .option('--heads <n>', 'attention heads (default 8)', int('--heads', 1))
     .option('--lr <x>', 'peak learning rate (default 5e-4)', positiveNumber('--lr'))
     .option('--dropout <p>', 'dropout probability (default 0.1)', probabilityBelowOne('--dropout'))
-    .option('--templated <n>', 'templated training examples (default 10000)', int('--templated', 0))
+    .option('--templated <n>', 'templated training examples (default 5000)', int('--templated', 0))
     .option('--unk-dropout <p>', 'probability of replacing a training token by [UNK] (default 0.05)', probabilityBelowOne('--unk-dropout'))
     .option('--max-vocab <n>', 'maximum vocabulary size (default 8000)', int('--max-vocab', 200))
     .option('--min-count <n>', 'minimum training-text count of a word with its own entry (default 2)', int('--min-count', 1))

@@ -18,6 +18,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageDir } from './corpora.js';
 import { TemplateGenerator, type TemplateKind } from './templates.js';
+import { Rng } from './random.js';
 
 /** Class names in class-id order (`id2label`). */
 export const NUMBER_LABELS = ['singular', 'plural'] as const;
@@ -367,4 +368,39 @@ export function templatedNumberExamples(n: number, seed: number): NumberExample[
     }
   }
   return out;
+}
+
+/** A held-out item in the shape the Abnar & Zuidema experiment takes (`NumberItem` of `src/eval/abnar2020.ts`). */
+export interface HeldOutNumberItem {
+  /** `natural, <k> attractor(s)` with k = 0, 1, 2, 3 or 4+. */
+  construction: string;
+  /** Document, label and verb, e.g. `ca10 plural "are"`. */
+  condition: string;
+  words: string[];
+  label: 0 | 1;
+  labelNames: string[];
+  attractors: number;
+}
+
+/**
+ * Held-out natural number-prediction items (Brown test documents, never trained on): `limit` of them
+ * drawn with a seeded shuffle (all when `limit` ≥ the set), returned in corpus order.
+ *
+ * @param limit how many (≥ 1); @param seed the draw's seed.
+ */
+export function heldOutNumberItems(limit: number, seed: number): HeldOutNumberItem[] {
+  const test = brownNumberData().test;
+  const order = new Rng(seed * 7 + 11).shuffle(test.map((_, i) => i)).slice(0, limit).sort((a, b) => a - b);
+  return order.map((i) => {
+    const x = test[i] as NumberExample;
+    const k = x.attractors >= 4 ? '4+' : String(x.attractors);
+    return {
+      construction: `natural, ${k} attractor${k === '1' ? '' : 's'}`,
+      condition: `${x.source} ${NUMBER_LABELS[x.label]} "${x.verb}"`,
+      words: x.words,
+      label: x.label,
+      labelNames: [...NUMBER_LABELS],
+      attractors: x.attractors,
+    };
+  });
 }
