@@ -78,3 +78,35 @@ test('flowlens train abnar-classifier refuses bad options before any training', 
     process.exitCode = 0;
   }
 });
+
+test('trainAbnarClassifier end to end on a small subset: saves a loadable classifier, training.json and a card with accuracy by attractors', async () => {
+  const { mkdtempSync, readFileSync, existsSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { trainAbnarClassifier } = await import('../src/train/abnarClassifier.js');
+  const { loadModel } = await import('../src/model/load.js');
+  const { tf } = await import('../src/backend/index.js');
+  const out = join(mkdtempSync(join(tmpdir(), 'flowlens-abnar-train-')), 'model');
+  try {
+    const lines: string[] = [];
+    const r = await trainAbnarClassifier({ out, limitTrain: 96, templated: 40, hidden: 16, layers: 1, heads: 2, epochs: 1, seed: 3, log: (l) => lines.push(l) });
+    for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'training.json', 'README.md']) assert.ok(existsSync(join(out, f)), f);
+    const saved = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8'));
+    assert.equal(saved.test.overall.n, r.data.test);
+    assert.ok(r.data.test > 1000 && r.data.documents.test === 50, 'all held-out Brown test examples are evaluated');
+    const byAtt = Object.values(r.test.byAttractors).reduce((a, g) => a + g.n, 0);
+    assert.equal(byAtt, r.test.overall.n);
+    assert.ok(r.test.majorityBaseline > 0.5 && r.test.majorityBaseline < 0.8);
+    const card = readFileSync(join(out, 'README.md'), 'utf8');
+    assert.match(card, /\| attractors \| accuracy \| n \|/);
+    assert.match(card, /flowlens train abnar-classifier --seed 3/);
+    const before = tf.memory().numTensors;
+    const loaded = await loadModel(out);
+    assert.equal(loaded.model.head, 'classifier');
+    assert.deepEqual(loaded.labels, ['singular', 'plural']);
+    loaded.model.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    rmSync(join(out, '..'), { recursive: true, force: true });
+  }
+});

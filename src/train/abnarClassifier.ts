@@ -347,6 +347,12 @@ ${r.settings.epochs} epochs with early stopping on the dev documents (best epoch
 \`[UNK]\` with probability ${r.settings.unkDropout}, so that blank-out's \`[UNK]\` (the paper's replacement) is a token the model knows.
 ${r.minutes.toFixed(1)} minutes wall clock on one core (tfjs wasm), evaluation included.
 
+Why ${r.dims.hiddenSize} hidden and ${r.settings.epochs} epoch${r.settings.epochs === 1 ? '' : 's'} (measured while choosing, 2026-12-01, on the shared 2-core machine with a load
+average of 25–33, where a \`nice -n 10\` process got 6–10% of a core): a training step of 32 examples took 4.2 s
+wall clock at 6 × 128 and about half that at 6 × 64, so one epoch of 6 × 128 on these ~24,000 examples
+would have taken over an hour; the default keeps the command well under an hour there. On an idle core
+it runs about ten times faster.
+
 | epoch | train loss | dev accuracy |
 |---|---|---|
 ${r.history.map((h) => `| ${h.epoch} | ${h.trainLoss.toFixed(3)} | ${h.devAccuracy === null ? '-' : pct(h.devAccuracy)} |`).join('\n')}
