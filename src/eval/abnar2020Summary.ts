@@ -148,7 +148,7 @@ export function abnar2020Summary(res: Abnar2020Result, info: RunInfo): string {
   lines.push('');
   lines.push('## Diagnostics (from this run)', '');
   const tie = (get: (r: ExampleRecord) => number[] | undefined) => mean(res.perExample.map(get).filter((v): v is number[] => !!v && v.length > 0).map(tieFraction));
-  lines.push(`- **Ties** (fraction of positions whose score equals another position's, mean over examples, last layer): raw ${fmt(tie((r) => r.raw[L - 1]))}, rollout ${fmt(tie((r) => r.rollout[L - 1]))}, flow ${fmt(tie((r) => r.flow[L - 1]))}; blank-out ${fmt(tie((r) => r.blankout))}, input gradient ${fmt(tie((r) => r.input_gradient))}. Spearman gives tied values their mean rank.`);
+  lines.push(`- **Ties** (fraction of positions whose score equals another position's, mean over examples, last layer): raw ${fmt(tie((r) => r.raw[L - 1]))}, rollout ${fmt(tie((r) => r.rollout[L - 1]))}, flow ${fmt(tie((r) => r.flow[L - 1]))}; blank-out ${fmt(tie((r) => r.blankout))}, input gradient ${fmt(tie((r) => r.input_gradient))}. Spearman gives tied values their mean rank. Flow ties by layer: ${Array.from({ length: L }, (_, l) => `L${l + 1} ${fmt(tie((r) => r.flow[l]))}`).join(', ')} — max flow saturates when a narrow cut (a layer where few positions carry the capacity into the output) bounds the flow of many tokens at once, so their flows become equal and stop changing in the layers above.`);
   const lens = res.perExample.map((r) => r.tokens.length).sort((a, b) => a - b);
   const med = lens[Math.floor(lens.length / 2)] ?? 0;
   const short = res.perExample.filter((r) => r.tokens.length <= med);
