@@ -40,6 +40,30 @@ function meanRho(records: readonly ExampleRecord[], m: AttentionMethod, l: numbe
   return mean(v);
 }
 
+/**
+ * Paired difference of per-example ρ: method minus raw attention at one layer against one reference,
+ * mean and standard error over the examples (undefined ρ counted as 0, as in the table).
+ */
+export function pairedDifference(records: readonly ExampleRecord[], m: AttentionMethod, l: number, ref: Reference): { mean: number; se: number; n: number } | null {
+  const d: number[] = [];
+  for (const r of records) {
+    const a = r.spearman[`${m}.L${l}.${ref}`];
+    const b = r.spearman[`raw.L${l}.${ref}`];
+    if (a === undefined || b === undefined) continue;
+    d.push((a ?? 0) - (b ?? 0));
+  }
+  if (d.length < 2) return null;
+  const mu = mean(d);
+  const sd = Math.sqrt(d.reduce((s, x) => s + (x - mu) ** 2, 0) / (d.length - 1));
+  return { mean: mu, se: sd / Math.sqrt(d.length), n: d.length };
+}
+
+/** "beats" / "ties with" / "loses to" by a paired difference at ±2 standard errors. */
+function verdict(p: { mean: number; se: number } | null): 'beats' | 'ties with' | 'loses to' | '–' {
+  if (!p) return '–';
+  return p.mean - 2 * p.se > 0 ? 'beats' : p.mean + 2 * p.se < 0 ? 'loses to' : 'ties with';
+}
+
 const allPositions = (r: ExampleRecord): number[] => r.tokens.map((_, i) => i);
 const wordPositions = (r: ExampleRecord): number[] => r.tokens.map((_, i) => i).filter((i) => i !== 0 && i !== r.tokens.length - 1 && i !== r.maskPosition);
 
@@ -116,11 +140,14 @@ export function abnar2020Summary(res: Abnar2020Result, info: RunInfo): string {
     const rawL = get('raw', L, ref);
     const raw1 = get('raw', 1, ref);
     for (const m of ['rollout', 'flow'] as const) {
-      const ds = layers.map((l) => diff(m, l)).filter((d): d is number => d !== null);
+      const ps = layers.map((l) => pairedDifference(res.perExample, m, l, ref));
+      const ds = ps.filter((p): p is { mean: number; se: number; n: number } => p !== null).map((p) => p.mean);
       const pds = layers.map((l) => paperDiff(m, l)).filter((d): d is number => d !== null);
-      const beat = layers.filter((l) => (diff(m, l) ?? -Infinity) > 0).length;
       if (ds.length === 0) continue;
-      s.push(`**${m === 'rollout' ? 'Rollout' : 'Flow'} vs raw attention, against ${name}:** ${m} beats raw attention at ${beat} of ${ds.length} layers; ${m} − raw = ${layers.map((l) => diff(m, l)).map((d, k) => `L${k + 1} ${d === null ? '–' : signed(d)}`).join(', ')}` +
+      const beat = ps.filter((p) => verdict(p) === 'beats').length;
+      const lose = ps.filter((p) => verdict(p) === 'loses to').length;
+      s.push(`**${m === 'rollout' ? 'Rollout' : 'Flow'} vs raw attention, against ${name}:** ${m} beats raw attention at ${beat} of ${ds.length} layers, loses at ${lose} (paired difference beyond ±2 standard errors); ${m} − raw = ` +
+        ps.map((p, k) => `L${k + 1} ${p === null ? '–' : `${signed(p.mean)} ± ${p.se.toFixed(2)}`}`).join(', ') +
         ` (mean over layers ${signed(mean(ds))}${pds.length ? `; paper: mean ${signed(mean(pds))}${paperDiff(m, L) !== null ? `, L6 ${signed(paperDiff(m, L) as number)}` : ''}` : ''}).`);
     }
     if (raw1 && rawL) {
@@ -130,8 +157,10 @@ export function abnar2020Summary(res: Abnar2020Result, info: RunInfo): string {
     const rolL = get('rollout', L, ref);
     const flL = get('flow', L, ref);
     if (rolL && flL && rawL) {
-      const both = rolL.mean > rawL.mean && flL.mean > rawL.mean;
-      s.push(`At the last layer (L${L}), rollout (${fmt(rolL.mean)}) and flow (${fmt(flL.mean)}) ${both ? 'both beat' : 'do not both beat'} raw attention (${fmt(rawL.mean)}) — the paper's main claim ${both ? 'holds here' : 'does not hold here'}` +
+      const vr = verdict(pairedDifference(res.perExample, 'rollout', L, ref));
+      const vf = verdict(pairedDifference(res.perExample, 'flow', L, ref));
+      const both = vr === 'beats' && vf === 'beats';
+      s.push(`At the last layer (L${L}), rollout (${fmt(rolL.mean)}) ${vr} and flow (${fmt(flL.mean)}) ${vf} raw attention (${fmt(rawL.mean)}) — the paper's main claim ${both ? 'holds here' : vr === 'beats' || vf === 'beats' ? 'holds here for one of the two' : 'does not hold here'}` +
         ` (paper: rollout ${fmt(rolL.paper_mean)}, flow ${fmt(flL.paper_mean)}, raw ${fmt(rawL.paper_mean)}); flow ${flL.mean >= rolL.mean ? '≥' : '<'} rollout (paper: flow ${ref === 'blankout' ? '≈' : '>'} rollout at L6).`);
     }
     lines.push(s.join(' '), '');
@@ -148,7 +177,8 @@ export function abnar2020Summary(res: Abnar2020Result, info: RunInfo): string {
   lines.push('');
   lines.push('## Diagnostics (from this run)', '');
   const tie = (get: (r: ExampleRecord) => number[] | undefined) => mean(res.perExample.map(get).filter((v): v is number[] => !!v && v.length > 0).map(tieFraction));
-  lines.push(`- **Ties** (fraction of positions whose score equals another position's, mean over examples, last layer): raw ${fmt(tie((r) => r.raw[L - 1]))}, rollout ${fmt(tie((r) => r.rollout[L - 1]))}, flow ${fmt(tie((r) => r.flow[L - 1]))}; blank-out ${fmt(tie((r) => r.blankout))}, input gradient ${fmt(tie((r) => r.input_gradient))}. Spearman gives tied values their mean rank. Flow ties by layer: ${Array.from({ length: L }, (_, l) => `L${l + 1} ${fmt(tie((r) => r.flow[l]))}`).join(', ')} — max flow saturates when a narrow cut (a layer where few positions carry the capacity into the output) bounds the flow of many tokens at once, so their flows become equal and stop changing in the layers above.`);
+  const flowTies = Array.from({ length: L }, (_, l) => tie((r) => r.flow[l]));
+  lines.push(`- **Ties** (fraction of positions whose score equals another position's, mean over examples, last layer): raw ${fmt(tie((r) => r.raw[L - 1]))}, rollout ${fmt(tie((r) => r.rollout[L - 1]))}, flow ${fmt(tie((r) => r.flow[L - 1]))}; blank-out ${fmt(tie((r) => r.blankout))}, input gradient ${fmt(tie((r) => r.input_gradient))}. Spearman gives tied values their mean rank. Flow ties by layer: ${flowTies.map((t, l) => `L${l + 1} ${fmt(t)}`).join(', ')}${flowTies.some((t) => t > 0.1) ? ' — max flow saturates: once a narrow cut (a layer where few positions carry the capacity into the output) bounds the flow of many tokens at once, their flows are equal and stay so in the layers above, and Spearman ρ of tied scores cannot follow the reference\'s ranking' : ''}.`);
   const lens = res.perExample.map((r) => r.tokens.length).sort((a, b) => a - b);
   const med = lens[Math.floor(lens.length / 2)] ?? 0;
   const short = res.perExample.filter((r) => r.tokens.length <= med);
@@ -164,6 +194,7 @@ export function abnar2020Summary(res: Abnar2020Result, info: RunInfo): string {
   };
   lines.push(`- **The output position's own score** (${cls ? '[CLS]' : o.outputPosition === 'mask' ? '[MASK]' : '[CLS]'}): share of examples where it ranks first — raw L${L} ${fmt(outTop((r) => r.raw[L - 1]))}, rollout L${L} ${fmt(outTop((r) => r.rollout[L - 1]))}, flow L${L} ${fmt(outTop((r) => r.flow[L - 1]))}; blank-out ${fmt(outTop((r) => r.blankout))}, input gradient ${fmt(outTop((r) => r.input_gradient))}.`);
   lines.push('');
+  lines.push(...whyLines(res, get, flowTies, short, long, L));
   lines.push('## Differences from the paper', '');
   if (cls) {
     lines.push(`- Model: ${info.modelDescription ?? 'ours'} — a BERT encoder (post-LayerNorm, learned positions) where the paper's uses GPT-2-style blocks; trained on ${'Brown + templated'} sentences (far fewer than Linzen et al.'s ~1.4 M Wikipedia sentences), see the model card.`);
@@ -176,4 +207,51 @@ export function abnar2020Summary(res: Abnar2020Result, info: RunInfo): string {
   lines.push('');
   lines.push('Files: `table.csv` (one row per method × layer × reference, with n and the paper\'s cell), `per_example.jsonl` (all scores and correlations per example), `figure.html` (attention maps of one example and the bar chart; opens offline).');
   return lines.join('\n') + '\n';
+}
+
+/**
+ * "Why" paragraph: where rollout or flow do not beat raw attention (or fall short of the paper), the
+ * evidence of this run that bears on it: flow saturation (ties, constant flow over the upper layers),
+ * sentence length, the [CLS]/[SEP] positions, the references' own agreement and the model's accuracy.
+ */
+function whyLines(
+  res: Abnar2020Result,
+  get: (m: string, l: number | null, r: string) => TableRow | undefined,
+  flowTies: number[],
+  short: ExampleRecord[],
+  long: ExampleRecord[],
+  L: number,
+): string[] {
+  const out: string[] = ['## Why the numbers differ from the paper (evidence from this run)', ''];
+  const items: string[] = [];
+  const satFrom = flowTies.findIndex((t) => t > 0.1);
+  for (const ref of ['blankout', 'input_gradient'] as const) {
+    const name = ref === 'blankout' ? 'blank-out' : 'input gradients';
+    const vf = verdict(pairedDifference(res.perExample, 'flow', L, ref));
+    const vr = verdict(pairedDifference(res.perExample, 'rollout', L, ref));
+    const fl = get('flow', L, ref);
+    const ro = get('rollout', L, ref);
+    if (satFrom >= 0 && fl && ro && fl.mean < ro.mean) {
+      const flows = Array.from({ length: L - satFrom }, (_, k) => get('flow', satFrom + k + 1, ref)?.mean ?? NaN);
+      items.push(`Flow < rollout against ${name} at L${L} (${fmt(fl.mean)} vs ${fmt(ro.mean)}): flow saturates from L${satFrom + 1} on — ${fmt(flowTies[satFrom])} of the positions tie there` +
+        ` and its ρ stays at ${flows.map((v) => fmt(v)).join(', ')} over L${satFrom + 1}–L${L}, while rollout keeps changing (the paper's flow over the same layers: ${Array.from({ length: L - satFrom }, (_, k) => fmt(get('flow', satFrom + k + 1, ref)?.paper_mean)).join(', ')}, also flat, but higher).`);
+    }
+    if (vr !== 'beats' || vf !== 'beats') {
+      const r1 = get('raw', 1, ref);
+      const rL = get('raw', L, ref);
+      if (r1 && rL) items.push(`Against ${name}, raw attention at L${L} is ${fmt(rL.mean)} (L1 ${fmt(r1.mean)}): ${rL.mean >= r1.mean - 0.05 ? 'it does not lose its correlation with depth here, which leaves rollout/flow little to gain' : 'it falls with depth as in the paper'}.`);
+    }
+    const sh = (m: AttentionMethod) => meanRho(short, m, L, ref, allPositions);
+    const lo = (m: AttentionMethod) => meanRho(long, m, L, ref, allPositions);
+    if (short.length && long.length && (sh('flow') - lo('flow') > 0.1 || sh('rollout') - lo('rollout') > 0.1)) {
+      items.push(`Sentence length, against ${name}: rollout and flow track the reference better on short sentences (L${L} rollout ${fmt(sh('rollout'))} short / ${fmt(lo('rollout'))} long, flow ${fmt(sh('flow'))} / ${fmt(lo('flow'))}); half of our held-out sentences, cut before the verb, have ${short.length ? Math.max(...short.map((r) => r.tokens.length)) : '–'} tokens or fewer.`);
+    }
+    const wr = (m: AttentionMethod) => meanRho(res.perExample, m, L, ref, wordPositions);
+    items.push(`Special positions, against ${name}: without [CLS] and [SEP], L${L} rollout − raw = ${signed(wr('rollout') - wr('raw'))} and flow − raw = ${signed(wr('flow') - wr('raw'))} (all positions: ${signed((ro?.mean ?? NaN) - (get('raw', L, ref)?.mean ?? NaN))} and ${signed((fl?.mean ?? NaN) - (get('raw', L, ref)?.mean ?? NaN))}).`);
+  }
+  const gb = get('input_gradient', null, 'blankout');
+  items.push(`The references: input gradients and blank-out agree to ρ = ${fmt(gb?.mean)} with each other, so no attention method can correlate highly with both. The model's accuracy here is ${(100 * res.accuracy.overall).toFixed(1)} % (the paper's: 96 %); a weaker model's blank-out and gradients are noisier.`);
+  for (const it of items) out.push(`- ${it}`);
+  out.push('');
+  return out;
 }
