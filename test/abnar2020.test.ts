@@ -338,3 +338,15 @@ test('npm start default path: flowlens reproduce abnar2020 on embedded:abnar wri
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('summary helpers: tie fraction and paired differences (hand-computed)', async () => {
+  const { tieFraction, pairedDifference } = await import('../src/eval/abnar2020Summary.js');
+  assert.equal(tieFraction([1, 2, 3]), 0);
+  assert.equal(tieFraction([1, 1, 3, 3, 5]), 4 / 5);
+  assert.equal(tieFraction([0.5, 0.5 + 1e-9, 0.2]), 2 / 3, 'equal to 1e-6 of the largest score');
+  const rec = (raw: number | null, roll: number) => ({ spearman: { 'raw.L1.blankout': raw, 'rollout.L1.blankout': roll } }) as never;
+  const p = pairedDifference([rec(0.1, 0.5), rec(0.2, 0.4), rec(null, 0.3)], 'rollout', 1, 'blankout')!;
+  // differences 0.4, 0.2, 0.3 (undefined ρ counts 0): mean 0.3, sample sd 0.1, se 0.1/√3.
+  assert.ok(Math.abs(p.mean - 0.3) < 1e-12 && Math.abs(p.se - 0.1 / Math.sqrt(3)) < 1e-12 && p.n === 3);
+  assert.equal(pairedDifference([rec(0.1, 0.5)], 'rollout', 1, 'blankout'), null);
+});
