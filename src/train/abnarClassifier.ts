@@ -13,19 +13,15 @@
  *
  * @module
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { initBackend } from '../backend/index.js';
 import { Bert } from '../model/bert.js';
 import { BertParams } from '../model/params.js';
 import type { BertDims } from '../model/types.js';
 import { WordPieceTokenizer } from '../io/tokenizer.js';
-import { makeBertConfig, type BertConfig } from '../io/config.js';
-import { saveHfFolder } from '../io/hfFolder.js';
 import { buildVocab } from '../data/vocab.js';
 import type { Rng } from '../data/random.js';
 import { brownNumberData, templatedNumberExamples, NUMBER_LABELS, type NumberExample } from '../data/numberAgreement.js';
-import { argmax, classifierLogits, trainClassifier, type ClassifierTrainResult, type EncodedSet } from './classifier.js';
+import { argmax, classifierLogits, saveClassifierFolder, trainClassifier, type ClassifierTrainResult, type EncodedSet } from './classifier.js';
 
 /** Longest input (wordpieces, `[CLS]` and `[SEP]` included); longer examples are left out. */
 export const ABNAR_MAX_LEN = 64;
@@ -273,26 +269,7 @@ export async function trainAbnarClassifier(opts: AbnarClassifierOptions): Promis
       minutes,
       command,
     };
-    const config: BertConfig = makeBertConfig({
-      ...dims,
-      numLabels: 2,
-      id2label: Object.fromEntries(NUMBER_LABELS.map((nm, i) => [i, nm])),
-      label2id: Object.fromEntries(NUMBER_LABELS.map((nm, i) => [nm, i])),
-      architectures: ['BertForSequenceClassification'],
-      hiddenDropoutProb: settings.dropout,
-      attentionProbsDropoutProb: settings.dropout,
-      padTokenId: 0,
-    });
-    mkdirSync(opts.out, { recursive: true });
-    saveHfFolder(opts.out, {
-      config,
-      weights: model.params.toPlain(),
-      vocab: vocab.tokens,
-      tokenizerConfig: { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: ABNAR_MAX_LEN },
-      dtype: 'F16',
-    });
-    writeFileSync(join(opts.out, 'training.json'), JSON.stringify(report, null, 2) + '\n');
-    writeFileSync(join(opts.out, 'README.md'), abnarModelCard(report));
+    saveClassifierFolder(opts.out, model, { dims, labels: NUMBER_LABELS, dropout: settings.dropout, vocab: vocab.tokens, maxLength: ABNAR_MAX_LEN, report, card: abnarModelCard(report) });
     return report;
   } finally {
     model.dispose();

@@ -577,28 +577,39 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     trainExamples: train.length, devExamples: dev.length, devAccuracy, testAccuracy, outOfDomain,
     bestEpoch: result.bestEpoch, history: result.history, pretrainSteps, pretrainText: pretrainSteps > 0 ? pretrainText : undefined, minCount: opts.minCount ?? 1, unseenWordDropout: opts.unseenWordDropout ?? 0, lr: opts.lr ?? 5e-4, dropout: opts.dropout ?? 0.1, minutes, command,
   };
-  const config: BertConfig = makeBertConfig({
-    ...dims,
-    numLabels: names.length,
-    id2label: Object.fromEntries(names.map((nm, i) => [i, nm])),
-    label2id: Object.fromEntries(names.map((nm, i) => [nm, i])),
-    architectures: ['BertForSequenceClassification'],
-    hiddenDropoutProb: opts.dropout ?? 0.1,
-    attentionProbsDropoutProb: opts.dropout ?? 0.1,
-    padTokenId: 0,
-  });
-  mkdirSync(opts.out, { recursive: true });
-  saveHfFolder(opts.out, {
-    config,
-    weights: model.params.toPlain(),
-    vocab: vocab.tokens,
-    tokenizerConfig: { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: MAX_LEN },
-    dtype: 'F16',
-  });
-  writeFileSync(join(opts.out, 'training.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(opts.out, 'README.md'), classifierModelCard(report));
+  saveClassifierFolder(opts.out, model, { dims, labels: names, dropout: opts.dropout ?? 0.1, vocab: vocab.tokens, maxLength: MAX_LEN, report, card: classifierModelCard(report) });
   model.dispose();
   return report;
+}
+
+/**
+ * Save a trained classifier as a Hugging Face `BertForSequenceClassification` folder (config with
+ * `id2label`, F16 weights, `vocab.txt`, tokenizer config) plus its `training.json` and model card.
+ *
+ * @param out the folder (created). @param opts `labels` class names in class order; `report` is written
+ *   as `training.json`, `card` as `README.md`.
+ */
+export function saveClassifierFolder(out: string, model: Bert, opts: { dims: BertDims; labels: readonly string[]; dropout: number; vocab: readonly string[]; maxLength: number; report: unknown; card: string }): void {
+  const config: BertConfig = makeBertConfig({
+    ...opts.dims,
+    numLabels: opts.labels.length,
+    id2label: Object.fromEntries(opts.labels.map((nm, i) => [i, nm])),
+    label2id: Object.fromEntries(opts.labels.map((nm, i) => [nm, i])),
+    architectures: ['BertForSequenceClassification'],
+    hiddenDropoutProb: opts.dropout,
+    attentionProbsDropoutProb: opts.dropout,
+    padTokenId: 0,
+  });
+  mkdirSync(out, { recursive: true });
+  saveHfFolder(out, {
+    config,
+    weights: model.params.toPlain(),
+    vocab: opts.vocab,
+    tokenizerConfig: { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: opts.maxLength },
+    dtype: 'F16',
+  });
+  writeFileSync(join(out, 'training.json'), JSON.stringify(opts.report, null, 2) + '\n');
+  writeFileSync(join(out, 'README.md'), opts.card);
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
