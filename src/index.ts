@@ -74,6 +74,7 @@ export { song2024Summary, writeSong2024Outputs, type Song2024RunInfo } from './e
 
 // Data: the corpora and evaluation sets the reproductions use.
 export { loadSst2, loadMr, loadTrec, loadBrown, loadSentimentFixture, type LabeledText } from './data/corpora.js';
+export { heldOutNumberItems, brownNumberData, templatedNumberExamples, NUMBER_LABELS, type NumberExample } from './data/numberAgreement.js';
 export { loadMarvinLinzen, defaultMarvinLinzenDir, listConstructions, type MLItem, type MLSet, type MLLoadOptions } from './data/marvinLinzen.js';
 export { mulberry32, Rng } from './data/random.js';
 export { parseSentences, defaultParseCache, type ParsedSentence, type Arc } from './data/linkGrammar.js';

@@ -121,7 +121,7 @@ test('CLI end to end: flowlens reproduce abnar2020 writes table.csv, per_example
     const log = console.log;
     console.log = (...a: unknown[]) => logs.push(a.join(' '));
     try {
-      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--model', 'random:tiny', '--limit', '9', '--seed', '1', '--out', out, '--no-progress']);
+      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--setup', 'mlm', '--model', 'random:tiny', '--limit', '9', '--seed', '1', '--out', out, '--no-progress']);
     } finally {
       console.log = log;
     }
@@ -153,7 +153,7 @@ test('CLI end to end: flowlens reproduce abnar2020 writes table.csv, per_example
     const errs: string[] = [];
     console.error = (...a: unknown[]) => errs.push(a.join(' '));
     try {
-      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--model', 'random:tiny', '--limit', '4', '--out', out, '--data', join(root, 'nope'), '--no-progress']);
+      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--setup', 'mlm', '--model', 'random:tiny', '--limit', '4', '--out', out, '--data', join(root, 'nope'), '--no-progress']);
     } finally {
       console.error = err;
       process.exitCode = 0;
@@ -195,12 +195,12 @@ test('CLI end to end on a tiny random BERT saved as a Hugging Face folder (--mod
     const logs: string[] = [];
     console.log = (...a: unknown[]) => logs.push(a.join(' '));
     try {
-      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--model', modelDir, '--constructions', constructions.join(','), '--limit', '6', '--out', out, '--no-progress']);
+      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--setup', 'mlm', '--model', modelDir, '--constructions', constructions.join(','), '--limit', '6', '--out', out, '--no-progress']);
     } finally {
       console.log = log;
     }
     assert.equal(process.exitCode ?? 0, 0, logs.join('\n'));
-    assert.match(logs.join('\n'), /6 items/);
+    assert.match(logs.join('\n'), /6 examples/);
     const rows = aq.fromCSV(readFileSync(join(out, 'table.csv'), 'utf8')).objects() as Record<string, unknown>[];
     assert.equal(rows.length, 3 * 2 * 3 + 2, '3 methods × 2 layers × 3 references + 2');
     const lines = readFileSync(join(out, 'per_example.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -209,4 +209,144 @@ test('CLI end to end on a tiny random BERT saved as a Hugging Face folder (--mod
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The paper's setup: a sequence classifier read at [CLS].
+
+const numberItems = [
+  { construction: 'natural, 0 attractors', condition: 'a', words: ['the', 'author'], label: 0 },
+  { construction: 'natural, 1 attractor', condition: 'b', words: ['the', 'authors', 'near', 'the', 'guard'], label: 1 },
+  { construction: 'natural, 1 attractor', condition: 'c', words: ['the', 'author', 'that', 'the', 'guards', 'like'], label: 0 },
+  { construction: 'natural, 0 attractors', condition: 'd', words: [], label: 1 },
+];
+
+function tinyClassifier(seed: number): Bert {
+  const c = { ...cfg, numLabels: 2 };
+  const p = BertParams.random(c, 'classifier', seed);
+  const plain = p.toPlain();
+  p.dispose();
+  for (const [, t] of plain) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i] * 5 + 0.02 * Math.sin(i * 1.3 + seed);
+  return new Bert(c, 'classifier', BertParams.fromPlain(plain, c, 'classifier'));
+}
+
+test('runAbnar2020 on a classifier: [CLS] row, QoI = p(correct class) recomputed, correctness from the logits, no leaks', async () => {
+  const { classProb, classLogit } = await import('../src/model/qoi.js');
+  const { attentionRollout } = await import('../src/methods/rollout.js');
+  const { attentionStack } = await import('../src/methods/attentionTypes.js');
+  await initBackend();
+  const model = tinyClassifier(4);
+  runAbnar2020(model, toyTokenizer, numberItems.slice(0, 1));
+  const before = tf.memory().numTensors;
+  const res = runAbnar2020(model, toyTokenizer, numberItems);
+  assert.equal(tf.memory().numTensors, before, 'no tensor leak');
+  assert.equal(res.setup, 'classifier');
+  assert.equal(res.options.outputPosition, 'cls');
+  assert.equal(res.options.replacement, 'unk', 'the paper blanks out with UNK');
+  assert.equal(res.skipped.length, 1, 'the item with no words is skipped');
+  assert.equal(res.perExample.length, 3);
+  const rows = res.table.objects() as Record<string, unknown>[];
+  assert.equal(rows.length, 3 * 3 * 3 + 2);
+  for (const [k, r] of res.perExample.entries()) {
+    const it = numberItems[k]!;
+    assert.deepEqual(r.tokens, ['[CLS]', ...it.words, '[SEP]']);
+    assert.equal(r.outputPosition, 0);
+    assert.equal(r.maskPosition, null);
+    const ids = [2, ...it.words.map((w) => VOCAB.indexOf(w)), 3];
+    const p = qoiValues(model, { ids: [ids] }, classProb(it.label))[0]!;
+    assert.ok(Math.abs(p - r.qoi) < 1e-6, `QoI ${r.qoi} vs p(correct class) ${p}`);
+    const z0 = qoiValues(model, { ids: [ids] }, classLogit(0))[0]!;
+    const z1 = qoiValues(model, { ids: [ids] }, classLogit(1))[0]!;
+    assert.equal(r.correct, (z1 > z0 ? 1 : 0) === it.label);
+    assert.equal(r.correct, p > 0.5);
+    assert.equal(r.good, it.label ? 'plural' : 'singular');
+    // Raw attention and rollout are the [CLS] rows (recomputed from a fresh trace).
+    const tr = model.forward({ ids: [ids] }, { record: ['blocks.*.attn.hook_pattern'] });
+    const stack = attentionStack(tr.attentionArray(0), tr.layers, tr.heads, tr.seq);
+    tr.dispose();
+    const roll = attentionRollout(stack);
+    const seq = ids.length;
+    for (let l = 0; l < 3; l++) {
+      for (let j = 0; j < seq; j++) assert.ok(Math.abs(roll[l * seq * seq + j]! - r.rollout[l]![j]!) < 1e-6);
+      // Flow into [CLS] after layer 1 = rollout row at layer 1 (both are Â_1).
+    }
+    for (let j = 0; j < seq; j++) assert.ok(Math.abs(r.flow[0]![j]! - r.rollout[0]![j]!) < 1e-5);
+  }
+  assert.equal(res.accuracy.overall, res.perExample.filter((r) => r.correct).length / 3);
+  assert.deepEqual(Object.keys(res.accuracy.byConstruction).sort(), ['natural, 0 attractors', 'natural, 1 attractor']);
+  // Logit QoI.
+  const lg = runAbnar2020(model, toyTokenizer, numberItems.slice(0, 2), { qoi: 'logit' });
+  assert.ok(Math.abs(lg.perExample[0]!.qoi - qoiValues(model, { ids: [[2, 5, 6, 3]] }, classLogit(0))[0]!) < 1e-5);
+  // Wrong combinations fail clearly.
+  assert.throws(() => runAbnar2020(model, toyTokenizer, numberItems, { outputPosition: 'mask' }), /has no \[MASK\]/);
+  assert.throws(() => runAbnar2020(model, toyTokenizer, items), /classifier takes number items/);
+  assert.throws(() => runAbnar2020(model, toyTokenizer, [{ ...numberItems[0]!, label: 2 }]), /label 2 is outside 0\.\.1/);
+  const mlm = tinyModel(1);
+  assert.throws(() => runAbnar2020(mlm, toyTokenizer, numberItems), /masked LM takes agreement items/);
+  mlm.dispose();
+  model.dispose();
+});
+
+test('npm start default path: flowlens reproduce abnar2020 on embedded:abnar writes the six-layer tables beside the paper', async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const aq = await import('arquero');
+  const { main } = await import('../src/cli/main.js');
+  const root = mkdtempSync(join(tmpdir(), 'flowlens-abnar-cls-'));
+  try {
+    const logs: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => logs.push(a.join(' '));
+    try {
+      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--limit', '4', '--seed', '2', '--out', root, '--no-progress']);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(process.exitCode ?? 0, 0, logs.join('\n'));
+    assert.match(logs.join('\n'), /abnar2020 \(classifier\): 4 examples/);
+    const rows = aq.fromCSV(readFileSync(join(root, 'table.csv'), 'utf8')).objects() as Record<string, unknown>[];
+    assert.equal(rows.length, 3 * 6 * 3 + 2, '3 methods × 6 layers × 3 references + 2');
+    for (const m of ['raw', 'rollout', 'flow']) {
+      for (const r of ['blankout', 'input_gradient']) {
+        const cells = rows.filter((x) => x.method === m && x.reference === r).sort((a, b) => (a.layer as number) - (b.layer as number));
+        assert.deepEqual(cells.map((x) => x.layer), [1, 2, 3, 4, 5, 6]);
+        assert.deepEqual(cells.map((x) => x.paper_layer), ['L1', 'L2', 'L3', 'L4', 'L5', 'L6'], 'every layer beside the paper\'s');
+        assert.ok(cells.every((x) => x.n === 4));
+      }
+    }
+    const lines = readFileSync(join(root, 'per_example.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 4);
+    assert.ok(lines.every((r) => r.tokens[0] === '[CLS]' && r.outputPosition === 0 && r.maskPosition === null && r.construction.startsWith('natural, ')));
+    const summary = readFileSync(join(root, 'summary.md'), 'utf8');
+    assert.match(summary, /the paper's: a verb-number classifier read at \[CLS\]/);
+    assert.match(summary, /\| flow \| L6 \| .* \| 0\.70 ± 0\.22 \|/);
+    assert.match(summary, /Rollout vs raw attention, against blank-out:\*\* rollout beats raw attention at \d of 6 layers/);
+    assert.match(summary, /Flow vs raw attention, against input gradients:/);
+    // The masked-LM model with the classifier setup is refused with a pointer to --setup mlm.
+    const err = console.error;
+    const errs: string[] = [];
+    console.error = (...a: unknown[]) => errs.push(a.join(' '));
+    try {
+      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--model', 'embedded:agreement', '--limit', '2', '--out', join(root, 'x'), '--no-progress']);
+    } finally {
+      console.error = err;
+      process.exitCode = 0;
+    }
+    assert.match(errs.join('\n'), /masked LM: use --setup mlm/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('summary helpers: tie fraction and paired differences (hand-computed)', async () => {
+  const { tieFraction, pairedDifference } = await import('../src/eval/abnar2020Summary.js');
+  assert.equal(tieFraction([1, 2, 3]), 0);
+  assert.equal(tieFraction([1, 1, 3, 3, 5]), 4 / 5);
+  assert.equal(tieFraction([0.5, 0.5 + 1e-9, 0.2]), 2 / 3, 'equal to 1e-6 of the largest score');
+  const rec = (raw: number | null, roll: number) => ({ spearman: { 'raw.L1.blankout': raw, 'rollout.L1.blankout': roll } }) as never;
+  const p = pairedDifference([rec(0.1, 0.5), rec(0.2, 0.4), rec(null, 0.3)], 'rollout', 1, 'blankout')!;
+  // differences 0.4, 0.2, 0.3 (undefined ρ counts 0): mean 0.3, sample sd 0.1, se 0.1/√3.
+  assert.ok(Math.abs(p.mean - 0.3) < 1e-12 && Math.abs(p.se - 0.1 / Math.sqrt(3)) < 1e-12 && p.n === 3);
+  assert.equal(pairedDifference([rec(0.1, 0.5)], 'rollout', 1, 'blankout'), null);
 });

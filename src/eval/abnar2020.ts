@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import type { Bert, Trace } from '../model/bert.js';
-import { tokenLogitDiff, tokenProbDiff, type QoI } from '../model/qoi.js';
+import { classLogit, classProb, tokenLogitDiff, tokenProbDiff, type QoI } from '../model/qoi.js';
 import type { Tokenizer } from '../io/tokenizer.js';
 import { attentionStack, layerMatrix, type AttentionStack } from '../methods/attentionTypes.js';
 import { attentionRollout } from '../methods/rollout.js';
@@ -41,6 +41,9 @@ import { inputGradients, type HiddenReduce } from '../methods/inputGradient.js';
 import { spearman } from './correlation.js';
 import { htmlFigurePage } from '../viz/html.js';
 import { attentionMapsFigure, importanceFigure, spearmanBarFigure } from '../viz/attentionFigure.js';
+import { abnar2020Summary } from './abnar2020Summary.js';
+
+export { abnar2020Summary };
 
 /** One masked agreement item (the shape of `MLItem` from `src/data/marvinLinzen.ts`). */
 export interface AgreementItem {
@@ -53,6 +56,47 @@ export interface AgreementItem {
   bad: string;
 }
 
+/**
+ * One number-prediction item for a sequence classifier (the paper's own setup): the words before the
+ * verb and the verb's number class (see `src/data/numberAgreement.ts`).
+ */
+export interface NumberItem {
+  /** Group whose accuracy is reported (e.g. `natural, 1 attractor`). */
+  construction: string;
+  condition: string;
+  /** The words before the verb. */
+  words: string[];
+  /** The correct class (0 singular, 1 plural). */
+  label: number;
+  /** Class names in class order (default `['singular', 'plural']`). */
+  labelNames?: string[];
+}
+
+/**
+ * One example as the experiment runs it, whatever the setup: the input, the attention row read, the QoI
+ * and how correctness is judged. Built by {@link prepareMaskedItems} (masked LM) or
+ * {@link prepareNumberItems} (classifier).
+ */
+export interface PreparedExample {
+  construction: string;
+  condition: string;
+  ids: number[];
+  tokens: string[];
+  /** The `[MASK]` position (masked LM), or null (classifier). */
+  maskPosition: number | null;
+  /** Whose attention row is read (the output position). */
+  outputPosition: number;
+  /** The QoI explained by blank-out and the input gradients. */
+  qoi: QoI;
+  /** MLM: the positions whose logits the forward computes. */
+  logitsAt?: number[];
+  /** Names of the correct and the wrong answer (verb forms or classes). */
+  good: string;
+  bad: string;
+  /** Correct from the intact input's logits (`[labels]` or the `[MASK]` row) and QoI value. */
+  isCorrect: (logits: Float32Array | Int32Array | Uint8Array, qoi: number) => boolean;
+}
+
 /** The attention-based methods compared (rows of the paper's tables). */
 export const ATTENTION_METHODS = ['raw', 'rollout', 'flow'] as const;
 export type AttentionMethod = (typeof ATTENTION_METHODS)[number];
@@ -62,11 +106,18 @@ export type Reference = (typeof REFERENCES)[number];
 
 /** Options of {@link runAbnar2020}. */
 export interface Abnar2020Options {
-  /** Whose attention row is read: `'mask'` (default, the masked LM's prediction position) or `'cls'` (the paper's classifier). */
+  /**
+   * Whose attention row is read: masked LM `'mask'` (default, its prediction position) or `'cls'`;
+   * a classifier always reads `'cls'` (the paper).
+   */
   outputPosition?: 'mask' | 'cls';
-  /** QoI: `'prob'` p(good) − p(bad) (default, the reference code) or `'logit'` z(good) − z(bad). */
+  /**
+   * QoI, default `'prob'`. Masked LM: p(good) − p(bad) at the `[MASK]` (the reference code), `'logit'`
+   * z(good) − z(bad). Classifier: the probability of the correct class (the paper: "the predicted
+   * probability of the correct class"), `'logit'` its logit.
+   */
   qoi?: 'prob' | 'logit';
-  /** Blank-out replacement (default `'mask'`, as the reference code). */
+  /** Blank-out replacement (default: masked LM `'mask'`, as the reference code; classifier `'unk'`, as the paper). */
   replacement?: Exclude<Replacement, 'delete'>;
   /** Input-gradient reduction over the hidden dimension (default `'abs-sum'`, the reference code). */
   gradientReduce?: HiddenReduce;
@@ -88,7 +139,8 @@ export interface ExampleRecord {
   construction: string;
   condition: string;
   tokens: string[];
-  maskPosition: number;
+  /** The `[MASK]` position (masked LM) or null (classifier). */
+  maskPosition: number | null;
   outputPosition: number;
   good: string;
   bad: string;
@@ -128,9 +180,11 @@ export interface Abnar2020Result {
   perExample: ExampleRecord[];
   accuracy: { overall: number; n: number; byConstruction: Record<string, { accuracy: number; n: number }> };
   /** Items whose candidates or words could not be encoded as required. */
-  skipped: { item: AgreementItem; reason: string }[];
+  skipped: { item: AgreementItem | NumberItem; reason: string }[];
   figure: FigureExample | null;
   layers: number;
+  /** `'mlm'`: masked LM read at `[MASK]`; `'classifier'`: the paper's setup, a classifier read at `[CLS]`. */
+  setup: 'mlm' | 'classifier';
   options: Required<Omit<Abnar2020Options, 'onProgress' | 'flowLayers'>> & { flowLayers: number[] };
   seconds: number;
 }
@@ -221,26 +275,109 @@ export function corrKey(method: string, layer: number | null, reference: string)
 }
 
 /**
- * Runs the experiment on a masked LM.
+ * Masked-LM examples: `[CLS] prefix [MASK] suffix [SEP]`, QoI at the `[MASK]` (p or logit of the
+ * correct verb minus the wrong one), correct when the QoI is > 0.
  *
- * Per item: one forward (attention of every layer), one backward (input gradients), one batched
+ * @param outputPosition `'mask'` reads the `[MASK]` row, `'cls'` the `[CLS]` row.
+ * @returns the usable examples and the items skipped (a verb form that is not one wordpiece).
+ */
+export function prepareMaskedItems(tokenizer: Tokenizer, items: readonly AgreementItem[], opts: { qoi: 'prob' | 'logit'; outputPosition: 'mask' | 'cls' }): { examples: PreparedExample[]; skipped: { item: AgreementItem; reason: string }[] } {
+  const skipped: { item: AgreementItem; reason: string }[] = [];
+  const examples: PreparedExample[] = [];
+  for (const item of items) {
+    const good = singleTokenId(tokenizer, item.good);
+    const bad = singleTokenId(tokenizer, item.bad);
+    if (good === null || bad === null) {
+      skipped.push({ item, reason: `"${good === null ? item.good : item.bad}" is not one wordpiece` });
+      continue;
+    }
+    const { ids, tokens, maskPosition } = buildMaskedInput(tokenizer, item);
+    examples.push({
+      construction: item.construction,
+      condition: item.condition,
+      ids,
+      tokens,
+      maskPosition,
+      outputPosition: opts.outputPosition === 'cls' ? 0 : maskPosition,
+      qoi: opts.qoi === 'prob' ? tokenProbDiff(maskPosition, good, bad, { good: item.good, bad: item.bad }) : tokenLogitDiff(maskPosition, good, bad, { good: item.good, bad: item.bad }),
+      logitsAt: [maskPosition],
+      good: item.good,
+      bad: item.bad,
+      isCorrect: (_logits, q) => q > 0,
+    });
+  }
+  return { examples, skipped };
+}
+
+/**
+ * Classifier examples (the paper's setup): `[CLS] words [SEP]`, the `[CLS]` row read, QoI = the
+ * probability (or logit) of the correct class, correct when the correct class has the largest logit.
+ *
+ * @param numLabels the classifier's class count (labels must lie in `0..numLabels-1`).
+ * @returns the usable examples and the items skipped (empty words, or longer than `maxLength`).
+ */
+export function prepareNumberItems(tokenizer: Tokenizer, items: readonly NumberItem[], opts: { qoi: 'prob' | 'logit'; numLabels: number; maxLength?: number }): { examples: PreparedExample[]; skipped: { item: NumberItem; reason: string }[] } {
+  const skipped: { item: NumberItem; reason: string }[] = [];
+  const examples: PreparedExample[] = [];
+  for (const item of items) {
+    if (!Number.isInteger(item.label) || item.label < 0 || item.label >= opts.numLabels) throw new Error(`abnar2020: label ${item.label} is outside 0..${opts.numLabels - 1}`);
+    const enc = item.words.length ? stripSpecial(tokenizer, tokenizer.encode(item.words.join(' '))) : { ids: [], tokens: [] };
+    if (enc.ids.length === 0) {
+      skipped.push({ item, reason: 'no words before the verb' });
+      continue;
+    }
+    const ids = [tokenizer.clsId, ...enc.ids, tokenizer.sepId];
+    if (opts.maxLength !== undefined && ids.length > opts.maxLength) {
+      skipped.push({ item, reason: `${ids.length} tokens > ${opts.maxLength} positions` });
+      continue;
+    }
+    const names = item.labelNames ?? ['singular', 'plural'];
+    const label = item.label;
+    examples.push({
+      construction: item.construction,
+      condition: item.condition,
+      ids,
+      tokens: ['[CLS]', ...enc.tokens, '[SEP]'],
+      maskPosition: null,
+      outputPosition: 0,
+      qoi: opts.qoi === 'prob' ? classProb(label) : classLogit(label),
+      good: names[label] ?? String(label),
+      bad: names.length === 2 ? (names[1 - label] ?? '') : 'other',
+      isCorrect: (logits) => {
+        let best = 0;
+        for (let k = 1; k < logits.length; k++) if ((logits[k] as number) > (logits[best] as number)) best = k;
+        return best === label;
+      },
+    });
+  }
+  return { examples, skipped };
+}
+
+/**
+ * Runs the experiment: on a masked LM with {@link AgreementItem}s (read at the `[MASK]` by default), or on
+ * a sequence classifier with {@link NumberItem}s (the paper's setup: read at `[CLS]`, QoI the correct
+ * class). One code path for both: items are first turned into {@link PreparedExample}s.
+ *
+ * Per example: one forward (attention of every layer), one backward (input gradients), one batched
  * blank-out; raw attention, rollout and flow rows at the output position for every layer; Spearman ρ
  * of each (method, layer) against each reference. Then {@link aggregate}.
  *
- * @param model a BERT with the `mlm` head. @param tokenizer see {@link Tokenizer}.
- * @param items agreement items; items whose `good`/`bad` are not single wordpieces are skipped
+ * @param model a BERT with the `mlm` or the `classifier` head. @param tokenizer see {@link Tokenizer}.
+ * @param items agreement items (masked LM) or number items (classifier); unusable items are skipped
  *   (listed in `skipped`).
- * @throws Error when the model has no MLM head, no item is usable, or an item is longer than the
- *   position table.
+ * @throws Error when the head and the items do not match, the classifier is asked for the `[MASK]` row,
+ *   no item is usable, or an item is longer than the position table.
  */
-export function runAbnar2020(model: Bert, tokenizer: Tokenizer, items: AgreementItem[], opts: Abnar2020Options = {}): Abnar2020Result {
-  if (model.head !== 'mlm') throw new Error(`abnar2020: the model must be a masked LM (head 'mlm'), got '${model.head}'`);
+export function runAbnar2020(model: Bert, tokenizer: Tokenizer, items: readonly AgreementItem[] | readonly NumberItem[], opts: Abnar2020Options = {}): Abnar2020Result {
+  const setup = model.head === 'mlm' ? 'mlm' : model.head === 'classifier' ? 'classifier' : null;
+  if (!setup) throw new Error(`abnar2020: the model must be a masked LM or a sequence classifier, got head '${model.head}'`);
   const t0 = Date.now();
   const L = model.layers;
+  if (setup === 'classifier' && opts.outputPosition === 'mask') throw new Error("abnar2020: a classifier has no [MASK]; its output is read at [CLS] (outputPosition 'cls')");
   const o = {
-    outputPosition: opts.outputPosition ?? 'mask',
+    outputPosition: opts.outputPosition ?? (setup === 'mlm' ? 'mask' : 'cls'),
     qoi: opts.qoi ?? 'prob',
-    replacement: opts.replacement ?? 'mask',
+    replacement: opts.replacement ?? (setup === 'mlm' ? 'mask' : 'unk'),
     gradientReduce: opts.gradientReduce ?? 'abs-sum',
     gradientNode: opts.gradientNode ?? 'embed.hook_word',
     positions: opts.positions ?? 'all',
@@ -248,28 +385,27 @@ export function runAbnar2020(model: Bert, tokenizer: Tokenizer, items: Agreement
     flowLayers: opts.flowLayers === undefined || opts.flowLayers === 'all' ? Array.from({ length: L }, (_, l) => l) : [...opts.flowLayers].sort((a, b) => a - b),
   } as const;
   for (const l of o.flowLayers) model.checkLayerHead(l);
-  const skipped: { item: AgreementItem; reason: string }[] = [];
-  const usable: { item: AgreementItem; good: number; bad: number }[] = [];
-  for (const item of items) {
-    const good = singleTokenId(tokenizer, item.good);
-    const bad = singleTokenId(tokenizer, item.bad);
-    if (good === null || bad === null) skipped.push({ item, reason: `"${good === null ? item.good : item.bad}" is not one wordpiece` });
-    else usable.push({ item, good, bad });
+  const isNumber = (x: AgreementItem | NumberItem): x is NumberItem => Array.isArray((x as NumberItem).words);
+  if (items.some((x) => isNumber(x) !== (setup === 'classifier'))) {
+    throw new Error(`abnar2020: a ${setup === 'mlm' ? 'masked LM takes agreement items (prefixWords, good, bad)' : 'classifier takes number items (words, label)'}`);
   }
-  if (usable.length === 0) throw new Error(`abnar2020: none of the ${items.length} items is usable (${skipped[0]?.reason ?? 'no items'})`);
+  const { examples, skipped } = setup === 'mlm'
+    ? prepareMaskedItems(tokenizer, items as readonly AgreementItem[], { qoi: o.qoi, outputPosition: o.outputPosition })
+    : prepareNumberItems(tokenizer, items as readonly NumberItem[], { qoi: o.qoi, numLabels: model.config.numLabels ?? 2, maxLength: model.config.maxPositionEmbeddings });
+  if (examples.length === 0) throw new Error(`abnar2020: none of the ${items.length} items is usable (${skipped[0]?.reason ?? 'no items'})`);
   const perExample: ExampleRecord[] = [];
   let figure: FigureExample | null = null;
   const specialIds = { maskId: tokenizer.maskId, unkId: tokenizer.unkId, padId: tokenizer.padId };
-  for (const [index, { item, good, bad }] of usable.entries()) {
-    const { ids, tokens, maskPosition } = buildMaskedInput(tokenizer, item);
+  for (const [index, ex] of examples.entries()) {
+    const { ids, tokens, maskPosition, qoi } = ex;
     const seq = ids.length;
-    const outPos = o.outputPosition === 'cls' ? 0 : maskPosition;
-    const words = { good: item.good, bad: item.bad };
-    const qoi: QoI = o.qoi === 'prob' ? tokenProbDiff(maskPosition, good, bad, words) : tokenLogitDiff(maskPosition, good, bad, words);
-    const trace = model.forward({ ids: [ids] }, { record: ['blocks.*.attn.hook_pattern'], logitsAt: [maskPosition] });
+    const outPos = ex.outputPosition;
+    const trace = model.forward({ ids: [ids] }, { record: ['blocks.*.attn.hook_pattern'], ...(ex.logitsAt ? { logitsAt: ex.logitsAt } : {}) });
     let stack: AttentionStack;
+    let logits: Float32Array | Int32Array | Uint8Array;
     try {
       stack = stackOf(trace);
+      logits = trace.logits.dataSync();
     } finally {
       trace.dispose();
     }
@@ -300,15 +436,15 @@ export function runAbnar2020(model: Bert, tokenizer: Tokenizer, items: Agreement
     const q = bo.sanity?.value ?? NaN;
     const rec: ExampleRecord = {
       index,
-      construction: item.construction,
-      condition: item.condition,
+      construction: ex.construction,
+      condition: ex.condition,
       tokens,
       maskPosition,
       outputPosition: outPos,
-      good: item.good,
-      bad: item.bad,
+      good: ex.good,
+      bad: ex.bad,
       qoi: q,
-      correct: q > 0,
+      correct: ex.isCorrect(logits, q),
       ...refs,
       raw,
       rollout,
@@ -325,11 +461,11 @@ export function runAbnar2020(model: Bert, tokenizer: Tokenizer, items: Agreement
         flow: toMatrices(attentionFlowAllLayers(stack), L, seq),
         blankout: refs.blankout,
         input_gradient: refs.input_gradient,
-        construction: item.construction,
+        construction: ex.construction,
         correct: rec.correct,
       };
     }
-    opts.onProgress?.({ done: index + 1, total: usable.length, construction: item.construction });
+    opts.onProgress?.({ done: index + 1, total: examples.length, construction: ex.construction });
   }
   const byConstruction: Record<string, { accuracy: number; n: number }> = {};
   for (const r of perExample) {
@@ -346,6 +482,7 @@ export function runAbnar2020(model: Bert, tokenizer: Tokenizer, items: Agreement
     skipped,
     figure,
     layers: L,
+    setup,
     options: o as Abnar2020Result['options'],
     seconds: (Date.now() - t0) / 1000,
   };
@@ -399,113 +536,12 @@ export interface RunInfo {
   constructions?: string[];
   /** Extra lines (e.g. "random model: results are meaningless"). */
   warnings?: string[];
+  /** The command line that made the run (printed in the summary). */
+  command?: string;
 }
 
-const fmt = (v: number | null | undefined, d = 2): string => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(d));
-const pm = (m: number | null | undefined, s: number | null | undefined): string => (m === null || m === undefined ? '–' : `${fmt(m)} ± ${fmt(s)}`);
-
-type Row = { method: string; layer: number | null; reference: string; mean: number; std: number; n: number; nan: number; paper_layer: string | null; paper_mean: number | null; paper_std: number | null };
-
-/**
- * `summary.md`: the table in words, beside the paper's Tables 1–2.
- *
- * @returns Markdown text.
- */
-export function abnar2020Summary(res: Abnar2020Result, info: RunInfo): string {
-  const rows = res.table.objects() as Row[];
-  const L = res.layers;
-  const get = (m: string, l: number | null, r: string) => rows.find((x) => x.method === m && x.layer === l && x.reference === r);
-  const o = res.options;
-  const lines: string[] = [];
-  lines.push('# Reproduction: Abnar & Zuidema 2020, "Quantifying Attention Flow in Transformers"', '');
-  lines.push(`Model: \`${info.model}\`${info.modelDescription ? ` (${info.modelDescription})` : ''}. Examples: ${res.perExample.length} Marvin & Linzen agreement items` +
-    `${info.constructions ? ` (${info.constructions.join(', ')})` : ''}${res.skipped.length ? `; ${res.skipped.length} skipped (a verb form is not one wordpiece)` : ''}.` +
-    `${info.seed !== undefined ? ` Seed ${info.seed}.` : ''} Time ${res.seconds.toFixed(1)} s.`, '');
-  for (const w of info.warnings ?? []) lines.push(`> **Warning:** ${w}`, '');
-  lines.push(`**Agreement accuracy** (p(correct verb) > p(wrong verb) at the [MASK]): ${(100 * res.accuracy.overall).toFixed(1)} % of ${res.accuracy.n}` +
-    ` (the paper's classifier: 96 % on Linzen et al.'s test set).`, '');
-  lines.push('| construction | accuracy | n |', '|---|---|---|');
-  for (const [c, a] of Object.entries(res.accuracy.byConstruction)) lines.push(`| ${c} | ${(100 * a.accuracy).toFixed(1)} % | ${a.n} |`);
-  lines.push('');
-  lines.push('## Protocol', '');
-  lines.push(`- Output position whose attention is read: **${o.outputPosition === 'mask' ? '[MASK]' : '[CLS]'}** row. The paper reads the [CLS] row (their model classifies from [CLS]); a masked LM predicts at the [MASK], as in the reference code's BERT script (\`--output-position cls\` reads [CLS]).`);
-  lines.push(`- QoI: ${o.qoi === 'prob' ? 'p(correct verb) − p(wrong verb)' : 'logit(correct) − logit(wrong)'} at the [MASK].`);
-  lines.push(`- Blank-out: each position replaced by ${o.replacement === 'mask' ? '[MASK]' : JSON.stringify(o.replacement)} one at a time, score |ΔQoI|. Input gradient: ${o.gradientReduce === 'abs-sum' ? '|Σ_d ∂QoI/∂e_d|' : o.gradientReduce} at \`${o.gradientNode}\` (the reference code reduces by |Σ_d|; its DistilBERT gradient is at the embedding output, \`--gradient-node embed.hook_out\` here); gradient × input likewise.`);
-  lines.push(`- Attention: heads averaged; rollout and flow on 0.5·A + 0.5·I. Spearman ρ over ${o.positions === 'all' ? 'all positions ([CLS], [SEP], [MASK] included, as the reference code)' : 'the word positions (no [CLS], [SEP], [MASK])'}; constant scores (ρ undefined) count as 0; mean ± population std over examples.`);
-  lines.push('');
-  lines.push('## Spearman ρ, ours beside the paper', '');
-  lines.push(`Paper = Table 1 (vs blank-out) and Table 2 (vs input gradients), their 6-layer model${L === 6 ? '' : `; our L1 is set beside their L1 and our L${L} beside their L6`}.`, '');
-  lines.push('| method | layer | vs blank-out | paper T1 | vs input gradient | paper T2 | vs grad × input |', '|---|---|---|---|---|---|---|');
-  for (const m of ATTENTION_METHODS) {
-    for (let l = 1; l <= L; l++) {
-      const b = get(m, l, 'blankout');
-      const g = get(m, l, 'input_gradient');
-      const x = get(m, l, 'grad_x_input');
-      if (!b && !g) continue;
-      lines.push(`| ${m} | L${l} | ${pm(b?.mean, b?.std)} | ${pm(b?.paper_mean, b?.paper_std)}${b?.paper_layer && b.paper_layer !== `L${l}` ? ` (${b.paper_layer})` : ''} | ${pm(g?.mean, g?.std)} | ${pm(g?.paper_mean, g?.paper_std)} | ${pm(x?.mean, x?.std)} |`);
-    }
-  }
-  const gb = get('input_gradient', null, 'blankout');
-  const xb = get('grad_x_input', null, 'blankout');
-  lines.push('');
-  lines.push(`The two references agree with each other to ρ = ${pm(gb?.mean, gb?.std)} (input gradient vs blank-out) and ${pm(xb?.mean, xb?.std)} (gradient × input vs blank-out): an attention method cannot be expected to correlate much better than that.`, '');
-  lines.push('## In words', '');
-  for (const ref of ['blankout', 'input_gradient'] as const) {
-    const name = ref === 'blankout' ? 'blank-out' : 'input gradients';
-    const best = (l: number) =>
-      ATTENTION_METHODS.map((m) => ({ m, r: get(m, l, ref) })).filter((x) => x.r).sort((a, b) => (b.r as Row).mean - (a.r as Row).mean)[0];
-    const b1 = best(1);
-    const bL = best(L);
-    const raw1 = get('raw', 1, ref);
-    const rawL = get('raw', L, ref);
-    const rolL = get('rollout', L, ref);
-    const flL = get('flow', L, ref);
-    const s: string[] = [];
-    s.push(`**vs ${name}:** at L1 the best is ${b1?.m} (ρ = ${fmt(b1?.r?.mean)}); at L${L}, ${bL?.m} (ρ = ${fmt(bL?.r?.mean)}).`);
-    if (raw1 && rawL) {
-      s.push(`Raw attention goes from ${fmt(raw1.mean)} at L1 to ${fmt(rawL.mean)} at L${L}` +
-        (rawL.mean < raw1.mean - 0.05 ? ', falling with depth as in the paper (their raw: ' : ', not falling with depth as it does in the paper (their raw: ') +
-        `${fmt(raw1.paper_mean)} → ${fmt(rawL.paper_mean)}).`);
-    }
-    if (rolL && flL && rawL) {
-      const both = rolL.mean > rawL.mean && flL.mean > rawL.mean;
-      s.push(`At L${L}, rollout (${fmt(rolL.mean)}) and flow (${fmt(flL.mean)}) ${both ? 'both beat' : 'do not both beat'} raw attention (${fmt(rawL.mean)})` +
-        ` — the paper's main claim${both ? ' holds here' : ' does not hold here'} (paper: rollout ${fmt(rolL.paper_mean)}, flow ${fmt(flL.paper_mean)}, raw ${fmt(rawL.paper_mean)}).`);
-      s.push(`Flow ${flL.mean >= rolL.mean ? '≥' : '<'} rollout at L${L} (paper: flow ${ref === 'blankout' ? '≈' : '>'} rollout at L6).`);
-    }
-    lines.push(s.join(' '), '');
-  }
-  if (o.positions === 'all') {
-    // Robustness: the [MASK] itself has blank-out 0 by construction (masking a mask changes nothing) but
-    // large rollout/flow (the residual), and [CLS]/[SEP] are no words: recompute without those positions.
-    const layersShown = [...new Set([1, L])];
-    const wordsRho = (m: AttentionMethod, l: number, ref: Reference): number => {
-      const v = res.perExample
-        .filter((r) => r[m][l - 1]?.length)
-        .map((r) => {
-          const keep = r.tokens.map((_, i) => i).filter((i) => i !== 0 && i !== r.tokens.length - 1 && i !== r.maskPosition);
-          const x = spearman(keep.map((i) => r[m][l - 1][i]), keep.map((i) => r[ref][i]));
-          return Number.isNaN(x) ? 0 : x;
-        });
-      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
-    };
-    lines.push('## Robustness: word positions only', '');
-    lines.push('The default follows the reference code and correlates over all positions. The [MASK] position has blank-out 0 by construction (masking the mask changes nothing) while rollout and flow give it much weight (the residual path), and [CLS]/[SEP] are not words. Mean ρ without [CLS], [SEP] and [MASK]:', '');
-    lines.push('| method | ' + layersShown.map((l) => `L${l} vs blank-out | L${l} vs input gradient`).join(' | ') + ' |');
-    lines.push('|---|' + layersShown.map(() => '---|---|').join(''));
-    for (const m of ATTENTION_METHODS) {
-      lines.push(`| ${m} | ` + layersShown.map((l) => `${fmt(wordsRho(m, l, 'blankout'))} | ${fmt(wordsRho(m, l, 'input_gradient'))}`).join(' | ') + ' |');
-    }
-    lines.push('');
-  }
-  lines.push('## Differences from the paper', '');
-  lines.push('- Model: the paper trains a 6-layer, 8-head, 128-wide GPT-2-block encoder as a verb-number classifier on Linzen et al. (2016) sentences cut at the verb; ours is a BERT masked LM that sees the whole sentence with the verb masked.');
-  lines.push('- Data: templated Marvin & Linzen (2018) pairs instead of 2000 natural-corpus test sentences; fewer examples, so the means have standard errors of about std/√n.');
-  lines.push('- The reference script accumulates the per-layer correlation lists without resetting them between layers (its printed L>1 numbers are running means over layers); we compute each layer separately.');
-  lines.push('');
-  lines.push('Files: `table.csv` (one row per method × layer × reference), `per_example.jsonl` (all scores and correlations per example), `figure.html` (attention maps of one example and the bar chart; opens offline).');
-  return lines.join('\n') + '\n';
-}
+/** One row of {@link Abnar2020Result.table}. */
+export type TableRow = { method: string; layer: number | null; reference: string; mean: number; std: number; n: number; nan: number; paper_layer: string | null; paper_mean: number | null; paper_std: number | null };
 
 /**
  * Writes `table.csv`, `per_example.jsonl`, `summary.md` and `figure.html` into `dir` atomically: all
@@ -519,7 +555,7 @@ export function writeAbnar2020Outputs(dir: string, res: Abnar2020Result, info: R
     writeFileSync(join(tmp, 'table.csv'), res.table.toCSV().replace(/\n*$/, '\n'));
     writeFileSync(join(tmp, 'per_example.jsonl'), res.perExample.map((r) => JSON.stringify(r)).join('\n') + '\n');
     writeFileSync(join(tmp, 'summary.md'), abnar2020Summary(res, info));
-    const figures = [spearmanBarFigure(res.table.objects() as Row[])];
+    const figures = [spearmanBarFigure(res.table.objects() as TableRow[])];
     if (res.figure) {
       const f = res.figure;
       const ex = `example: "${f.tokens.join(' ')}" (${f.construction}, ${f.correct ? 'correct' : 'wrong'})`;
@@ -530,7 +566,7 @@ export function writeAbnar2020Outputs(dir: string, res: Abnar2020Result, info: R
     }
     writeFileSync(join(tmp, 'figure.html'), htmlFigurePage({
       title: `Abnar & Zuidema 2020 reproduction — ${info.model}`,
-      notes: [`${res.perExample.length} examples, accuracy ${(100 * res.accuracy.overall).toFixed(1)} %, output position ${res.options.outputPosition === 'mask' ? '[MASK]' : '[CLS]'}.`, ...(info.warnings ?? [])],
+      notes: [`${res.perExample.length} examples, accuracy ${(100 * res.accuracy.overall).toFixed(1)} %, ${res.setup === 'classifier' ? 'verb-number classifier' : 'masked LM'}, output position ${res.options.outputPosition === 'mask' ? '[MASK]' : '[CLS]'}.`, ...(info.warnings ?? [])],
       figures,
     }));
   });

@@ -36,10 +36,11 @@ export const EMBEDDED: Record<string, string> = {
   sst2: 'flowlens-sst2',
   trec: 'flowlens-trec',
   bert: 'flowlens-bert',
+  abnar: 'flowlens-abnar',
 };
 
-/** The default model of the main job. */
-export const DEFAULT_MODEL = 'embedded:agreement';
+/** The default model of the main job (`npm start`: Abnar & Zuidema's setup, a verb-number classifier read at [CLS]). */
+export const DEFAULT_MODEL = 'embedded:abnar';
 
 /**
  * Which head a checkpoint carries, from `config.architectures` and the tensor names.

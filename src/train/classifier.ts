@@ -63,6 +63,11 @@ export interface ClassifierTrainOptions {
    * default is `train.ids[i]`. Drawn with the training loop's seeded generator.
    */
   sample?: (i: number, rng: Rng) => number[];
+  /**
+   * Batches of similar lengths (less padding): each epoch's shuffled order is cut into windows of 50
+   * batches, each window sorted by length and cut into batches, and the batches shuffled (default false).
+   */
+  bucketByLength?: boolean;
   /** Called after each step: step (1-based), total steps, loss. */
   onStep?: (step: number, total: number, loss: number) => void;
   /** Called after each epoch: epoch (1-based), mean training loss, dev accuracy (null without dev). */
@@ -79,6 +84,25 @@ export interface ClassifierTrainResult {
   bestDevAccuracy: number | null;
   /** Optimiser steps taken. */
   steps: number;
+}
+
+/**
+/**
+ * A shuffled order regrouped so that each batch holds examples of similar length: windows of 50 batches
+ * are sorted by length and cut into batches, then the batches are shuffled.
+ * @param order a permutation of example indices; @param len length of example i; @param B batch size.
+ * @returns a permutation of the same indices (batch k = entries `k·B … k·B + B − 1`).
+ */
+export function lengthBucketed(order: readonly number[], len: (i: number) => number, B: number, rng: Rng): number[] {
+  const batches: number[][] = [];
+  const W = 50 * B;
+  for (let w = 0; w < order.length; w += W) {
+    const win = order.slice(w, w + W).sort((a, b) => len(a) - len(b));
+    for (let k = 0; k < win.length; k += B) batches.push(win.slice(k, k + B));
+  }
+  // The last batch may be short: keep it last so that every other batch is full.
+  const last = batches.pop() as number[];
+  return [...rng.shuffle(batches).flat(), ...last];
 }
 
 /**
@@ -157,7 +181,8 @@ export async function trainClassifier(model: Bert, train: EncodedSet, opts: Clas
     let sinceBest = 0;
     try {
       for (let epoch = 1; epoch <= epochs; epoch++) {
-        const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+        let order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+        if (opts.bucketByLength) order = lengthBucketed(order, (i) => (train.ids[i] as number[]).length, B, rng);
         let lossSum = 0;
         for (let s = 0; s < stepsPerEpoch; s++) {
           step++;
@@ -551,28 +576,39 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     trainExamples: train.length, devExamples: dev.length, devAccuracy, testAccuracy, outOfDomain,
     bestEpoch: result.bestEpoch, history: result.history, pretrainSteps, pretrainText: pretrainSteps > 0 ? pretrainText : undefined, minCount: opts.minCount ?? 1, unseenWordDropout: opts.unseenWordDropout ?? 0, lr: opts.lr ?? 5e-4, dropout: opts.dropout ?? 0.1, minutes, command,
   };
-  const config: BertConfig = makeBertConfig({
-    ...dims,
-    numLabels: names.length,
-    id2label: Object.fromEntries(names.map((nm, i) => [i, nm])),
-    label2id: Object.fromEntries(names.map((nm, i) => [nm, i])),
-    architectures: ['BertForSequenceClassification'],
-    hiddenDropoutProb: opts.dropout ?? 0.1,
-    attentionProbsDropoutProb: opts.dropout ?? 0.1,
-    padTokenId: 0,
-  });
-  mkdirSync(opts.out, { recursive: true });
-  saveHfFolder(opts.out, {
-    config,
-    weights: model.params.toPlain(),
-    vocab: tokens,
-    tokenizerConfig: { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: MAX_LEN },
-    dtype: 'F16',
-  });
-  writeFileSync(join(opts.out, 'training.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(opts.out, 'README.md'), classifierModelCard(report));
+  saveClassifierFolder(opts.out, model, { dims, labels: names, dropout: opts.dropout ?? 0.1, vocab: tokens, maxLength: MAX_LEN, report, card: classifierModelCard(report) });
   model.dispose();
   return report;
+}
+
+/**
+ * Save a trained classifier as a Hugging Face `BertForSequenceClassification` folder (config with
+ * `id2label`, F16 weights, `vocab.txt`, tokenizer config) plus its `training.json` and model card.
+ *
+ * @param out the folder (created). @param opts `labels` class names in class order; `report` is written
+ *   as `training.json`, `card` as `README.md`.
+ */
+export function saveClassifierFolder(out: string, model: Bert, opts: { dims: BertConfig; labels: readonly string[]; dropout: number; vocab: readonly string[]; maxLength: number; report: unknown; card: string }): void {
+  const config: BertConfig = makeBertConfig({
+    ...opts.dims,
+    numLabels: opts.labels.length,
+    id2label: Object.fromEntries(opts.labels.map((nm, i) => [i, nm])),
+    label2id: Object.fromEntries(opts.labels.map((nm, i) => [nm, i])),
+    architectures: ['BertForSequenceClassification'],
+    hiddenDropoutProb: opts.dropout,
+    attentionProbsDropoutProb: opts.dropout,
+    padTokenId: 0,
+  });
+  mkdirSync(out, { recursive: true });
+  saveHfFolder(out, {
+    config,
+    weights: model.params.toPlain(),
+    vocab: opts.vocab,
+    tokenizerConfig: { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: opts.maxLength },
+    dtype: 'F16',
+  });
+  writeFileSync(join(out, 'training.json'), JSON.stringify(opts.report, null, 2) + '\n');
+  writeFileSync(join(out, 'README.md'), opts.card);
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
