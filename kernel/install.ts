@@ -190,7 +190,8 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
  * Runs `kernel install` with command-line arguments: writes the kernelspec, then (unless
  * `--no-widgets`) builds and enables the flowlens-widgets nbextension for the classic Notebook, in
  * the same data dir (`<prefix>/share/jupyter` with `--prefix`) and in the user's config dir
- * (`<prefix>/etc/jupyter` with `--prefix`). Prints what it wrote; meant for
+ * (`<prefix>/etc/jupyter` with `--prefix`), and copies the prebuilt JupyterLab extension into
+ * `<data dir>/labextensions/flowlens-widgets/` (`widgets/labextension.ts`). Prints what it wrote; meant for
  * `flowlens kernel install` and `npm run kernel:install`.
  * @returns the kernelspec folder.
  * @throws Error as {@link parseInstallArgs}, {@link installKernelSpec} and the nbextension build.
@@ -206,6 +207,8 @@ export async function runInstall(argv: string[]): Promise<string> {
     const configDir = opts.prefix ? path.join(path.resolve(opts.prefix), 'etc', 'jupyter') : jupyterConfigDir(env);
     const { bundle, config } = await installNbextension(dataDir, configDir);
     console.log(`Installed the flowlens-widgets nbextension in ${path.dirname(bundle)} and enabled it in ${config}`);
+    const { installLabextension } = await import('../widgets/labextension.js');
+    console.log(`Installed the flowlens-widgets JupyterLab extension (prebuilt) in ${installLabextension(dataDir)}`);
   }
   return dir;
 }
