@@ -10,7 +10,9 @@ import('./style.js');
 const TO_DISABLE = [
   '@jupyterlab/lsp-extension',
   '@jupyterlab/fileeditor-extension:language-server',
-  '@jupyterlab/notebook-extension:language-server'
+  '@jupyterlab/notebook-extension:language-server',
+  // flowlens: the news pop-up asks /lab/api/news, a handler of the `jupyterlab` Python package.
+  '@jupyterlab/apputils-extension:announcements'
 ];
 
 async function createModule(scope, module) {

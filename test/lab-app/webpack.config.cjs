@@ -108,6 +108,7 @@ module.exports = [
       },
     },
     infrastructureLogging: { level: 'warn' },
+    stats: 'errors-warnings',
     plugins: [
       new ModuleFederationPlugin({
         library: { type: 'var', name: ['_JUPYTERLAB', 'CORE_LIBRARY_FEDERATION'] },
