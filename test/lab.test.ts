@@ -7,7 +7,8 @@
  * `<tmp>/share/jupyter`, which the server finds through JUPYTER_PATH and lists in the page config
  * (`federated_extensions`); the front end loads it from there, as JupyterLab does for an extension
  * installed with pip. Chromium (playwright-core, Debian's /usr/bin/chromium) then opens each notebook
- * in `notebooks/` (copied to `test-artifacts/labN-<name>.ipynb`), runs all cells, checks that every
+ * in `notebooks/` (in JupyterLab 3 the tour and jiang2020, see `notebooksFor`; copied to
+ * `test-artifacts/labN-<name>.ipynb`), runs all cells, checks that every
  * widget the notebook creates is a live view, and uses each interactive one: the attention-map layer
  * slider, the saliency method picker, a head click in the head-mask grid (the linked saliency is
  * recomputed in the kernel), a node click in the influence pattern (the kernel sends the head
@@ -39,6 +40,12 @@ const chromiumPath = process.env.FLOWLENS_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const VERSIONS = (process.env.FLOWLENS_LAB_VERSIONS ?? '4,3').split(',').map((v) => v.trim()).filter(Boolean);
 const NOTEBOOKS = readdirSync(path.join(root, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+/**
+ * Notebooks per version: every notebook in JupyterLab 4; in JupyterLab 3 (to keep CI within its time)
+ * the two that together have every interactive widget (the tour: slider, method picker, head click,
+ * node click; jiang2020: IBA β and layer). FLOWLENS_LAB_ALL=1 runs every notebook in both.
+ */
+const notebooksFor = (major: string): string[] => (major === '3' && process.env.FLOWLENS_LAB_ALL !== '1' ? ['jiang2020-iba.ipynb', 'tour.ipynb'] : NOTEBOOKS);
 const committedExt = JSON.parse(readFileSync(path.join(root, 'widgets', 'lab', 'labextension', 'package.json'), 'utf8')) as { jupyterlab: { _build: { load: string } } };
 
 /** The live view class of each widget class a notebook can create. */
@@ -51,7 +58,7 @@ const VIEW_CLASS: Record<string, string> = {
   DegradationCurves: 'flowlens-curves-widget',
 };
 
-/** How many live views of each class a notebook's code creates (`new X(` or `X.fromStack(`). */
+/** The live view classes a notebook's code creates, with the number of constructor calls (`new X(`, `X.fromStack(`). */
 function expectedViews(file: string): Record<string, number> {
   const nb = JSON.parse(readFileSync(file, 'utf8')) as { cells: { cell_type: string; source: string | string[] }[] };
   const src = nb.cells
@@ -134,7 +141,7 @@ for (const major of VERSIONS) {
       const appDir = await buildApp(major);
       tmp = mkdtempSync(path.join(os.tmpdir(), `flowlens-lab${major}-`));
       mkdirSync(shots, { recursive: true });
-      for (const nb of NOTEBOOKS) copyFileSync(path.join(root, 'notebooks', nb), path.join(artifacts, `lab${major}-${nb}`));
+      for (const nb of notebooksFor(major)) copyFileSync(path.join(root, 'notebooks', nb), path.join(artifacts, `lab${major}-${nb}`));
       // What a user runs: the kernelspec and the prebuilt extension into <prefix>/share/jupyter.
       const prefix = path.join(tmp, 'env');
       await runInstall(['--prefix', prefix]);
@@ -234,7 +241,7 @@ for (const major of VERSIONS) {
       await page.screenshot({ path: path.join(shots, `lab${major}-start.png`) });
     });
 
-    for (const nb of NOTEBOOKS) {
+    for (const nb of notebooksFor(major)) {
       it(`${nb}: runs all cells, every widget is live, each interactive widget answers`, async () => {
         const file = `lab${major}-${nb}`;
         const name = nb.replace(/\.ipynb$/, '');
@@ -291,7 +298,8 @@ for (const major of VERSIONS) {
             .catch(() => {
               throw new Error(`${nb}: expected ${n} live ${cls} view(s) (console errors: ${consoleErrors.join(' | ')})`);
             });
-          assert.equal(await panel.locator(`.${cls}`).count(), n, `${nb}: ${n} live ${cls} view(s)`);
+          // At least one live view per constructor call in the source (a call in a loop makes more).
+          assert.ok((await panel.locator(`.${cls}`).count()) >= n, `${nb}: ${n} or more live ${cls} view(s)`);
         }
         // plotly (copied into the extension's static folder by the installer) drew the plotly views.
         for (const cls of ['flowlens-curves-widget', 'flowlens-iba-widget'].filter((c) => expected[c])) {
@@ -311,9 +319,11 @@ for (const major of VERSIONS) {
           done.push('slider');
         }
 
-        const pickers = panel.locator('.flowlens-saliency-widget select.flowlens-method-picker');
-        if ((await pickers.count()) > 0) {
-          const sal = panel.locator('.flowlens-saliency-widget', { has: page.locator('select.flowlens-method-picker') }).first();
+        // A saliency view with several methods has a picker with several options.
+        const sals = panel.locator('.flowlens-saliency-widget');
+        const withMethods = (await sals.evaluateAll((els) => els.map((e) => e.querySelectorAll('select.flowlens-method-picker option').length))).findIndex((n) => n > 1);
+        if (withMethods >= 0) {
+          const sal = sals.nth(withMethods);
           const picker = sal.locator('select.flowlens-method-picker');
           const options = await picker.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
           const current = await picker.inputValue();
