@@ -347,8 +347,14 @@ for (const major of VERSIONS) {
             },
             [await grid.elementHandle(), before] as const,
             { timeout: 180_000, polling: 500 },
-          );
+          ).catch(async (e) => {
+            await page.screenshot({ path: path.join(shots, `lab${major}-${name}-head-mask-timeout.png`) });
+            const now = await sal.evaluateAll((els) => els.map((el) => el.innerHTML));
+            throw new Error(`${nb}: head click: ${e}; grid says ${JSON.stringify(await grid.innerText())}; saliency views changed: ${now.map((h, i) => h !== before[i])}`);
+          });
           await grid.screenshot({ path: path.join(shots, `lab${major}-${name}-head-mask-clicked.png`) });
+          await grid.scrollIntoViewIfNeeded();
+          await page.screenshot({ path: path.join(shots, `lab${major}-${name}-head-mask-page.png`) });
           done.push('head click → saliency recomputed');
         }
 
