@@ -339,7 +339,10 @@ for (const major of VERSIONS) {
           const grid = panel.locator('.flowlens-head-mask-widget').first();
           const sal = panel.locator('.flowlens-saliency-widget .flowlens-saliency');
           const before = await sal.evaluateAll((els) => els.map((e) => e.innerHTML));
-          await grid.locator('[data-layer="0"][data-head="0"]').click();
+          // A head of the last layer (masking a first-layer head of the 2-layer SST-2 model leaves
+          // song2024's Mask-LRP scores as they were drawn).
+          const last = Math.max(...(await grid.locator('[data-layer][data-head]').evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('data-layer'))))));
+          await grid.locator(`[data-layer="${last}"][data-head="0"]`).click();
           await page.waitForFunction(
             ([g, b]) => {
               const now = [...document.querySelectorAll('[data-flowlens-test="panel"] .flowlens-saliency-widget .flowlens-saliency')].map((e) => e.innerHTML);
