@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { InstalledKernel } from '../kernel/install.js';
 import { repoRoot } from './build.js';
 import { enableNbextension, installNbextension, jupyterConfigDir } from './nbextension.js';
+import { installLabextension } from './labextension.js';
 
 /**
  * An installed package has no front-end sources (and no esbuild): it ships the bundle built at pack
@@ -27,7 +28,8 @@ function copyPrebuilt(target: string): string | null {
 }
 
 /**
- * Installs and enables the nbextension next to an installed kernelspec (the `after` step of `runInstall`).
+ * Installs and enables the classic Notebook's nbextension next to an installed kernelspec, and copies the
+ * prebuilt JupyterLab extension into `<data dir>/labextensions/flowlens-widgets/` (the `after` step of `runInstall`).
  * @returns the config dir the nbextension was enabled in.
  * @throws Error when the bundle cannot be built or the config not written.
  */
@@ -38,5 +40,6 @@ export async function installWidgetsFor({ dir, opts }: InstalledKernel): Promise
   const copied = copyPrebuilt(path.join(dataDir, 'nbextensions', 'flowlens-widgets'));
   const { bundle, config } = copied ? { bundle: copied, config: enableNbextension(configDir) } : await installNbextension(dataDir, configDir);
   console.log(`Installed the flowlens-widgets nbextension in ${path.dirname(bundle)} and enabled it in ${config}`);
+  console.log(`Installed the flowlens-widgets JupyterLab extension (prebuilt) in ${installLabextension(dataDir)}`);
   return configDir;
 }
