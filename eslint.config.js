@@ -6,13 +6,41 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'docs/api/', 'results/', 'bench/out/', '.cache/', 'test-artifacts/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'docs/api/',
+      'results/',
+      'bench/out/',
+      '.cache/',
+      'test-artifacts/',
+      '.exp/',
+      'widgets/lab/labextension/',
+      'widgets/lab/lib/',
+      'test/lab-app/**/node_modules/',
+      'native/build/',
+      // A Handlebars template that @jupyterlab/builder fills in, not JavaScript until then.
+      'test/lab-app/index.template.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
   {
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', performance: 'readonly', URL: 'readonly', window: 'readonly', document: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setImmediate: 'readonly',
+        performance: 'readonly',
+        URL: 'readonly',
+        window: 'readonly',
+        document: 'readonly',
+      },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
@@ -23,6 +51,12 @@ export default tseslint.config(
     // JSON), the classic Notebook's RequireJS modules have no types, and tests read such messages back.
     files: ['kernel/**/*.ts', 'widgets/**/*.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // CommonJS config files (the test JupyterLab apps' webpack config) run in Node with require/module.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // Global declarations (`declare var` in a declaration file) must use var.

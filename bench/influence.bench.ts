@@ -29,7 +29,10 @@ export async function benchInfluence(n = 10): Promise<InfluenceBenchRow[]> {
     const tok = tokenizer as unknown as Tokenizer;
     const task = LU2021_TASKS.find((t) => t.name === 'sva-obj-rel')!;
     const set = await loadMarvinLinzen(undefined, { constructions: [task.construction as string], maxPerConstruction: 4 * n + 4, seed: 0 });
-    const examples = set.items.map((it) => agreementExample(tok, task, it)).filter((e): e is Exclude<typeof e, { skip: string }> => !('skip' in e)).slice(0, n + 1);
+    const examples = set.items
+      .map((it) => agreementExample(tok, task, it))
+      .filter((e): e is Exclude<typeof e, { skip: string }> => !('skip' in e))
+      .slice(0, n + 1);
     const special = { clsId: tokenizer.clsId, sepId: tokenizer.sepId, maskId: tokenizer.maskId, padId: tokenizer.padId };
     const rows: InfluenceBenchRow[] = [];
     for (const res of [50, 10]) {
@@ -41,7 +44,15 @@ export async function benchInfluence(n = 10): Promise<InfluenceBenchRow[]> {
       });
       const s = [...times].sort((a, b) => a - b);
       const mean = times.reduce((a, b) => a + b, 0) / times.length;
-      rows.push({ res, n: times.length, meanS: mean, medianS: s[Math.floor(s.length / 2)] as number, maxS: s[s.length - 1] as number, perMinute: 60 / mean, meanTokens: examples.slice(1).reduce((a, e) => a + e.ids.length, 0) / times.length });
+      rows.push({
+        res,
+        n: times.length,
+        meanS: mean,
+        medianS: s[Math.floor(s.length / 2)] as number,
+        maxS: s[s.length - 1] as number,
+        perMinute: 60 / mean,
+        meanTokens: examples.slice(1).reduce((a, e) => a + e.ids.length, 0) / times.length,
+      });
     }
     return rows;
   } finally {
@@ -52,5 +63,15 @@ export async function benchInfluence(n = 10): Promise<InfluenceBenchRow[]> {
 const direct = process.argv[1]?.endsWith('influence.bench.ts');
 if (direct) {
   const rows = await benchInfluence(Number(process.argv[2] ?? 10));
-  console.table(rows.map((r) => ({ res: r.res, n: r.n, 'mean s': r.meanS.toFixed(2), 'median s': r.medianS.toFixed(2), 'max s': r.maxS.toFixed(2), 'examples/min': r.perMinute.toFixed(1), tokens: r.meanTokens.toFixed(1) })));
+  console.table(
+    rows.map((r) => ({
+      res: r.res,
+      n: r.n,
+      'mean s': r.meanS.toFixed(2),
+      'median s': r.medianS.toFixed(2),
+      'max s': r.maxS.toFixed(2),
+      'examples/min': r.perMinute.toFixed(1),
+      tokens: r.meanTokens.toFixed(1),
+    })),
+  );
 }

@@ -17,7 +17,16 @@ import { maskLrpFromTrace } from '../src/methods/maskLrp.js';
 import { gaeFromTrace } from '../src/methods/gae.js';
 import { fullLrpFromTrace } from '../src/methods/lrp/lrpMethods.js';
 
-export interface LrpBenchRow { model: string; seq: number; traceMs: number; relevanceMs: number; maskLrpMs: number; gaeMs: number; fullLrpMs: number; tensorsLeaked: number }
+export interface LrpBenchRow {
+  model: string;
+  seq: number;
+  traceMs: number;
+  relevanceMs: number;
+  maskLrpMs: number;
+  gaeMs: number;
+  fullLrpMs: number;
+  tensorsLeaked: number;
+}
 
 function time(f: () => void, reps: number): number {
   f();
@@ -30,8 +39,38 @@ function time(f: () => void, reps: number): number {
 export async function benchLrp(quick = false): Promise<LrpBenchRow[]> {
   await initBackend();
   const sizes: [string, BertConfig, number[]][] = [
-    ['sst2-size 2×128', makeBertConfig({ vocabSize: 12000, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 512, hiddenAct: 'gelu', maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 }), [32, 64]],
-    ['bert-base 12×768', makeBertConfig({ vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12, intermediateSize: 3072, hiddenAct: 'gelu', maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 }), quick ? [32] : [32, 64]],
+    [
+      'sst2-size 2×128',
+      makeBertConfig({
+        vocabSize: 12000,
+        hiddenSize: 128,
+        numHiddenLayers: 2,
+        numAttentionHeads: 4,
+        intermediateSize: 512,
+        hiddenAct: 'gelu',
+        maxPositionEmbeddings: 64,
+        typeVocabSize: 2,
+        layerNormEps: 1e-12,
+        numLabels: 2,
+      }),
+      [32, 64],
+    ],
+    [
+      'bert-base 12×768',
+      makeBertConfig({
+        vocabSize: 30522,
+        hiddenSize: 768,
+        numHiddenLayers: 12,
+        numAttentionHeads: 12,
+        intermediateSize: 3072,
+        hiddenAct: 'gelu',
+        maxPositionEmbeddings: 512,
+        typeVocabSize: 2,
+        layerNormEps: 1e-12,
+        numLabels: 2,
+      }),
+      quick ? [32] : [32, 64],
+    ],
   ];
   const rows: LrpBenchRow[] = [];
   for (const [name, cfg, seqs] of sizes) {
@@ -45,9 +84,21 @@ export async function benchLrp(quick = false): Promise<LrpBenchRow[]> {
       const before = tf.memory().numTensors;
       const traceMs = time(() => explainTrace(model, ex).dispose(), reps);
       const relevanceMs = time(() => relevancePass(model, et, { headMask: mask }), reps);
-      const maskLrpMs = time(() => { const e = explainTrace(model, ex); maskLrpFromTrace(model, e, { headMask: mask }); e.dispose(); }, reps);
-      const gaeMs = time(() => { const e = explainTrace(model, ex); gaeFromTrace(e); e.dispose(); }, reps);
-      const fullLrpMs = time(() => { const e = explainTrace(model, ex); fullLrpFromTrace(model, e); e.dispose(); }, reps);
+      const maskLrpMs = time(() => {
+        const e = explainTrace(model, ex);
+        maskLrpFromTrace(model, e, { headMask: mask });
+        e.dispose();
+      }, reps);
+      const gaeMs = time(() => {
+        const e = explainTrace(model, ex);
+        gaeFromTrace(e);
+        e.dispose();
+      }, reps);
+      const fullLrpMs = time(() => {
+        const e = explainTrace(model, ex);
+        fullLrpFromTrace(model, e);
+        e.dispose();
+      }, reps);
       const tensorsLeaked = tf.memory().numTensors - before;
       et.dispose();
       rows.push({ model: name, seq, traceMs, relevanceMs, maskLrpMs, gaeMs, fullLrpMs, tensorsLeaked });
@@ -59,7 +110,18 @@ export async function benchLrp(quick = false): Promise<LrpBenchRow[]> {
 
 /** Print the rows as a table. */
 export function printLrpBench(rows: LrpBenchRow[]): void {
-  console.table(rows.map((r) => ({ model: r.model, seq: r.seq, 'trace (fwd+bwd) ms': r.traceMs.toFixed(0), 'relevance pass ms': r.relevanceMs.toFixed(0), 'Mask-LRP ms': r.maskLrpMs.toFixed(0), 'GAE ms': r.gaeMs.toFixed(0), 'full LRP ms': r.fullLrpMs.toFixed(0), 'tensors leaked': r.tensorsLeaked })));
+  console.table(
+    rows.map((r) => ({
+      model: r.model,
+      seq: r.seq,
+      'trace (fwd+bwd) ms': r.traceMs.toFixed(0),
+      'relevance pass ms': r.relevanceMs.toFixed(0),
+      'Mask-LRP ms': r.maskLrpMs.toFixed(0),
+      'GAE ms': r.gaeMs.toFixed(0),
+      'full LRP ms': r.fullLrpMs.toFixed(0),
+      'tensors leaked': r.tensorsLeaked,
+    })),
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

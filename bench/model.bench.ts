@@ -74,7 +74,18 @@ function vocab(n: number): string[] {
 export function benchCheckpoint(layers: number): string {
   const dir = join(root, 'bench', 'out', `bert-base-random-${layers}l`);
   if (existsSync(join(dir, 'model.safetensors')) && existsSync(join(dir, 'config.json'))) return dir;
-  const config = makeBertConfig({ vocabSize: 30522, hiddenSize: 768, numHiddenLayers: layers, numAttentionHeads: 12, intermediateSize: 3072, hiddenAct: 'gelu', maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 });
+  const config = makeBertConfig({
+    vocabSize: 30522,
+    hiddenSize: 768,
+    numHiddenLayers: layers,
+    numAttentionHeads: 12,
+    intermediateSize: 3072,
+    hiddenAct: 'gelu',
+    maxPositionEmbeddings: 512,
+    typeVocabSize: 2,
+    layerNormEps: 1e-12,
+    numLabels: 2,
+  });
   const model = new Bert(config, 'classifier', BertParams.random(config, 'classifier', 1));
   saveModel(dir, model, config, vocab(30522));
   model.dispose();
@@ -90,8 +101,30 @@ function findTorch(): { python: string } | { reason: string } {
   return { reason: 'no python3 with torch and numpy found (Debian: apt-get install python3-torch libopenblas0-pthread); PyTorch column skipped' };
 }
 
-function runTorch(python: string, dir: string, seqs: number[], batches: number[], reps: number, threads: number): { json: TorchOut | null; error: string | null } {
-  const r = spawnSync(python, [join(root, 'bench', 'torch_bert.py'), dir, '--seqs', seqs.join(','), '--ig-batch', batches.join(','), '--reps', String(reps), '--threads', String(threads)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+function runTorch(
+  python: string,
+  dir: string,
+  seqs: number[],
+  batches: number[],
+  reps: number,
+  threads: number,
+): { json: TorchOut | null; error: string | null } {
+  const r = spawnSync(
+    python,
+    [
+      join(root, 'bench', 'torch_bert.py'),
+      dir,
+      '--seqs',
+      seqs.join(','),
+      '--ig-batch',
+      batches.join(','),
+      '--reps',
+      String(reps),
+      '--threads',
+      String(threads),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
   if (r.status !== 0) return { json: null, error: `PyTorch benchmark failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}` };
   return { json: JSON.parse(r.stdout.trim().split('\n').pop() as string) as TorchOut, error: null };
 }
@@ -124,10 +157,31 @@ export async function benchModel(quick = false, roundsWanted?: number): Promise<
   const rows: ModelBenchRow[] = [];
   for (const seq of seqs) {
     const ids = [101, ...Array.from({ length: seq - 2 }, (_, j) => 1000 + j), 102];
-    const fwd = () => { const tr = model.forward({ ids: [ids] }, { record: 'none' }); tr.logits.dataSync(); tr.dispose(); };
-    const bwd = () => { const g = gradientAt(model, { ids: [ids] }, 'embed.hook_word', classLogit(1)); g.grad.dataSync(); g.grad.dispose(); g.value.dispose(); };
-    const ig = () => { integratedGradients(model, { ids }, classLogit(1), { steps: 50, batchSize: igBatch, specialIds: { padId: 0, clsId: 101, sepId: 102 } }); };
-    const row: ModelBenchRow = { seq, forwardMs: Infinity, backwardMs: Infinity, ratio: 0, igMs: Infinity, igBatch, peakMB: 0, torch: null, logitsMaxDiff: null };
+    const fwd = () => {
+      const tr = model.forward({ ids: [ids] }, { record: 'none' });
+      tr.logits.dataSync();
+      tr.dispose();
+    };
+    const bwd = () => {
+      const g = gradientAt(model, { ids: [ids] }, 'embed.hook_word', classLogit(1));
+      g.grad.dataSync();
+      g.grad.dispose();
+      g.value.dispose();
+    };
+    const ig = () => {
+      integratedGradients(model, { ids }, classLogit(1), { steps: 50, batchSize: igBatch, specialIds: { padId: 0, clsId: 101, sepId: 102 } });
+    };
+    const row: ModelBenchRow = {
+      seq,
+      forwardMs: Infinity,
+      backwardMs: Infinity,
+      ratio: 0,
+      igMs: Infinity,
+      igBatch,
+      peakMB: 0,
+      torch: null,
+      logitsMaxDiff: null,
+    };
     for (let r = 0; r < rounds; r++) {
       row.forwardMs = Math.min(row.forwardMs, timeIt(fwd, reps));
       row.backwardMs = Math.min(row.backwardMs, timeIt(bwd, reps));
@@ -141,7 +195,12 @@ export async function benchModel(quick = false, roundsWanted?: number): Promise<
         torch = { version: json.torch, threads: json.threads, blas: json.blas };
         const t = json.rows[0];
         row.torch = row.torch
-          ? { forwardMs: Math.min(row.torch.forwardMs, t.forwardMs), backwardMs: Math.min(row.torch.backwardMs, t.backwardMs), igMs: Math.min(row.torch.igMs, t.igMs), igBatch }
+          ? {
+              forwardMs: Math.min(row.torch.forwardMs, t.forwardMs),
+              backwardMs: Math.min(row.torch.backwardMs, t.backwardMs),
+              igMs: Math.min(row.torch.igMs, t.igMs),
+              igBatch,
+            }
           : { forwardMs: t.forwardMs, backwardMs: t.backwardMs, igMs: t.igMs, igBatch };
         const tr = model.forward({ ids: [ids] }, { record: 'none' });
         const ours = Array.from(tr.logits.dataSync());
@@ -150,14 +209,25 @@ export async function benchModel(quick = false, roundsWanted?: number): Promise<
       }
     }
     row.ratio = row.backwardMs / row.forwardMs;
-    const prof = await tf.profile(() => { const g = gradientAt(model, { ids: [ids] }, 'embed.hook_word', classLogit(1)); g.value.dispose(); return g.grad; });
+    const prof = await tf.profile(() => {
+      const g = gradientAt(model, { ids: [ids] }, 'embed.hook_word', classLogit(1));
+      g.value.dispose();
+      return g.grad;
+    });
     (prof.result as tf.Tensor).dispose();
     row.peakMB = prof.peakBytes / 2 ** 20;
     rows.push(row);
   }
   model.dispose();
   const native = nativeStatus();
-  return { layers, threads, native: native.active ? `native ${native.kernel}, ${native.threads} threads` : `wasm (${native.reason})`, torch, torchSkipped, rows };
+  return {
+    layers,
+    threads,
+    native: native.active ? `native ${native.kernel}, ${native.threads} threads` : `wasm (${native.reason})`,
+    torch,
+    torchSkipped,
+    rows,
+  };
 }
 
 /** The one table: flowlens and PyTorch side by side, ratios = PyTorch ms / flowlens ms (> 1: flowlens faster). */
@@ -171,14 +241,32 @@ export function printModelBench(b: ModelBench): void {
       ['backward (input gradient)', r.backwardMs, r.torch?.backwardMs],
       [`integrated gradients, 50 steps (batch ${r.igBatch})`, r.igMs, r.torch?.igMs],
     ] as [string, number, number | undefined][]) {
-      table.push({ seq: String(r.seq), measurement: what, 'flowlens ms': f(ours), 'PyTorch ms': theirs === undefined ? '—' : f(theirs), 'PyTorch / flowlens': ratio(theirs, ours) });
+      table.push({
+        seq: String(r.seq),
+        measurement: what,
+        'flowlens ms': f(ours),
+        'PyTorch ms': theirs === undefined ? '—' : f(theirs),
+        'PyTorch / flowlens': ratio(theirs, ours),
+      });
     }
-    table.push({ seq: String(r.seq), measurement: 'flowlens backward / forward', 'flowlens ms': r.ratio.toFixed(2), 'PyTorch ms': r.torch ? (r.torch.backwardMs / r.torch.forwardMs).toFixed(2) : '—', 'PyTorch / flowlens': '' });
+    table.push({
+      seq: String(r.seq),
+      measurement: 'flowlens backward / forward',
+      'flowlens ms': r.ratio.toFixed(2),
+      'PyTorch ms': r.torch ? (r.torch.backwardMs / r.torch.forwardMs).toFixed(2) : '—',
+      'PyTorch / flowlens': '',
+    });
   }
-  console.log(`BERT-base-sized random classifier, ${b.layers} layers × 768 hidden × 12 heads; flowlens: ${b.native}; ` +
-    (b.torch ? `PyTorch ${b.torch.version}, ${b.torch.threads} threads, BLAS ${b.torch.blas}` : `PyTorch: skipped (${b.torchSkipped})`));
+  console.log(
+    `BERT-base-sized random classifier, ${b.layers} layers × 768 hidden × 12 heads; flowlens: ${b.native}; ` +
+      (b.torch ? `PyTorch ${b.torch.version}, ${b.torch.threads} threads, BLAS ${b.torch.blas}` : `PyTorch: skipped (${b.torchSkipped})`),
+  );
   console.table(table);
-  console.log(`times: fastest of ${b.rows.length ? 'several' : 0} runs, flowlens and PyTorch alternating per sequence length; load average now ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
+  console.log(
+    `times: fastest of ${b.rows.length ? 'several' : 0} runs, flowlens and PyTorch alternating per sequence length; load average now ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${availableParallelism()} cores`,
+  );
   const diffs = b.rows.map((r) => r.logitsMaxDiff).filter((d): d is number => d !== null);
   if (diffs.length) console.log(`same weights, same logits: largest |flowlens − PyTorch| logit difference ${Math.max(...diffs).toExponential(1)}`);
 }

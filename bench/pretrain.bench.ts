@@ -50,10 +50,22 @@ function gemmPeak(): number {
 }
 
 /** Measure 1 and N workers (N = cores). @param quick fewer steps. */
-export async function benchPretrain(quick = false): Promise<{ rows: PretrainBenchRow[]; speedup: number; peakGflopsPerCore: number; kernel: string | null; batch: number; steps: number }> {
+export async function benchPretrain(
+  quick = false,
+): Promise<{ rows: PretrainBenchRow[]; speedup: number; peakGflopsPerCore: number; kernel: string | null; batch: number; steps: number }> {
   await initBackend();
   const d = PRETRAIN_DEFAULTS;
-  const dims: BertConfig = makeBertConfig({ vocabSize: 30522, hiddenSize: d.hidden, numHiddenLayers: d.layers, numAttentionHeads: d.heads, intermediateSize: d.intermediate, hiddenAct: 'gelu', maxPositionEmbeddings: d.maxLen, typeVocabSize: 2, layerNormEps: 1e-12 });
+  const dims: BertConfig = makeBertConfig({
+    vocabSize: 30522,
+    hiddenSize: d.hidden,
+    numHiddenLayers: d.layers,
+    numAttentionHeads: d.heads,
+    intermediateSize: d.intermediate,
+    hiddenAct: 'gelu',
+    maxPositionEmbeddings: d.maxLen,
+    typeVocabSize: 2,
+    layerNormEps: 1e-12,
+  });
   const peak = gemmPeak();
   const init = BertParams.random(dims, 'mlm', 1);
   const layout = paramLayout(init);
@@ -103,8 +115,17 @@ export async function benchPretrain(quick = false): Promise<{ rows: PretrainBenc
 
 /** Print the table. */
 export function printPretrainBench(b: Awaited<ReturnType<typeof benchPretrain>>): void {
-  console.table(b.rows.map((x) => ({ workers: x.workers, 'tokens/s': x.tokensPerSecond.toFixed(0), 'GFLOP/s': x.gflops.toFixed(1), 'share of GEMM peak': `${(100 * x.shareOfPeak).toFixed(0)} %` })));
-  console.log(`speed-up with ${b.rows[b.rows.length - 1]?.workers} workers: ${b.speedup.toFixed(2)}× (GEMM peak ${b.peakGflopsPerCore.toFixed(1)} GFLOP/s per core, kernel ${b.kernel ?? 'wasm'}; batch ${b.batch} × 128 tokens, ${b.steps} timed steps)`);
+  console.table(
+    b.rows.map((x) => ({
+      workers: x.workers,
+      'tokens/s': x.tokensPerSecond.toFixed(0),
+      'GFLOP/s': x.gflops.toFixed(1),
+      'share of GEMM peak': `${(100 * x.shareOfPeak).toFixed(0)} %`,
+    })),
+  );
+  console.log(
+    `speed-up with ${b.rows[b.rows.length - 1]?.workers} workers: ${b.speedup.toFixed(2)}× (GEMM peak ${b.peakGflopsPerCore.toFixed(1)} GFLOP/s per core, kernel ${b.kernel ?? 'wasm'}; batch ${b.batch} × 128 tokens, ${b.steps} timed steps)`,
+  );
 }
 
 if (process.argv[1]?.endsWith('pretrain.bench.ts') || process.argv[1]?.endsWith('pretrain.bench.js')) {

@@ -84,7 +84,14 @@ export function toGeneratorCell(wrapped: string): GeneratorCell | undefined {
   };
   const r = t.transpileModule(wrapped, {
     fileName: 'cell.js',
-    compilerOptions: { target: t.ScriptTarget.ES2022, module: t.ModuleKind.None, sourceMap: true, allowJs: true, noImplicitUseStrict: true, removeComments: false } as import('typescript').CompilerOptions,
+    compilerOptions: {
+      target: t.ScriptTarget.ES2022,
+      module: t.ModuleKind.None,
+      sourceMap: true,
+      allowJs: true,
+      noImplicitUseStrict: true,
+      removeComments: false,
+    } as import('typescript').CompilerOptions,
     transformers: { before: [transformer] },
     reportDiagnostics: false,
   });

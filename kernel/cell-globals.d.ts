@@ -73,12 +73,7 @@ interface FlowlensDisplayOptions {
 /** The kernel-side comm API available to cells as `flowlensComm`. */
 interface FlowlensCommApi {
   /** Opens a comm to the front end (`comm_open` on iopub) and returns it. */
-  openComm(
-    targetName: string,
-    data?: { [key: string]: any },
-    metadata?: { [key: string]: unknown },
-    buffers?: FlowlensBuffer[],
-  ): FlowlensComm;
+  openComm(targetName: string, data?: { [key: string]: any }, metadata?: { [key: string]: unknown }, buffers?: FlowlensBuffer[]): FlowlensComm;
   /** Registers the handler for comms the front end opens to `targetName`; replaces an older one. */
   registerTarget(targetName: string, handler: (comm: FlowlensComm, msg: FlowlensCommMessage) => void | Promise<void>): void;
   /** Removes a target registered with `registerTarget`. */

@@ -202,12 +202,7 @@ export class CommManager implements FlowlensCommApi {
     if (!bundle || Object.keys(bundle).length === 0) throw new Error('display: bundle must have at least one MIME type');
     if (options.update && !options.displayId) throw new Error('display: update needs a displayId');
     const transient = options.displayId ? { display_id: options.displayId } : {};
-    this.publisher.publish(
-      options.update ? 'update_display_data' : 'display_data',
-      { data: bundle, metadata: options.metadata ?? {}, transient },
-      {},
-      [],
-    );
+    this.publisher.publish(options.update ? 'update_display_data' : 'display_data', { data: bundle, metadata: options.metadata ?? {}, transient }, {}, []);
   }
 
   /**

@@ -282,7 +282,12 @@ export class Executor {
       } catch (err) {
         console.error('flowlens kernel: repairing state after an interrupt failed:', err);
       }
-      return { status: 'error', ename: INTERRUPT_ENAME, evalue: 'the cell was interrupted (Kernel → Interrupt, or SIGINT)', traceback: [`${INTERRUPT_ENAME}: the cell was interrupted`] };
+      return {
+        status: 'error',
+        ename: INTERRUPT_ENAME,
+        evalue: 'the cell was interrupted (Kernel → Interrupt, or SIGINT)',
+        traceback: [`${INTERRUPT_ENAME}: the cell was interrupted`],
+      };
     }
     const { ename, evalue } = describe(e);
     const stack = e instanceof Error && typeof e.stack === 'string' ? e.stack.split('\n') : [];

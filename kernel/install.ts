@@ -66,7 +66,14 @@ export function kernelSpec(opts: KernelSpecOptions = {}): KernelSpec {
   const script = opts.script ?? kernelEntry().script;
   if (!path.isAbsolute(script)) throw new Error(`kernelSpec: script must be an absolute path, got ${script}`);
   const tsx = opts.tsx ?? script.endsWith('.ts');
-  const argv = [opts.node ?? process.execPath, ...KERNEL_NODE_FLAGS, ...(tsx ? ['--import', import.meta.resolve('tsx')] : []), script, '--config-path', '{connection_file}'];
+  const argv = [
+    opts.node ?? process.execPath,
+    ...KERNEL_NODE_FLAGS,
+    ...(tsx ? ['--import', import.meta.resolve('tsx')] : []),
+    script,
+    '--config-path',
+    '{connection_file}',
+  ];
   const spec: KernelSpec = {
     argv,
     display_name: opts.displayName ?? DISPLAY_NAME,
@@ -86,11 +93,7 @@ export function kernelSpec(opts: KernelSpecOptions = {}): KernelSpec {
  * @param platform `process.platform` value.
  * @param home home directory.
  */
-export function jupyterDataDir(
-  env: NodeJS.ProcessEnv = process.env,
-  platform: NodeJS.Platform = process.platform,
-  home: string = os.homedir(),
-): string {
+export function jupyterDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = os.homedir()): string {
   if (env.JUPYTER_DATA_DIR) return env.JUPYTER_DATA_DIR;
   if (platform === 'darwin') return path.join(home, 'Library', 'Jupyter');
   if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'jupyter');
@@ -181,7 +184,9 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
         opts.noWidgets = true;
         break;
       default:
-        throw new Error(`kernel install: unknown option ${argv[i]} (options: --user, --prefix DIR, --sys-prefix, --name NAME, --display-name TEXT, --no-widgets)`);
+        throw new Error(
+          `kernel install: unknown option ${argv[i]} (options: --user, --prefix DIR, --sys-prefix, --name NAME, --display-name TEXT, --no-widgets)`,
+        );
     }
   }
   return opts;
@@ -249,7 +254,10 @@ export function searchPathHints(dataDir: string, configDir: string | undefined, 
   }
   if (lines.length === 0) return [];
   const where = search.source === 'jupyter' ? '`jupyter --paths`' : "jupyter_core's default search path";
-  return [`Jupyter will not find this install: ${missing.join(' and ')} ${missing.length === 2 ? 'are' : 'is'} not on ${where}. Before starting Jupyter, set:`, ...lines.map((l) => `  ${l}`)];
+  return [
+    `Jupyter will not find this install: ${missing.join(' and ')} ${missing.length === 2 ? 'are' : 'is'} not on ${where}. Before starting Jupyter, set:`,
+    ...lines.map((l) => `  ${l}`),
+  ];
 }
 
 /** A path quoted for a POSIX shell when it needs quoting. */

@@ -63,7 +63,8 @@ export function installFlowlensResolution(ts: { sys: TsSys }, root: string = flo
   installed = true;
   const sys = ts.sys;
   const { readFile, fileExists, directoryExists, readDirectory, realpath } = sys;
-  const fwd = (p: string, isDir = false): string => forwardFlowlensPath(p, root, (q) => (isDir ? directoryExists.call(sys, q) : fileExists.call(sys, q) || directoryExists.call(sys, q)));
+  const fwd = (p: string, isDir = false): string =>
+    forwardFlowlensPath(p, root, (q) => (isDir ? directoryExists.call(sys, q) : fileExists.call(sys, q) || directoryExists.call(sys, q)));
   sys.readFile = (p, encoding) => readFile.call(sys, fwd(p), encoding);
   sys.fileExists = (p) => fileExists.call(sys, fwd(p));
   sys.directoryExists = (p) => directoryExists.call(sys, fwd(p, true));

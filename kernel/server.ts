@@ -67,7 +67,10 @@ export interface ConnectionInfo {
  * Writes to the process's real stderr (the terminal, or Jupyter's log when it captures it), not
  * to the current cell: `kernel/start.ts` sends `process.stderr` to the cells.
  */
-export const rawStderr: (text: string) => void = ((write: (s: string) => boolean) => (text: string) => void write(text))(process.stderr.write.bind(process.stderr));
+export const rawStderr: (text: string) => void = (
+  (write: (s: string) => boolean) => (text: string) =>
+    void write(text)
+)(process.stderr.write.bind(process.stderr));
 
 /**
  * Appends a line to the file named by `FLOWLENS_KERNEL_LOG` (no-op when unset). The kernel's stderr
@@ -436,7 +439,15 @@ export class KernelServer {
     if (pager) {
       const text = this.inspectText(pager[1], pager[1].length);
       if (text !== undefined) payload.push({ source: 'page', data: { 'text/plain': text }, start: 0 });
-      result = text !== undefined ? { status: 'ok' as const, hasValue: false } : { status: 'error' as const, ename: 'NotFound', evalue: `nothing known about ${pager[1]}`, traceback: [`NotFound: nothing known about ${pager[1]}`] };
+      result =
+        text !== undefined
+          ? { status: 'ok' as const, hasValue: false }
+          : {
+              status: 'error' as const,
+              ename: 'NotFound',
+              evalue: `nothing known about ${pager[1]}`,
+              traceback: [`NotFound: nothing known about ${pager[1]}`],
+            };
     } else {
       result = await this.executor.execute(code, cellName);
     }
@@ -487,7 +498,9 @@ export async function handleCommRequest(manager: CommManager, publisher: KernelP
   } catch (e) {
     if ((e as { code?: string } | null)?.code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') {
       const repaired = recoverTfjsEngine();
-      publisher.parentScope.run(msg.header, () => console.error(`flowlens kernel: the ${msg.header.msg_type} handler was interrupted${repaired ? ` (${repaired})` : ''}`));
+      publisher.parentScope.run(msg.header, () =>
+        console.error(`flowlens kernel: the ${msg.header.msg_type} handler was interrupted${repaired ? ` (${repaired})` : ''}`),
+      );
     } else {
       kernelLog(`error handling ${msg.header.msg_type}:`, String(e));
       console.error(`flowlens kernel: error handling ${msg.header.msg_type}:`, e);

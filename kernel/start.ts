@@ -116,7 +116,11 @@ export function kernelInfo(typescriptVersion: string): KernelInfo {
 export function isCompleteStatus(
   code: string,
   tslabIsComplete: (code: string) => { completed: boolean; indent?: string },
-  ts: { createSourceFile(name: string, text: string, target: number, setParents?: boolean, kind?: number): unknown; ScriptTarget: { Latest: number }; ScriptKind: { TS: number } },
+  ts: {
+    createSourceFile(name: string, text: string, target: number, setParents?: boolean, kind?: number): unknown;
+    ScriptTarget: { Latest: number };
+    ScriptKind: { TS: number };
+  },
 ): { status: 'complete' | 'incomplete' | 'invalid'; indent?: string } {
   const r = tslabIsComplete(code);
   if (!r.completed) return { status: 'incomplete', indent: r.indent ?? '' };
@@ -194,7 +198,15 @@ export async function startKernel(opts: StartOptions): Promise<RunningKernel> {
   (require(path.join(tslabDir(), 'dist', 'jupyter.js')) as { lastWriteDisplayData: unknown }).lastWriteDisplayData = (data: unknown, update: boolean) =>
     publisher.publish(update ? 'update_display_data' : 'display_data', data, {}, []);
 
-  const server = new KernelServer(conn, executor, manager, publisher, kernelInfo(ts.version), (code) => isCompleteStatus(code, isCompleteCode, ts), printQuickInfo);
+  const server = new KernelServer(
+    conn,
+    executor,
+    manager,
+    publisher,
+    kernelInfo(ts.version),
+    (code) => isCompleteStatus(code, isCompleteCode, ts),
+    printQuickInfo,
+  );
   captureStreams(publisher);
   process.on('SIGINT', () => executor.interrupt());
   process.on('uncaughtException', (err) => console.error('Uncaught exception:', err));

@@ -52,14 +52,26 @@ function build() {
   if (headers) {
     rmSync(join(here, 'build'), { recursive: true, force: true });
     mkdirSync(dirname(target), { recursive: true });
-    const r = run(cxx, ['-O3', '-std=c++17', '-fPIC', '-shared', '-pthread', '-fno-math-errno', '-DNAPI_VERSION=8', `-I${headers}`,
-      'src/addon.cc', 'src/sgemm.cc', '-o', target]);
+    const r = run(cxx, [
+      '-O3',
+      '-std=c++17',
+      '-fPIC',
+      '-shared',
+      '-pthread',
+      '-fno-math-errno',
+      '-DNAPI_VERSION=8',
+      `-I${headers}`,
+      'src/addon.cc',
+      'src/sgemm.cc',
+      '-o',
+      target,
+    ]);
     if (r.ok && existsSync(target)) return note(`built with ${cxx} (${target})`);
     log += `${cxx}: ${r.out.split('\n').slice(-8).join('\n')}\n`;
   } else {
     log += 'no Node headers (node_api.h) found\n';
   }
-  note('not built; flowlens will use tfjs\'s wasm matrix kernels (one core). Details:\n' + log);
+  note("not built; flowlens will use tfjs's wasm matrix kernels (one core). Details:\n" + log);
 }
 
 try {

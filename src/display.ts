@@ -117,7 +117,9 @@ export function summaryBundle(title: string, rows: [string, string][]): MimeBund
     `<div class="flowlens-summary" style="font-family:sans-serif;font-size:13px">` +
     `<div style="font-weight:600">${esc(title)}</div>` +
     `<table style="border-collapse:collapse">` +
-    rows.map(([k, v]) => `<tr><td style="padding:1px 12px 1px 0;color:#555">${esc(k)}</td><td style="padding:1px 0;font-family:monospace">${esc(v)}</td></tr>`).join('') +
+    rows
+      .map(([k, v]) => `<tr><td style="padding:1px 12px 1px 0;color:#555">${esc(k)}</td><td style="padding:1px 0;font-family:monospace">${esc(v)}</td></tr>`)
+      .join('') +
     `</table></div>`;
   return { 'text/plain': text, 'text/html': html };
 }

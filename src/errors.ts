@@ -61,7 +61,8 @@ export class OptionError extends FlowlensError {}
 export class HubError extends FlowlensError {}
 
 /** Messages of the backends' allocation failures (wasm heap growth, WebGL/WebGPU, native). */
-const OUT_OF_MEMORY = /out of memory|cannot enlarge memory|memory access out of bounds|Array buffer allocation failed|Invalid typed array length|allocation failed|RangeError: Array buffer/i;
+const OUT_OF_MEMORY =
+  /out of memory|cannot enlarge memory|memory access out of bounds|Array buffer allocation failed|Invalid typed array length|allocation failed|RangeError: Array buffer/i;
 
 /** Whether an error thrown by tfjs is an allocation failure. */
 export function isOutOfMemory(e: unknown): boolean {
@@ -80,7 +81,10 @@ export function isOutOfMemory(e: unknown): boolean {
 export function rethrowMemory(e: unknown, what: string): never {
   if (isOutOfMemory(e) && !(e instanceof MemoryError)) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw new MemoryError(`${what} ran out of memory (${msg}); use a smaller batch, a shorter input or fewer steps (the wasm backend's heap is at most 4 GiB)`, { cause: e });
+    throw new MemoryError(
+      `${what} ran out of memory (${msg}); use a smaller batch, a shorter input or fewer steps (the wasm backend's heap is at most 4 GiB)`,
+      { cause: e },
+    );
   }
   throw e;
 }

@@ -80,7 +80,15 @@ export { mulberry32, Rng } from './data/random.js';
 export { parseSentences, defaultParseCache, type ParsedSentence, type Arc } from './data/linkGrammar.js';
 
 // Training: masked-LM pretraining of the flowlens encoder (data-parallel, resumable) and its pieces.
-export { pretrainMlm, PRETRAIN_DEFAULTS, learningRate, pretrainConfig, type PretrainSettings, type PretrainRun, type PretrainResult } from './train/pretrain/trainer.js';
+export {
+  pretrainMlm,
+  PRETRAIN_DEFAULTS,
+  learningRate,
+  pretrainConfig,
+  type PretrainSettings,
+  type PretrainRun,
+  type PretrainResult,
+} from './train/pretrain/trainer.js';
 export { WorkerPool, LocalGradients, type GradientEngine } from './train/pretrain/workerPool.js';
 export { packDocuments, packTokenized, loadPackedCorpus, type PackedCorpus } from './train/pretrain/packedCorpus.js';
 export { maskSequence, BatchOrder, type MaskingOptions } from './train/pretrain/masking.js';

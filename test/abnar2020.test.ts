@@ -6,7 +6,7 @@ import { BertParams } from '../src/model/params.js';
 import { qoiValues } from '../src/model/run.js';
 import { tokenProbDiff } from '../src/model/qoi.js';
 import { makeBertConfig } from '../src/io/config.js';
-import { runAbnar2020, buildMaskedInput, paperValue, type AgreementItem, } from '../src/eval/abnar2020.js';
+import { runAbnar2020, buildMaskedInput, paperValue, type AgreementItem } from '../src/eval/abnar2020.js';
 import type { Tokenizer } from '../src/io/tokenizer.js';
 import { spearman, summarizeCorrelations } from '../src/eval/correlation.js';
 
@@ -21,12 +21,23 @@ const toyTokenizer: Tokenizer = {
     const ids = [2, ...words.map((w) => (VOCAB.includes(w) ? VOCAB.indexOf(w) : 1)), 3];
     return { ids, tokens: ids.map((i) => VOCAB[i]) };
   },
-  maskId: 4, clsId: 2, sepId: 3, unkId: 1, padId: 0,
+  maskId: 4,
+  clsId: 2,
+  sepId: 3,
+  unkId: 1,
+  padId: 0,
 };
 
 const cfg = makeBertConfig({
-  vocabSize: VOCAB.length, hiddenSize: 16, numHiddenLayers: 3, numAttentionHeads: 2, intermediateSize: 24,
-  hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12,
+  vocabSize: VOCAB.length,
+  hiddenSize: 16,
+  numHiddenLayers: 3,
+  numAttentionHeads: 2,
+  intermediateSize: 24,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 16,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
 });
 
 function tinyModel(seed: number): Bert {
@@ -121,7 +132,23 @@ test('CLI end to end: flowlens reproduce abnar2020 writes table.csv, per_example
     const log = console.log;
     console.log = (...a: unknown[]) => logs.push(a.join(' '));
     try {
-      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--setup', 'mlm', '--model', 'random:tiny', '--limit', '9', '--seed', '1', '--out', out, '--no-progress']);
+      await main([
+        'node',
+        'flowlens',
+        'reproduce',
+        'abnar2020',
+        '--setup',
+        'mlm',
+        '--model',
+        'random:tiny',
+        '--limit',
+        '9',
+        '--seed',
+        '1',
+        '--out',
+        out,
+        '--no-progress',
+      ]);
     } finally {
       console.log = log;
     }
@@ -132,13 +159,19 @@ test('CLI end to end: flowlens reproduce abnar2020 writes table.csv, per_example
     const L = 3; // random:tiny
     for (const m of ['raw', 'rollout', 'flow']) {
       for (const r of ['blankout', 'input_gradient', 'grad_x_input']) {
-        const layers = rows.filter((x) => x.method === m && x.reference === r).map((x) => x.layer).sort();
+        const layers = rows
+          .filter((x) => x.method === m && x.reference === r)
+          .map((x) => x.layer)
+          .sort();
         assert.deepEqual(layers, [1, 2, 3].slice(0, L), `${m} vs ${r}`);
       }
     }
     assert.equal(rows.length, 3 * L * 3 + 2);
     assert.ok(rows.every((x) => typeof x.mean === 'number' && (x.mean as number) >= -1 && (x.mean as number) <= 1));
-    const lines = readFileSync(join(out, 'per_example.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(out, 'per_example.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 9);
     assert.ok(lines.every((r) => r.tokens[0] === '[CLS]' && r.tokens[r.maskPosition] === '[MASK]' && r.blankout.length === r.tokens.length));
     const html = readFileSync(join(out, 'figure.html'), 'utf8');
@@ -153,7 +186,23 @@ test('CLI end to end: flowlens reproduce abnar2020 writes table.csv, per_example
     const errs: string[] = [];
     console.error = (...a: unknown[]) => errs.push(a.join(' '));
     try {
-      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--setup', 'mlm', '--model', 'random:tiny', '--limit', '4', '--out', out, '--data', join(root, 'nope'), '--no-progress']);
+      await main([
+        'node',
+        'flowlens',
+        'reproduce',
+        'abnar2020',
+        '--setup',
+        'mlm',
+        '--model',
+        'random:tiny',
+        '--limit',
+        '4',
+        '--out',
+        out,
+        '--data',
+        join(root, 'nope'),
+        '--no-progress',
+      ]);
     } finally {
       console.error = err;
       process.exitCode = 0;
@@ -178,11 +227,17 @@ test('CLI end to end on a tiny random BERT saved as a Hugging Face folder (--mod
   await initBackend();
   const constructions = ['simple_agrmt', 'prep_anim'];
   const words = new Set<string>();
-  for (const p of readMarvinLinzenPairs(defaultMarvinLinzenDir(), constructions)) for (const w of `${p.grammatical} ${p.ungrammatical}`.split(' ')) words.add(w);
+  for (const p of readMarvinLinzenPairs(defaultMarvinLinzenDir(), constructions))
+    for (const w of `${p.grammatical} ${p.ungrammatical}`.split(' ')) words.add(w);
   const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...[...words].sort()];
   const config = makeBertConfig({
-    vocabSize: vocab.length, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32,
-    maxPositionEmbeddings: 32, architectures: ['BertForMaskedLM'],
+    vocabSize: vocab.length,
+    hiddenSize: 16,
+    numHiddenLayers: 2,
+    numAttentionHeads: 2,
+    intermediateSize: 32,
+    maxPositionEmbeddings: 32,
+    architectures: ['BertForMaskedLM'],
   });
   const params = BertParams.random(config, 'mlm', 3);
   const root = mkdtempSync(join(tmpdir(), 'flowlens-hf-'));
@@ -195,7 +250,23 @@ test('CLI end to end on a tiny random BERT saved as a Hugging Face folder (--mod
     const logs: string[] = [];
     console.log = (...a: unknown[]) => logs.push(a.join(' '));
     try {
-      await main(['node', 'flowlens', 'reproduce', 'abnar2020', '--setup', 'mlm', '--model', modelDir, '--constructions', constructions.join(','), '--limit', '6', '--out', out, '--no-progress']);
+      await main([
+        'node',
+        'flowlens',
+        'reproduce',
+        'abnar2020',
+        '--setup',
+        'mlm',
+        '--model',
+        modelDir,
+        '--constructions',
+        constructions.join(','),
+        '--limit',
+        '6',
+        '--out',
+        out,
+        '--no-progress',
+      ]);
     } finally {
       console.log = log;
     }
@@ -203,7 +274,10 @@ test('CLI end to end on a tiny random BERT saved as a Hugging Face folder (--mod
     assert.match(logs.join('\n'), /6 examples/);
     const rows = aq.fromCSV(readFileSync(join(out, 'table.csv'), 'utf8')).objects() as Record<string, unknown>[];
     assert.equal(rows.length, 3 * 2 * 3 + 2, '3 methods × 2 layers × 3 references + 2');
-    const lines = readFileSync(join(out, 'per_example.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(out, 'per_example.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual([...new Set(lines.map((r) => r.construction))].sort(), [...constructions].sort());
     assert.match(readFileSync(join(out, 'summary.md'), 'utf8'), /BERT 2 layers × 2 heads, hidden 16/);
   } finally {
@@ -310,12 +384,22 @@ test('npm start default path: flowlens reproduce abnar2020 on embedded:abnar wri
     for (const m of ['raw', 'rollout', 'flow']) {
       for (const r of ['blankout', 'input_gradient']) {
         const cells = rows.filter((x) => x.method === m && x.reference === r).sort((a, b) => (a.layer as number) - (b.layer as number));
-        assert.deepEqual(cells.map((x) => x.layer), [1, 2, 3, 4, 5, 6]);
-        assert.deepEqual(cells.map((x) => x.paper_layer), ['L1', 'L2', 'L3', 'L4', 'L5', 'L6'], 'every layer beside the paper\'s');
+        assert.deepEqual(
+          cells.map((x) => x.layer),
+          [1, 2, 3, 4, 5, 6],
+        );
+        assert.deepEqual(
+          cells.map((x) => x.paper_layer),
+          ['L1', 'L2', 'L3', 'L4', 'L5', 'L6'],
+          "every layer beside the paper's",
+        );
         assert.ok(cells.every((x) => x.n === 4));
       }
     }
-    const lines = readFileSync(join(root, 'per_example.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(root, 'per_example.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 4);
     assert.ok(lines.every((r) => r.tokens[0] === '[CLS]' && r.outputPosition === 0 && r.maskPosition === null && r.construction.startsWith('natural, ')));
     const summary = readFileSync(join(root, 'summary.md'), 'utf8');

@@ -5,7 +5,16 @@ import { lengthBucketed } from '../src/train/classifier.js';
 import { Rng } from '../src/data/random.js';
 import type { NumberExample } from '../src/data/numberAgreement.js';
 
-const ex = (label: 0 | 1, attractors: number): NumberExample => ({ words: ['x'], label, verb: 'v', verbTag: 'vbz', subject: 0, intervening: attractors, attractors, source: 'ca01' });
+const ex = (label: 0 | 1, attractors: number): NumberExample => ({
+  words: ['x'],
+  label,
+  verb: 'v',
+  verbTag: 'vbz',
+  subject: 0,
+  intervening: attractors,
+  attractors,
+  source: 'ca01',
+});
 
 test('accuracy by number of attractors (hand-computed), majority baseline', () => {
   const xs = [ex(0, 0), ex(0, 0), ex(1, 0), ex(1, 1), ex(0, 1), ex(0, 5), ex(1, 4)];
@@ -40,7 +49,10 @@ test('length-bucketed batches: a permutation, full batches, lengths close within
   const rng = new Rng(1);
   const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
   const b = lengthBucketed(order, len, 8, rng);
-  assert.deepEqual([...b].sort((x, y) => x - y), Array.from({ length: n }, (_, i) => i));
+  assert.deepEqual(
+    [...b].sort((x, y) => x - y),
+    Array.from({ length: n }, (_, i) => i),
+  );
   let spread = 0;
   for (let k = 0; k < n; k += 8) {
     const ls = b.slice(k, k + 8).map(len);
@@ -89,7 +101,17 @@ test('trainAbnarClassifier end to end on a small subset: saves a loadable classi
   const out = join(mkdtempSync(join(tmpdir(), 'flowlens-abnar-train-')), 'model');
   try {
     const lines: string[] = [];
-    const r = await trainAbnarClassifier({ out, limitTrain: 96, templated: 40, hidden: 16, layers: 1, heads: 2, epochs: 1, seed: 3, log: (l) => lines.push(l) });
+    const r = await trainAbnarClassifier({
+      out,
+      limitTrain: 96,
+      templated: 40,
+      hidden: 16,
+      layers: 1,
+      heads: 2,
+      epochs: 1,
+      seed: 3,
+      log: (l) => lines.push(l),
+    });
     for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'training.json', 'README.md']) assert.ok(existsSync(join(out, f)), f);
     const saved = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8'));
     assert.equal(saved.test.overall.n, r.data.test);

@@ -13,7 +13,10 @@ test('AOPC and LOdds of handmade curves equal the hand-computed means; the lengt
   const c1: AopcCurve = { p0: 0.8, probs: [0.4, 0.2], replaced: [1, 2], length: 25 };
   const c2: AopcCurve = { p0: 0.5, probs: [0.5, 0.25], replaced: [1, 2], length: 10 };
   const s = aopcSummary([c1, c2]);
-  assert.deepEqual(s.aopc.map((v) => +v.toFixed(12)), [0.2, 0.425]);
+  assert.deepEqual(
+    s.aopc.map((v) => +v.toFixed(12)),
+    [0.2, 0.425],
+  );
   assert.ok(Math.abs(s.aopcMean - 0.3125) < 1e-12);
   const l1 = (Math.log(0.5) + 0) / 2;
   const l2 = (Math.log(0.25) + Math.log(0.5)) / 2;
@@ -26,13 +29,27 @@ test('AOPC and LOdds of handmade curves equal the hand-computed means; the lengt
 });
 
 test('aopcCurves replaces the top-ranked tokens with [PAD], keeps [CLS]/[SEP], and reads the model as a direct forward does', () => {
-  const cfg = makeBertConfig({ vocabSize: 20, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 8, hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 });
+  const cfg = makeBertConfig({
+    vocabSize: 20,
+    hiddenSize: 8,
+    numHiddenLayers: 1,
+    numAttentionHeads: 2,
+    intermediateSize: 8,
+    hiddenAct: 'gelu',
+    maxPositionEmbeddings: 16,
+    typeVocabSize: 2,
+    layerNormEps: 1e-12,
+    numLabels: 2,
+  });
   const model = new Bert(cfg, 'classifier', BertParams.random(cfg, 'classifier', 2));
   const ids = [2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 3]; // [CLS]=2 … [SEP]=3, 9 replaceable
   const specialIds = { clsId: 2, sepId: 3, padId: 0 };
   const scores = [100, 1, 9, 2, 8, 3, 7, 4, 6, 5, 100]; // CLS/SEP highest but kept
   const [c] = aopcCurves(model, { ids }, [scores], 1, { specialIds });
-  assert.deepEqual(c.replaced, AOPC_FRACTIONS.map((f) => Math.round(f * 9)));
+  assert.deepEqual(
+    c.replaced,
+    AOPC_FRACTIONS.map((f) => Math.round(f * 9)),
+  );
   const order = [2, 4, 6, 8, 9, 7, 5, 3, 1];
   const direct = (row: number[]) => {
     const tr = model.forward({ ids: [row] }, { record: 'none' });

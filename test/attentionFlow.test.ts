@@ -200,7 +200,8 @@ test('attention flow of the hand-computed 2-layer, 2-head, 3-token toy', () => {
   //   i=1 (row [.25,.5,.25]):   j=0: .25+.25+0 = .5; j=1: .25+.5+.25 = 1;   j=2: 0+.25+.25 = .5
   //   i=2 (row [.25,.25,.5]):   j=0: .25+.25+0 = .5; j=1: .25+.25+.5 = 1;   j=2: 0+.25+.5 = .75
   const want1 = [0.5, 0.75, 0.5, 0.5, 1, 0.5, 0.5, 1, 0.75];
-  const close = (a: ArrayLike<number>, b: number[], what: string) => b.forEach((v, i) => assert.ok(Math.abs(a[i] - v) < 1e-6, `${what}[${i}]: ${a[i]} vs ${v}`));
+  const close = (a: ArrayLike<number>, b: number[], what: string) =>
+    b.forEach((v, i) => assert.ok(Math.abs(a[i] - v) < 1e-6, `${what}[${i}]: ${a[i]} vs ${v}`));
   close(res.flow[0], want0, 'layer 0');
   close(res.flow[1], want1, 'layer 1');
   // Reference-code normalisation: row i=0 sums to 1.75 → [.5, .75, .5] / 1.75.
@@ -224,7 +225,14 @@ test('attention flow is limited by a bottleneck in the middle layer (hand-comput
   //   Cuts: the source alone has capacity 1 + 1 = 2, the sink alone 1 + 0 = 1, but the edges from
   //   layer 1 into layer 2 have capacity .2 + .1 + 0 + 0 = .3: that middle cut is the minimum.
   // flow(1 → anything) = 0 (token 1 has no out-edges with capacity).
-  const lf = new LayeredFlow([[1, 0, 1, 0], [0.2, 0.1, 0, 0], [1, 0, 1, 1]], 2);
+  const lf = new LayeredFlow(
+    [
+      [1, 0, 1, 0],
+      [0.2, 0.1, 0, 0],
+      [1, 0, 1, 1],
+    ],
+    2,
+  );
   assert.ok(Math.abs(lf.maxFlow(0, 3, 0) - 0.3) < 1e-12);
   assert.ok(Math.abs(lf.maxFlow(0, 3, 1) - 0.3) < 1e-12);
   assert.equal(lf.maxFlow(1, 3, 0), 0);
@@ -287,7 +295,11 @@ test('LayeredFlow with and without stored cuts agrees with Edmonds–Karp on arb
 
 test('warm-started flows from one source to many sinks (any order, repeats) equal Edmonds–Karp', () => {
   const rng = mulberry(21);
-  for (const [S, L, zero] of [[5, 4, 0.4], [6, 5, 0], [4, 6, 0.2]] as const) {
+  for (const [S, L, zero] of [
+    [5, 4, 0.4],
+    [6, 5, 0],
+    [4, 6, 0.2],
+  ] as const) {
     const weights = Array.from({ length: L }, () => Array.from({ length: S * S }, () => (rng() < zero ? 0 : rng() ** 3)));
     const aug = weights.map((w) => Array.from({ length: S }, (_, i) => w.slice(i * S, (i + 1) * S)));
     const lf = new LayeredFlow(weights, S);

@@ -6,8 +6,23 @@ import { geluErf, layerNorm, matmul, linear } from '../src/backend/ops.js';
 test('wasm backend starts and the gather gradient works (UnsortedSegmentSum kernel)', async () => {
   const name = await initBackend();
   assert.equal(tf.getBackend(), name);
-  const table = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
-  const g = tf.grad((t: tf.Tensor) => tf.gather(t, tf.tensor1d([2, 0, 2], 'int32')).mul(tf.tensor2d([[1, 1], [2, 2], [3, 3]])).sum())(table);
+  const table = tf.tensor2d([
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
+  const g = tf.grad((t: tf.Tensor) =>
+    tf
+      .gather(t, tf.tensor1d([2, 0, 2], 'int32'))
+      .mul(
+        tf.tensor2d([
+          [1, 1],
+          [2, 2],
+          [3, 3],
+        ]),
+      )
+      .sum(),
+  )(table);
   assert.deepEqual(Array.from(g.dataSync()), [2, 2, 0, 0, 4, 4]);
   tf.dispose([table, g]);
 });
@@ -18,7 +33,11 @@ test('matmul custom gradient equals the analytic gradient', async () => {
   const b = tf.randomNormal([2, 4, 5], 0, 1, 'float32', 2);
   const w = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 3);
   const f = (x: tf.Tensor, y: tf.Tensor) => matmul(x, y).mul(w).sum();
-  const ref = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D).mul(w).sum();
+  const ref = (x: tf.Tensor, y: tf.Tensor) =>
+    tf
+      .matMul(x as tf.Tensor3D, y as tf.Tensor3D)
+      .mul(w)
+      .sum();
   const [ga, gb] = tf.grads(f)([a, b]);
   const [ra, rb] = tf.grads(ref)([a, b]);
   const close = (p: tf.Tensor, q: tf.Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0];
@@ -55,7 +74,14 @@ test('layerNorm and geluErf: values and hand-written gradients equal tfjs autodi
   assert.ok(maxDiff(dg, dgRef) < 1e-5, `gelu gradient ${maxDiff(dg, dgRef)}`);
   // Finite differences on one coordinate, independent of autodiff.
   const h = 1e-2;
-  const e = tf.oneHot([7], 16).reshape([1, 1, 16]).pad([[0, 1], [2, 2], [0, 0]]);
+  const e = tf
+    .oneHot([7], 16)
+    .reshape([1, 1, 16])
+    .pad([
+      [0, 1],
+      [2, 2],
+      [0, 0],
+    ]);
   const f = (xx: tf.Tensor) => layerNorm(xx, g, b, eps).mul(w).sum().dataSync()[0];
   const fd = (f(tf.add(x, tf.mul(e, h))) - f(tf.sub(x, tf.mul(e, h)))) / (2 * h);
   const an = tf.sum(tf.mul(dxOnly, e)).dataSync()[0];

@@ -9,8 +9,16 @@ import { makeBertConfig } from '../src/io/config.js';
 import { refForward, type W } from './helpers/refBert.js';
 
 const cfg = makeBertConfig({
-  vocabSize: 23, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
-  hiddenAct: 'gelu', maxPositionEmbeddings: 10, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 3,
+  vocabSize: 23,
+  hiddenSize: 8,
+  numHiddenLayers: 2,
+  numAttentionHeads: 2,
+  intermediateSize: 12,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 10,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  numLabels: 3,
 });
 
 /** Random plain weights with non-trivial LayerNorm and biases (so every parameter matters). */
@@ -19,21 +27,40 @@ function randomPlain(head: 'mlm' | 'classifier', seed: number): W {
   const plain = p.toPlain();
   p.dispose();
   let s = seed + 7;
-  const rnd = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 - 0.5; };
+  const rnd = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648 - 0.5;
+  };
   for (const [, t] of plain) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i] * 25 + rnd() * 0.3 + (t.shape.length === 1 ? 0.1 : 0);
   return plain;
 }
 
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m; };
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
 
 test('forward equals an independent float64 reference (MLM head, token types, attention mask, head mask)', async () => {
   await initBackend();
   const w = randomPlain('mlm', 1);
   const model = new Bert(cfg, 'mlm', BertParams.fromPlain(w, cfg, 'mlm'));
-  const ids = [[2, 5, 7, 11, 3, 0], [2, 9, 4, 3, 0, 0]];
-  const types = [[0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 1, 1]];
-  const mask = [[1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 0, 0]];
-  const headMask = [[1, 0.5], [0, 1]];
+  const ids = [
+    [2, 5, 7, 11, 3, 0],
+    [2, 9, 4, 3, 0, 0],
+  ];
+  const types = [
+    [0, 0, 0, 1, 1, 1],
+    [0, 0, 1, 1, 1, 1],
+  ];
+  const mask = [
+    [1, 1, 1, 1, 1, 0],
+    [1, 1, 1, 1, 0, 0],
+  ];
+  const headMask = [
+    [1, 0.5],
+    [0, 1],
+  ];
   const tr = model.forward({ ids, tokenTypeIds: types, attentionMask: mask }, { headMask, record: 'all' });
   for (let b = 0; b < 2; b++) {
     const ref = refForward(cfg, w, ids[b], { types: types[b], mask: mask[b], headMask, head: 'mlm' });
@@ -80,19 +107,32 @@ test('gradient at the input embeddings matches central finite differences of the
   const g = gradientAt(model, { ids: [ids] }, 'embed.hook_word', qoi);
   const grad = g.grad.arraySync() as number[][][];
   const emb = g.value.arraySync() as number[][][];
-  const f = (e: number[][]) => { const o = refForward(cfg, w, ids, { embeds: e, head: 'mlm' }).logits as number[][]; return o[2][7] - o[2][8]; };
+  const f = (e: number[][]) => {
+    const o = refForward(cfg, w, ids, { embeds: e, head: 'mlm' }).logits as number[][];
+    return o[2][7] - o[2][8];
+  };
   const f0 = f(emb[0]);
   assert.ok(Math.abs(f0 - g.qoi[0]) < 2e-3, `qoi ${g.qoi[0]} vs reference ${f0}`);
   const h = 1e-4;
   let worst = 0;
-  for (const [s, d] of [[0, 0], [1, 3], [2, 5], [3, 7], [4, 1], [2, 2]]) {
-    const ep = emb[0].map((r) => r.slice()); ep[s][d] += h;
-    const em = emb[0].map((r) => r.slice()); em[s][d] -= h;
+  for (const [s, d] of [
+    [0, 0],
+    [1, 3],
+    [2, 5],
+    [3, 7],
+    [4, 1],
+    [2, 2],
+  ]) {
+    const ep = emb[0].map((r) => r.slice());
+    ep[s][d] += h;
+    const em = emb[0].map((r) => r.slice());
+    em[s][d] -= h;
     const fd = (f(ep) - f(em)) / (2 * h);
     worst = Math.max(worst, Math.abs(fd - grad[0][s][d]) / (Math.abs(fd) + 1e-2));
   }
   assert.ok(worst < 5e-3, `relative gradient error ${worst}`);
-  g.value.dispose(); g.grad.dispose();
+  g.value.dispose();
+  g.grad.dispose();
   model.dispose();
 });
 
@@ -106,12 +146,28 @@ test('gradient at an internal node (per-head result) matches finite differences 
   const g = gradientAt(model, input, node, qoi);
   const grad = g.grad.arraySync() as number[][][][];
   const h = 1e-2;
-  for (const [s, hd, d] of [[0, 0, 0], [2, 1, 3], [4, 1, 7]]) {
-    const bump = (eps: number) => qoiValues(model, input, qoi, { hooks: { [node]: (x) => x.add(tf.oneHot([[s * 2 * 8 + hd * 8 + d]], 2 * 5 * 8).reshape(x.shape).mul(eps)) } })[0];
+  for (const [s, hd, d] of [
+    [0, 0, 0],
+    [2, 1, 3],
+    [4, 1, 7],
+  ]) {
+    const bump = (eps: number) =>
+      qoiValues(model, input, qoi, {
+        hooks: {
+          [node]: (x) =>
+            x.add(
+              tf
+                .oneHot([[s * 2 * 8 + hd * 8 + d]], 2 * 5 * 8)
+                .reshape(x.shape)
+                .mul(eps),
+            ),
+        },
+      })[0];
     const fd = (bump(h) - bump(-h)) / (2 * h);
     assert.ok(Math.abs(fd - grad[0][s][hd][d]) < 2e-3 + 2e-2 * Math.abs(fd), `fd ${fd} vs grad ${grad[0][s][hd][d]}`);
   }
-  g.value.dispose(); g.grad.dispose();
+  g.value.dispose();
+  g.grad.dispose();
   model.dispose();
 });
 
@@ -128,13 +184,22 @@ test('bad input gets errors that name the problem; no tensors leak across repeat
   const round = () => {
     model.forward({ ids: [[2, 5, 6, 3]] }, { record: 'all' }).dispose();
     const g = gradientAt(model, { ids: [[2, 5, 6, 3]] }, 'blocks.1.hook_resid_mid', tokenLogitDiff(1, 4, 5));
-    g.grad.dispose(); g.value.dispose();
+    g.grad.dispose();
+    g.value.dispose();
     qoiValues(model, { ids: [[2, 5, 6, 3]] }, tokenLogitDiff(1, 4, 5));
   };
   round(); // first call fills the cache of weight transposes
   const before = tf.memory().numTensors;
   for (let i = 0; i < 5; i++) {
-    const tr = model.forward({ ids: [[2, 5, 6, 3], [2, 7, 8, 3]] }, { record: 'all' });
+    const tr = model.forward(
+      {
+        ids: [
+          [2, 5, 6, 3],
+          [2, 7, 8, 3],
+        ],
+      },
+      { record: 'all' },
+    );
     const att = tr.attentionArray(1); // [layers, heads, seq, seq] of batch element 1
     assert.equal(att.length, 2 * 2 * 4 * 4);
     for (let row = 0; row < att.length / 4; row++) {
@@ -142,7 +207,8 @@ test('bad input gets errors that name the problem; no tensors leak across repeat
     }
     tr.dispose();
     const g = gradientAt(model, { ids: [[2, 5, 6, 3]] }, 'blocks.1.hook_resid_mid', tokenLogitDiff(1, 4, 5));
-    g.grad.dispose(); g.value.dispose();
+    g.grad.dispose();
+    g.value.dispose();
     qoiValues(model, { ids: [[2, 5, 6, 3]] }, tokenLogitDiff(1, 4, 5));
   }
   assert.equal(tf.memory().numTensors, before);

@@ -10,8 +10,15 @@ import { blankOut } from '../src/methods/blankOut.js';
 import { mulberry } from './helpers/rng.js';
 
 const cfg = makeBertConfig({
-  vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
-  hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12,
+  vocabSize: 20,
+  hiddenSize: 8,
+  numHiddenLayers: 2,
+  numAttentionHeads: 2,
+  intermediateSize: 12,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 12,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
 });
 
 /** A tiny MLM with fixed, large-ish weights (so every token matters) and nonzero biases. */
@@ -70,7 +77,10 @@ test('blank-out of a token the QoI cannot see is 0 (padded key; all heads masked
   assert.equal(padded.scores[6], 0);
   assert.ok(padded.scores[3] > 1e-3, 'an attended token matters');
   // With every head masked, each position only sees itself: only the QoI's own position matters.
-  const headMask = [[0, 0], [0, 0]];
+  const headMask = [
+    [0, 0],
+    [0, 0],
+  ];
   const isolated = blankOut(model, { ids: ids.map((t, i) => (i === qpos ? 8 : t)) }, qoi, { specialIds: { maskId: MASK }, forward: { headMask } });
   isolated.scores.forEach((s, i) => (i === qpos ? assert.ok(s > 1e-4) : assert.equal(s, 0, `position ${i}`)));
   model.dispose();

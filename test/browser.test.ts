@@ -28,7 +28,10 @@ import { installNbextension } from '../widgets/nbextension.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
 /** Layers and heads of the tour's model (embedded:agreement), so the checks follow a retrained model. */
-const tourConfig = JSON.parse(readFileSync(path.join(root, 'models', 'flowlens-agreement', 'config.json'), 'utf8')) as { num_hidden_layers: number; num_attention_heads: number };
+const tourConfig = JSON.parse(readFileSync(path.join(root, 'models', 'flowlens-agreement', 'config.json'), 'utf8')) as {
+  num_hidden_layers: number;
+  num_attention_heads: number;
+};
 const L = tourConfig.num_hidden_layers;
 const H = tourConfig.num_attention_heads;
 /** Notebook folder: a sibling of dist/, so the tour's `../dist/...` imports resolve. */
@@ -155,7 +158,17 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
     const env = { ...process.env, JUPYTER_PATH: data, JUPYTER_DATA_DIR: data, JUPYTER_CONFIG_DIR: config, JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime') };
     server = spawn(
       jupyter!,
-      ['notebook', '--no-browser', '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0', `--NotebookApp.token=${token}`, `--notebook-dir=${artifacts}`, '--NotebookApp.open_browser=False', ...(process.getuid?.() === 0 ? ['--allow-root'] : [])],
+      [
+        'notebook',
+        '--no-browser',
+        '--ip=127.0.0.1',
+        `--port=${port}`,
+        '--port-retries=0',
+        `--NotebookApp.token=${token}`,
+        `--notebook-dir=${artifacts}`,
+        '--NotebookApp.open_browser=False',
+        ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
+      ],
       { env, cwd: artifacts, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     server.stdout!.on('data', (d) => (serverLog += d));
@@ -234,7 +247,13 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
     await p.screenshot({ path: path.join(shots, file), fullPage: true });
   }
 
-  const LIVE = ['flowlens-attention-maps-widget', 'flowlens-saliency-widget', 'flowlens-head-mask-widget', 'flowlens-influence-widget', 'flowlens-curves-widget'];
+  const LIVE = [
+    'flowlens-attention-maps-widget',
+    'flowlens-saliency-widget',
+    'flowlens-head-mask-widget',
+    'flowlens-influence-widget',
+    'flowlens-curves-widget',
+  ];
 
   async function checkRendered(what: string): Promise<void> {
     for (const cls of LIVE) {
@@ -251,7 +270,9 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
 
   it('opens the tour with the flowlens kernel and the widget manager', async () => {
     await page.goto(`${base}/notebooks/tour.ipynb?token=${token}`);
-    await page.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.is_connected?.() && (window as any).flowlensWidgets?.manager?.(), undefined, { timeout: 90_000 });
+    await page.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.is_connected?.() && (window as any).flowlensWidgets?.manager?.(), undefined, {
+      timeout: 90_000,
+    });
     assert.equal(await page.evaluate(() => (window as any).Jupyter.notebook.kernel.name), 'flowlens');
   });
 
@@ -294,7 +315,9 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
     const before = await linked.locator('.flowlens-saliency').innerHTML();
     assert.match(before, /no head masked/);
     await page.locator(`.flowlens-head-mask-widget rect[data-layer="${target.layer}"][data-head="${target.head}"]`).click();
-    await page.waitForFunction(() => /1 head\(s\) masked/.test(document.querySelectorAll('.flowlens-saliency-widget')[2]?.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => /1 head\(s\) masked/.test(document.querySelectorAll('.flowlens-saliency-widget')[2]?.textContent ?? ''), undefined, {
+      timeout: 60_000,
+    });
     const afterHtml = await linked.locator('.flowlens-saliency').innerHTML();
     const styles = (h: string) => [...h.matchAll(/background:(rgba\([^)]*\))/g)].map((m) => m[1]).join(' ');
     assert.notEqual(styles(afterHtml), styles(before), 'the token colours changed');
@@ -311,17 +334,22 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
   });
 
   it('after a kernel restart the widgets work again', async () => {
-    await page.evaluate(() => new Promise<void>((resolve) => {
-      const J = (window as any).Jupyter;
-      J.notebook.events.one('kernel_ready.Kernel', () => resolve());
-      J.notebook.kernel.restart();
-    }));
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const J = (window as any).Jupyter;
+          J.notebook.events.one('kernel_ready.Kernel', () => resolve());
+          J.notebook.kernel.restart();
+        }),
+    );
     await page.evaluate(() => (window as any).Jupyter.notebook.clear_all_output());
     await runAll('after-restart');
     await checkRendered('after-restart');
     const before = await page.locator('.flowlens-saliency-widget').nth(2).locator('.flowlens-saliency').innerHTML();
     await page.locator('.flowlens-head-mask-widget rect[data-layer="0"][data-head="0"]').click();
-    await page.waitForFunction((b) => document.querySelectorAll('.flowlens-saliency-widget')[2]?.querySelector('.flowlens-saliency')?.innerHTML !== b, before, { timeout: 60_000 });
+    await page.waitForFunction((b) => document.querySelectorAll('.flowlens-saliency-widget')[2]?.querySelector('.flowlens-saliency')?.innerHTML !== b, before, {
+      timeout: 60_000,
+    });
     await fullPageShot('tour-after-restart.png');
     const relevant = consoleErrors.filter((e) => /flowlens/i.test(e));
     assert.deepEqual(relevant, [], 'no flowlens errors in the browser console');
@@ -343,7 +371,11 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
     });
     fixture.on('pageerror', (e) => consoleErrors.push(String(e)));
     await fixture.goto(`${base}/notebooks/fixture.ipynb?token=${token}`);
-    await fixture.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.is_connected?.() && (window as any).flowlensWidgets?.manager?.(), undefined, { timeout: 90_000 });
+    await fixture.waitForFunction(
+      () => (window as any).Jupyter?.notebook?.kernel?.is_connected?.() && (window as any).flowlensWidgets?.manager?.(),
+      undefined,
+      { timeout: 90_000 },
+    );
     const echo = "document.querySelectorAll('.flowlens-saliency-widget')[0]?.textContent ?? ''";
     for (let round = 1; round <= RESTART_ROUNDS; round++) {
       const r = `round ${round}`;
@@ -365,35 +397,68 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
       await waitFor(fixture, `${r}: the kernel echoes the saliency method`, `/echo: method second/.test(${echo})`);
 
       await fixture.waitForSelector('.flowlens-head-mask-widget rect[data-layer="0"][data-head="1"]', { timeout: 60_000 });
-      await fixture.waitForFunction(() => /no head masked/.test(document.querySelectorAll('.flowlens-saliency-widget')[2]?.textContent ?? ''), undefined, { timeout: 60_000 });
+      await fixture.waitForFunction(() => /no head masked/.test(document.querySelectorAll('.flowlens-saliency-widget')[2]?.textContent ?? ''), undefined, {
+        timeout: 60_000,
+      });
       await fixture.locator('.flowlens-head-mask-widget rect[data-layer="0"][data-head="1"]').click();
-      await waitFor(fixture, `${r}: a head click recomputes the linked saliency in the kernel`, "/1 head\\(s\\) masked/.test(document.querySelectorAll('.flowlens-saliency-widget')[2]?.textContent ?? '')");
+      await waitFor(
+        fixture,
+        `${r}: a head click recomputes the linked saliency in the kernel`,
+        "/1 head\\(s\\) masked/.test(document.querySelectorAll('.flowlens-saliency-widget')[2]?.textContent ?? '')",
+      );
       // 3 heads kept of 4: the kernel's rule gives [3, 1], so "kept" has the full colour and "masked" a third.
-      const kept = await fixture.evaluate(() => document.querySelectorAll('.flowlens-saliency-widget')[2]?.querySelector('[data-index="1"]')?.getAttribute('style') ?? '');
+      const kept = await fixture.evaluate(
+        () => document.querySelectorAll('.flowlens-saliency-widget')[2]?.querySelector('[data-index="1"]')?.getAttribute('style') ?? '',
+      );
       assert.match(kept, /rgba\(220,38,38,0\.333\)/, `${r}: the linked saliency shows the kernel's scores`);
 
       await fixture.waitForSelector('.flowlens-influence-widget circle[data-layer="2"][data-position="2"]', { timeout: 60_000 });
       await fixture.locator('.flowlens-influence-widget circle[data-layer="2"][data-position="2"]').click();
-      await waitFor(fixture, `${r}: a node click brings the head breakdown`, "/heads of layer 2 into bark \\(2\\)/.test(document.querySelector('.flowlens-influence-widget .flowlens-breakdown')?.textContent ?? '')");
+      await waitFor(
+        fixture,
+        `${r}: a node click brings the head breakdown`,
+        "/heads of layer 2 into bark \\(2\\)/.test(document.querySelector('.flowlens-influence-widget .flowlens-breakdown')?.textContent ?? '')",
+      );
 
       await fixture.waitForSelector('.flowlens-iba-widget .main-svg', { timeout: 90_000 });
       await fixture.locator('.flowlens-iba-widget input.flowlens-beta').fill('0.004');
       await fixture.locator('.flowlens-iba-widget input.flowlens-beta').dispatchEvent('change');
-      await waitFor(fixture, `${r}: the kernel recomputes IBA for the new β`, "document.querySelector('.flowlens-iba-widget .flowlens-plotly')?.data?.[0]?.z?.[0]?.[0] === 4");
+      await waitFor(
+        fixture,
+        `${r}: the kernel recomputes IBA for the new β`,
+        "document.querySelector('.flowlens-iba-widget .flowlens-plotly')?.data?.[0]?.z?.[0]?.[0] === 4",
+      );
       await fixture.locator('.flowlens-iba-widget select.flowlens-layer').selectOption('0');
-      await waitFor(fixture, `${r}: the kernel recomputes IBA for the new row`, "document.querySelector('.flowlens-iba-widget .flowlens-plotly')?.data?.[0]?.z?.[1]?.[1] === 1");
+      await waitFor(
+        fixture,
+        `${r}: the kernel recomputes IBA for the new row`,
+        "document.querySelector('.flowlens-iba-widget .flowlens-plotly')?.data?.[0]?.z?.[1]?.[1] === 1",
+      );
 
       // The last cell's wrong shape is an error output of that cell, with the message.
-      await waitFor(fixture, `${r}: run all finished`, `!Jupyter.notebook.kernel_busy && Jupyter.notebook.get_cell(${FIXTURE_ERROR_CELL}).output_area.outputs.some((o) => o.output_type === 'error')`, 120_000);
+      await waitFor(
+        fixture,
+        `${r}: run all finished`,
+        `!Jupyter.notebook.kernel_busy && Jupyter.notebook.get_cell(${FIXTURE_ERROR_CELL}).output_area.outputs.some((o) => o.output_type === 'error')`,
+        120_000,
+      );
       const err = await fixture.evaluate(
-        (i) => (window as any).Jupyter.notebook.get_cell(i).output_area.outputs.filter((o: any) => o.output_type === 'error').map((o: any) => `${o.ename}: ${o.evalue}`),
+        (i) =>
+          (window as any).Jupyter.notebook
+            .get_cell(i)
+            .output_area.outputs.filter((o: any) => o.output_type === 'error')
+            .map((o: any) => `${o.ename}: ${o.evalue}`),
         FIXTURE_ERROR_CELL,
       );
       assert.equal(err.length, 1, `${r}: one error output in the last cell`);
       assert.match(err[0], /^Error: AttentionMaps: map "raw" has 2 values, expected \[layers, seq, seq\] = \[1, 2, 2\] = 4/);
       t.diagnostic(`${r}: restart, run all and five interactions in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
-    assert.equal(await fixture.$eval('.flowlens-iba-widget select.flowlens-layer', (el) => [...(el as HTMLSelectElement).options].map((o) => o.text).join(',')), 'embeddings,layer 1', 'the IBA picker shows the row names');
+    assert.equal(
+      await fixture.$eval('.flowlens-iba-widget select.flowlens-layer', (el) => [...(el as HTMLSelectElement).options].map((o) => o.text).join(',')),
+      'embeddings,layer 1',
+      'the IBA picker shows the row names',
+    );
     await (await fixture.$('.flowlens-iba-widget'))!.screenshot({ path: path.join(shots, 'flowlens-iba-widget.png') });
     await fixture.screenshot({ path: path.join(shots, 'fixture.png'), fullPage: true });
     const relevant = consoleErrors.filter((e) => /flowlens/i.test(e));
@@ -411,11 +476,22 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
         p.evaluate((s) => {
           const el = document.querySelector(`${s} .flowlens-plotly`) as (HTMLElement & { data?: unknown[] }) | null;
           const svg = el?.querySelector('.main-svg')?.getBoundingClientRect();
-          return { w: svg?.width ?? 0, h: svg?.height ?? 0, box: el?.getBoundingClientRect().width ?? 0, traces: el?.data?.length ?? 0, drawn: el?.querySelectorAll('.scatterlayer .trace, .heatmaplayer .hm').length ?? 0 };
+          return {
+            w: svg?.width ?? 0,
+            h: svg?.height ?? 0,
+            box: el?.getBoundingClientRect().width ?? 0,
+            traces: el?.data?.length ?? 0,
+            drawn: el?.querySelectorAll('.scatterlayer .trace, .heatmaplayer .hm').length ?? 0,
+          };
         }, sel);
       const first = await measure();
       assert.ok(first.h > 200 && first.w > 200 && first.traces > 0 && first.drawn > 0, `${name}: drawn at first (${JSON.stringify(first)})`);
-      for (const [w, h] of [[760, 700], [1500, 1000], [1000, 800], [1300, 1000]]) {
+      for (const [w, h] of [
+        [760, 700],
+        [1500, 1000],
+        [1000, 800],
+        [1300, 1000],
+      ]) {
         await p.setViewportSize({ width: w, height: h });
         await p.waitForTimeout(700); // plotly's responsive resize runs on the window's resize event
         const m = await measure();
@@ -426,7 +502,10 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
       }
       await fullPageShot(`resize-${name}.png`, p);
       const after = await measure();
-      assert.ok(after.h > 200 && after.traces === first.traces && after.drawn === first.drawn, `${name}: still drawn after a full-page screenshot (${JSON.stringify(after)})`);
+      assert.ok(
+        after.h > 200 && after.traces === first.traces && after.drawn === first.drawn,
+        `${name}: still drawn after a full-page screenshot (${JSON.stringify(after)})`,
+      );
     }
   });
 });

@@ -35,8 +35,16 @@ function synthetic(n: number, seed: number): { texts: string[]; labels: number[]
 }
 
 const dims = makeBertConfig({
-  vocabSize: VOCAB.length, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32,
-  hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2,
+  vocabSize: VOCAB.length,
+  hiddenSize: 16,
+  numHiddenLayers: 1,
+  numAttentionHeads: 2,
+  intermediateSize: 32,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 16,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  numLabels: 2,
 });
 
 function encode(tok: WordPieceTokenizer, d: { texts: string[]; labels: number[] }): EncodedSet {
@@ -44,9 +52,21 @@ function encode(tok: WordPieceTokenizer, d: { texts: string[]; labels: number[] 
 }
 
 test('padBatch pads with the pad id and masks the padding', () => {
-  const { ids, attentionMask } = padBatch([[2, 7, 3], [2, 3]], 0);
-  assert.deepEqual(ids, [[2, 7, 3], [2, 3, 0]]);
-  assert.deepEqual(attentionMask, [[1, 1, 1], [1, 1, 0]]);
+  const { ids, attentionMask } = padBatch(
+    [
+      [2, 7, 3],
+      [2, 3],
+    ],
+    0,
+  );
+  assert.deepEqual(ids, [
+    [2, 7, 3],
+    [2, 3, 0],
+  ]);
+  assert.deepEqual(attentionMask, [
+    [1, 1, 1],
+    [1, 1, 0],
+  ]);
   assert.throws(() => padBatch([]), /no rows/);
 });
 
@@ -85,7 +105,29 @@ test('training on a tiny synthetic task learns it (chance before, ≥ 95% held o
 });
 
 test('wordPieces asUnseen gives the pieces of a word missing from the vocabulary; the unseen-word sampler matches encode at p = 0', () => {
-  const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'h', 'm', 'n', 's', '##a', '##h', '##m', '##n', '##s', 'sham', '##an', 'shaman', 'is', 'what', '?'];
+  const vocab = [
+    '[PAD]',
+    '[UNK]',
+    '[CLS]',
+    '[SEP]',
+    '[MASK]',
+    'a',
+    'h',
+    'm',
+    'n',
+    's',
+    '##a',
+    '##h',
+    '##m',
+    '##n',
+    '##s',
+    'sham',
+    '##an',
+    'shaman',
+    'is',
+    'what',
+    '?',
+  ];
   const tok = WordPieceTokenizer.fromVocab(vocab);
   assert.deepEqual(tok.wordPieces('shaman'), ['shaman']);
   assert.deepEqual(tok.wordPieces('shaman', { asUnseen: true }), ['sham', '##an']);
@@ -106,7 +148,10 @@ test('wordPieces asUnseen gives the pieces of a word missing from the vocabulary
   let unseen = 0;
   for (let k = 0; k < 400; k++) {
     const ids = half(1, rng);
-    const body = ids.slice(1, -1).map((x) => tok.tokenOf(x)).join(' ');
+    const body = ids
+      .slice(1, -1)
+      .map((x) => tok.tokenOf(x))
+      .join(' ');
     assert.match(body, /^((shaman|sham ##an) ?){3}$/);
     unseen += (body.match(/sham ##an/g) ?? []).length;
   }
@@ -131,7 +176,13 @@ test('save → load round trip gives identical logits; predict: padding changes 
   await trainClassifier(model, encode(tok, synthetic(200, 4)), { epochs: 2, batchSize: 16, lr: 3e-3, seed: 2 });
   const dir = mkdtempSync(join(tmpdir(), 'flowlens-cls-'));
   try {
-    const config = makeBertConfig({ ...dims, numLabels: 2, id2label: { 0: 'negative', 1: 'positive' }, label2id: { negative: 0, positive: 1 }, architectures: ['BertForSequenceClassification'] });
+    const config = makeBertConfig({
+      ...dims,
+      numLabels: 2,
+      id2label: { 0: 'negative', 1: 'positive' },
+      label2id: { negative: 0, positive: 1 },
+      architectures: ['BertForSequenceClassification'],
+    });
     saveHfFolder(dir, { config, weights: model.params.toPlain(), vocab: VOCAB, tokenizerConfig: { do_lower_case: true }, dtype: 'F32' });
     const loaded = await loadModel(dir);
     assert.equal(loaded.model.head, 'classifier');
@@ -187,7 +238,10 @@ test('embedded:sst2 and embedded:trec load as BertForSequenceClassification fold
   const [p] = predict(sst, ['a gorgeous film']);
   assert.equal(p!.label, 'positive');
   const dev = loadSst2('dev').slice(0, 200);
-  const preds = predict(sst, dev.map((x) => x.text));
+  const preds = predict(
+    sst,
+    dev.map((x) => x.text),
+  );
   const acc = preds.filter((q, i) => q.labelId === dev[i]!.label).length / dev.length;
   assert.ok(acc >= 0.7, `SST-2 dev accuracy of the embedded model on 200 sentences: ${acc}`);
   sst.model.dispose();
@@ -195,7 +249,10 @@ test('embedded:sst2 and embedded:trec load as BertForSequenceClassification fold
   assert.equal(trec.labels?.length, 6);
   assert.ok(statSync(join(trec.source, 'model.safetensors')).size <= 30e6);
   const testQ = loadTrec('test').slice(0, 200);
-  const tp = predict(trec, testQ.map((x) => x.text));
+  const tp = predict(
+    trec,
+    testQ.map((x) => x.text),
+  );
   const tacc = tp.filter((q, i) => q.labelId === testQ[i]!.label).length / testQ.length;
   assert.ok(tacc >= 0.6, `TREC test accuracy of the embedded model on 200 questions: ${tacc}`);
   trec.model.dispose();

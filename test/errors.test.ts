@@ -53,7 +53,10 @@ test('the library throws them: config, checkpoint, tokenizer, index, options', a
   const c = makeBertConfig({ vocabSize: 8, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 8, maxPositionEmbeddings: 8 });
   const model = new Bert(c, 'mlm', BertParams.random(c, 'mlm', 1));
   try {
-    assert.throws(() => model.checkLayerHead(3), (e: Error) => e instanceof IndexError && /unknown layer 3: this model has layers 0..0/.test(e.message));
+    assert.throws(
+      () => model.checkLayerHead(3),
+      (e: Error) => e instanceof IndexError && /unknown layer 3: this model has layers 0..0/.test(e.message),
+    );
     assert.throws(() => model.forward({ ids: [[1, 2, 3, 4, 5, 6, 7, 1, 2]] }), IndexError, 'longer than the position table');
     assert.throws(() => model.forward({ ids: [[1, 99]] }), IndexError, 'id outside the vocabulary');
   } finally {
@@ -63,7 +66,7 @@ test('the library throws them: config, checkpoint, tokenizer, index, options', a
   assert.throws(() => makeBertConfig({ hiddenAct: 'swish' }), ConfigError);
 });
 
-test("an allocation failure of the backend becomes a MemoryError that says what to reduce", async () => {
+test('an allocation failure of the backend becomes a MemoryError that says what to reduce', async () => {
   await initBackend();
   let raw: unknown;
   try {
@@ -73,7 +76,14 @@ test("an allocation failure of the backend becomes a MemoryError that says what 
   }
   assert.ok(raw, 'the backend refused the allocation');
   assert.ok(isOutOfMemory(raw), String(raw));
-  assert.throws(() => rethrowMemory(raw, 'forward pass of 4096 × 512 tokens'), (e: Error) => e instanceof MemoryError && /forward pass of 4096 × 512 tokens ran out of memory .*smaller batch/.test(e.message) && e.cause === raw);
+  assert.throws(
+    () => rethrowMemory(raw, 'forward pass of 4096 × 512 tokens'),
+    (e: Error) => e instanceof MemoryError && /forward pass of 4096 × 512 tokens ran out of memory .*smaller batch/.test(e.message) && e.cause === raw,
+  );
   const other = new TypeError('not memory');
-  assert.throws(() => rethrowMemory(other, 'x'), (e: Error) => e === other, 'other errors pass through unchanged');
+  assert.throws(
+    () => rethrowMemory(other, 'x'),
+    (e: Error) => e === other,
+    'other errors pass through unchanged',
+  );
 });

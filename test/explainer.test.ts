@@ -39,11 +39,42 @@ test.after(() => loaded.model.dispose());
 
 test('every built-in method runs in the one contract: text in, one finite score per token, its registry name, a source paper', () => {
   const names = listMethods().map((m) => m.name);
-  for (const n of ['raw_attention', 'attention_rollout', 'attention_flow', 'blank_out', 'input_gradient', 'gradient_x_input', 'integrated_gradients', 'lime', 'iba', 'gae', 'attcat', 'gradcam', 'attention_gradcam', 'full_lrp', 'lrp_last_layer', 'transformer_attribution', 'mask_lrp', 'random']) {
+  for (const n of [
+    'raw_attention',
+    'attention_rollout',
+    'attention_flow',
+    'blank_out',
+    'input_gradient',
+    'gradient_x_input',
+    'integrated_gradients',
+    'lime',
+    'iba',
+    'gae',
+    'attcat',
+    'gradcam',
+    'attention_gradcam',
+    'full_lrp',
+    'lrp_last_layer',
+    'transformer_attribution',
+    'mask_lrp',
+    'random',
+  ]) {
     assert.ok(names.includes(n), `${n} is registered`);
   }
   const seq = loaded.tokenizer.encode(TEXTS[0] as string).ids.length;
-  const run = (info: { name: string }) => explain(loaded, TEXTS[0] as string, { method: info.name, target: 1, ...(info.name === 'mask_lrp' ? { headMask: [[1, 0, 1, 1], [1, 1, 0, 1]] } : {}) });
+  const run = (info: { name: string }) =>
+    explain(loaded, TEXTS[0] as string, {
+      method: info.name,
+      target: 1,
+      ...(info.name === 'mask_lrp'
+        ? {
+            headMask: [
+              [1, 0, 1, 1],
+              [1, 1, 0, 1],
+            ],
+          }
+        : {}),
+    });
   for (const info of listMethods()) run(info); // warm-up: the first passes cache weight transposes
   const before = tf.memory().numTensors;
   for (const info of listMethods()) {
@@ -68,7 +99,10 @@ test('inputs and targets: text = ids = example; a class index = classLogit; the 
   assert.deepEqual(fromExample.scores, fromText.scores);
   const predicted = classifyRows(loaded.model, [enc.ids]).logits[0] as number[];
   const cls = predicted[1]! > predicted[0]! ? 1 : 0;
-  assert.deepEqual(explain(loaded, TEXTS[1] as string, { method: 'input_gradient' }).scores, explain(loaded, TEXTS[1] as string, { method: 'input_gradient', target: cls }).scores);
+  assert.deepEqual(
+    explain(loaded, TEXTS[1] as string, { method: 'input_gradient' }).scores,
+    explain(loaded, TEXTS[1] as string, { method: 'input_gradient', target: cls }).scores,
+  );
   // Attention methods read the [CLS] row for a class: raw attention at the last layer = that row of the pattern.
   const tr = loaded.model.forward({ ids: [enc.ids] }, { record: ['blocks.*.attn.hook_pattern'] });
   const att = tr.attentionArray();
@@ -86,11 +120,23 @@ test('inputs and targets: text = ids = example; a class index = classLogit; the 
 });
 
 test('errors name the problem and are FlowlensErrors by kind', () => {
-  assert.throws(() => explain(loaded, 'x', { method: 'no_such_method' }), (e: Error) => e instanceof OptionError && /unknown method "no_such_method".*integrated_gradients/.test(e.message));
-  assert.throws(() => explain(loaded, 'good', { method: 'lime', target: 5 }), (e: Error) => e instanceof IndexError && /target class 5 is outside 0..1/.test(e.message));
-  assert.throws(() => explain(loaded.model, 'text without tokenizer', { method: 'random' }), (e: Error) => e instanceof FlowlensError && /needs a tokenizer/.test(e.message));
+  assert.throws(
+    () => explain(loaded, 'x', { method: 'no_such_method' }),
+    (e: Error) => e instanceof OptionError && /unknown method "no_such_method".*integrated_gradients/.test(e.message),
+  );
+  assert.throws(
+    () => explain(loaded, 'good', { method: 'lime', target: 5 }),
+    (e: Error) => e instanceof IndexError && /target class 5 is outside 0..1/.test(e.message),
+  );
+  assert.throws(
+    () => explain(loaded.model, 'text without tokenizer', { method: 'random' }),
+    (e: Error) => e instanceof FlowlensError && /needs a tokenizer/.test(e.message),
+  );
   assert.throws(() => register({ name: 'Bad Name', needs: 'forward', paper: 'x', attribute: () => tokenAttribution('x', [], [], '') }), /snake_case/);
-  assert.throws(() => register({ name: 'integrated_gradients', needs: 'forward', paper: 'x', attribute: () => tokenAttribution('x', [], [], '') }), /already registered/);
+  assert.throws(
+    () => register({ name: 'integrated_gradients', needs: 'forward', paper: 'x', attribute: () => tokenAttribution('x', [], [], '') }),
+    /already registered/,
+  );
   assert.throws(() => register({ name: 'no_paper', needs: 'forward', paper: '', attribute: () => tokenAttribution('x', [], [], '') }), /paper/);
   assert.throws(() => register({ name: 'no_needs', needs: 'both' as never, paper: 'x', attribute: () => tokenAttribution('x', [], [], '') }), /needs must be/);
 });
@@ -105,12 +151,25 @@ test("a user's variant, registered in one call, goes through every evaluation an
       const cls = qoi.cls ?? 0;
       const rows = [example.ids, ...example.ids.map((_, i) => example.ids.filter((__, j) => j !== i))];
       const p = classifyRows(model, rows, { padId: o.specialIds.padId }).probs.map((r) => r[cls] as number);
-      return tokenAttribution('deletion_prob', example.tokens ?? example.ids.map(String), p.slice(1).map((v) => (p[0] as number) - v), qoi.describe);
+      return tokenAttribution(
+        'deletion_prob',
+        example.tokens ?? example.ids.map(String),
+        p.slice(1).map((v) => (p[0] as number) - v),
+        qoi.describe,
+      );
     },
   });
   // And two variants whose correlation with blank-out is known exactly: blank-out itself and its negation.
   register({ name: 'same_as_blank_out', needs: 'forward', paper: 'test', attribute: (m, e, q, o) => blankOut(m, e, q, { specialIds: o.specialIds }) });
-  register({ name: 'minus_blank_out', needs: 'forward', paper: 'test', attribute: (m, e, q, o) => { const a = blankOut(m, e, q, { specialIds: o.specialIds }); return { ...a, scores: a.scores.map((v) => -v) }; } });
+  register({
+    name: 'minus_blank_out',
+    needs: 'forward',
+    paper: 'test',
+    attribute: (m, e, q, o) => {
+      const a = blankOut(m, e, q, { specialIds: o.specialIds });
+      return { ...a, scores: a.scores.map((v) => -v) };
+    },
+  });
   try {
     assert.equal(deletion.info.name, 'deletion_prob');
     assert.equal(deletion.info.needs, 'forward');
@@ -125,14 +184,20 @@ test("a user's variant, registered in one call, goes through every evaluation an
 
     // AOPC: checked by hand for the variant at one step (replace the top half by [PAD], keep [CLS]/[SEP]).
     const aopc = evaluateAopc(loaded, TEXTS, ['deletion_prob', 'random'], { fractions: [0.5] });
-    assert.deepEqual(aopc.rows.map((r) => r.method), ['deletion_prob', 'random']);
+    assert.deepEqual(
+      aopc.rows.map((r) => r.method),
+      ['deletion_prob', 'random'],
+    );
     let byHand = 0;
     for (const t of TEXTS) {
       const ids = loaded.tokenizer.encode(t).ids;
       const p0 = classifyRows(loaded.model, [ids]).probs[0] as number[];
       const cls = (p0[1] as number) > (p0[0] as number) ? 1 : 0;
       const scores = deletion(loaded, t, cls).scores;
-      const inner = ids.map((_, i) => i).filter((i) => i > 0 && i < ids.length - 1).sort((a, b) => (scores[b] as number) - (scores[a] as number));
+      const inner = ids
+        .map((_, i) => i)
+        .filter((i) => i > 0 && i < ids.length - 1)
+        .sort((a, b) => (scores[b] as number) - (scores[a] as number));
       const drop = new Set(inner.slice(0, Math.round(0.5 * inner.length)));
       const pert = ids.map((id, i) => (drop.has(i) ? loaded.tokenizer.padId : id));
       byHand += ((p0[cls] as number) - (classifyRows(loaded.model, [pert]).probs[0] as number[])[cls]!) / TEXTS.length;
@@ -140,7 +205,12 @@ test("a user's variant, registered in one call, goes through every evaluation an
     assert.ok(Math.abs((aopc.rows[0]?.aopc as number) - byHand) < 1e-6, `AOPC ${aopc.rows[0]?.aopc} vs by hand ${byHand}`);
 
     // Degradation: the variant next to a built-in with options and its own target (classProb).
-    const deg = evaluateDegradation(loaded, TEXTS.map((t, i) => ({ input: t, label: i === 0 ? 1 : 0 })), ['deletion_prob', { method: 'integrated_gradients', target: classProb, options: { steps: 8 } }], { fractions: [0, 0.5, 1] });
+    const deg = evaluateDegradation(
+      loaded,
+      TEXTS.map((t, i) => ({ input: t, label: i === 0 ? 1 : 0 })),
+      ['deletion_prob', { method: 'integrated_gradients', target: classProb, options: { steps: 8 } }],
+      { fractions: [0, 0.5, 1] },
+    );
     assert.deepEqual([...new Set(deg.curves.map((c) => c.method))], ['deletion_prob', 'integrated_gradients']);
     assert.equal(deg.sanity.integrated_gradients?.length, TEXTS.length);
     assert.ok(deg.sanity.integrated_gradients?.every(Number.isFinite), 'IG completeness gaps reach the result');

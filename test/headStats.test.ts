@@ -1,13 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accumulateHeadStats, emptyHeadStats, finishHeadStats, headMask, quantileThresholds, randomMaskLike, templateArcs, tokenWordIndex, SONG2024_SST2_THRESHOLDS } from '../src/eval/headStats.js';
+import {
+  accumulateHeadStats,
+  emptyHeadStats,
+  finishHeadStats,
+  headMask,
+  quantileThresholds,
+  randomMaskLike,
+  templateArcs,
+  tokenWordIndex,
+  SONG2024_SST2_THRESHOLDS,
+} from '../src/eval/headStats.js';
 import type { Arc } from '../src/data/linkGrammar.js';
 import { mulberry32 } from '../src/data/random.js';
 
 /** One-hot attention rows: row i attends to target[i]. Layout [layers=1, heads, seq, seq]. */
 function oneHot(targets: number[][], seq: number): Float32Array {
   const a = new Float32Array(targets.length * seq * seq);
-  targets.forEach((t, h) => t.forEach((j, i) => { a[h * seq * seq + i * seq + j] = 1; }));
+  targets.forEach((t, h) =>
+    t.forEach((j, i) => {
+      a[h * seq * seq + i * seq + j] = 1;
+    }),
+  );
   return a;
 }
 
@@ -30,7 +44,19 @@ test('head statistics on handmade attention maps and arcs give the hand-computed
   accumulateHeadStats(acc, oneHot([h0, h1], seq), seq, wordOf, arcs);
   // A second sentence for head 1 with a miss on nsubj: tokens [CLS] cats sleep [SEP], arc cats → sleep.
   const w2 = tokenWordIndex(['[CLS]', 'cats', 'sleep', '[SEP]'], ['cats', 'sleep']);
-  accumulateHeadStats(acc, oneHot([[0, 0, 1, 2], [0, 3, 0, 0]], 4), 4, w2, [{ dependent: 0, head: 1, relation: 'nsubj' }]);
+  accumulateHeadStats(
+    acc,
+    oneHot(
+      [
+        [0, 0, 1, 2],
+        [0, 3, 0, 0],
+      ],
+      4,
+    ),
+    4,
+    w2,
+    [{ dependent: 0, head: 1, relation: 'nsubj' }],
+  );
   const st = finishHeadStats(acc);
   // head 0: dog's row points to "the" (miss), loud's row to barks (hit!): advmod 1/1; nsubj 0/2; amod: the → [CLS] miss.
   assert.deepEqual(st.accuracy.nsubj, [[0, 0.5]]);
@@ -57,10 +83,20 @@ test('head statistics on handmade attention maps and arcs give the hand-computed
 });
 
 test('random mask keeps as many heads as the given mask; template arcs are nsubj controller → verb', () => {
-  const like = [[1, 0, 0], [1, 1, 0]];
+  const like = [
+    [1, 0, 0],
+    [1, 1, 0],
+  ];
   const m = randomMaskLike(like, mulberry32(3));
-  assert.equal(m.flat().reduce((a, b) => a + b, 0), 3);
+  assert.equal(
+    m.flat().reduce((a, b) => a + b, 0),
+    3,
+  );
   assert.equal(m.length, 2);
-  const arcs = templateArcs({ words: ['the', 'dogs', 'near', 'the', 'car', 'bark'], template: 'pp', targets: [{ index: 5, good: 'bark', bad: 'barks', kind: 'verb', controller: 1, plural: true, attractor: true }] });
+  const arcs = templateArcs({
+    words: ['the', 'dogs', 'near', 'the', 'car', 'bark'],
+    template: 'pp',
+    targets: [{ index: 5, good: 'bark', bad: 'barks', kind: 'verb', controller: 1, plural: true, attractor: true }],
+  });
   assert.deepEqual(arcs, [{ dependent: 1, head: 5, relation: 'nsubj' }]);
 });

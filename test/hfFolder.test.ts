@@ -4,14 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, makeBertConfig, parseBertConfig, toHfConfigJson, type BertConfig } from '../src/io/config.js';
-import {
-  canonicalWeightName,
-  expectedBertShapes,
-  loadHfFolder,
-  saveHfFolder,
-  validateWeights,
-  type PlainTensor,
-} from '../src/io/hfFolder.js';
+import { canonicalWeightName, expectedBertShapes, loadHfFolder, saveHfFolder, validateWeights, type PlainTensor } from '../src/io/hfFolder.js';
 import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import { mulberry } from './helpers/rng.js';
 
@@ -141,7 +134,12 @@ test('parses bert-base-uncased and an SST-2 classifier config; round-trips throu
   for (const [k, v] of Object.entries(BERT_BASE_UNCASED)) assert.deepEqual(back[k], v, k);
   assert.deepEqual(parseBertConfig(JSON.parse(JSON.stringify(back))), c);
 
-  const sst = parseBertConfig({ ...BERT_BASE_UNCASED, architectures: ['BertForSequenceClassification'], id2label: { '0': 'NEGATIVE', '1': 'POSITIVE' }, label2id: { NEGATIVE: 0, POSITIVE: 1 } });
+  const sst = parseBertConfig({
+    ...BERT_BASE_UNCASED,
+    architectures: ['BertForSequenceClassification'],
+    id2label: { '0': 'NEGATIVE', '1': 'POSITIVE' },
+    label2id: { NEGATIVE: 0, POSITIVE: 1 },
+  });
   assert.equal(sst.numLabels, 2);
   assert.equal(sst.id2label[1], 'POSITIVE');
   assert.equal(sst.label2id.NEGATIVE, 0);
@@ -211,10 +209,16 @@ test('validateWeights names the tensor, its shape, the expected shape and the fi
   validateWeights(w, c, 'mlm', 'tiny/model.safetensors');
   const missing = new Map(w);
   missing.delete('encoder.layer.1.attention.self.key.bias');
-  assert.throws(() => validateWeights(missing, c, 'mlm', 'tiny/model.safetensors'), /tiny\/model\.safetensors: missing tensor "encoder\.layer\.1\.attention\.self\.key\.bias" \(expected shape \[8\]/);
+  assert.throws(
+    () => validateWeights(missing, c, 'mlm', 'tiny/model.safetensors'),
+    /tiny\/model\.safetensors: missing tensor "encoder\.layer\.1\.attention\.self\.key\.bias" \(expected shape \[8\]/,
+  );
   const wrong = new Map(w);
   wrong.set('encoder.layer.0.intermediate.dense.weight', { shape: [8, 12], data: new Float32Array(96) });
-  assert.throws(() => validateWeights(wrong, c, 'mlm', 'tiny/model.safetensors'), /tiny\/model\.safetensors: tensor "encoder\.layer\.0\.intermediate\.dense\.weight" has shape \[8, 12\], expected \[12, 8\]/);
+  assert.throws(
+    () => validateWeights(wrong, c, 'mlm', 'tiny/model.safetensors'),
+    /tiny\/model\.safetensors: tensor "encoder\.layer\.0\.intermediate\.dense\.weight" has shape \[8, 12\], expected \[12, 8\]/,
+  );
   const dec = new Map(w);
   dec.set('cls.predictions.decoder.weight', { shape: [c.vocabSize, 4], data: new Float32Array(c.vocabSize * 4) });
   assert.throws(() => validateWeights(dec, c, 'mlm', 'f'), /cls\.predictions\.decoder\.weight/);
@@ -298,7 +302,14 @@ test('old TF names, position_ids buffer, sharded checkpoints, decoder.bias', () 
     const c = tinyConfig();
     const w = tinyWeights(c, 'mlm');
     const renamed = new Map<string, PlainTensor>();
-    for (const [k, v] of w) renamed.set(k.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta').replace(/^cls\.predictions\.bias$/, 'cls.predictions.decoder.bias'), v);
+    for (const [k, v] of w)
+      renamed.set(
+        k
+          .replace(/LayerNorm\.weight$/, 'LayerNorm.gamma')
+          .replace(/LayerNorm\.bias$/, 'LayerNorm.beta')
+          .replace(/^cls\.predictions\.bias$/, 'cls.predictions.decoder.bias'),
+        v,
+      );
     renamed.set('bert.embeddings.position_ids', { shape: [1, 16], data: Float32Array.from({ length: 16 }, (_, i) => i) });
     // shard into two files + index
     const dir = join(root, 'sharded');

@@ -33,7 +33,15 @@ const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).u
 
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'flowlens-hub-'));
-  const config = parseBertConfig({ architectures: ['BertForMaskedLM'], vocab_size: VOCAB.length, hidden_size: 4, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 8, max_position_embeddings: 8 });
+  const config = parseBertConfig({
+    architectures: ['BertForMaskedLM'],
+    vocab_size: VOCAB.length,
+    hidden_size: 4,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    intermediate_size: 8,
+    max_position_embeddings: 8,
+  });
   const weights = new Map<string, PlainTensor>();
   let k = 0;
   for (const [name, shape] of expectedBertShapes(config, { head: 'mlm' })) {
@@ -115,7 +123,13 @@ before(async () => {
     }
     const body = readFileSync(path);
     if (file.endsWith('.safetensors')) {
-      res.writeHead(302, { location: `/cdn/${id}/${file}`, 'x-repo-commit': commit, 'x-linked-etag': `"${sha256(body)}"`, 'x-linked-size': String(body.length), etag: '"pointer"' });
+      res.writeHead(302, {
+        location: `/cdn/${id}/${file}`,
+        'x-repo-commit': commit,
+        'x-linked-etag': `"${sha256(body)}"`,
+        'x-linked-size': String(body.length),
+        etag: '"pointer"',
+      });
       res.end();
       return;
     }
@@ -193,7 +207,10 @@ test('offline mode works from the cache and fails clearly for an uncached repo',
   rmSync(join(snap, 'tokenizer_config.json'));
   assert.equal(await resolveHubFolder('org/tiny', { cacheDir: cache, offline: true, env: {} }), snap);
   rmSync(join(snap, 'vocab.txt'));
-  await assert.rejects(resolveHubFolder('org/tiny', { cacheDir: cache, offline: true, env: {} }), /files vocab\.txt of org\/tiny.*not in the Hugging Face cache/);
+  await assert.rejects(
+    resolveHubFolder('org/tiny', { cacheDir: cache, offline: true, env: {} }),
+    /files vocab\.txt of org\/tiny.*not in the Hugging Face cache/,
+  );
   assert.equal(requests.length, 0, String(requests));
   // online, only what is missing is downloaded again (config.json is asked for the commit)
   await resolveHubFolder('org/tiny', { cacheDir: cache, endpoint, env: {} });
@@ -216,7 +233,10 @@ test('a missing optional file (tokenizer_config.json) is tolerated and remembere
 
 test('404 on a required file, unknown repo or revision: clear errors', async () => {
   const cache = join(root, 'cache4');
-  await assert.rejects(resolveHubFolder('org/no-vocab', { cacheDir: cache, endpoint, env: {} }), /org\/no-vocab.*required file vocab\.txt.*\/org\/no-vocab\/resolve\/[0-9a-f]+\/vocab\.txt: HTTP 404 \(file not found\)/);
+  await assert.rejects(
+    resolveHubFolder('org/no-vocab', { cacheDir: cache, endpoint, env: {} }),
+    /org\/no-vocab.*required file vocab\.txt.*\/org\/no-vocab\/resolve\/[0-9a-f]+\/vocab\.txt: HTTP 404 \(file not found\)/,
+  );
   await assert.rejects(resolveHubFolder('org/nope', { cacheDir: cache, endpoint, env: {} }), /org\/nope.*HTTP 401.*private or gated/);
   await assert.rejects(resolveHubFolder('org/tiny', { cacheDir: cache, endpoint, env: {}, revision: 'v9' }), /revision "v9" not found/);
 });
@@ -269,7 +289,8 @@ test('a renamed repo (relative redirect) and a server without commit headers', a
 test('a sharded checkpoint is fetched through model.safetensors.index.json', async () => {
   const cache = join(root, 'cache8');
   const snap = await resolveHubFolder('org/sharded', { cacheDir: cache, endpoint, env: {} });
-  for (const f of ['model.safetensors.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']) assert.ok(existsSync(join(snap, f)), f);
+  for (const f of ['model.safetensors.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'])
+    assert.ok(existsSync(join(snap, f)), f);
   const a = loadHfFolder(snap);
   const b = loadHfFolder(repos.get('org/tiny') as string);
   assert.equal(a.weightFiles.length, 2);
@@ -283,7 +304,10 @@ test('a corrupted transfer is detected by the SHA-256 etag and leaves no blob', 
   const cache = join(root, 'cache5');
   corrupt = 'org/corrupt';
   try {
-    await assert.rejects(resolveHubFolder('org/corrupt', { cacheDir: cache, endpoint, env: {}, retries: 1, retryDelayMs: 10 }), /model\.safetensors.*checksum mismatch.*2 attempts/);
+    await assert.rejects(
+      resolveHubFolder('org/corrupt', { cacheDir: cache, endpoint, env: {}, retries: 1, retryDelayMs: 10 }),
+      /model\.safetensors.*checksum mismatch.*2 attempts/,
+    );
     const blobs = readdirSync(join(cache, 'models--org--corrupt', 'blobs'));
     assert.ok(!blobs.some((b) => b.includes('incomplete')));
     assert.ok(!blobs.includes(sha256(readFileSync(join(repos.get('org/corrupt') as string, 'model.safetensors')))));
@@ -318,8 +342,19 @@ test('a server that accepts the connection and never answers: timeout, retries w
   const t0 = Date.now();
   try {
     await assert.rejects(
-      resolveHubFolder('org/silent', { cacheDir: join(root, 'cache7'), endpoint: `http://127.0.0.1:${port}`, env: {}, timeoutMs: 300, retries: 2, retryDelayMs: 50 }),
-      (e: Error) => e instanceof HubError && new RegExp(`org/silent: GET http://127\\.0\\.0\\.1:${port}/org/silent/resolve/main/config\\.json: no answer within 0\\.3 s \\(3 attempts, after waiting 0\\.05 s \\+ 0\\.1 s between them\\).*HF_HUB_OFFLINE`).test(e.message),
+      resolveHubFolder('org/silent', {
+        cacheDir: join(root, 'cache7'),
+        endpoint: `http://127.0.0.1:${port}`,
+        env: {},
+        timeoutMs: 300,
+        retries: 2,
+        retryDelayMs: 50,
+      }),
+      (e: Error) =>
+        e instanceof HubError &&
+        new RegExp(
+          `org/silent: GET http://127\\.0\\.0\\.1:${port}/org/silent/resolve/main/config\\.json: no answer within 0\\.3 s \\(3 attempts, after waiting 0\\.05 s \\+ 0\\.1 s between them\\).*HF_HUB_OFFLINE`,
+        ).test(e.message),
     );
   } finally {
     silent.close();
@@ -332,7 +367,11 @@ test('a server that accepts the connection and never answers: timeout, retries w
   await new Promise<void>((r) => silent2.listen(0, '127.0.0.1', () => r()));
   try {
     await assert.rejects(
-      resolveHubFolder('org/silent', { cacheDir: join(root, 'cache7'), env: { HF_ENDPOINT: `http://127.0.0.1:${(silent2.address() as AddressInfo).port}`, HF_HUB_ETAG_TIMEOUT: '0.2' }, retries: 0 }),
+      resolveHubFolder('org/silent', {
+        cacheDir: join(root, 'cache7'),
+        env: { HF_ENDPOINT: `http://127.0.0.1:${(silent2.address() as AddressInfo).port}`, HF_HUB_ETAG_TIMEOUT: '0.2' },
+        retries: 0,
+      }),
       /no answer within 0\.2 s \(1 attempt\)/,
     );
   } finally {
@@ -354,7 +393,14 @@ test('a download that stalls half-way is abandoned after the idle timeout and le
   await new Promise<void>((r) => stall.listen(0, '127.0.0.1', () => r()));
   try {
     await assert.rejects(
-      resolveHubFolder('org/stall', { cacheDir: cache, endpoint: `http://127.0.0.1:${(stall.address() as AddressInfo).port}`, env: {}, idleTimeoutMs: 300, retries: 1, retryDelayMs: 10 }),
+      resolveHubFolder('org/stall', {
+        cacheDir: cache,
+        endpoint: `http://127.0.0.1:${(stall.address() as AddressInfo).port}`,
+        env: {},
+        idleTimeoutMs: 300,
+        retries: 1,
+        retryDelayMs: 10,
+      }),
       /org\/stall: download of config\.json .* failed: the download stalled \(no data for 0\.3 s\) \(2 attempts/,
     );
   } finally {

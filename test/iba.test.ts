@@ -10,8 +10,16 @@ import { oneTokenModel, X_ID } from './helpers/oneTokenModel.js';
 import { mulberry } from './helpers/rng.js';
 
 const cfg = makeBertConfig({
-  vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
-  hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 3,
+  vocabSize: 20,
+  hiddenSize: 8,
+  numHiddenLayers: 2,
+  numAttentionHeads: 2,
+  intermediateSize: 12,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 12,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  numLabels: 3,
 });
 function randomClassifier(seed: number): Bert {
   const p = BertParams.random(cfg, 'classifier', seed);
@@ -21,7 +29,12 @@ function randomClassifier(seed: number): Bert {
   for (const [, t] of plain) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i] * 5 + (rnd() - 0.5) * 0.1;
   return new Bert(cfg, 'classifier', BertParams.fromPlain(plain, cfg, 'classifier'));
 }
-const rows = [[2, 6, 9, 11, 13, 3], [2, 5, 7, 3], [2, 8, 8, 9, 10, 12, 14, 3], [2, 15, 16, 3]];
+const rows = [
+  [2, 6, 9, 11, 13, 3],
+  [2, 5, 7, 3],
+  [2, 8, 8, 9, 10, 12, 14, 3],
+  [2, 15, 16, 3],
+];
 
 /** KL(N(m, s²) ‖ N(0, 1)) by numerical integration of p log(p/q) on a fine grid (independent of the closed form). */
 function klNumeric(m: number, s: number): number {
@@ -70,7 +83,12 @@ test('Welford and estimateFeatureStats match a two-pass mean/std over the real (
   }
   const model = randomClassifier(1);
   const node = 'blocks.0.hook_resid_post';
-  const stats = estimateFeatureStats(model, rows.map((ids) => ({ ids })), [node], { batchSize: 3 }).get(node)!;
+  const stats = estimateFeatureStats(
+    model,
+    rows.map((ids) => ({ ids })),
+    [node],
+    { batchSize: 3 },
+  ).get(node)!;
   // Brute force: each example alone, all its tokens.
   const all: number[][] = [];
   for (const ids of rows) {
@@ -94,7 +112,11 @@ test('IBA: scores in [0, 1]; with β huge the information (KL per token) goes to
   await initBackend();
   const model = randomClassifier(2);
   const nodes = ['blocks.0.hook_resid_post'];
-  const stats = estimateFeatureStats(model, rows.map((ids) => ({ ids })), nodes);
+  const stats = estimateFeatureStats(
+    model,
+    rows.map((ids) => ({ ids })),
+    nodes,
+  );
   const ex = { ids: rows[0] };
   const a = iba(model, ex, { stats, layer: 0, target: 1 });
   const meta = a.meta as unknown as IbaMeta;
@@ -117,7 +139,13 @@ test('IBA: scores in [0, 1]; with β huge the information (KL per token) goes to
 test('IBA on a model whose output depends on one token gives that token the most information', async () => {
   await initBackend();
   const model = oneTokenModel();
-  const data = [[2, 5, 6, X_ID, 8, 3], [2, 5, 9, 8, 3], [2, 10, 11, 5, 3], [2, 6, 6, 9, 10, 3], [2, 8, 11, 3]].map((ids) => ({ ids }));
+  const data = [
+    [2, 5, 6, X_ID, 8, 3],
+    [2, 5, 9, 8, 3],
+    [2, 10, 11, 5, 3],
+    [2, 6, 6, 9, 10, 3],
+    [2, 8, 11, 3],
+  ].map((ids) => ({ ids }));
   const stats = estimateFeatureStats(model, data, ['embed.hook_out']);
   const a = iba(model, data[0], { stats, node: 'embed.hook_out', target: 1 });
   const words = a.scores.map((v, i) => ({ v, i })).filter(({ i }) => i > 0 && i < 5);
@@ -134,7 +162,14 @@ test('IBA: layers, text input, errors and no tensor leaks', async () => {
   assert.deepEqual(L.layers, ['embeddings', 'layer 1', 'layer 2']);
   assert.equal(L.scores.length, 3);
   assert.ok(L.scores.every((r) => r.length === rows[1].length));
-  const tok = { encode: (t: string) => ({ ids: [2, ...t.split(' ').map((w) => 5 + (w.length % 10)), 3], tokens: ['[CLS]', ...t.split(' '), '[SEP]'] }), clsId: 2, sepId: 3, padId: 0, maskId: 4, unkId: 1 };
+  const tok = {
+    encode: (t: string) => ({ ids: [2, ...t.split(' ').map((w) => 5 + (w.length % 10)), 3], tokens: ['[CLS]', ...t.split(' '), '[SEP]'] }),
+    clsId: 2,
+    sepId: 3,
+    padId: 0,
+    maskId: 4,
+    unkId: 1,
+  };
   const t = iba({ model, tokenizer: tok }, 'a bc def', { stats: 'single-example', steps: 2 });
   assert.deepEqual(t.tokens, ['[CLS]', 'a', 'bc', 'def', '[SEP]']);
   assert.throws(() => iba({ model, tokenizer: tok }, '  ', { stats: 'single-example' }), /empty text/);
@@ -142,7 +177,11 @@ test('IBA: layers, text input, errors and no tensor leaks', async () => {
   assert.throws(() => iba(model, { ids: rows[0] }, { stats: 'single-example', layer: 5 }), /unknown layer 5/);
   assert.throws(() => iba(model, { ids: rows[0] }, { stats: 'single-example', target: 7 }), /target class 7/);
   assert.throws(() => iba(model, { ids: rows[0] }, {} as never), /stats is required/);
-  const stats = estimateFeatureStats(model, rows.map((ids) => ({ ids })), ['embed.hook_out']);
+  const stats = estimateFeatureStats(
+    model,
+    rows.map((ids) => ({ ids })),
+    ['embed.hook_out'],
+  );
   assert.throws(() => iba(model, { ids: rows[0] }, { stats: stats.get('embed.hook_out')!, layer: 0 }), /statistics are for node embed\.hook_out/);
   assert.throws(() => iba(model, { ids: rows[0] }, { stats, layer: 0 }), /no statistics for node blocks\.0\.hook_resid_post/);
   iba(model, { ids: rows[0] }, { stats: 'single-example', steps: 2 });

@@ -15,8 +15,30 @@ const special = { clsId: 2, sepId: 3, maskId: 4, padId: 0 };
 test('attention pattern follows the largest key→query weight of any head; rollout and layer patterns by hand', () => {
   // 2 layers, 2 heads, 3 positions; A[l][h][q][k].
   const A = [
-    [[[0.6, 0.4, 0], [0.2, 0.8, 0], [0.1, 0.1, 0.8]], [[0.5, 0.5, 0], [0.3, 0.3, 0.4], [0.9, 0.05, 0.05]]],
-    [[[0.6, 0.2, 0.2], [0.1, 0.1, 0.8], [0.7, 0.2, 0.1]], [[0.2, 0.2, 0.6], [0.4, 0.4, 0.2], [0.3, 0.3, 0.4]]],
+    [
+      [
+        [0.6, 0.4, 0],
+        [0.2, 0.8, 0],
+        [0.1, 0.1, 0.8],
+      ],
+      [
+        [0.5, 0.5, 0],
+        [0.3, 0.3, 0.4],
+        [0.9, 0.05, 0.05],
+      ],
+    ],
+    [
+      [
+        [0.6, 0.2, 0.2],
+        [0.1, 0.1, 0.8],
+        [0.7, 0.2, 0.1],
+      ],
+      [
+        [0.2, 0.2, 0.6],
+        [0.4, 0.4, 0.2],
+        [0.3, 0.3, 0.4],
+      ],
+    ],
   ];
   const stack = attentionStack(new Float32Array(A.flat(3)), 2, 2, 3);
   // From key 0 at layer 0: weights A[0][h][q][0]: head0 (.6, .2, .1), head1 (.5, .3, .9) → q = 2, head 1.
@@ -24,16 +46,46 @@ test('attention pattern follows the largest key→query weight of any head; roll
   assert.deepEqual(attentionPattern(stack, 0, 1), { method: 'attention', source: 0, positions: [2, 1], heads: [1, 0] });
   // Rollout layer 0 = 0.5·mean_h A + 0.5·I; column of source 0: q0 = .5·.55 + .5 = .775, q1 = .5·.25 = .125, q2 = .5·.5 = .25 → 0.
   assert.deepEqual(rolloutPattern(stack, 0, 1).positions, [0, 1]);
-  assert.deepEqual(layerPattern([[0.1, -0.5, 0.3], [0, 0, 0]], 0, 2, 1).positions, [2, 2]);
-  assert.deepEqual(layerPattern([[0.1, -0.5, 0.3], [0, 0, 0]], 0, 2, -1).positions, [1, 2], 'sign −1 picks the most negative');
+  assert.deepEqual(
+    layerPattern(
+      [
+        [0.1, -0.5, 0.3],
+        [0, 0, 0],
+      ],
+      0,
+      2,
+      1,
+    ).positions,
+    [2, 2],
+  );
+  assert.deepEqual(
+    layerPattern(
+      [
+        [0.1, -0.5, 0.3],
+        [0, 0, 0],
+      ],
+      0,
+      2,
+      -1,
+    ).positions,
+    [1, 2],
+    'sign −1 picks the most negative',
+  );
   assert.throws(() => attentionPattern(stack, 5, 1), /source position 5/);
 });
 
 test('pattern ablation: a one-token input is its own pattern; keep-only with every position equals the input', async () => {
   await initBackend();
   const cfg = makeBertConfig({
-    vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
-    hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12,
+    vocabSize: 20,
+    hiddenSize: 8,
+    numHiddenLayers: 2,
+    numAttentionHeads: 2,
+    intermediateSize: 12,
+    hiddenAct: 'gelu',
+    maxPositionEmbeddings: 12,
+    typeVocabSize: 2,
+    layerNormEps: 1e-12,
   });
   const model = new Bert(cfg, 'mlm', BertParams.random(cfg, 'mlm', 5));
   const q1 = tokenLogitDiff(0, 10, 11);

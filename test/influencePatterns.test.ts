@@ -18,8 +18,15 @@ const qoi = tokenLogitDiff(maskPos, 10, 11);
 /** A BERT with fixed (seeded, scaled-up) weights so that influences are far from zero. */
 function toyModel(layers: number, seed: number): Bert {
   const cfg = makeBertConfig({
-    vocabSize: 20, hiddenSize: 8, numHiddenLayers: layers, numAttentionHeads: 2, intermediateSize: 12,
-    hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12,
+    vocabSize: 20,
+    hiddenSize: 8,
+    numHiddenLayers: layers,
+    numAttentionHeads: 2,
+    intermediateSize: 12,
+    hiddenAct: 'gelu',
+    maxPositionEmbeddings: 12,
+    typeVocabSize: 2,
+    layerNormEps: 1e-12,
   });
   const p = BertParams.random(cfg, 'mlm', seed);
   const plain = p.toPlain();
@@ -41,7 +48,10 @@ test('completeness: unrestricted influences at any layer sum to QoI(input) − Q
       assert.ok(Math.abs(fine.qoiInput - direct) < 1e-4, `path end = the input (${fine.qoiInput} vs ${direct})`);
       assert.ok(Math.abs(delta) > 1e-2, 'the toy QoI moves along the path');
       assert.ok(fine.completenessGap < 2e-3 * Math.abs(delta) + 1e-5, `${baseline} ${node}: gap ${fine.completenessGap} vs Δ ${delta}`);
-      assert.ok(fine.completenessGap < coarse.completenessGap, `${baseline} ${node}: gap shrinks with res (${coarse.completenessGap} → ${fine.completenessGap})`);
+      assert.ok(
+        fine.completenessGap < coarse.completenessGap,
+        `${baseline} ${node}: gap shrinks with res (${coarse.completenessGap} → ${fine.completenessGap})`,
+      );
     }
   }
   // The baseline end is the input with every token but [CLS]/[SEP] replaced by [MASK].
@@ -61,9 +71,11 @@ test('stop-gradient path sets are additive: positions of a layer and branches of
   assert.ok(Math.abs(sumPos - src) < 1e-4 * Math.abs(src) + 1e-6, `Σ_p I(layer 1 = p) = ${sumPos}, I(source) = ${src}`);
   const r = { source: [1], positions: [[1], [2]] };
   const node = pathInfluence(model, { ids }, qoi, r, o).influence;
-  const parts = [{ skip: true, heads: [] }, { skip: false, heads: [0] }, { skip: false, heads: [1] }].map(
-    (b) => pathInfluence(model, { ids }, qoi, { ...r, branches: [null, b] }, o).influence,
-  );
+  const parts = [
+    { skip: true, heads: [] },
+    { skip: false, heads: [0] },
+    { skip: false, heads: [1] },
+  ].map((b) => pathInfluence(model, { ids }, qoi, { ...r, branches: [null, b] }, o).influence);
   const s = parts.reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(s - node) < 1e-4 * Math.abs(node) + 1e-6, `skip + heads ${s} vs node ${node}`);
   // Layer 1 goes from position 1 to 2: the skip connection carries nothing there.
@@ -107,7 +119,13 @@ test('influence pattern: skip + heads = node total; per-layer values agree with 
       // The chosen branch's value vs the exact influence of the pattern up to that layer.
       const branches: BranchSet[] = p.steps.map((s) => (s.kind === 'skip' ? { skip: true, heads: [] } : { skip: false, heads: [s.head as number] }));
       for (let l = 0; l < 3; l++) {
-        const exact = pathInfluence(model, { ids }, qoi, { source: [1], positions: p.positions.map((q) => [q]), branches: branches.slice(0, l + 1) }, { res, special }).influence;
+        const exact = pathInfluence(
+          model,
+          { ids },
+          qoi,
+          { source: [1], positions: p.positions.map((q) => [q]), branches: branches.slice(0, l + 1) },
+          { res, special },
+        ).influence;
         assert.ok(Math.abs((p.steps[l]?.influence as number) - exact) < 2e-2 * scale + 1e-6, `layer ${l} branch: ${p.steps[l]?.influence} vs ${exact}`);
       }
       assert.ok(Math.abs(p.totals.patternInfluence - (p.steps[2]?.influence as number)) < 2e-2 * scale + 1e-6);
@@ -133,7 +151,11 @@ test('2-layer toy model: greedy refinement picks the path that brute-force enume
     for (let p = 0; p < ids.length; p++) {
       const e = sg * pathInfluence(model, { ids }, qoi, { source: [1], positions: [[p], [maskPos]] }, o).influence;
       if (e > bestEmb.v) bestEmb = { v: e, p };
-      const choices = (from: number, to: number): BranchSet[] => [...(from === to ? [{ skip: true, heads: [] }] : []), { skip: false, heads: [0] }, { skip: false, heads: [1] }];
+      const choices = (from: number, to: number): BranchSet[] => [
+        ...(from === to ? [{ skip: true, heads: [] }] : []),
+        { skip: false, heads: [0] },
+        { skip: false, heads: [1] },
+      ];
       const name = (b: BranchSet) => (b.skip ? 'skip' : `h${b.heads[0]}`);
       for (const b0 of choices(1, p)) {
         for (const b1 of choices(p, maskPos)) {

@@ -10,8 +10,15 @@ import { refForward, type W } from './helpers/refBert.js';
 import { mulberry } from './helpers/rng.js';
 
 const cfg = makeBertConfig({
-  vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
-  hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12,
+  vocabSize: 20,
+  hiddenSize: 8,
+  numHiddenLayers: 2,
+  numAttentionHeads: 2,
+  intermediateSize: 12,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 12,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
 });
 
 function plainWeights(seed: number): W {
@@ -81,7 +88,14 @@ test('L2 and L1 reductions match per-dimension finite differences; embed.hook_ou
   const l2 = inputGradient(model, { ids }, qoi, { reduce: 'l2' });
   const l1 = inputGradient(model, { ids }, qoi, { reduce: 'l1' });
   for (const i of [0, 2, 4]) {
-    const g = Array.from({ length: cfg.hiddenSize }, (_, d) => fdAlong(w, i, Array.from({ length: cfg.hiddenSize }, (_, k) => (k === d ? 1 : 0)), false));
+    const g = Array.from({ length: cfg.hiddenSize }, (_, d) =>
+      fdAlong(
+        w,
+        i,
+        Array.from({ length: cfg.hiddenSize }, (_, k) => (k === d ? 1 : 0)),
+        false,
+      ),
+    );
     const n2 = Math.sqrt(g.reduce((s, v) => s + v * v, 0));
     const n1 = g.reduce((s, v) => s + Math.abs(v), 0);
     assert.ok(Math.abs(l2.scores[i] - n2) < 1e-3 + 2e-3 * n2, `l2 ${l2.scores[i]} vs ${n2}`);

@@ -10,8 +10,16 @@ import { refForward, type W } from './helpers/refBert.js';
 import { mulberry } from './helpers/rng.js';
 
 const cfg = makeBertConfig({
-  vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
-  hiddenAct: 'gelu', maxPositionEmbeddings: 12, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 3,
+  vocabSize: 20,
+  hiddenSize: 8,
+  numHiddenLayers: 2,
+  numAttentionHeads: 2,
+  intermediateSize: 12,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 12,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  numLabels: 3,
 });
 const special = { padId: 0, clsId: 2, sepId: 3, maskId: 4 };
 const ids = [2, 6, 9, 11, 13, 3];
@@ -52,8 +60,14 @@ test('integration points: weights sum to 1, the trapezoid rule has both ends; ba
 
 test('interpolatePath gives x′ + α(x − x′)', async () => {
   await initBackend();
-  const x = tf.tensor2d([[1, 2], [3, 4]]);
-  const b = tf.tensor2d([[0, 0], [1, 1]]);
+  const x = tf.tensor2d([
+    [1, 2],
+    [3, 4],
+  ]);
+  const b = tf.tensor2d([
+    [0, 0],
+    [1, 1],
+  ]);
   const p = interpolatePath(x, b, [0, 0.5, 1]);
   assert.deepEqual(p.shape, [3, 2, 2]);
   assert.deepEqual(Array.from(p.dataSync()), [0, 0, 1, 1, 0.5, 1, 2, 2.5, 1, 2, 3, 4]);
@@ -115,7 +129,10 @@ test('IG: zero and custom baselines, errors, no tensor leaks', async () => {
   const zero = integratedGradients(model, { ids }, classLogit(0), { specialIds: special, baseline: 'zero', steps: 8 });
   assert.equal(zero.meta?.baseline, 'zero');
   const same = integratedGradients(model, { ids }, classLogit(0), { baseline: { ids }, steps: 4 });
-  assert.ok(same.scores.every((v) => v === 0), 'baseline = input gives zero attribution');
+  assert.ok(
+    same.scores.every((v) => v === 0),
+    'baseline = input gives zero attribution',
+  );
   assert.throws(() => integratedGradients(model, { ids }, classLogit(0), { baseline: 'pad' }), /specialIds\.padId/);
   assert.throws(() => integratedGradients(model, { ids }, classLogit(0), { baseline: { ids: [1] } }), /length 1/);
   assert.throws(() => integratedGradients(model, { ids: [] }, classLogit(0), { specialIds: special }), /empty input/);

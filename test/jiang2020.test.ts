@@ -12,7 +12,10 @@ const WORDS: Record<string, number> = { a: 5, b: 6, x: X_ID, c: 8, d: 9, e: 10, 
 const tokenizer = {
   ...TOY_IDS,
   encode(text: string, opts: { maxLength?: number } = {}) {
-    const w = text.split(' ').filter(Boolean).slice(0, (opts.maxLength ?? 99) - 2);
+    const w = text
+      .split(' ')
+      .filter(Boolean)
+      .slice(0, (opts.maxLength ?? 99) - 2);
     return { ids: [TOY_IDS.clsId, ...w.map((t) => WORDS[t] ?? TOY_IDS.unkId), TOY_IDS.sepId], tokens: ['[CLS]', ...w, '[SEP]'] };
   },
 };
@@ -30,7 +33,12 @@ test('jiang2020 on a one-token model: IBA, IG and LIME beat random; outputs writ
   await initBackend();
   const model = oneTokenModel();
   const r = runJiang2020Dataset('toy', 'toy-model', model, tokenizer, test_, test_, {
-    limit: 6, layerExamples: 2, igSteps: 10, limeSamples: 30, statistics: 'dataset', layer: 0,
+    limit: 6,
+    layerExamples: 2,
+    igSteps: 10,
+    limeSamples: 30,
+    statistics: 'dataset',
+    layer: 0,
   });
   assert.equal(r.n, 6);
   assert.equal(r.curves.length, 8, '4 methods × 2 directions');

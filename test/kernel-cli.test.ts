@@ -15,7 +15,9 @@ describe('flowlens kernel install', () => {
     const log = console.log;
     console.log = () => {};
     try {
-      await buildProgram().exitOverride().parseAsync(['node', 'flowlens', 'kernel', 'install', '--prefix', tmp, '--name', 'fl-test', '--display-name', 'FL test', '--no-widgets']);
+      await buildProgram()
+        .exitOverride()
+        .parseAsync(['node', 'flowlens', 'kernel', 'install', '--prefix', tmp, '--name', 'fl-test', '--display-name', 'FL test', '--no-widgets']);
       const spec = JSON.parse(readFileSync(path.join(tmp, 'share', 'jupyter', 'kernels', 'fl-test', 'kernel.json'), 'utf8'));
       assert.equal(spec.display_name, 'FL test');
       assert.equal(spec.language, 'typescript');
@@ -30,7 +32,7 @@ describe('flowlens kernel install', () => {
     }
   });
 
-  it('says what to set when it installs outside Jupyter\'s search path, and the lines make Jupyter look there', async () => {
+  it("says what to set when it installs outside Jupyter's search path, and the lines make Jupyter look there", async () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'flowlens-kcli-'));
     const lines: string[] = [];
     const log = console.log;
@@ -41,7 +43,10 @@ describe('flowlens kernel install', () => {
       console.log = log;
     }
     const data = path.join(tmp, 'share', 'jupyter');
-    assert.ok(lines.some((l) => l.includes(`Jupyter will not find this install: ${data} is not on`)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes(`Jupyter will not find this install: ${data} is not on`)),
+      lines.join('\n'),
+    );
     const exportLine = lines.find((l) => l.trim().startsWith('export JUPYTER_PATH='));
     assert.equal(exportLine?.trim(), `export JUPYTER_PATH=${data}\${JUPYTER_PATH:+:$JUPYTER_PATH}`);
     // With widgets the config dir needs JUPYTER_CONFIG_PATH too; inside the search path nothing is said.
@@ -62,8 +67,11 @@ describe('flowlens kernel install', () => {
 });
 
 describe('npm run kernel:notebook', () => {
-  it('passes --allow-root when run as root (Notebook refuses root otherwise), and the user\'s options', () => {
-    assert.deepEqual(notebookArgs(['--port=9'], 0, '/nb'), { args: ['notebook', '--notebook-dir=/nb', '--port=9', '--allow-root'], notes: [notebookArgs([], 0, '/nb').notes[0]] });
+  it("passes --allow-root when run as root (Notebook refuses root otherwise), and the user's options", () => {
+    assert.deepEqual(notebookArgs(['--port=9'], 0, '/nb'), {
+      args: ['notebook', '--notebook-dir=/nb', '--port=9', '--allow-root'],
+      notes: [notebookArgs([], 0, '/nb').notes[0]],
+    });
     assert.match(notebookArgs([], 0, '/nb').notes[0], /running as root/);
     assert.deepEqual(notebookArgs([], 1000, '/nb'), { args: ['notebook', '--notebook-dir=/nb'], notes: [] });
     assert.deepEqual(notebookArgs(['--allow-root'], 0, '/nb').args, ['notebook', '--notebook-dir=/nb', '--allow-root']);

@@ -34,7 +34,11 @@ describe('display protocol', () => {
     assert.deepEqual(bundleOf({ a: [1, 2] }).data, { 'text/plain': '{ a: [ 1, 2 ] }' });
     assert.deepEqual(bundleOf('s').data, { 'text/plain': "'s'" });
     assert.deepEqual(Object.keys(bundleOf({ [MIME_BUNDLE]: () => ({ 'text/html': '<i>h</i>' }) }).data).sort(), ['text/html', 'text/plain']);
-    const broken = bundleOf({ [MIME_BUNDLE]: () => { throw new Error('no luck'); } });
+    const broken = bundleOf({
+      [MIME_BUNDLE]: () => {
+        throw new Error('no luck');
+      },
+    });
     assert.match(String(broken.data['text/plain']), /display failed: no luck/);
   });
 
@@ -69,7 +73,10 @@ describe('display protocol', () => {
     const pattern = tf.zeros([1, 2, 3, 3]);
     const trace = new Trace(logits, new Map([['blocks.0.attn.hook_pattern', pattern]]), 1, 3, 1, 2);
     const { data } = bundleOf(trace);
-    assert.equal(data['text/plain'], 'Trace: batch 1, seq 3, 1 layers × 2 heads, 1 recorded nodes\n  logits                      [1, 3, 5]\n  blocks.0.attn.hook_pattern  [1, 2, 3, 3]');
+    assert.equal(
+      data['text/plain'],
+      'Trace: batch 1, seq 3, 1 layers × 2 heads, 1 recorded nodes\n  logits                      [1, 3, 5]\n  blocks.0.attn.hook_pattern  [1, 2, 3, 3]',
+    );
     assert.match(String(data['text/html']), /<td[^>]*>blocks\.0\.attn\.hook_pattern<\/td><td[^>]*>\[1, 2, 3, 3\]<\/td>/);
     trace.dispose();
     assert.match(String(bundleOf(trace).data['text/plain']), /logits {2}disposed/);
@@ -83,12 +90,24 @@ describe('kernel history', () => {
     h.add(2, '6 * 7', '42');
     h.add(3, '16 * 7', '112');
     h.add(4, '6 * 7', '42');
-    assert.deepEqual(h.query({ hist_access_type: 'tail', n: 2 }), [[1, 3, '16 * 7'], [1, 4, '6 * 7']]);
+    assert.deepEqual(h.query({ hist_access_type: 'tail', n: 2 }), [
+      [1, 3, '16 * 7'],
+      [1, 4, '6 * 7'],
+    ]);
     assert.deepEqual(h.query({ hist_access_type: 'range', session: 0, start: 2, stop: 3, output: true }), [[1, 2, ['6 * 7', '42']]]);
     assert.deepEqual(h.query({ hist_access_type: 'range', session: 7, start: 1 }), [], 'no other sessions');
-    assert.deepEqual(h.query({ hist_access_type: 'search', pattern: '6 ?*' }).map((e) => e[1]), [2, 4]);
-    assert.deepEqual(h.query({ hist_access_type: 'search', pattern: '6 ?*', unique: true }).map((e) => e[1]), [4]);
-    assert.deepEqual(h.query({ hist_access_type: 'search', pattern: '*7', n: 2 }).map((e) => e[1]), [3, 4]);
+    assert.deepEqual(
+      h.query({ hist_access_type: 'search', pattern: '6 ?*' }).map((e) => e[1]),
+      [2, 4],
+    );
+    assert.deepEqual(
+      h.query({ hist_access_type: 'search', pattern: '6 ?*', unique: true }).map((e) => e[1]),
+      [4],
+    );
+    assert.deepEqual(
+      h.query({ hist_access_type: 'search', pattern: '*7', n: 2 }).map((e) => e[1]),
+      [3, 4],
+    );
     assert.ok(globToRegExp('[ab]?').test('a1') && !globToRegExp('[ab]?').test('c1'));
     assert.throws(() => h.query({ hist_access_type: 'bogus' as 'tail' }), /unknown hist_access_type/);
   });
@@ -126,6 +145,9 @@ describe('SendQueue', () => {
     const q = new SendQueue(sock, 'test');
     for (let i = 0; i < 20; i++) q.send([Buffer.from(String(i))]);
     await q.drain();
-    assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => String(i)));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 20 }, (_, i) => String(i)),
+    );
   });
 });

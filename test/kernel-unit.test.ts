@@ -38,7 +38,14 @@ describe('wire codec', () => {
     tampered[6] = Buffer.from(JSON.stringify({ comm_id: 'c', data: { t: 'x' } }));
     assert.throws(() => decodeMessage(tampered, 'k3y'), /signature/);
     assert.throws(() => decodeMessage(frames, 'other'), /signature/);
-    assert.throws(() => decodeMessage(frames.filter((f) => !f.equals(DELIMITER)), 'k3y'), /delimiter/);
+    assert.throws(
+      () =>
+        decodeMessage(
+          frames.filter((f) => !f.equals(DELIMITER)),
+          'k3y',
+        ),
+      /delimiter/,
+    );
     assert.throws(() => decodeMessage(frames.slice(0, 4), 'k3y'), /at least 5/);
     const badMeta = [...frames];
     badMeta[5] = Buffer.from('{oops');
@@ -94,7 +101,10 @@ describe('CommManager', () => {
     assert.deepEqual(opened, ['a:{"k":1}']);
     assert.ok(m.get('a'));
     await m.handleCommOpen(incoming('comm_open', { comm_id: 'b', target_name: 'nope', data: {} }));
-    assert.deepEqual(sent.map((s) => [s.type, s.content.comm_id]), [['comm_close', 'b']]);
+    assert.deepEqual(
+      sent.map((s) => [s.type, s.content.comm_id]),
+      [['comm_close', 'b']],
+    );
     m.handleCommClose(incoming('comm_close', { comm_id: 'a', data: {} }));
     assert.equal(m.get('a'), undefined);
   });

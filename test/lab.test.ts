@@ -37,16 +37,32 @@ const labApp = path.join(root, 'test', 'lab-app');
 const artifacts = path.join(root, 'test-artifacts');
 const shots = path.join(artifacts, 'lab');
 const chromiumPath = process.env.FLOWLENS_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const VERSIONS = (process.env.FLOWLENS_LAB_VERSIONS ?? '4,3').split(',').map((v) => v.trim()).filter(Boolean);
-const NOTEBOOKS = readdirSync(path.join(root, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const VERSIONS = (process.env.FLOWLENS_LAB_VERSIONS ?? '4,3')
+  .split(',')
+  .map((v) => v.trim())
+  .filter(Boolean);
+const NOTEBOOKS = readdirSync(path.join(root, 'notebooks'))
+  .filter((f) => f.endsWith('.ipynb'))
+  .sort();
 /**
  * Notebooks per version: every notebook in JupyterLab 4; in JupyterLab 3 (to keep CI within its time)
  * the two that together have every interactive widget (the tour: slider, method picker, head click,
  * node click; jiang2020: IBA β and layer). FLOWLENS_LAB_ALL=1 runs every notebook in both.
  */
 const notebooksFor = (major: string): string[] => (major === '3' && process.env.FLOWLENS_LAB_ALL !== '1' ? ['jiang2020-iba.ipynb', 'tour.ipynb'] : NOTEBOOKS);
-const committedExt = JSON.parse(readFileSync(path.join(root, 'widgets', 'lab', 'labextension', 'package.json'), 'utf8')) as { jupyterlab: { _build: { load: string } } };
+const committedExt = JSON.parse(readFileSync(path.join(root, 'widgets', 'lab', 'labextension', 'package.json'), 'utf8')) as {
+  jupyterlab: { _build: { load: string } };
+};
 
 /** The live view class of each widget class a notebook can create. */
 const VIEW_CLASS: Record<string, string> = {
@@ -104,12 +120,17 @@ function freePort(): Promise<number> {
 function buildApp(major: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    execFile(process.execPath, [path.join(labApp, 'build.mjs'), major, '--json'], { cwd: root, maxBuffer: 64 << 20, timeout: 25 * 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`test/lab-app/build.mjs ${major} failed: ${err.message}\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`));
-      const lines = stdout.trim().split('\n');
-      console.log(`JupyterLab ${major} app: ${lines.filter((l) => !l.startsWith('{')).join('; ')} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-      resolve((JSON.parse(lines[lines.length - 1]) as Record<string, string>)[major]);
-    });
+    execFile(
+      process.execPath,
+      [path.join(labApp, 'build.mjs'), major, '--json'],
+      { cwd: root, maxBuffer: 64 << 20, timeout: 25 * 60_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`test/lab-app/build.mjs ${major} failed: ${err.message}\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`));
+        const lines = stdout.trim().split('\n');
+        console.log(`JupyterLab ${major} app: ${lines.filter((l) => !l.startsWith('{')).join('; ')} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+        resolve((JSON.parse(lines[lines.length - 1]) as Record<string, string>)[major]);
+      },
+    );
   });
 }
 
@@ -137,7 +158,8 @@ for (const major of VERSIONS) {
     const extRequests: { url: string; status: number }[] = [];
 
     before(async () => {
-      if (!existsSync(path.join(labApp, `lab${major}`, 'package-lock.json'))) throw new Error(`unknown JupyterLab version ${major}: no test/lab-app/lab${major}`);
+      if (!existsSync(path.join(labApp, `lab${major}`, 'package-lock.json')))
+        throw new Error(`unknown JupyterLab version ${major}: no test/lab-app/lab${major}`);
       const appDir = await buildApp(major);
       tmp = mkdtempSync(path.join(os.tmpdir(), `flowlens-lab${major}-`));
       mkdirSync(shots, { recursive: true });
@@ -158,7 +180,18 @@ for (const major of VERSIONS) {
       };
       server = spawn(
         python!,
-        [path.join(labApp, 'serve.py'), appDir, path.join(tmp, 'lab-settings'), '--no-browser', '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0', `--ServerApp.token=${token}`, `--ServerApp.root_dir=${artifacts}`, ...(process.getuid?.() === 0 ? ['--allow-root'] : [])],
+        [
+          path.join(labApp, 'serve.py'),
+          appDir,
+          path.join(tmp, 'lab-settings'),
+          '--no-browser',
+          '--ip=127.0.0.1',
+          `--port=${port}`,
+          '--port-retries=0',
+          `--ServerApp.token=${token}`,
+          `--ServerApp.root_dir=${artifacts}`,
+          ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
+        ],
         { env, cwd: artifacts, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       server.stdout!.on('data', (d) => (serverLog += d));
@@ -176,7 +209,12 @@ for (const major of VERSIONS) {
       }
       assert.equal((await fetch(`${base}/api/kernels`)).status, 403, 'the server refuses requests without the token');
       const { chromium } = await import('playwright-core');
-      context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), { executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 1000 } });
+      context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
+        executablePath: chromiumPath,
+        headless: true,
+        args: CHROMIUM_ARGS,
+        viewport: { width: 1400, height: 1000 },
+      });
       page = context.pages()[0] ?? (await context.newPage());
       page.on('console', (m) => {
         if (m.type() === 'error') consoleErrors.push(m.text());
@@ -212,7 +250,10 @@ for (const major of VERSIONS) {
 
     it('serves the prebuilt extension in the page config; the front end loads it and shares @jupyter-widgets/base', async () => {
       const html = await (await fetch(`${base}/lab?token=${token}`)).text();
-      const config = JSON.parse(/<script id="jupyter-config-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]) as { federated_extensions: { name: string; load: string; extension?: string }[]; appVersion: string };
+      const config = JSON.parse(/<script id="jupyter-config-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]) as {
+        federated_extensions: { name: string; load: string; extension?: string }[];
+        appVersion: string;
+      };
       assert.deepEqual(
         config.federated_extensions.find((e) => e.name === 'flowlens-widgets'),
         { name: 'flowlens-widgets', load: committedExt.jupyterlab._build.load, extension: './extension' },
@@ -271,7 +312,10 @@ for (const major of VERSIONS) {
             () => {
               const w = (window as any).jupyterapp.shell.currentWidget;
               const cells = w.content.widgets.filter((c: any) => c.model.type === 'code');
-              return cells.every((c: any) => typeof c.model.executionCount === 'number' && c.model.executionCount > 0) && w.sessionContext.session.kernel.status === 'idle';
+              return (
+                cells.every((c: any) => typeof c.model.executionCount === 'number' && c.model.executionCount > 0) &&
+                w.sessionContext.session.kernel.status === 'idle'
+              );
             },
             undefined,
             { timeout: 600_000, polling: 1000 },
@@ -285,7 +329,9 @@ for (const major of VERSIONS) {
         const failures = await page.evaluate(() =>
           (window as any).jupyterapp.shell.currentWidget.content.widgets.flatMap((c: any) =>
             c.model.type === 'code'
-              ? (c.model.outputs.toJSON() as any[]).filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr')).map((o) => JSON.stringify(o).slice(0, 500))
+              ? (c.model.outputs.toJSON() as any[])
+                  .filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr'))
+                  .map((o) => JSON.stringify(o).slice(0, 500))
               : [],
           ),
         );
@@ -305,7 +351,11 @@ for (const major of VERSIONS) {
         for (const cls of ['flowlens-curves-widget', 'flowlens-iba-widget'].filter((c) => expected[c])) {
           await panel.locator(`.${cls} .main-svg`).first().waitFor({ state: 'attached', timeout: 60_000 });
         }
-        assert.ok(extRequests.some((r) => r.url.endsWith('/static/plotly.min.js') && r.status === 200) || !(expected['flowlens-curves-widget'] || expected['flowlens-iba-widget']), 'plotly.min.js came from the extension folder');
+        assert.ok(
+          extRequests.some((r) => r.url.endsWith('/static/plotly.min.js') && r.status === 200) ||
+            !(expected['flowlens-curves-widget'] || expected['flowlens-iba-widget']),
+          'plotly.min.js came from the extension folder',
+        );
         await panel.screenshot({ path: path.join(shots, `${file.replace(/\.ipynb$/, '')}.png`) });
         const done: string[] = [];
 
@@ -321,7 +371,9 @@ for (const major of VERSIONS) {
 
         // A saliency view with several methods has a picker with several options.
         const sals = panel.locator('.flowlens-saliency-widget');
-        const withMethods = (await sals.evaluateAll((els) => els.map((e) => e.querySelectorAll('select.flowlens-method-picker option').length))).findIndex((n) => n > 1);
+        const withMethods = (await sals.evaluateAll((els) => els.map((e) => e.querySelectorAll('select.flowlens-method-picker option').length))).findIndex(
+          (n) => n > 1,
+        );
         if (withMethods >= 0) {
           const sal = sals.nth(withMethods);
           const picker = sal.locator('select.flowlens-method-picker');
@@ -330,7 +382,11 @@ for (const major of VERSIONS) {
           const other = options.find((o) => o !== current)!;
           const before = await sal.locator('.flowlens-saliency').innerHTML();
           await picker.selectOption(other);
-          await page.waitForFunction(([el, b]) => (el as Element).querySelector('.flowlens-saliency')?.innerHTML !== b, [await sal.elementHandle(), before] as const, { timeout: 30_000 });
+          await page.waitForFunction(
+            ([el, b]) => (el as Element).querySelector('.flowlens-saliency')?.innerHTML !== b,
+            [await sal.elementHandle(), before] as const,
+            { timeout: 30_000 },
+          );
           assert.ok((await sal.innerText()).includes(other), `the saliency view shows method ${other}`);
           done.push('method picker');
         }
@@ -343,18 +399,24 @@ for (const major of VERSIONS) {
           // song2024's Mask-LRP scores as they were drawn).
           const last = Math.max(...(await grid.locator('[data-layer][data-head]').evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('data-layer'))))));
           await grid.locator(`[data-layer="${last}"][data-head="0"]`).click();
-          await page.waitForFunction(
-            ([g, b]) => {
-              const now = [...document.querySelectorAll('[data-flowlens-test="panel"] .flowlens-saliency-widget .flowlens-saliency')].map((e) => e.innerHTML);
-              return (g as Element).querySelector('.flowlens-masked-count')?.textContent === '1' && now.filter((h, i) => h !== (b as string[])[i]).length === 1;
-            },
-            [await grid.elementHandle(), before] as const,
-            { timeout: 180_000, polling: 500 },
-          ).catch(async (e) => {
-            await page.screenshot({ path: path.join(shots, `lab${major}-${name}-head-mask-timeout.png`) });
-            const now = await sal.evaluateAll((els) => els.map((el) => el.innerHTML));
-            throw new Error(`${nb}: head click: ${e}; grid says ${JSON.stringify(await grid.innerText())}; saliency views changed: ${now.map((h, i) => h !== before[i])}`);
-          });
+          await page
+            .waitForFunction(
+              ([g, b]) => {
+                const now = [...document.querySelectorAll('[data-flowlens-test="panel"] .flowlens-saliency-widget .flowlens-saliency')].map((e) => e.innerHTML);
+                return (
+                  (g as Element).querySelector('.flowlens-masked-count')?.textContent === '1' && now.filter((h, i) => h !== (b as string[])[i]).length === 1
+                );
+              },
+              [await grid.elementHandle(), before] as const,
+              { timeout: 180_000, polling: 500 },
+            )
+            .catch(async (e) => {
+              await page.screenshot({ path: path.join(shots, `lab${major}-${name}-head-mask-timeout.png`) });
+              const now = await sal.evaluateAll((els) => els.map((el) => el.innerHTML));
+              throw new Error(
+                `${nb}: head click: ${e}; grid says ${JSON.stringify(await grid.innerText())}; saliency views changed: ${now.map((h, i) => h !== before[i])}`,
+              );
+            });
           await grid.screenshot({ path: path.join(shots, `lab${major}-${name}-head-mask-clicked.png`) });
           await grid.scrollIntoViewIfNeeded();
           await page.screenshot({ path: path.join(shots, `lab${major}-${name}-head-mask-page.png`) });
@@ -365,7 +427,9 @@ for (const major of VERSIONS) {
           const graph = panel.locator('.flowlens-influence-widget').first();
           // The top node of the pattern (drawn larger, r = 7) in the highest layer row.
           const node = await graph.locator('circle.flowlens-node[r="7"]').evaluateAll((cs) => {
-            const top = cs.map((c) => ({ layer: Number(c.getAttribute('data-layer')), position: Number(c.getAttribute('data-position')) })).sort((a, b) => b.layer - a.layer)[0];
+            const top = cs
+              .map((c) => ({ layer: Number(c.getAttribute('data-layer')), position: Number(c.getAttribute('data-position')) }))
+              .sort((a, b) => b.layer - a.layer)[0];
             return top;
           });
           assert.ok(node && node.layer > 0, 'the pattern reaches a layer above the embeddings');
@@ -379,7 +443,13 @@ for (const major of VERSIONS) {
         if (expected['flowlens-iba-widget']) {
           const iba = panel.locator('.flowlens-iba-widget').first();
           const plot = iba.locator('.flowlens-plotly');
-          const fig = () => plot.evaluate((el: any) => ({ z: JSON.stringify(el.data?.[0]?.z), y: JSON.stringify(el.data?.[1]?.y), title: String(el.layout?.title?.text ?? ''), axis: String(el.layout?.yaxis2?.title?.text ?? '') }));
+          const fig = () =>
+            plot.evaluate((el: any) => ({
+              z: JSON.stringify(el.data?.[0]?.z),
+              y: JSON.stringify(el.data?.[1]?.y),
+              title: String(el.layout?.title?.text ?? ''),
+              axis: String(el.layout?.yaxis2?.title?.text ?? ''),
+            }));
           // The kernel sets the status line while it recomputes: record what it shows.
           await iba.evaluate((el) => {
             const w = window as any;
@@ -410,19 +480,31 @@ for (const major of VERSIONS) {
               const p = (el as any).querySelector('.flowlens-plotly');
               const status = (el as Element).lastElementChild?.textContent ?? '';
               const z = p?.data?.[0]?.z;
-              return status === '' && String(p?.layout?.yaxis2?.title?.text ?? '').startsWith(`L${(l as number) + 1} `) && JSON.stringify(p?.data?.[1]?.y) === JSON.stringify(z?.[l as number]);
+              return (
+                status === '' &&
+                String(p?.layout?.yaxis2?.title?.text ?? '').startsWith(`L${(l as number) + 1} `) &&
+                JSON.stringify(p?.data?.[1]?.y) === JSON.stringify(z?.[l as number])
+              );
             },
             [await iba.elementHandle(), to] as const,
             { timeout: 300_000, polling: 500 },
           );
           const statuses = (await page.evaluate(() => (window as any).__flowlensIbaStatus)) as string[];
-          assert.ok(statuses.some((s) => s.startsWith(`recomputing (β = ${beta1}, layer ${current + 1})`)), `the kernel recomputed for the new β (status lines: ${JSON.stringify(statuses)})`);
-          assert.ok(statuses.some((s) => s.startsWith(`recomputing (β = ${beta1}, layer ${to + 1})`)), `the kernel recomputed for the new layer (status lines: ${JSON.stringify(statuses)})`);
+          assert.ok(
+            statuses.some((s) => s.startsWith(`recomputing (β = ${beta1}, layer ${current + 1})`)),
+            `the kernel recomputed for the new β (status lines: ${JSON.stringify(statuses)})`,
+          );
+          assert.ok(
+            statuses.some((s) => s.startsWith(`recomputing (β = ${beta1}, layer ${to + 1})`)),
+            `the kernel recomputed for the new layer (status lines: ${JSON.stringify(statuses)})`,
+          );
           await iba.screenshot({ path: path.join(shots, `lab${major}-${name}-iba-recomputed.png`) });
           done.push('β and layer → recompute');
         }
 
-        console.log(`JupyterLab ${major}, ${nb}: ran in ${ran.toFixed(0)} s; live views ${JSON.stringify(expected)}; interactions: ${done.join(', ') || 'none'}`);
+        console.log(
+          `JupyterLab ${major}, ${nb}: ran in ${ran.toFixed(0)} s; live views ${JSON.stringify(expected)}; interactions: ${done.join(', ') || 'none'}`,
+        );
         const relevant = consoleErrors.filter((e) => /flowlens/i.test(e));
         assert.deepEqual(relevant, [], 'no flowlens errors in the browser console');
         // Shut the kernel down before the next notebook (two cores).

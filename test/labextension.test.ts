@@ -35,10 +35,17 @@ describe('prebuilt JupyterLab extension', () => {
     // @jupyter-widgets/base is the one JupyterLab's widget manager provides: shared, a singleton, not bundled.
     assert.deepEqual(pkg.jupyterlab.sharedPackages['@jupyter-widgets/base'], { bundled: false, singleton: true });
     const entry = readFileSync(path.join(dir, pkg.jupyterlab._build.load), 'utf8');
-    assert.match(entry, /"default","@jupyter-widgets\/base",!1,\[1,6,0,0\]/, 'the remoteEntry consumes @jupyter-widgets/base ^6 from the shared scope (singleton, not eager)');
+    assert.match(
+      entry,
+      /"default","@jupyter-widgets\/base",!1,\[1,6,0,0\]/,
+      'the remoteEntry consumes @jupyter-widgets/base ^6 from the shared scope (singleton, not eager)',
+    );
     // Nothing of @jupyter-widgets/base (or backbone/jquery/lodash under it) or plotly is in the build: it stays small.
     const files = filesUnder(dir);
-    const js = files.filter((f) => f.endsWith('.js')).map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
+    const js = files
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+      .join('\n');
     assert.doesNotMatch(js, /Backbone\.VERSION|jQuery\.fn|plotly\.js v\d/, 'no bundled backbone/jquery/plotly');
     assert.doesNotMatch(js, /\b(unpkg\.com|cdn\.jsdelivr)/);
     const bytes = files.reduce((s, f) => s + statSync(path.join(dir, f)).size, 0);

@@ -48,7 +48,10 @@ test('imports only run downward (model → methods → eval → cli; kernel and 
     const text = readFileSync(f, 'utf8');
     for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'";]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/g)) {
       const spec = (m[1] ?? m[2]) as string;
-      const target = relative(root, resolve(dirname(f), spec)).split('\\').join('/').replace(/\.js$/, '.ts');
+      const target = relative(root, resolve(dirname(f), spec))
+        .split('\\')
+        .join('/')
+        .replace(/\.js$/, '.ts');
       const to = layer(target);
       checked++;
       if (to !== undefined && to > from) upward.push(`${rel} → ${target}`);

@@ -17,7 +17,11 @@ test('LIME recovers the weights of a known linear model (exactly without penalty
   const ridge = limeFit(f, w.length, { seed: 3 });
   ridge.coef.forEach((c, j) => assert.ok(Math.abs(c - w[j]) < 0.1 * Math.max(...w.map(Math.abs)), `α = 1, feature ${j}: ${c} vs ${w[j]}`));
   // The ranking, which is what a degradation test uses, is that of the true weights.
-  const rank = (v: number[]) => v.map((x, j) => ({ x, j })).sort((p, q) => q.x - p.x).map((p) => p.j);
+  const rank = (v: number[]) =>
+    v
+      .map((x, j) => ({ x, j }))
+      .sort((p, q) => q.x - p.x)
+      .map((p) => p.j);
   assert.deepEqual(rank(ridge.coef), rank(w));
 });
 
@@ -36,7 +40,15 @@ test('weighted ridge: the gradient of Σ w (y − b − xβ)² + α‖β‖² va
     assert.ok(Math.abs(g) < 1e-9, `∂/∂β${j} ${g}`);
   }
   assert.throws(() => weightedRidge(X, y.slice(1), w), /must match/);
-  assert.throws(() => weightedRidge(X, y, w.map(() => 0)), /all weights are 0/);
+  assert.throws(
+    () =>
+      weightedRidge(
+        X,
+        y,
+        w.map(() => 0),
+      ),
+    /all weights are 0/,
+  );
 });
 
 test('LIME sampling and kernel follow lime_text', () => {
@@ -46,7 +58,11 @@ test('LIME sampling and kernel follow lime_text', () => {
   assert.ok(removed.every((k) => k >= 1 && k <= 5));
   for (let k = 1; k <= 5; k++) assert.ok(removed.includes(k), `some sample removes ${k}`);
   assert.deepEqual(limeMasks(5, 20, new Rng(1)), m.slice(0, 20), 'seeded');
-  const kw = limeKernelWeights([[1, 1, 1, 1], [1, 0, 0, 0], [0, 0, 0, 0]]);
+  const kw = limeKernelWeights([
+    [1, 1, 1, 1],
+    [1, 0, 0, 0],
+    [0, 0, 0, 0],
+  ]);
   assert.ok(Math.abs(kw[0] - 1) < 1e-12);
   assert.ok(Math.abs(kw[1] - Math.exp(-2)) < 1e-12, 'cosine distance 50 → sqrt(exp(−50²/25²)) = e^−2');
   assert.ok(Math.abs(kw[2] - Math.exp(-8)) < 1e-12);

@@ -40,7 +40,7 @@ test('the real link-parser parses, and parses are cached on disk', { skip: !exis
   const dir = mkdtempSync(join(tmpdir(), 'lg-'));
   try {
     const cacheFile = join(dir, 'c.jsonl');
-    const s = ['he likes the movie very much', 'the film does n\'t work .'];
+    const s = ['he likes the movie very much', "the film does n't work ."];
     const p = parseSentences(s, { cacheFile });
     const rel = (k: number) => p[k].arcs.map((a) => `${p[k].words[a.dependent]} -${a.relation}-> ${p[k].words[a.head]}`);
     assert.ok(rel(0).includes('he -nsubj-> likes'), rel(0).join('; '));

@@ -15,7 +15,15 @@ test('save → load round trip gives identical logits (MLM F32; classifier label
   await initBackend();
   const dir = mkdtempSync(join(tmpdir(), 'flowlens-load-'));
   try {
-    const config = makeBertConfig({ vocabSize: vocab.length, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16, architectures: ['BertForMaskedLM'] });
+    const config = makeBertConfig({
+      vocabSize: vocab.length,
+      hiddenSize: 16,
+      numHiddenLayers: 2,
+      numAttentionHeads: 2,
+      intermediateSize: 32,
+      maxPositionEmbeddings: 16,
+      architectures: ['BertForMaskedLM'],
+    });
     const model = new Bert(config, 'mlm', BertParams.random(config, 'mlm', 4));
     saveModel(join(dir, 'mlm'), model, config, vocab);
     const loaded = await loadModel(join(dir, 'mlm'));
@@ -25,15 +33,25 @@ test('save → load round trip gives identical logits (MLM F32; classifier label
     const a = model.forward({ ids: [ids] }, { record: 'none' });
     const b = loaded.model.forward({ ids: [ids] }, { record: 'none' });
     assert.deepEqual(Array.from(a.logits.dataSync()), Array.from(b.logits.dataSync()));
-    a.dispose(); b.dispose(); loaded.model.dispose();
+    a.dispose();
+    b.dispose();
+    loaded.model.dispose();
 
-    const cc = makeBertConfig({ ...config, numLabels: 2, id2label: { 0: 'negative', 1: 'positive' }, label2id: { negative: 0, positive: 1 }, architectures: ['BertForSequenceClassification'] });
+    const cc = makeBertConfig({
+      ...config,
+      numLabels: 2,
+      id2label: { 0: 'negative', 1: 'positive' },
+      label2id: { negative: 0, positive: 1 },
+      architectures: ['BertForSequenceClassification'],
+    });
     const cls = new Bert(cc, 'classifier', BertParams.random(cc, 'classifier', 5));
     saveModel(join(dir, 'cls'), cls, cc, vocab);
     const lc = await loadModel(join(dir, 'cls'));
     assert.equal(lc.model.head, 'classifier');
     assert.deepEqual(lc.labels, ['negative', 'positive']);
-    lc.model.dispose(); model.dispose(); cls.dispose();
+    lc.model.dispose();
+    model.dispose();
+    cls.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -45,7 +63,14 @@ test('loading errors name the file and the problem', async () => {
   try {
     await assert.rejects(loadModel(join(dir, 'nope')), /neither a folder|not found/);
     await assert.rejects(loadModel('embedded:nonexistent'), /unknown embedded model "nonexistent"/);
-    const config = makeBertConfig({ vocabSize: vocab.length, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16 });
+    const config = makeBertConfig({
+      vocabSize: vocab.length,
+      hiddenSize: 16,
+      numHiddenLayers: 2,
+      numAttentionHeads: 2,
+      intermediateSize: 32,
+      maxPositionEmbeddings: 16,
+    });
     const model = new Bert(config, 'mlm', BertParams.random(config, 'mlm', 4));
     const m = join(dir, 'm');
     saveModel(m, model, config, vocab);

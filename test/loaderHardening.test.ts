@@ -16,7 +16,15 @@ import { cleanStaleTemps } from '../src/io/atomicFolder.js';
 const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'cats', 'sleeps', 'sleep', '.', 'dog'];
 
 function savedModel(dir: string): string {
-  const config = makeBertConfig({ vocabSize: vocab.length, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16, architectures: ['BertForMaskedLM'] });
+  const config = makeBertConfig({
+    vocabSize: vocab.length,
+    hiddenSize: 16,
+    numHiddenLayers: 2,
+    numAttentionHeads: 2,
+    intermediateSize: 32,
+    maxPositionEmbeddings: 16,
+    architectures: ['BertForMaskedLM'],
+  });
   const model = new Bert(config, 'mlm', BertParams.random(config, 'mlm', 4));
   const m = join(dir, 'm');
   saveModel(m, model, config, vocab);
@@ -42,7 +50,13 @@ test('NaN or infinite weights are rejected at load with a CheckpointError naming
     const file = join(m, 'model.safetensors');
     const clean = readFileSync(file);
     poke(file, 'encoder.layer.1.attention.self.query.weight', 7, NaN);
-    await assert.rejects(loadModel(m), (e: Error) => e instanceof CheckpointError && e.message.includes(file) && /tensor "encoder\.layer\.1\.attention\.self\.query\.weight" has 1 non-finite value \(the first, NaN, at flat index 7 of 256\)/.test(e.message));
+    await assert.rejects(
+      loadModel(m),
+      (e: Error) =>
+        e instanceof CheckpointError &&
+        e.message.includes(file) &&
+        /tensor "encoder\.layer\.1\.attention\.self\.query\.weight" has 1 non-finite value \(the first, NaN, at flat index 7 of 256\)/.test(e.message),
+    );
     writeFileSync(file, clean);
     poke(file, 'embeddings.word_embeddings.weight', 3, Infinity);
     poke(file, 'embeddings.word_embeddings.weight', 5, -Infinity);
@@ -63,7 +77,12 @@ test('a save killed half-way leaves a hidden temporary folder; the next save rem
     const before = readFileSync(join(m, 'model.safetensors'));
     // A writer that writes part of a file into its temporary folder, then hangs until killed.
     const mod = pathToFileURL(join(import.meta.dirname, '..', 'src', 'io', 'atomicFolder.js')).href;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', `
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
       import { writeFolderAtomic } from ${JSON.stringify(mod)};
       import { writeFileSync } from 'node:fs';
       import { join } from 'node:path';
@@ -72,7 +91,10 @@ test('a save killed half-way leaves a hidden temporary folder; the next save rem
         console.log('written');
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000);
       });
-    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    `,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('written') && resolve()));
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));

@@ -20,15 +20,26 @@ function lw(w: number[][]): LinearWeights {
 }
 const arr = (t: tf.Tensor) => Array.from(t.dataSync());
 const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-const randMat = (rnd: () => number, r: number, c: number, lo = -1, hi = 1) => Array.from({ length: r }, () => Array.from({ length: c }, () => lo + (hi - lo) * rnd()));
+const randMat = (rnd: () => number, r: number, c: number, lo = -1, hi = 1) =>
+  Array.from({ length: r }, () => Array.from({ length: c }, () => lo + (hi - lo) * rnd()));
 
 test('α1β0 linear rule: hand-computed 2×2 case and exact conservation on random inputs', () => {
   // x = [1, -2], W = [[1, -1], [2, 3]] ([in, out]); z⁺_0 = 1·1 + (-2)·0 = 1 (x⁻ meets W⁻ = 0), z⁺_1 = 1·0 + (-2)(0)… :
   // x⁺ = [1, 0], x⁻ = [0, -2]; W⁺ = [[1,0],[2,3]], W⁻ = [[0,-1],[0,0]]
   // z_0 = x⁺W⁺_{:,0} + x⁻W⁻_{:,0} = 1; z_1 = 0 + 0 = 0  → output 1 takes no relevance.
   // R = [0.5, 0.7] → R_in = x⁺ ⊙ (W⁺ S) + x⁻ ⊙ (W⁻ S), S = [0.5, 0] → R_in = [0.5, 0].
-  const r = lrpLinear(tf.tensor2d([[1, -2]]), tf.tensor2d([[0.5, 0.7]]), lw([[1, -1], [2, 3]]));
-  assert.deepEqual(arr(r).map((v) => +v.toFixed(6)), [0.5, 0]);
+  const r = lrpLinear(
+    tf.tensor2d([[1, -2]]),
+    tf.tensor2d([[0.5, 0.7]]),
+    lw([
+      [1, -1],
+      [2, 3],
+    ]),
+  );
+  assert.deepEqual(
+    arr(r).map((v) => +v.toFixed(6)),
+    [0.5, 0],
+  );
   const rnd = mulberry(4);
   const xs = randMat(rnd, 5, 7);
   const Rs = randMat(rnd, 5, 3, 0, 1);
@@ -38,14 +49,19 @@ test('α1β0 linear rule: hand-computed 2×2 case and exact conservation on rand
   // an output fed only by inhibitory products (x>0 with w<0, x<0 with w>0) takes no relevance under α1β0.
   let expected = 0;
   let dropped = 0;
-  xs.forEach((row, n) => Rs[n].forEach((rv, j) => {
-    const zp = row.reduce((acc, xv, i) => acc + (xv * Ws[i][j] > 0 ? xv * Ws[i][j] : 0), 0);
-    if (zp > 0) expected += rv;
-    else dropped++;
-  }));
+  xs.forEach((row, n) =>
+    Rs[n].forEach((rv, j) => {
+      const zp = row.reduce((acc, xv, i) => acc + (xv * Ws[i][j] > 0 ? xv * Ws[i][j] : 0), 0);
+      if (zp > 0) expected += rv;
+      else dropped++;
+    }),
+  );
   assert.ok(dropped >= 1, 'this seed has an output with only inhibitory contributions');
   assert.ok(Math.abs(sum(arr(rin)) - expected) < 1e-5, `Σ R_in ${sum(arr(rin))} vs Σ R over z⁺ > 0 ${expected}`);
-  assert.ok(arr(rin).every((v) => v >= -1e-7), 'α1β0 of non-negative relevance is non-negative');
+  assert.ok(
+    arr(rin).every((v) => v >= -1e-7),
+    'α1β0 of non-negative relevance is non-negative',
+  );
 });
 
 test('LRP of a purely linear (bias-free) two-layer model equals gradient × input', () => {
@@ -97,8 +113,16 @@ test('Add rule conserves exactly; matmul rule on positive operands gives each op
 });
 
 const cfg = makeBertConfig({
-  vocabSize: 30, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 24,
-  hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2,
+  vocabSize: 30,
+  hiddenSize: 16,
+  numHiddenLayers: 2,
+  numAttentionHeads: 4,
+  intermediateSize: 24,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 16,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  numLabels: 2,
 });
 function toyModel(c: BertConfig = cfg, seed = 3): Bert {
   const p = BertParams.random(c, 'classifier', seed);
@@ -134,7 +158,10 @@ test('explainTrace gradients match gradientAt at every attention pattern and lay
   const model = toyModel();
   const et = explainTrace(model, { ids });
   for (let l = 0; l < cfg.numHiddenLayers; l++) {
-    for (const [node, mine] of [[`blocks.${l}.attn.hook_pattern`, et.patternGrads[l]], [`blocks.${l}.hook_resid_pre`, et.residGrads[l]]] as const) {
+    for (const [node, mine] of [
+      [`blocks.${l}.attn.hook_pattern`, et.patternGrads[l]],
+      [`blocks.${l}.hook_resid_pre`, et.residGrads[l]],
+    ] as const) {
       const ref = gradientAt(model, { ids: [ids] }, node, classLogit(et.target));
       const a = arr(ref.grad);
       const b = arr(mine);
@@ -150,7 +177,10 @@ test('explainTrace gradients match gradientAt at every attention pattern and lay
 test('Mask-LRP head mask: a masked head passes exactly zero relevance; the forward pass is untouched', () => {
   const model = toyModel();
   const et = explainTrace(model, { ids });
-  const mask = [[1, 1, 1, 1], [1, 0, 1, 1]];
+  const mask = [
+    [1, 1, 1, 1],
+    [1, 0, 1, 1],
+  ];
   const full = relevancePass(model, et, { perHeadInput: true });
   const m = relevancePass(model, et, { headMask: mask, perHeadInput: true });
   const mz = relevancePass(model, et, { headMask: mask, maskedHeadMaps: 'zero' });
@@ -160,10 +190,21 @@ test('Mask-LRP head mask: a masked head passes exactly zero relevance; the forwa
   assert.ok(Math.abs(full.headToInput[1][1]) > 1e-5, 'unmasked, the head does pass relevance');
   const S = ids.length;
   const off = (1 * 4 + 1) * S * S;
-  assert.ok(mz.attention.subarray(off, off + S * S).every((v) => v === 0), "'zero': the masked head's map is all zero");
-  assert.ok(m.attention.subarray(off, off + S * S).some((v) => v !== 0), "'reference': the map keeps the unmasked relevance");
+  assert.ok(
+    mz.attention.subarray(off, off + S * S).every((v) => v === 0),
+    "'zero': the masked head's map is all zero",
+  );
+  assert.ok(
+    m.attention.subarray(off, off + S * S).some((v) => v !== 0),
+    "'reference': the map keeps the unmasked relevance",
+  );
   // Mask all heads of the top layer: what reaches its input is exactly the skip connection's share.
-  const all = relevancePass(model, et, { headMask: [[1, 1, 1, 1], [0, 0, 0, 0]] });
+  const all = relevancePass(model, et, {
+    headMask: [
+      [1, 1, 1, 1],
+      [0, 0, 0, 0],
+    ],
+  });
   assert.equal(all.checkpoints[1].qkv, 0);
   assert.equal(all.checkpoints[1].pre, all.checkpoints[1].skip);
   // The trace's attention (forward) does not depend on the mask.
@@ -178,7 +219,10 @@ test('attention-map helpers: hand-computed rollout, GAE and positive grad-weight
   // 2 heads, 2 tokens.
   const g = [1, -1, 2, 0, /* h1 */ 1, 1, -3, 1];
   const a = [0.5, 0.5, 0.2, 0.8, /* h1 */ 0.9, 0.1, 0.4, 0.6];
-  assert.deepEqual(Array.from(positiveGradWeightedMean(g, a, 2, 2)).map((v) => +v.toFixed(6)), [0.7, 0.05, 0.2, 0.3]);
+  assert.deepEqual(
+    Array.from(positiveGradWeightedMean(g, a, 2, 2)).map((v) => +v.toFixed(6)),
+    [0.7, 0.05, 0.2, 0.3],
+  );
   // (M + I) rows normalised: M = [[1,0],[0,0]] → [[1,0],[0,1]]; M2 = [[0,1],[1,0]] → [[.5,.5],[.5,.5]].
   const j = rolloutIdentity([Float64Array.from([1, 0, 0, 0]), Float64Array.from([0, 1, 1, 0])], 2);
   assert.deepEqual(Array.from(j), [0.5, 0.5, 0.5, 0.5]);

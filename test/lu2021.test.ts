@@ -38,7 +38,13 @@ const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'author', 'a
 test('agreement example: [CLS] prefix [MASK] suffix [SEP], source = the main subject, QoI at the mask', () => {
   const tok = WordPieceTokenizer.fromVocab(vocab);
   const task = LU2021_TASKS.find((t) => t.name === 'sva-pp')!;
-  const e = agreementExample(tok, task, { condition: 'sing_MS_MV_plur_ES', prefixWords: ['the', 'author', 'next', 'to', 'the', 'guards'], suffixWords: ['old'], good: 'laughs', bad: 'laugh' });
+  const e = agreementExample(tok, task, {
+    condition: 'sing_MS_MV_plur_ES',
+    prefixWords: ['the', 'author', 'next', 'to', 'the', 'guards'],
+    suffixWords: ['old'],
+    good: 'laughs',
+    bad: 'laugh',
+  });
   assert.ok(!('skip' in e));
   if ('skip' in e) return;
   assert.deepEqual(e.tokens, ['[CLS]', 'the', 'author', 'next', 'to', 'the', 'guards', '[MASK]', 'old', '[SEP]']);
@@ -53,12 +59,35 @@ test('agreement example: [CLS] prefix [MASK] suffix [SEP], source = the main sub
 /** A synthetic record: only what the statistics read. */
 function rec(task: string, condition: string, key: string, correct: boolean, shares: Record<string, [number, number]>): Lu2021Record {
   const kinds = key.split('→');
-  const steps = kinds.map((k, layer) => ({ layer, position: 0, fromPosition: 0, kind: (k === 'skip' ? 'skip' : 'head') as 'skip' | 'head', ...(k === 'skip' ? {} : { head: Number(k.slice(1)) }), influence: 0, nodeInfluence: 0, skipInfluence: 0, headInfluences: [] }));
-  const comparison = Object.fromEntries(Object.entries(shares).map(([m, [share, keep]]) => [m, { positions: [], influence: share, share, keepShare: keep, removeShare: 0 }]));
+  const steps = kinds.map((k, layer) => ({
+    layer,
+    position: 0,
+    fromPosition: 0,
+    kind: (k === 'skip' ? 'skip' : 'head') as 'skip' | 'head',
+    ...(k === 'skip' ? {} : { head: Number(k.slice(1)) }),
+    influence: 0,
+    nodeInfluence: 0,
+    skipInfluence: 0,
+    headInfluences: [],
+  }));
+  const comparison = Object.fromEntries(
+    Object.entries(shares).map(([m, [share, keep]]) => [m, { positions: [], influence: share, share, keepShare: keep, removeShare: 0 }]),
+  );
   return {
-    index: 0, task, condition, text: '', tokens: [], source: 0, output: 0, qoi: correct ? 1 : -1, correct, sign: 1, key,
+    index: 0,
+    task,
+    condition,
+    text: '',
+    tokens: [],
+    source: 0,
+    output: 0,
+    qoi: correct ? 1 : -1,
+    correct,
+    sign: 1,
+    key,
     pattern: { layers: kinds.length, steps, totals: { patternShare: 0.5 } } as unknown as Lu2021Record['pattern'],
-    comparison: comparison as unknown as Lu2021Record['comparison'], seconds: 0,
+    comparison: comparison as unknown as Lu2021Record['comparison'],
+    seconds: 0,
   };
 }
 
@@ -107,8 +136,24 @@ test('task statistics, ablation table and consistency-vs-accuracy on hand-made r
   };
   const byCond = { SS: { acc: 1, top: 1, h: 0 }, SP: { acc: 2 / 3, top: 2 / 3, h: entropyBits([2, 1]) }, PP: { acc: 0, top: 1 / 3, h: Math.log2(3) } };
   const vals = Object.values(byCond);
-  assert.ok(Math.abs((c.rTopShare as number) - pearson(vals.map((v) => v.top), vals.map((v) => v.acc))) < 1e-9);
-  assert.ok(Math.abs((c.rEntropy as number) - pearson(vals.map((v) => v.h), vals.map((v) => v.acc))) < 1e-9);
+  assert.ok(
+    Math.abs(
+      (c.rTopShare as number) -
+        pearson(
+          vals.map((v) => v.top),
+          vals.map((v) => v.acc),
+        ),
+    ) < 1e-9,
+  );
+  assert.ok(
+    Math.abs(
+      (c.rEntropy as number) -
+        pearson(
+          vals.map((v) => v.h),
+          vals.map((v) => v.acc),
+        ),
+    ) < 1e-9,
+  );
   assert.ok((c.rTopShare as number) > 0.9 && (c.rEntropy as number) < -0.9);
 });
 
@@ -116,8 +161,15 @@ test('runLu2021 on a random toy model writes every output atomically', async () 
   await initBackend();
   const tok = WordPieceTokenizer.fromVocab(vocab);
   const cfg = makeBertConfig({
-    vocabSize: vocab.length, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 12,
-    hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12,
+    vocabSize: vocab.length,
+    hiddenSize: 8,
+    numHiddenLayers: 2,
+    numAttentionHeads: 2,
+    intermediateSize: 12,
+    hiddenAct: 'gelu',
+    maxPositionEmbeddings: 16,
+    typeVocabSize: 2,
+    layerNormEps: 1e-12,
   });
   const model = new Bert(cfg, 'mlm', BertParams.random(cfg, 'mlm', 1));
   const task = LU2021_TASKS.find((t) => t.name === 'sva-simple')!;

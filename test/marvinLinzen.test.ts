@@ -56,22 +56,58 @@ test('loading the real files: every pair differs in exactly one word; counts per
 });
 
 test('pair alignment on known examples', () => {
-  const a = pairToItem({ construction: 'obj_rel_across_anim', condition: 'plur_MS_MV_sing_ES_EV', grammatical: 'the authors that the security guard likes laugh', ungrammatical: 'the authors that the security guard likes laughs' });
-  assert.deepEqual(a, { construction: 'obj_rel_across_anim', condition: 'plur_MS_MV_sing_ES_EV', prefixWords: ['the', 'authors', 'that', 'the', 'security', 'guard', 'likes'], suffixWords: [], good: 'laugh', bad: 'laughs', kind: 'verb' });
-  const b = pairToItem({ construction: 'obj_rel_within_inanim', condition: 'plur_ES_EV_plur_IS_IV', grammatical: 'the movies that the security guards like are good', ungrammatical: 'the movies that the security guards likes are good' });
+  const a = pairToItem({
+    construction: 'obj_rel_across_anim',
+    condition: 'plur_MS_MV_sing_ES_EV',
+    grammatical: 'the authors that the security guard likes laugh',
+    ungrammatical: 'the authors that the security guard likes laughs',
+  });
+  assert.deepEqual(a, {
+    construction: 'obj_rel_across_anim',
+    condition: 'plur_MS_MV_sing_ES_EV',
+    prefixWords: ['the', 'authors', 'that', 'the', 'security', 'guard', 'likes'],
+    suffixWords: [],
+    good: 'laugh',
+    bad: 'laughs',
+    kind: 'verb',
+  });
+  const b = pairToItem({
+    construction: 'obj_rel_within_inanim',
+    condition: 'plur_ES_EV_plur_IS_IV',
+    grammatical: 'the movies that the security guards like are good',
+    ungrammatical: 'the movies that the security guards likes are good',
+  });
   assert.ok(!('skip' in b));
   assert.deepEqual([b.prefixWords, b.good, b.bad, b.suffixWords], [['the', 'movies', 'that', 'the', 'security', 'guards'], 'like', 'likes', ['are', 'good']]);
-  const c = pairToItem({ construction: 'simple_reflexives', condition: 'plur_MS_ANPHR', grammatical: 'the authors hurt themselves', ungrammatical: 'the authors hurt himself' });
+  const c = pairToItem({
+    construction: 'simple_reflexives',
+    condition: 'plur_MS_ANPHR',
+    grammatical: 'the authors hurt themselves',
+    ungrammatical: 'the authors hurt himself',
+  });
   assert.ok(!('skip' in c));
   assert.deepEqual([c.prefixWords, c.good, c.bad, c.kind], [['the', 'authors', 'hurt'], 'themselves', 'himself', 'reflexive']);
-  assert.deepEqual(pairToItem({ construction: 'x', condition: 'y', grammatical: 'the cats are here', ungrammatical: 'the cat is here' }), { skip: 'multi-word-difference' });
+  assert.deepEqual(pairToItem({ construction: 'x', condition: 'y', grammatical: 'the cats are here', ungrammatical: 'the cat is here' }), {
+    skip: 'multi-word-difference',
+  });
   assert.deepEqual(pairToItem({ construction: 'x', condition: 'y', grammatical: 'the cat is', ungrammatical: 'the cat is here' }), { skip: 'length-mismatch' });
-  assert.deepEqual(pairToItem({ construction: 'x', condition: 'y', grammatical: 'the dog laughs', ungrammatical: 'the dog laugh' }, (w) => w !== 'laugh'), { skip: 'not-single-token' });
+  assert.deepEqual(
+    pairToItem({ construction: 'x', condition: 'y', grammatical: 'the dog laughs', ungrammatical: 'the dog laugh' }, (w) => w !== 'laugh'),
+    { skip: 'not-single-token' },
+  );
 });
 
 test('the real simple_agrmt file starts with the expected pair', async () => {
   const set = await loadMarvinLinzen(undefined, { constructions: ['simple_agrmt'] });
-  assert.deepEqual(set.items[0], { construction: 'simple_agrmt', condition: 'sing_MS_MV', prefixWords: ['the', 'author'], suffixWords: [], good: 'laughs', bad: 'laugh', kind: 'verb' });
+  assert.deepEqual(set.items[0], {
+    construction: 'simple_agrmt',
+    condition: 'sing_MS_MV',
+    prefixWords: ['the', 'author'],
+    suffixWords: [],
+    good: 'laughs',
+    bad: 'laugh',
+    kind: 'verb',
+  });
 });
 
 test('skipped pairs are counted and reported (synthetic folder)', async () => {
@@ -95,13 +131,19 @@ test('FLOWLENS_SHARED points the default folder elsewhere', async () => {
   const shared = mkdtempSync(join(tmpdir(), 'shared-'));
   const dir = join(shared, 'data', 'marvin-linzen');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'toy.jsonl.gz'), gzipSync(JSON.stringify({ construction: 'toy', condition: 'sing_MS_MV', grammatical: 'the cat sleeps', ungrammatical: 'the cat sleep' }) + '\n'));
+  writeFileSync(
+    join(dir, 'toy.jsonl.gz'),
+    gzipSync(JSON.stringify({ construction: 'toy', condition: 'sing_MS_MV', grammatical: 'the cat sleeps', ungrammatical: 'the cat sleep' }) + '\n'),
+  );
   const before = process.env.FLOWLENS_SHARED;
   process.env.FLOWLENS_SHARED = shared;
   try {
     assert.equal(defaultMarvinLinzenDir(), dir);
     const set = await loadMarvinLinzen();
-    assert.deepEqual(set.items.map((i) => i.good), ['sleeps']);
+    assert.deepEqual(
+      set.items.map((i) => i.good),
+      ['sleeps'],
+    );
   } finally {
     if (before === undefined) delete process.env.FLOWLENS_SHARED;
     else process.env.FLOWLENS_SHARED = before;
@@ -117,7 +159,14 @@ test('maxPerConstruction samples deterministically, balanced over conditions', a
   const per: Record<string, number> = {};
   for (const it of a.items) per[`${it.construction}/${it.condition}`] = (per[`${it.construction}/${it.condition}`] ?? 0) + 1;
   // prep_anim has 4 conditions → 25 each; simple_agrmt has 2 → 50 each.
-  assert.deepEqual(per, { 'prep_anim/sing_MS_MV_sing_ES': 25, 'prep_anim/plur_MS_MV_sing_ES': 25, 'prep_anim/sing_MS_MV_plur_ES': 25, 'prep_anim/plur_MS_MV_plur_ES': 25, 'simple_agrmt/sing_MS_MV': 50, 'simple_agrmt/plur_MS_MV': 50 });
+  assert.deepEqual(per, {
+    'prep_anim/sing_MS_MV_sing_ES': 25,
+    'prep_anim/plur_MS_MV_sing_ES': 25,
+    'prep_anim/sing_MS_MV_plur_ES': 25,
+    'prep_anim/plur_MS_MV_plur_ES': 25,
+    'simple_agrmt/sing_MS_MV': 50,
+    'simple_agrmt/plur_MS_MV': 50,
+  });
 });
 
 // The word's grammatical number, decided from its form alone: reflexives by lexeme; the verbs of the
@@ -148,10 +197,14 @@ test('evaluateAgreement with a scorer that always prefers the plural form', asyn
   assert.equal(report.byCondition.filter((r) => r.mismatch).length, 9 * 2);
   // The batched variant gives the same report.
   let calls = 0;
-  const batched = await evaluateAgreementBatched(set.items, async (qs) => {
-    calls++;
-    return qs.map((q) => [isPluralForm(q.candidates[0]) ? 1 : 0, isPluralForm(q.candidates[1]) ? 1 : 0] as [number, number]);
-  }, { batchSize: 1000 });
+  const batched = await evaluateAgreementBatched(
+    set.items,
+    async (qs) => {
+      calls++;
+      return qs.map((q) => [isPluralForm(q.candidates[0]) ? 1 : 0, isPluralForm(q.candidates[1]) ? 1 : 0] as [number, number]);
+    },
+    { batchSize: 1000 },
+  );
   assert.deepEqual(batched, report);
   assert.equal(calls, Math.ceil(set.items.length / 1000));
   // Nine constructions with four conditions, three (simple_agrmt, simple_reflexives, vp_coord) with two.
@@ -179,8 +232,14 @@ test('evaluateAgreement counts ties as wrong and rejects malformed scores', asyn
     return [1, 0];
   });
   assert.deepEqual(got, ['the cat [MASK]@2', 'the cats [MASK] now@2']);
-  await assert.rejects(evaluateAgreement(items, async () => [NaN, 0]), /expected two finite numbers/);
-  await assert.rejects(evaluateAgreementBatched(items, async () => [[1, 0]], { batchSize: 2 }), /1 results for 2 queries/);
+  await assert.rejects(
+    evaluateAgreement(items, async () => [NaN, 0]),
+    /expected two finite numbers/,
+  );
+  await assert.rejects(
+    evaluateAgreementBatched(items, async () => [[1, 0]], { batchSize: 2 }),
+    /1 results for 2 queries/,
+  );
 });
 
 test('sentence set and word list', () => {
@@ -188,7 +247,8 @@ test('sentence set and word list', () => {
   assert.ok(s.has('the author laughs') && s.has('the author laugh'));
   assert.ok(s.has('the mechanics said the authors laughs'));
   const words = marvinLinzenWords();
-  for (const w of ['laugh', 'laughs', 'are', 'is', 'themselves', 'himself', 'herself', 'security', 'taxi', 'ever', 'authors', 'bankers']) assert.ok(words.includes(w), w);
+  for (const w of ['laugh', 'laughs', 'are', 'is', 'themselves', 'himself', 'herself', 'security', 'taxi', 'ever', 'authors', 'bankers'])
+    assert.ok(words.includes(w), w);
   const t = loadTerminals();
   assert.deepEqual(t.AgreementTerminals.ANPHR, ['himself', 'herself']);
 });

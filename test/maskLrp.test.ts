@@ -17,8 +17,16 @@ import { mulberry } from './helpers/rng.js';
 await initBackend();
 
 const cfg = makeBertConfig({
-  vocabSize: 30, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 24,
-  hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2,
+  vocabSize: 30,
+  hiddenSize: 16,
+  numHiddenLayers: 2,
+  numAttentionHeads: 4,
+  intermediateSize: 24,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 16,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  numLabels: 2,
 });
 function toyModel(seed = 7): Bert {
   const p = BertParams.random(cfg, 'classifier', seed);
@@ -35,17 +43,30 @@ const H = 4;
 /** Plain-loop matrix helpers for the independent assembly. */
 const eye = (): number[][] => Array.from({ length: S }, (_, i) => Array.from({ length: S }, (_, j) => (i === j ? 1 : 0)));
 const mul = (a: number[][], b: number[][]) => a.map((r) => b[0].map((_, j) => r.reduce((s, v, k) => s + v * b[k][j], 0)));
-const headMean = (f: (h: number, i: number, j: number) => number) => Array.from({ length: S }, (_, i) => Array.from({ length: S }, (_, j) => { let s = 0; for (let h = 0; h < H; h++) s += f(h, i, j); return s / H; }));
+const headMean = (f: (h: number, i: number, j: number) => number) =>
+  Array.from({ length: S }, (_, i) =>
+    Array.from({ length: S }, (_, j) => {
+      let s = 0;
+      for (let h = 0; h < H; h++) s += f(h, i, j);
+      return s / H;
+    }),
+  );
 
 test('Mask-LRP with an all-ones mask is the unmasked transformer attribution; the rollout matches a hand assembly', () => {
   const model = toyModel();
-  const ones = [[1, 1, 1, 1], [1, 1, 1, 1]];
+  const ones = [
+    [1, 1, 1, 1],
+    [1, 1, 1, 1],
+  ];
   const a = maskLrp(model, { ids });
   const b = maskLrp(model, { ids }, { headMask: ones });
   assert.deepEqual(b.scores, a.scores);
   // Independent assembly from the relevance pass and gradientAt's ∇A: Â_l = (mean_h max(0, g⊙R) + I)/rowsum, J = Â_1 Â_0.
   const et = explainTrace(model, { ids });
-  const mask = [[1, 0, 1, 1], [0, 1, 1, 0]];
+  const mask = [
+    [1, 0, 1, 1],
+    [0, 1, 1, 0],
+  ];
   const rel = relevancePass(model, et, { headMask: mask, maskedHeadMaps: 'zero' });
   const mats = [0, 1].map((l) => {
     const g = gradientAt(model, { ids: [ids] }, `blocks.${l}.attn.hook_pattern`, classLogit(et.target));
@@ -54,7 +75,10 @@ test('Mask-LRP with an all-ones mask is the unmasked transformer attribution; th
     g.value.dispose();
     const m = headMean((h, i, j) => Math.max(0, gd[(h * S + i) * S + j] * rel.attention[((l * H + h) * S + i) * S + j]));
     const aug = m.map((r, i) => r.map((v, j) => v + (i === j ? 1 : 0)));
-    return aug.map((r) => { const s = r.reduce((x, y) => x + y, 0); return r.map((v) => v / s); });
+    return aug.map((r) => {
+      const s = r.reduce((x, y) => x + y, 0);
+      return r.map((v) => v / s);
+    });
   });
   const joint = mul(mats[1], mats[0]);
   const mine = maskLrpFromTrace(model, et, { headMask: mask, maskedHeadMaps: 'zero' });
@@ -65,7 +89,12 @@ test('Mask-LRP with an all-ones mask is the unmasked transformer attribution; th
   // Masked heads contribute nothing to the 'zero' maps: changing only their relevance does not matter,
   // so masking more heads of a layer never adds map mass there.
   const ss = S * S;
-  for (const [l, h] of [[0, 1], [1, 0], [1, 3]]) assert.ok(rel.attention.subarray((l * H + h) * ss, (l * H + h + 1) * ss).every((v) => v === 0));
+  for (const [l, h] of [
+    [0, 1],
+    [1, 0],
+    [1, 3],
+  ])
+    assert.ok(rel.attention.subarray((l * H + h) * ss, (l * H + h + 1) * ss).every((v) => v === 0));
   et.dispose();
   model.dispose();
 });
@@ -126,7 +155,22 @@ test('GAE, AttCAT and the Grad-CAMs equal their definitions assembled from gradi
 
 test('the explanation methods leak no tensors on repeated calls', () => {
   const model = toyModel(3);
-  const all = () => [maskLrp(model, { ids }, { headMask: [[1, 0, 1, 0], [0, 1, 0, 1]] }), gae(model, { ids }), attcat(model, { ids }), gradcam(model, { ids }), attentionGradcam(model, { ids })];
+  const all = () => [
+    maskLrp(
+      model,
+      { ids },
+      {
+        headMask: [
+          [1, 0, 1, 0],
+          [0, 1, 0, 1],
+        ],
+      },
+    ),
+    gae(model, { ids }),
+    attcat(model, { ids }),
+    gradcam(model, { ids }),
+    attentionGradcam(model, { ids }),
+  ];
   all();
   const before = tf.memory().numTensors;
   all();

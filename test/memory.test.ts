@@ -16,7 +16,18 @@ import { classLogit } from '../src/model/qoi.js';
 
 await initBackend();
 
-const small = makeBertConfig({ vocabSize: 120, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, hiddenAct: 'gelu', maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2 });
+const small = makeBertConfig({
+  vocabSize: 120,
+  hiddenSize: 64,
+  numHiddenLayers: 2,
+  numAttentionHeads: 4,
+  intermediateSize: 128,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 64,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  numLabels: 2,
+});
 const ids = [1, 5, 9, 17, 33, 7, 8, 2];
 const special = { padId: 0, clsId: 1, sepId: 2 };
 
@@ -52,12 +63,15 @@ test('one example over the budget is a MemoryBudgetError before running, from a 
   const model = new Bert(small, 'classifier', BertParams.random(small, 'classifier', 6));
   const n0 = tf.memory().numTensors;
   withBudget(0.5, ids.length, () => {
-    assert.throws(() => integratedGradients(model, { ids }, classLogit(1), { steps: 10, specialIds: special }), (e: unknown) => {
-      assert.ok(e instanceof MemoryBudgetError && e instanceof MemoryError && e instanceof FlowlensError);
-      assert.match((e as Error).message, /integrated gradients: one example of 8 tokens needs about/);
-      assert.ok((e as MemoryBudgetError).neededBytes > (e as MemoryBudgetError).budgetBytes);
-      return true;
-    });
+    assert.throws(
+      () => integratedGradients(model, { ids }, classLogit(1), { steps: 10, specialIds: special }),
+      (e: unknown) => {
+        assert.ok(e instanceof MemoryBudgetError && e instanceof MemoryError && e instanceof FlowlensError);
+        assert.match((e as Error).message, /integrated gradients: one example of 8 tokens needs about/);
+        assert.ok((e as MemoryBudgetError).neededBytes > (e as MemoryBudgetError).budgetBytes);
+        return true;
+      },
+    );
     // A forward under a tape is checked by Bert.forward itself.
     const x0 = tf.zeros([1, 8, 64]);
     assert.throws(() => tf.grad((x: tf.Tensor) => model.forward({ inputsEmbeds: x }, { record: 'none' }).logits.sum())(x0), MemoryBudgetError);
@@ -68,7 +82,10 @@ test('one example over the budget is a MemoryBudgetError before running, from a 
   const rows = Array.from({ length: 40 }, (_, i) => ({ ids: [1, 3 + (i % 50), 2] }));
   const all = classProbabilities(model, rows, { batchSize: 40 });
   const split = withBudget(4.5, 3, () => classProbabilities(model, rows, { batchSize: 10000 }), false);
-  assert.equal(withBudget(4.5, 3, () => fitBatchSize(small, 'classifier', 3, 10000, false, 'test'), false), 4);
+  assert.equal(
+    withBudget(4.5, 3, () => fitBatchSize(small, 'classifier', 3, 10000, false, 'test'), false),
+    4,
+  );
   split.forEach((p, i) => p.forEach((v, j) => assert.ok(Math.abs(v - all[i][j]) < 1e-6)));
   model.dispose();
 });

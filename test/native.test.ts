@@ -43,16 +43,46 @@ function relErr(a: Float32Array, b: Float32Array): number {
 test('native matMul equals the wasm kernel for every transpose and batch-broadcast case', { skip }, () => {
   let seed = 1;
   const cases: [number[], number[]][] = [
-    [[1, 1], [1, 1]],
-    [[7, 3], [3, 5]],
-    [[33, 300], [300, 70]],
-    [[100, 513], [513, 9]],
-    [[130, 40], [40, 770]],
-    [[2, 3, 17, 64], [2, 3, 64, 130]],
-    [[4, 17, 64], [1, 64, 40]],
-    [[1, 17, 64], [4, 64, 40]],
-    [[5, 0, 8], [5, 8, 6]],
-    [[3, 4, 0], [3, 0, 6]],
+    [
+      [1, 1],
+      [1, 1],
+    ],
+    [
+      [7, 3],
+      [3, 5],
+    ],
+    [
+      [33, 300],
+      [300, 70],
+    ],
+    [
+      [100, 513],
+      [513, 9],
+    ],
+    [
+      [130, 40],
+      [40, 770],
+    ],
+    [
+      [2, 3, 17, 64],
+      [2, 3, 64, 130],
+    ],
+    [
+      [4, 17, 64],
+      [1, 64, 40],
+    ],
+    [
+      [1, 17, 64],
+      [4, 64, 40],
+    ],
+    [
+      [5, 0, 8],
+      [5, 8, 6],
+    ],
+    [
+      [3, 4, 0],
+      [3, 0, 6],
+    ],
   ];
   for (const [sa, sb] of cases) {
     for (const ta of [false, true]) {
@@ -94,11 +124,30 @@ test('native fused matMul (bias, relu) equals matMul + bias + activation on wasm
 });
 
 test('a small BERT: forward and backward (input and weight gradients) match with and without the native path', { skip }, () => {
-  const cfg = makeBertConfig({ vocabSize: 120, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 128, hiddenAct: 'gelu', maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 3 });
+  const cfg = makeBertConfig({
+    vocabSize: 120,
+    hiddenSize: 64,
+    numHiddenLayers: 2,
+    numAttentionHeads: 4,
+    intermediateSize: 128,
+    hiddenAct: 'gelu',
+    maxPositionEmbeddings: 64,
+    typeVocabSize: 2,
+    layerNormEps: 1e-12,
+    numLabels: 3,
+  });
   const model = new Bert(cfg, 'classifier', BertParams.random(cfg, 'classifier', 3));
-  const ids = [[1, 5, 9, 17, 33, 2, 0], [1, 7, 7, 100, 4, 2, 0]];
-  const attentionMask = [[1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 1]];
-  const emb = tf.tidy(() => tf.gather(model.params.get('embeddings.word_embeddings.weight'), tf.tensor2d(ids, undefined, 'int32').reshape([-1])).reshape([2, 7, 64]));
+  const ids = [
+    [1, 5, 9, 17, 33, 2, 0],
+    [1, 7, 7, 100, 4, 2, 0],
+  ];
+  const attentionMask = [
+    [1, 1, 1, 1, 1, 1, 0],
+    [1, 1, 1, 1, 1, 1, 1],
+  ];
+  const emb = tf.tidy(() =>
+    tf.gather(model.params.get('embeddings.word_embeddings.weight'), tf.tensor2d(ids, undefined, 'int32').reshape([-1])).reshape([2, 7, 64]),
+  );
   // Word embeddings get no gradient (the input is given as embeddings).
   const named = [...model.params.vars].filter(([n]) => !n.includes('word_embeddings'));
   const vars = named.map(([, v]) => v);
@@ -116,7 +165,10 @@ test('a small BERT: forward and backward (input and weight gradients) match with
     const e = relErr(x, r.wasm[i]);
     assert.ok(e < 1e-4, `${i === 0 ? 'logits' : i === 1 ? 'input gradient' : 'gradient of ' + named[i - 2][0]}: ${e}`);
   });
-  assert.ok(r.native[1].some((v) => v !== 0), 'the input gradient is not all zero');
+  assert.ok(
+    r.native[1].some((v) => v !== 0),
+    'the input gradient is not all zero',
+  );
   emb.dispose();
   model.dispose();
 });
@@ -126,7 +178,11 @@ test('native results do not depend on the thread count (bit-identical)', { skip 
   const b = tf.randomNormal([300, 700], 0, 1, 'float32', 22);
   const run = (t: number) => {
     setNativeThreads(t);
-    const shapes: [tf.Tensor, tf.Tensor][] = [[a.reshape([390, 300]), b], [a, b.expandDims(0)], [a.slice([0, 0, 0], [1, 130, 300]).reshape([130, 300]), b.slice([0, 0], [300, 5])]];
+    const shapes: [tf.Tensor, tf.Tensor][] = [
+      [a.reshape([390, 300]), b],
+      [a, b.expandDims(0)],
+      [a.slice([0, 0, 0], [1, 130, 300]).reshape([130, 300]), b.slice([0, 0], [300, 5])],
+    ];
     return shapes.map(([x, y]) => tf.tidy(() => tf.matMul(x, y).dataSync() as Float32Array));
   };
   const before = nativeStatus().threads;
@@ -158,8 +214,14 @@ test('the native path runs inside a worker_threads Worker, with its own thread c
   });
   assert.equal(msg.status.active, true);
   assert.equal(msg.status.threads, 1);
-  const a = tf.tensor2d(Array.from({ length: 64 * 40 }, (_, i) => Math.sin(i)), [64, 40]);
-  const b = tf.tensor2d(Array.from({ length: 40 * 50 }, (_, i) => Math.cos(i)), [40, 50]);
+  const a = tf.tensor2d(
+    Array.from({ length: 64 * 40 }, (_, i) => Math.sin(i)),
+    [64, 40],
+  );
+  const b = tf.tensor2d(
+    Array.from({ length: 40 * 50 }, (_, i) => Math.cos(i)),
+    [40, 50],
+  );
   disableNativeMatMul();
   const ref = tf.matMul(a, b);
   enableNativeMatMul();

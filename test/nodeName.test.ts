@@ -28,7 +28,16 @@ test('short names give the documented node names, and every one is a node the fo
 });
 
 test('errors: unknown name, missing layer, layer out of range', () => {
-  assert.throws(() => nodeName('attn_weights', 0), (e: Error) => e instanceof OptionError && /unknown node "attn_weights".*pattern/.test(e.message));
-  assert.throws(() => nodeName('pattern'), (e: Error) => e instanceof OptionError && /give the layer/.test(e.message));
-  assert.throws(() => nodeName('pattern', 4, 4), (e: Error) => e instanceof IndexError && /layer 4 is outside 0..3/.test(e.message));
+  assert.throws(
+    () => nodeName('attn_weights', 0),
+    (e: Error) => e instanceof OptionError && /unknown node "attn_weights".*pattern/.test(e.message),
+  );
+  assert.throws(
+    () => nodeName('pattern'),
+    (e: Error) => e instanceof OptionError && /give the layer/.test(e.message),
+  );
+  assert.throws(
+    () => nodeName('pattern', 4, 4),
+    (e: Error) => e instanceof IndexError && /layer 4 is outside 0..3/.test(e.message),
+  );
 });

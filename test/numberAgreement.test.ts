@@ -24,8 +24,12 @@ test('tags are normalised and lines parsed', () => {
   assert.equal(normalizeBrownTag('NN-TL'), 'nn');
   assert.equal(normalizeBrownTag('nns-hl'), 'nns');
   assert.equal(normalizeBrownTag('fw-nn'), 'fw-nn');
-  assert.deepEqual(T("The/at jury/nn-tl ``/`` is/bez ./."), [
-    { word: 'the', tag: 'at' }, { word: 'jury', tag: 'nn' }, { word: '"', tag: '``' }, { word: 'is', tag: 'bez' }, { word: '.', tag: '.' },
+  assert.deepEqual(T('The/at jury/nn-tl ``/`` is/bez ./.'), [
+    { word: 'the', tag: 'at' },
+    { word: 'jury', tag: 'nn' },
+    { word: '"', tag: '``' },
+    { word: 'is', tag: 'bez' },
+    { word: '.', tag: '.' },
   ]);
 });
 

@@ -18,7 +18,12 @@ const TEXT = 'a gripping , funny and moving film';
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
+  return execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' },
+  });
 }
 
 /** A lockfile for a project whose one dependency is the tarball: this repository's production entries. */
@@ -28,8 +33,14 @@ function lockfileFor(tarball: string): { pkg: unknown; lock: unknown } {
   const packages: Record<string, unknown> = { '': { name: 'flowlens-user', dependencies: { flowlens: `file:${tarball}` } } };
   for (const [k, v] of Object.entries(repoLock.packages)) if (k !== '' && !v.dev && !v.devOptional && !v.link) packages[k] = v;
   packages['node_modules/flowlens'] = {
-    version: me.version, resolved: `file:${tarball}`, license: me.license, dependencies: me.dependencies,
-    peerDependencies: me.peerDependencies, peerDependenciesMeta: me.peerDependenciesMeta, bin: me.bin, engines: me.engines,
+    version: me.version,
+    resolved: `file:${tarball}`,
+    license: me.license,
+    dependencies: me.dependencies,
+    peerDependencies: me.peerDependencies,
+    peerDependenciesMeta: me.peerDependenciesMeta,
+    bin: me.bin,
+    engines: me.engines,
   };
   return {
     pkg: { name: 'flowlens-user', private: true, type: 'module', dependencies: { flowlens: `file:${tarball}` } },
@@ -48,18 +59,48 @@ test('npm pack → install into an empty project → flowlens from Node ESM and 
   const dir = mkdtempSync(join(tmpdir(), 'flowlens-pack-'));
   try {
     run(process.execPath, [join(root, 'dist', 'widgets', 'build.js')], root); // the nbextension bundle the package ships
-    const packed = JSON.parse(run(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], root)) as { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
+    const packed = JSON.parse(run(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], root)) as {
+      filename: string;
+      size: number;
+      unpackedSize: number;
+      files: { path: string }[];
+    }[];
     const info = packed[0] as (typeof packed)[number];
     const tarball = join(dir, info.filename);
-    t.diagnostic(`tarball ${info.filename}: ${(info.size / 1e6).toFixed(2)} MB packed, ${(info.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${info.files.length} files`);
+    t.diagnostic(
+      `tarball ${info.filename}: ${(info.size / 1e6).toFixed(2)} MB packed, ${(info.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${info.files.length} files`,
+    );
     assert.equal(statSync(tarball).size, info.size);
 
     // What a user needs, and nothing else.
     const files = info.files.map((f) => f.path);
-    for (const need of ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/widgets/index.js', 'dist/widgets/index.d.ts', 'dist/kernel/index.js', 'dist/kernel/main.js', 'kernel/cell-globals.d.ts', 'dist/nbextension/flowlens-widgets/extension.js', 'models/flowlens-sst2/model.safetensors', 'models/flowlens-agreement/vocab.txt', 'models/flowlens-trec/config.json']) {
+    for (const need of [
+      'package.json',
+      'README.md',
+      'dist/src/index.js',
+      'dist/src/index.d.ts',
+      'dist/src/cli/main.js',
+      'dist/widgets/index.js',
+      'dist/widgets/index.d.ts',
+      'dist/kernel/index.js',
+      'dist/kernel/main.js',
+      'kernel/cell-globals.d.ts',
+      'dist/nbextension/flowlens-widgets/extension.js',
+      'models/flowlens-sst2/model.safetensors',
+      'models/flowlens-agreement/vocab.txt',
+      'models/flowlens-trec/config.json',
+    ]) {
       assert.ok(files.includes(need), `the tarball holds ${need}`);
     }
-    const unwanted = files.filter((f) => /\.map$/.test(f) || /^(src|test|bench|notebooks|docs|node_modules|\.ci)\//.test(f) || /^dist\/(test|bench)\//.test(f) || /^dist\/widgets\/(frontend|lab)\//.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) || /plotly\.min\.js$/.test(f));
+    const unwanted = files.filter(
+      (f) =>
+        /\.map$/.test(f) ||
+        /^(src|test|bench|notebooks|docs|node_modules|\.ci)\//.test(f) ||
+        /^dist\/(test|bench)\//.test(f) ||
+        /^dist\/widgets\/(frontend|lab)\//.test(f) ||
+        (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) ||
+        /plotly\.min\.js$/.test(f),
+    );
     assert.deepEqual(unwanted, [], 'no sources, tests, benchmarks, notebooks, source maps or bundled copies of dependencies');
 
     // An empty project, installed offline from npm's cache.
@@ -76,7 +117,9 @@ test('npm pack → install into an empty project → flowlens from Node ESM and 
     for (const r of ['abnar2020', 'jiang2020', 'lu2021', 'song2024']) assert.match(help, new RegExp(r));
 
     // Plain Node, ESM.
-    writeFileSync(join(proj, 'esm.mjs'), `
+    writeFileSync(
+      join(proj, 'esm.mjs'),
+      `
 import { loadModel, explain, listMethods, nodeName, FlowlensError } from 'flowlens';
 import { TokenSaliency } from 'flowlens/widgets';
 import { runInstall } from 'flowlens/kernel';
@@ -88,7 +131,8 @@ try { await import('flowlens/dist/src/model/load.js'); } catch (e) { deep = e.co
 console.log(JSON.stringify({ methods: listMethods().length, node: nodeName('pattern', 1), rollout: rollout.scores, ig: ig.scores, gap: ig.sanity.value,
   widgets: typeof TokenSaliency, kernel: typeof runInstall, errors: typeof FlowlensError, deep }));
 loaded.model.dispose();
-`);
+`,
+    );
     const esm = JSON.parse(run(process.execPath, ['esm.mjs'], proj).trim().split('\n').pop() as string);
     assert.equal(esm.methods, 18);
     assert.equal(esm.node, 'blocks.1.attn.hook_pattern');
@@ -99,7 +143,9 @@ loaded.model.dispose();
     assert.ok(Math.abs(esm.gap) < 0.05, `IG completeness gap ${esm.gap}`);
 
     // TypeScript: the types resolve (a wrong call is a type error), the compiled program runs.
-    writeFileSync(join(proj, 'main.ts'), `
+    writeFileSync(
+      join(proj, 'main.ts'),
+      `
 import { loadModel, explain, classLogit, integratedGradients, type TokenAttribution, type LoadedModel } from 'flowlens';
 import { TokenSaliency, type TokenSaliencyInit } from 'flowlens/widgets';
 import type { InstallOptions } from 'flowlens/kernel';
@@ -115,10 +161,22 @@ const init: TokenSaliencyInit = { tokens: enc.tokens, scores: ig.scores };
 const opts: InstallOptions = { name: 'x' };
 console.log(JSON.stringify({ ig: ig.scores, rollout: rollout.scores, n: init.tokens.length, widget: typeof TokenSaliency, opts: opts.name }));
 loaded.model.dispose();
-`);
-    writeFileSync(join(proj, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, outDir: 'out', types: [] }, files: ['main.ts'] }));
+`,
+    );
+    writeFileSync(
+      join(proj, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, outDir: 'out', types: [] },
+        files: ['main.ts'],
+      }),
+    );
     run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], proj);
-    const ts = JSON.parse(run(process.execPath, [join('out', 'main.js')], proj).trim().split('\n').pop() as string);
+    const ts = JSON.parse(
+      run(process.execPath, [join('out', 'main.js')], proj)
+        .trim()
+        .split('\n')
+        .pop() as string,
+    );
     assert.deepEqual(ts.ig, wantIg);
     assert.deepEqual(ts.rollout, wantRollout);
     assert.equal(ts.widget, 'function');

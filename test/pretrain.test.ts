@@ -49,8 +49,35 @@ function writeCorpus(dir: string, seed: number): void {
   writeFileSync(join(dir, 'heldout.txt'), fmt(syntheticDocs(20, seed + 1)));
 }
 
-const TINY: PretrainSettings = { layers: 2, hidden: 32, heads: 2, intermediate: 64, maxLen: 32, batchSize: 8, steps: 40, warmup: 4, lr: 1e-2, weightDecay: 0.01, clip: 1, beta2: 0.98, maskProb: 0.15, shortSeqProb: 0.1, dropout: 0, seed: 5 };
-const tinyDims = makeBertConfig({ vocabSize: VOCAB.length, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, hiddenAct: 'gelu', maxPositionEmbeddings: 32, typeVocabSize: 2, layerNormEps: 1e-12 });
+const TINY: PretrainSettings = {
+  layers: 2,
+  hidden: 32,
+  heads: 2,
+  intermediate: 64,
+  maxLen: 32,
+  batchSize: 8,
+  steps: 40,
+  warmup: 4,
+  lr: 1e-2,
+  weightDecay: 0.01,
+  clip: 1,
+  beta2: 0.98,
+  maskProb: 0.15,
+  shortSeqProb: 0.1,
+  dropout: 0,
+  seed: 5,
+};
+const tinyDims = makeBertConfig({
+  vocabSize: VOCAB.length,
+  hiddenSize: 32,
+  numHiddenLayers: 2,
+  numAttentionHeads: 2,
+  intermediateSize: 64,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 32,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+});
 
 test('packing: [CLS] … [SEP] sequences within maxLen that keep every sentence token in order', () => {
   const docs = syntheticDocs(50, 1);
@@ -107,7 +134,14 @@ test('learning rate: linear warm-up to the peak, linear decay to 0', () => {
 });
 
 test('AdamW: two hand-computed steps with decoupled weight decay; lazy rows leave absent rows and moments untouched', () => {
-  const layout = { slots: [{ name: 'a.weight', shape: [2], offset: 0, size: 2 }, { name: 'a.bias', shape: [1], offset: 2, size: 1 }, { name: 'embeddings.word_embeddings.weight', shape: [3, 2], offset: 3, size: 6 }], total: 9 };
+  const layout = {
+    slots: [
+      { name: 'a.weight', shape: [2], offset: 0, size: 2 },
+      { name: 'a.bias', shape: [1], offset: 2, size: 1 },
+      { name: 'embeddings.word_embeddings.weight', shape: [3, 2], offset: 3, size: 6 },
+    ],
+    total: 9,
+  };
   const opt = new AdamW(layout, 'embeddings.word_embeddings.weight', { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 });
   const p = new Float32Array([1, -2, 0.5, 1, 1, 2, 2, 3, 3]);
   const g = new Float32Array([0.2, -0.4, 1, 9, 9, 0.5, 0.5, 9, 9]);
@@ -207,7 +241,16 @@ test('pretraining on a tiny corpus lowers the held-out loss, resumes bit-exactly
   const root = mkdtempSync(join(tmpdir(), 'flowlens-pretrain-'));
   try {
     writeCorpus(join(root, 'corpus'), 1);
-    const base = { corpusDir: join(root, 'corpus'), workers: 2, microBatch: 4, resume: false, evalEvery: 20, evalSequences: 16, saveEvery: 10, exportDtype: 'F32' as const };
+    const base = {
+      corpusDir: join(root, 'corpus'),
+      workers: 2,
+      microBatch: 4,
+      resume: false,
+      evalEvery: 20,
+      evalSequences: 16,
+      saveEvery: 10,
+      exportDtype: 'F32' as const,
+    };
     const straight = await pretrainMlm(TINY, { ...base, runDir: join(root, 'a'), out: join(root, 'a-model') });
     const ev = straight.record.evals;
     assert.equal(ev[0]!.step, 0);
@@ -216,7 +259,10 @@ test('pretraining on a tiny corpus lowers the held-out loss, resumes bit-exactly
     await pretrainMlm(TINY, { ...base, runDir: join(root, 'b'), out: join(root, 'b-model'), stopAt: 10 });
     const resumed = await pretrainMlm(TINY, { ...base, runDir: join(root, 'b'), out: join(root, 'b-model'), resume: true });
     assert.equal(resumed.record.step, 40);
-    assert.deepEqual(resumed.record.history.map((h) => h.loss), straight.record.history.map((h) => h.loss));
+    assert.deepEqual(
+      resumed.record.history.map((h) => h.loss),
+      straight.record.history.map((h) => h.loss),
+    );
     assert.ok(readFileSync(join(root, 'a', 'state-40.safetensors')).equals(readFileSync(join(root, 'b', 'state-40.safetensors'))), 'bit-identical state');
     // The compact committed copy (moments in BF16, parameters = the model folder's F16 weights) resumes too.
     const c = { ...base, runDir: join(root, 'c'), out: join(root, 'c-model'), compactDir: join(root, 'c-model', 'trainer'), exportDtype: 'F16' as const };
@@ -224,18 +270,31 @@ test('pretraining on a tiny corpus lowers the held-out loss, resumes bit-exactly
     rmSync(join(root, 'c'), { recursive: true });
     const fromCompact = await pretrainMlm(TINY, { ...c, resume: true });
     assert.equal(fromCompact.record.step, 40);
-    assert.deepEqual(fromCompact.record.history.slice(0, 20).map((h) => h.loss), straight.record.history.slice(0, 20).map((h) => h.loss));
+    assert.deepEqual(
+      fromCompact.record.history.slice(0, 20).map((h) => h.loss),
+      straight.record.history.slice(0, 20).map((h) => h.loss),
+    );
     const lastC = fromCompact.record.evals[fromCompact.record.evals.length - 1]!.loss;
-    assert.ok(Math.abs(lastC - ev[ev.length - 1]!.loss) < 0.3, `resumed from the compact copy: held-out loss ${lastC} vs ${ev[ev.length - 1]!.loss} uninterrupted`);
+    assert.ok(
+      Math.abs(lastC - ev[ev.length - 1]!.loss) < 0.3,
+      `resumed from the compact copy: held-out loss ${lastC} vs ${ev[ev.length - 1]!.loss} uninterrupted`,
+    );
     // A resume with other settings is refused, naming the setting.
     await assert.rejects(pretrainMlm({ ...TINY, hidden: 64 }, { ...base, runDir: join(root, 'b'), out: join(root, 'c-model'), resume: true }), /hidden = 32/);
     const loaded = await loadModel(join(root, 'a-model'));
     assert.equal(loaded.model.head, 'mlm');
     // The exported folder computes exactly the trainer's last held-out loss on the same masked set.
-    const heldout = packDocuments(readCorpusFile(join(root, 'corpus', 'heldout.txt')), tok, { maxLen: TINY.maxLen, shortSeqProb: TINY.shortSeqProb, seed: TINY.seed });
+    const heldout = packDocuments(readCorpusFile(join(root, 'corpus', 'heldout.txt')), tok, {
+      maxLen: TINY.maxLen,
+      shortSeqProb: TINY.shortSeqProb,
+      seed: TINY.seed,
+    });
     const evalSet = maskedEvalSet(heldout, 16, TINY.seed, MASKING);
     const sums = shardEval(loaded.model, evalSet, { microBatch: 4, padId: 0 });
-    assert.ok(Math.abs(sums.lossSum / sums.count - ev[ev.length - 1]!.loss) < 1e-4, `loaded ${sums.lossSum / sums.count} vs trainer ${ev[ev.length - 1]!.loss}`);
+    assert.ok(
+      Math.abs(sums.lossSum / sums.count - ev[ev.length - 1]!.loss) < 1e-4,
+      `loaded ${sums.lossSum / sums.count} vs trainer ${ev[ev.length - 1]!.loss}`,
+    );
     loaded.model.dispose();
   } finally {
     rmSync(root, { recursive: true, force: true });

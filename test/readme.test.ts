@@ -42,9 +42,23 @@ test("every example of the README's library section type-checks and runs", { tim
       writeFileSync(f, code);
       return f;
     });
-    const options: ts.CompilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, skipLibCheck: true, rootDir: dir, outDir: dir, types: ['node'] };
+    const options: ts.CompilerOptions = {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      skipLibCheck: true,
+      rootDir: dir,
+      outDir: dir,
+      types: ['node'],
+    };
     const program = ts.createProgram(files, options);
-    const diags = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ` : ''}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    const diags = ts
+      .getPreEmitDiagnostics(program)
+      .map(
+        (d) =>
+          `${d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ` : ''}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`,
+      );
     assert.deepEqual(diags, [], 'the examples type-check against the package types');
     const emitted = program.emit();
     assert.equal(emitted.emitSkipped, false);

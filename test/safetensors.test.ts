@@ -3,15 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  bf16BitsToF32,
-  f16BitsToF32,
-  f32ToBf16Bits,
-  f32ToF16Bits,
-  readSafetensors,
-  readSafetensorsHeader,
-  writeSafetensors,
-} from '../src/io/safetensors.js';
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits, readSafetensors, readSafetensorsHeader, writeSafetensors } from '../src/io/safetensors.js';
 import { mulberry } from './helpers/rng.js';
 
 /** Build a safetensors file by hand: header object, then raw data bytes. */
@@ -123,7 +115,12 @@ test('F32 round trip is exact; F16/BF16 within their precision; header is 8-alig
     const a = Float32Array.from({ length: 6 * 5 }, () => (rng() - 0.5) * 10);
     const b = Float32Array.from({ length: 7 }, () => (rng() - 0.5) * 1e-3);
     const scalar = Float32Array.of(3.25);
-    const tensors = { 'encoder.w': { shape: [6, 5], data: a }, bias: { shape: [7], data: b }, s: { shape: [], data: scalar }, empty: { shape: [0, 3], data: new Float32Array(0) } };
+    const tensors = {
+      'encoder.w': { shape: [6, 5], data: a },
+      bias: { shape: [7], data: b },
+      s: { shape: [], data: scalar },
+      empty: { shape: [0, 3], data: new Float32Array(0) },
+    };
     const p = join(dir, 'm.safetensors');
     writeSafetensors(p, tensors, { dtype: 'F32', metadata: { format: 'pt' } });
     const bytes = readFileSync(p);
@@ -149,7 +146,10 @@ test('F32 round trip is exact; F16/BF16 within their precision; header is 8-alig
     assert.deepEqual(readSafetensors(bytes, { names: ['bias'] }).get('bias')?.data, b);
     assert.throws(() => readSafetensors(p, { names: ['nope'] }), /no tensor "nope"/);
 
-    for (const [dtype, relTol] of [['F16', 2 ** -11], ['BF16', 2 ** -8]] as const) {
+    for (const [dtype, relTol] of [
+      ['F16', 2 ** -11],
+      ['BF16', 2 ** -8],
+    ] as const) {
       const q = join(dir, `${dtype}.safetensors`);
       writeSafetensors(q, { 'encoder.w': { shape: [6, 5], data: a } }, { dtype });
       const t = readSafetensors(q).get('encoder.w');
@@ -211,17 +211,33 @@ test('malformed files throw errors naming the file and the problem', () => {
       ['biglen.safetensors', handMade(ok, new Uint8Array(8), { lenOverride: 10_000n }), /biglen\.safetensors.*header length 10000 is beyond the file size/],
       ['notjson.safetensors', handMade(null, new Uint8Array(0), { rawHeader: '{"w": nope}' }), /notjson\.safetensors.*not valid JSON/],
       ['array.safetensors', handMade([1, 2], new Uint8Array(0)), /array\.safetensors.*not a JSON object/],
-      ['dtype.safetensors', handMade({ w: { dtype: 'Q7', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(8)), /dtype\.safetensors.*"w".*unknown dtype "Q7"/],
-      ['f8.safetensors', handMade({ w: { dtype: 'F8_E4M3', shape: [2], data_offsets: [0, 2] } }, new Uint8Array(2)), /f8\.safetensors.*unsupported dtype "F8_E4M3"/],
+      [
+        'dtype.safetensors',
+        handMade({ w: { dtype: 'Q7', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(8)),
+        /dtype\.safetensors.*"w".*unknown dtype "Q7"/,
+      ],
+      [
+        'f8.safetensors',
+        handMade({ w: { dtype: 'F8_E4M3', shape: [2], data_offsets: [0, 2] } }, new Uint8Array(2)),
+        /f8\.safetensors.*unsupported dtype "F8_E4M3"/,
+      ],
       ['oob.safetensors', handMade({ w: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } }, new Uint8Array(16)), /oob\.safetensors.*"w".*out of bounds/],
       [
         'overlap.safetensors',
         handMade({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)),
         /overlap\.safetensors.*"a".*"b".*overlapping/,
       ],
-      ['size.safetensors', handMade({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(12)), /size\.safetensors.*"w".*span 8 bytes but shape \[3\] × F32 needs 12/],
+      [
+        'size.safetensors',
+        handMade({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, new Uint8Array(12)),
+        /size\.safetensors.*"w".*span 8 bytes but shape \[3\] × F32 needs 12/,
+      ],
       ['f16size.safetensors', handMade({ w: { dtype: 'F16', shape: [2, 2], data_offsets: [0, 4] } }, new Uint8Array(8)), /needs 8/],
-      ['truncated.safetensors', handMade(ok, new Uint8Array(8)).subarray(0, 8 + JSON.stringify(ok).length + 5), /truncated\.safetensors.*out of bounds.*truncated/],
+      [
+        'truncated.safetensors',
+        handMade(ok, new Uint8Array(8)).subarray(0, 8 + JSON.stringify(ok).length + 5),
+        /truncated\.safetensors.*out of bounds.*truncated/,
+      ],
       ['badshape.safetensors', handMade({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 0] } }, new Uint8Array(0)), /badshape.*shape/],
       ['badoff.safetensors', handMade({ w: { dtype: 'F32', shape: [1], data_offsets: [4, 0] } }, new Uint8Array(4)), /badoff.*data_offsets/],
       ['meta.safetensors', handMade({ __metadata__: { a: 1 } }, new Uint8Array(0)), /meta\.safetensors.*__metadata__/],

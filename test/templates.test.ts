@@ -21,7 +21,9 @@ function evaluationSentences(): Set<string> {
   const dir = defaultMarvinLinzenDir();
   const out = new Set<string>();
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.jsonl.gz'))) {
-    for (const line of gunzipSync(readFileSync(join(dir, f))).toString('utf8').split('\n')) {
+    for (const line of gunzipSync(readFileSync(join(dir, f)))
+      .toString('utf8')
+      .split('\n')) {
       if (!line.trim()) continue;
       const d = JSON.parse(line) as { grammatical: string; ungrammatical: string };
       out.add(d.grammatical);
@@ -32,7 +34,12 @@ function evaluationSentences(): Set<string> {
 }
 
 // Number of a form decided by hand-written rules, independent of the generator's morphology.
-const PAIRS: [string, string][] = [['is', 'are'], ['was', 'were'], ['has', 'have'], ['does', 'do']];
+const PAIRS: [string, string][] = [
+  ['is', 'are'],
+  ['was', 'were'],
+  ['has', 'have'],
+  ['does', 'do'],
+];
 /** For a verb pair, which of the two is the 3rd-singular form (undefined when they are not a number pair). */
 function singularOfVerbPair(a: string, b: string): string | undefined {
   for (const [sg, pl] of PAIRS) {
@@ -49,11 +56,48 @@ function nounIsPlural(w: string): boolean {
 }
 
 test('morphology on hand-checked forms', () => {
-  assert.deepEqual(['author', 'taxi driver', 'city', 'box', 'church', 'day', 'man', 'gentleman', 'child', 'person'].map(pluralize), ['authors', 'taxi drivers', 'cities', 'boxes', 'churches', 'days', 'men', 'gentlemen', 'children', 'people']);
-  assert.deepEqual(['laugh', 'cry', 'watch', 'miss', 'have', 'go', 'play', 'fix'].map(thirdSingular), ['laughs', 'cries', 'watches', 'misses', 'has', 'goes', 'plays', 'fixes']);
-  assert.deepEqual(['laugh', 'smile', 'cry', 'stop', 'play', 'run', 'teach', 'hurt'].map(pastTense), ['laughed', 'smiled', 'cried', 'stopped', 'played', 'ran', 'taught', 'hurt']);
+  assert.deepEqual(['author', 'taxi driver', 'city', 'box', 'church', 'day', 'man', 'gentleman', 'child', 'person'].map(pluralize), [
+    'authors',
+    'taxi drivers',
+    'cities',
+    'boxes',
+    'churches',
+    'days',
+    'men',
+    'gentlemen',
+    'children',
+    'people',
+  ]);
+  assert.deepEqual(['laugh', 'cry', 'watch', 'miss', 'have', 'go', 'play', 'fix'].map(thirdSingular), [
+    'laughs',
+    'cries',
+    'watches',
+    'misses',
+    'has',
+    'goes',
+    'plays',
+    'fixes',
+  ]);
+  assert.deepEqual(['laugh', 'smile', 'cry', 'stop', 'play', 'run', 'teach', 'hurt'].map(pastTense), [
+    'laughed',
+    'smiled',
+    'cried',
+    'stopped',
+    'played',
+    'ran',
+    'taught',
+    'hurt',
+  ]);
   assert.deepEqual(['see', 'write', 'help'].map(pastParticiple), ['seen', 'written', 'helped']);
-  assert.deepEqual(['run', 'smile', 'see', 'lie', 'swim', 'agree', 'talk'].map(presentParticiple), ['running', 'smiling', 'seeing', 'lying', 'swimming', 'agreeing', 'talking']);
+  assert.deepEqual(['run', 'smile', 'see', 'lie', 'swim', 'agree', 'talk'].map(presentParticiple), [
+    'running',
+    'smiling',
+    'seeing',
+    'lying',
+    'swimming',
+    'agreeing',
+    'talking',
+  ]);
 });
 
 test('determinism by seed', () => {
@@ -61,7 +105,10 @@ test('determinism by seed', () => {
   const b = new TemplateGenerator({ seed: 7 }).generate(2000);
   const c = new TemplateGenerator({ seed: 8 }).generate(2000);
   assert.deepEqual(a, b);
-  assert.notDeepEqual(a.map((e) => e.words.join(' ')), c.map((e) => e.words.join(' ')));
+  assert.notDeepEqual(
+    a.map((e) => e.words.join(' ')),
+    c.map((e) => e.words.join(' ')),
+  );
 });
 
 test('every target: the word at its index, good/bad differ in number, good agrees with its controller', () => {
@@ -100,7 +147,14 @@ test('every target: the word at its index, good/bad differ in number, good agree
         const lo = Math.min(t.controller, t.index);
         const hi = Math.max(t.controller, t.index);
         const between = ex.words.slice(lo + 1, hi);
-        assert.ok(between.some((w) => nounIsPlural(w) !== goodIsPlural && g.lexicon.animate.concat(g.lexicon.inanimate).some((n) => (goodIsPlural ? n.sg : n.pl).split(' ').pop() === w)), ctx);
+        assert.ok(
+          between.some(
+            (w) =>
+              nounIsPlural(w) !== goodIsPlural &&
+              g.lexicon.animate.concat(g.lexicon.inanimate).some((n) => (goodIsPlural ? n.sg : n.pl).split(' ').pop() === w),
+          ),
+          ctx,
+        );
       }
     }
     if (ex.template === 'plain') assert.equal(ex.targets.length, 0, ex.words.join(' '));
@@ -146,7 +200,8 @@ test('every generated word is in lexiconWords; the lexicon holds the M&L nouns a
   const g = new TemplateGenerator({ seed: 4 });
   const lw = new Set(lexiconWords(g.lexicon));
   for (const ex of g.generate(20000)) for (const w of ex.words) assert.ok(lw.has(w), w);
-  for (const w of ['author', 'authors', 'guard', 'security', 'taxi', 'movies', 'laughs', 'laugh', 'themselves', 'congratulated', 'doctor', 'doctors', 'queen']) assert.ok(lw.has(w), w);
+  for (const w of ['author', 'authors', 'guard', 'security', 'taxi', 'movies', 'laughs', 'laugh', 'themselves', 'congratulated', 'doctor', 'doctors', 'queen'])
+    assert.ok(lw.has(w), w);
   const own = new TemplateGenerator({ seed: 4, useTerminals: false, excludeMarvinLinzen: false });
   assert.ok(!own.lexicon.animate.some((n) => n.sg === 'surgeon'));
   assert.ok(g.lexicon.animate.some((n) => n.sg === 'surgeon'));

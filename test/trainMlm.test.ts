@@ -10,10 +10,22 @@ import { mulberry } from './helpers/rng.js';
 // A synthetic agreement task: "[CLS] n x x x [MASK] [SEP]" where the masked token must be the
 // "verb" that agrees with the noun n (ids 5..9 are singular nouns → verb 20, 10..14 plural → verb 21).
 // Solving it needs attention from the mask to position 1 across distractors; chance is 50%.
-const cfg = makeBertConfig({ vocabSize: 24, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, hiddenAct: 'gelu', maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12 });
+const cfg = makeBertConfig({
+  vocabSize: 24,
+  hiddenSize: 32,
+  numHiddenLayers: 2,
+  numAttentionHeads: 2,
+  intermediateSize: 64,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 16,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+});
 
 function batch(rand: () => number, n: number): MlmBatch {
-  const ids: number[][] = []; const positions: number[] = []; const labels: number[] = [];
+  const ids: number[][] = [];
+  const positions: number[] = [];
+  const labels: number[] = [];
   const S = 7;
   for (let b = 0; b < n; b++) {
     const noun = 5 + Math.floor(rand() * 10);
@@ -30,11 +42,12 @@ test('MLM training learns a synthetic agreement task (accuracy from chance to > 
   const model = new Bert(cfg, 'mlm', BertParams.random(cfg, 'mlm', 3));
   const rand = mulberry(11);
   const evalB = batch(mulberry(99), 200);
-  const accuracy = () => tf.tidy(() => {
-    const tr = model.forward({ ids: evalB.ids }, { record: 'none', logitsAtFlat: tf.tensor1d(evalB.positions, 'int32') });
-    const pred = tr.logits.slice([0, 20], [-1, 2]).argMax(-1).dataSync();
-    return Array.from(pred).filter((p, i) => p + 20 === evalB.labels[i]).length / pred.length;
-  });
+  const accuracy = () =>
+    tf.tidy(() => {
+      const tr = model.forward({ ids: evalB.ids }, { record: 'none', logitsAtFlat: tf.tensor1d(evalB.positions, 'int32') });
+      const pred = tr.logits.slice([0, 20], [-1, 2]).argMax(-1).dataSync();
+      return Array.from(pred).filter((p, i) => p + 20 === evalB.labels[i]).length / pred.length;
+    });
   const before = accuracy();
   model.params.clearCache(); // cached weight transposes from the evaluation above
   const n0 = tf.memory().numTensors;
@@ -51,7 +64,10 @@ test('trainMlm rejects a model without the MLM head', async () => {
   await initBackend();
   const c = makeBertConfig({ ...cfg, numLabels: 2 });
   const model = new Bert(c, 'classifier', BertParams.random(c, 'classifier', 1));
-  await assert.rejects(trainMlm(model, () => batch(mulberry(1), 2), { steps: 1 }), /MLM head/);
+  await assert.rejects(
+    trainMlm(model, () => batch(mulberry(1), 2), { steps: 1 }),
+    /MLM head/,
+  );
   model.dispose();
 });
 
@@ -75,10 +91,19 @@ test('lazy embedding updates leave the rows of tokens absent from every batch un
     const used = new Set([2, 3, 4, 20, 21, ...Array.from({ length: 10 }, (_, k) => 5 + k)]);
     const absent = Array.from({ length: big.vocabSize }, (_, i) => i).filter((i) => !used.has(i));
     if (lazy) {
-      assert.ok(absent.every((i) => !moved(i)), 'an absent row changed under lazy updates');
-      assert.ok([...used].every((i) => moved(i)), 'a row of a token in the batches did not change');
+      assert.ok(
+        absent.every((i) => !moved(i)),
+        'an absent row changed under lazy updates',
+      );
+      assert.ok(
+        [...used].every((i) => moved(i)),
+        'a row of a token in the batches did not change',
+      );
     } else {
-      assert.ok(absent.every((i) => moved(i)), 'plain Adam should move every row (tied decoder)');
+      assert.ok(
+        absent.every((i) => moved(i)),
+        'plain Adam should move every row (tied decoder)',
+      );
     }
     model.dispose();
   }
@@ -100,7 +125,10 @@ test('trainMlm without lazy updates is Adam (Kingma & Ba 2015): same weights as 
     const bt = batches[s - 1]!;
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => {
-        const tr = b.forward({ ids: bt.ids, attentionMask: bt.attentionMask }, { record: 'none', logitsAtFlat: tf.tensor1d(bt.positions, 'int32'), trainWeights: true });
+        const tr = b.forward(
+          { ids: bt.ids, attentionMask: bt.attentionMask },
+          { record: 'none', logitsAtFlat: tf.tensor1d(bt.positions, 'int32'), trainWeights: true },
+        );
         const logp = tf.logSoftmax(tr.logits, -1);
         return tf.neg(tf.mean(tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(bt.labels, 'int32'), cfg.vocabSize)), -1))) as tf.Scalar;
       }, vars);

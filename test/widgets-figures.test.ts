@@ -48,7 +48,8 @@ function silenced<T>(f: () => Promise<T>): Promise<T> {
   return f().finally(() => (console.error = err));
 }
 
-const noNetwork = (html: string): void => assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)|src=/, 'static rendering needs no script or network');
+const noNetwork = (html: string): void =>
+  assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)|src=/, 'static rendering needs no script or network');
 
 describe('svg helpers', () => {
   it('colour scales hit the ColorBrewer stops and interpolate linearly', () => {
@@ -72,7 +73,10 @@ describe('svg helpers', () => {
     assert.match(svg, /fill="rgb\(8,48,107\)"[^>]*><title>b → d: 4</);
     // The colour bar: nice ticks 0, 2, 4 over the range [0, 4], dark blue at the top, white at the bottom.
     const bar = /<g class="flowlens-colorbar">(.*?)<\/g>/s.exec(svg)?.[1] ?? '';
-    assert.deepEqual([...bar.matchAll(/<text [^>]*>([^<]*)<\/text>/g)].map((m) => m[1]), ['0', '2', '4']);
+    assert.deepEqual(
+      [...bar.matchAll(/<text [^>]*>([^<]*)<\/text>/g)].map((m) => m[1]),
+      ['0', '2', '4'],
+    );
     const barFills = [...bar.matchAll(/<rect [^>]*fill="(rgb[^"]*)"/g)].map((m) => m[1]);
     assert.equal(barFills.length, 32);
     assert.equal(barFills[0], blues(1 - 0.5 / 32));
@@ -94,8 +98,14 @@ describe('svg helpers', () => {
     assert.equal(tickLabel(2e-6, 1e-6), '2e-6');
     // The line chart that used to label its axis 0.00943 and −0.0036.
     const svg = lineChartSvg({ series: [{ name: 's', x: [0, 1, 2], y: [-0.0036, 0.002, 0.00943] }] });
-    assert.deepEqual([...svg.matchAll(/class="flowlens-ytick"[^>]*>([^<]*)</g)].map((m) => m[1]), ['-0.005', '0', '0.005', '0.010']);
-    assert.deepEqual([...svg.matchAll(/class="flowlens-xtick"[^>]*>([^<]*)</g)].map((m) => m[1]), ['0', '0.5', '1.0', '1.5', '2.0']);
+    assert.deepEqual(
+      [...svg.matchAll(/class="flowlens-ytick"[^>]*>([^<]*)</g)].map((m) => m[1]),
+      ['-0.005', '0', '0.005', '0.010'],
+    );
+    assert.deepEqual(
+      [...svg.matchAll(/class="flowlens-xtick"[^>]*>([^<]*)</g)].map((m) => m[1]),
+      ['0', '0.5', '1.0', '1.5', '2.0'],
+    );
   });
 });
 
@@ -135,7 +145,10 @@ describe('AttentionMaps widget', () => {
     await silenced(() => m.handleCommMsg(fe(w.modelId, { method: 'update', state: { layer: 5 }, buffer_paths: [] })));
     assert.equal(w.state.layer, 0);
     assert.throws(() => w.setLayer(2), /unknown layer 2 \(layers 0\.\.1\)/);
-    assert.throws(() => new AttentionMaps({ tokens: ['a', 'b', 'c'], layers: 2, maps: { raw: new Float32Array(8) } }, { manager: m }), /map "raw" has 8 values, expected \[layers, seq, seq\] = \[2, 3, 3\] = 18/);
+    assert.throws(
+      () => new AttentionMaps({ tokens: ['a', 'b', 'c'], layers: 2, maps: { raw: new Float32Array(8) } }, { manager: m }),
+      /map "raw" has 8 values, expected \[layers, seq, seq\] = \[2, 3, 3\] = 18/,
+    );
     assert.throws(() => AttentionMaps.fromStack(['a'], stack, {}, { manager: m }), /1 tokens for an attention stack of seq 2/);
   });
 });
@@ -143,7 +156,16 @@ describe('AttentionMaps widget', () => {
 describe('HeadMaskGrid widget', () => {
   it('a click (mask update from the front end) recomputes the linked saliency', async () => {
     const { m, sent } = setup();
-    const grid = new HeadMaskGrid({ scores: [[0.5, -1], [2, 0]], title: 'heads' }, { manager: m });
+    const grid = new HeadMaskGrid(
+      {
+        scores: [
+          [0.5, -1],
+          [2, 0],
+        ],
+        title: 'heads',
+      },
+      { manager: m },
+    );
     const sal = new TokenSaliency({ tokens: ['x', 'y'], scores: [1, 1] }, { manager: m });
     const masks: number[][][] = [];
     // A toy "recomputation": token 0 gets the number of kept heads, token 1 minus the masked ones.
@@ -153,10 +175,29 @@ describe('HeadMaskGrid widget', () => {
       return [kept, kept - 4];
     });
     const before = sent.length;
-    await m.handleCommMsg(fe(grid.modelId, { method: 'update', state: { mask: [[1, 0], [1, 1]] }, buffer_paths: [] }));
+    await m.handleCommMsg(
+      fe(grid.modelId, {
+        method: 'update',
+        state: {
+          mask: [
+            [1, 0],
+            [1, 1],
+          ],
+        },
+        buffer_paths: [],
+      }),
+    );
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(masks, [[[1, 0], [1, 1]]]);
-    assert.deepEqual(grid.mask, [[1, 0], [1, 1]]);
+    assert.deepEqual(masks, [
+      [
+        [1, 0],
+        [1, 1],
+      ],
+    ]);
+    assert.deepEqual(grid.mask, [
+      [1, 0],
+      [1, 1],
+    ]);
     const salUpdate = sent.slice(before).find((s) => s.content.comm_id === sal.modelId);
     assert.ok(salUpdate, 'the saliency view was updated');
     assert.deepEqual(f32(salUpdate.buffers[0]), [3, -1]);
@@ -181,7 +222,20 @@ describe('HeadMaskGrid widget', () => {
     assert.throws(() => new HeadMaskGrid({ scores: [[1, 2]], mask: [[1, 2]] }, { manager: m }), /mask\[0\]\[1\] is 2, expected 0 or 1/);
     const grid = new HeadMaskGrid({ scores: [[1, 2]] }, { manager: m });
     assert.throws(() => grid.setMask([[1]]), /row 0 has 1 entries, expected 2 \(heads\)/);
-    await silenced(() => m.handleCommMsg(fe(grid.modelId, { method: 'update', state: { mask: [[1, 1], [1, 1]] }, buffer_paths: [] })));
+    await silenced(() =>
+      m.handleCommMsg(
+        fe(grid.modelId, {
+          method: 'update',
+          state: {
+            mask: [
+              [1, 1],
+              [1, 1],
+            ],
+          },
+          buffer_paths: [],
+        }),
+      ),
+    );
     assert.deepEqual(grid.mask, [[1, 1]]);
     const sal = new TokenSaliency({ tokens: ['x'], scores: [1] }, { manager: m });
     grid.linkSaliency(sal, () => {
@@ -216,9 +270,18 @@ describe('InfluencePattern widget', () => {
     assert.match(html, /data-kind="skip" x1="[\d.]+" y1="[\d.]+" x2="[\d.]+" y2="[\d.]+" stroke="#6b7280" stroke-dasharray="5 4" stroke-width="3.75"/);
     noNetwork(html);
     // Each edge label sits beside its edge (≥ 8 px from the line), after the nodes (drawn on top).
-    const lines = [...html.matchAll(/class="flowlens-step" data-kind="\w+" x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)"/g)].map((m) => m.slice(1).map(Number));
-    const labels = [...html.matchAll(/class="flowlens-step-label" x="([\d.]+)" y="([\d.]+)"[^>]*>(\w+)</g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) - 4, text: m[3] }));
-    assert.deepEqual(labels.map((l) => l.text), ['skip', 'h3', 'skip']);
+    const lines = [...html.matchAll(/class="flowlens-step" data-kind="\w+" x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)"/g)].map((m) =>
+      m.slice(1).map(Number),
+    );
+    const labels = [...html.matchAll(/class="flowlens-step-label" x="([\d.]+)" y="([\d.]+)"[^>]*>(\w+)</g)].map((m) => ({
+      x: Number(m[1]),
+      y: Number(m[2]) - 4,
+      text: m[3],
+    }));
+    assert.deepEqual(
+      labels.map((l) => l.text),
+      ['skip', 'h3', 'skip'],
+    );
     labels.forEach((l, i) => {
       const [x1, y1, x2, y2] = lines[i];
       const dist = Math.abs((y2 - y1) * l.x - (x2 - x1) * l.y + x2 * y1 - y2 * x1) / Math.hypot(x2 - x1, y2 - y1);
@@ -228,14 +291,25 @@ describe('InfluencePattern widget', () => {
     const asked: number[][] = [];
     w.onNodeClick((layer, position) => {
       asked.push([layer, position]);
-      return { layer, position, heads: [{ head: 0, influence: 0.2 }, { head: 3, influence: -0.7 }], skip: 0.1 };
+      return {
+        layer,
+        position,
+        heads: [
+          { head: 0, influence: 0.2 },
+          { head: 3, influence: -0.7 },
+        ],
+        skip: 0.1,
+      };
     });
     const before = sent.length;
     await m.handleCommMsg(fe(w.modelId, { method: 'custom', content: { event: 'node_click', layer: 2, position: 2 } }));
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(asked, [[2, 2]]);
     assert.deepEqual(w.state.selected, { layer: 2, position: 2 });
-    assert.deepEqual(w.state.breakdown?.heads, [{ head: 0, influence: 0.2 }, { head: 3, influence: -0.7 }]);
+    assert.deepEqual(w.state.breakdown?.heads, [
+      { head: 0, influence: 0.2 },
+      { head: 3, influence: -0.7 },
+    ]);
     const updates = sent.slice(before).map((s) => s.content.data.state);
     assert.ok(updates.some((s) => s.breakdown && s.breakdown.layer === 2));
     assert.match(w.renderStatic(), /heads of layer 2 into bark \(2\)/);
@@ -243,7 +317,10 @@ describe('InfluencePattern widget', () => {
 
   it('rejects malformed patterns with a message naming the step', () => {
     const { m } = setup();
-    const bad = (s: unknown[], source = 1) => () => new InfluencePattern({ tokens, layers: 3, source, steps: s as typeof steps }, { manager: m });
+    const bad =
+      (s: unknown[], source = 1) =>
+      () =>
+        new InfluencePattern({ tokens, layers: 3, source, steps: s as typeof steps }, { manager: m });
     assert.throws(bad([steps[0], { ...steps[1], kind: 'skip' }, steps[2]]), /step 1 is a skip step but moves from position 1 to 2/);
     assert.throws(bad([steps[0], steps[1]]), /one step per layer \(3\), got 2/);
     assert.throws(bad([steps[0], { ...steps[1], head: undefined }, steps[2]]), /step 1 is a head step without a valid head index/);
@@ -257,27 +334,54 @@ describe('DegradationCurves widget', () => {
     assert.equal(aopc({ fractions: [0, 0.5, 1], values: [1, 0.5, 0] }), 0.5); // (0 + .5 + 1) / 3
     assert.throws(() => aopc({ fractions: [0.1], values: [1] }), /start at fraction 0/);
     const { m } = setup();
-    const w = new DegradationCurves({ curves: [{ method: 'rollout', fractions: [0, 0.5, 1], values: [1, 0.5, 0] }, { method: 'random', fractions: [0, 1], values: [1, 0.8], aopc: 0.123 }] }, { manager: m });
+    const w = new DegradationCurves(
+      {
+        curves: [
+          { method: 'rollout', fractions: [0, 0.5, 1], values: [1, 0.5, 0] },
+          { method: 'random', fractions: [0, 1], values: [1, 0.8], aopc: 0.123 },
+        ],
+      },
+      { manager: m },
+    );
     assert.equal(w.state.curves[0].aopc, 0.5);
     const html = w.renderStatic();
     assert.equal(html.match(/<polyline class="flowlens-series"/g)?.length, 2);
     assert.match(html, /rollout \(AOPC 0\.5\)/);
     assert.match(html, /random \(AOPC 0\.123\)/);
     noNetwork(html);
-    assert.throws(() => new DegradationCurves({ curves: [{ method: 'ig', fractions: [0, 0.5], values: [1] }] }, { manager: m }), /ig: 2 fractions but 1 values/);
-    assert.throws(() => new DegradationCurves({ curves: [{ method: 'ig', fractions: [0.5, 0], values: [1, 2] }] }, { manager: m }), /ig: fractions must be ascending/);
+    assert.throws(
+      () => new DegradationCurves({ curves: [{ method: 'ig', fractions: [0, 0.5], values: [1] }] }, { manager: m }),
+      /ig: 2 fractions but 1 values/,
+    );
+    assert.throws(
+      () => new DegradationCurves({ curves: [{ method: 'ig', fractions: [0.5, 0], values: [1, 2] }] }, { manager: m }),
+      /ig: fractions must be ascending/,
+    );
   });
 });
 
 describe('IbaLayerPlot widget', () => {
   it('β or layer from the front end recomputes in the kernel; errors go to the status line', async () => {
     const { m, sent } = setup();
-    const w = new IbaLayerPlot({ tokens: ['a', 'b', 'c'], scores: [[1, 2, 3], [0, 1, 0]], beta: 1e-5 }, { manager: m });
+    const w = new IbaLayerPlot(
+      {
+        tokens: ['a', 'b', 'c'],
+        scores: [
+          [1, 2, 3],
+          [0, 1, 0],
+        ],
+        beta: 1e-5,
+      },
+      { manager: m },
+    );
     assert.equal(w.state.layer, 1);
     const calls: unknown[] = [];
     w.onRecompute(({ beta, layer }) => {
       calls.push({ beta, layer });
-      return [[beta * 1e5, 0, 0], [layer, 1, 2]];
+      return [
+        [beta * 1e5, 0, 0],
+        [layer, 1, 2],
+      ];
     });
     const before = sent.length;
     await m.handleCommMsg(fe(w.modelId, { method: 'update', state: { beta: 2e-5 }, buffer_paths: [] }));
@@ -296,7 +400,19 @@ describe('IbaLayerPlot widget', () => {
     assert.match(html, /β = 2\.00e-5/);
     noNetwork(html);
     // Row names as ibaLayers gives them: the API's layer 0 (bottleneck after encoder layer 0) is row 1, "layer 1".
-    const named = new IbaLayerPlot({ tokens: ['a', 'b', 'c'], scores: [[1, 2, 3], [0, 1, 0]], layerNames: ['embeddings', 'layer 1'], layer: 1, beta: 1e-5 }, { manager: m });
+    const named = new IbaLayerPlot(
+      {
+        tokens: ['a', 'b', 'c'],
+        scores: [
+          [1, 2, 3],
+          [0, 1, 0],
+        ],
+        layerNames: ['embeddings', 'layer 1'],
+        layer: 1,
+        beta: 1e-5,
+      },
+      { manager: m },
+    );
     assert.match(named.renderStatic(), />▶ layer 1</);
     assert.match(named.renderStatic(), /per-token information, layer 1/);
     assert.deepEqual(named.state.layerNames, ['embeddings', 'layer 1']);
@@ -396,12 +512,27 @@ describe('DegradationCurves takes src/eval/degradation curves as they are', () =
 describe('TokenSaliency.fromAttributions', () => {
   it('one picker entry per TokenAttribution; tokens must agree', () => {
     const { m } = setup();
-    const w = TokenSaliency.fromAttributions([
-      { method: 'blankout', tokens: ['a', 'b'], scores: [1, 0] },
-      { method: 'rollout', tokens: ['a', 'b'], scores: [0.5, 0.5] },
-    ], { method: 'rollout' }, { manager: m });
+    const w = TokenSaliency.fromAttributions(
+      [
+        { method: 'blankout', tokens: ['a', 'b'], scores: [1, 0] },
+        { method: 'rollout', tokens: ['a', 'b'], scores: [0.5, 0.5] },
+      ],
+      { method: 'rollout' },
+      { manager: m },
+    );
     assert.deepEqual(w.methods, ['blankout', 'rollout']);
     assert.deepEqual([...w.state.scores], [0.5, 0.5]);
-    assert.throws(() => TokenSaliency.fromAttributions([{ method: 'x', tokens: ['a'], scores: [1] }, { method: 'y', tokens: ['b'], scores: [1] }], {}, { manager: m }), /"y" explains other tokens than "x"/);
+    assert.throws(
+      () =>
+        TokenSaliency.fromAttributions(
+          [
+            { method: 'x', tokens: ['a'], scores: [1] },
+            { method: 'y', tokens: ['b'], scores: [1] },
+          ],
+          {},
+          { manager: m },
+        ),
+      /"y" explains other tokens than "x"/,
+    );
   });
 });

@@ -98,7 +98,9 @@ describe('widget protocol 2.1', () => {
     // Bytes at an odd offset inside a larger buffer, as a ZeroMQ frame may be.
     const backing = Buffer.alloc(9);
     Buffer.from(f32le([5, 6])).copy(backing, 1);
-    await m.handleCommMsg(fromFrontEnd('comm_msg', { comm_id: w.modelId, data: { method: 'update', state: { selected: 1 }, buffer_paths: [['scores']] } }, [backing.subarray(1)]));
+    await m.handleCommMsg(
+      fromFrontEnd('comm_msg', { comm_id: w.modelId, data: { method: 'update', state: { selected: 1 }, buffer_paths: [['scores']] } }, [backing.subarray(1)]),
+    );
     assert.equal(w.state.selected, 1);
     assert.deepEqual([...w.state.scores], [5, 6]);
     assert.deepEqual(seen, [[['selected', 'scores'], 1]]);

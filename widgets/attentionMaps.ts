@@ -43,7 +43,12 @@ export class AttentionMaps extends Widget<AttentionMapsState> {
    * @param opts residual weight / head reduction of rollout and flow (default the paper's 0.5, mean).
    * @throws Error when `tokens.length !== stack.seq`, or as the methods.
    */
-  static fromStack(tokens: string[], stack: AttentionStack, opts: AugmentOptions & { flow?: boolean; layer?: number; title?: string } = {}, wopts: WidgetOptions = {}): AttentionMaps {
+  static fromStack(
+    tokens: string[],
+    stack: AttentionStack,
+    opts: AugmentOptions & { flow?: boolean; layer?: number; title?: string } = {},
+    wopts: WidgetOptions = {},
+  ): AttentionMaps {
     if (tokens.length !== stack.seq) throw new Error(`AttentionMaps.fromStack: ${tokens.length} tokens for an attention stack of seq ${stack.seq}`);
     const maps: Record<string, Float32Array> = { raw: headAverage(stack), rollout: attentionRollout(stack, opts) };
     if (opts.flow !== false) maps.flow = attentionFlowAllLayers(stack, opts);
@@ -55,7 +60,8 @@ export class AttentionMaps extends Widget<AttentionMapsState> {
    * @throws Error on a layer outside `0..layers-1`.
    */
   setLayer(layer: number): void {
-    if (!Number.isInteger(layer) || layer < 0 || layer >= this.state.layers) throw new Error(`AttentionMaps: unknown layer ${layer} (layers 0..${this.state.layers - 1})`);
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.state.layers)
+      throw new Error(`AttentionMaps: unknown layer ${layer} (layers 0..${this.state.layers - 1})`);
     this.set({ layer });
   }
 

@@ -71,7 +71,9 @@ export function checkPackedAttentionMaps(p: PackedAttentionMaps): void {
   const seq = p.tokens.length;
   const n = p.names.length * p.layers * seq * seq;
   if (p.values.length !== n) {
-    throw new Error(`AttentionMaps: values has ${p.values.length} numbers, expected [maps, layers, seq, seq] = [${p.names.length}, ${p.layers}, ${seq}, ${seq}] = ${n}`);
+    throw new Error(
+      `AttentionMaps: values has ${p.values.length} numbers, expected [maps, layers, seq, seq] = [${p.names.length}, ${p.layers}, ${seq}, ${seq}] = ${n}`,
+    );
   }
   if (!Number.isInteger(p.layer) || p.layer < 0 || p.layer >= p.layers) throw new Error(`AttentionMaps: unknown layer ${p.layer} (layers 0..${p.layers - 1})`);
 }

@@ -123,7 +123,10 @@ export async function bundleLabPlugin(): Promise<string> {
 
 /** sha256 over the bundled plugin module and the source package.json (see {@link LabBuildInfo}). */
 export function labSourceHash(bundle: string): string {
-  return createHash('sha256').update(bundle).update(readFileSync(path.join(labSourceDir(), 'package.json'))).digest('hex');
+  return createHash('sha256')
+    .update(bundle)
+    .update(readFileSync(path.join(labSourceDir(), 'package.json')))
+    .digest('hex');
 }
 
 /**
@@ -139,7 +142,8 @@ export function labSourceHash(bundle: string): string {
 export async function buildLabextension(): Promise<string> {
   const app = labBuilderApp();
   const cli = path.join(app, 'node_modules', '@jupyterlab', 'builder', 'lib', 'build-labextension.js');
-  if (!existsSync(cli)) throw new Error(`buildLabextension: @jupyterlab/builder is not installed; run: npm ci --prefix ${path.relative(process.cwd(), app) || '.'}`);
+  if (!existsSync(cli))
+    throw new Error(`buildLabextension: @jupyterlab/builder is not installed; run: npm ci --prefix ${path.relative(process.cwd(), app) || '.'}`);
   const bundle = await bundleLabPlugin();
   mkdirSync(path.join(labSourceDir(), 'lib'), { recursive: true });
   writeFileSync(path.join(labSourceDir(), 'lib', 'index.js'), bundle);
@@ -151,7 +155,15 @@ export async function buildLabextension(): Promise<string> {
   writeFileSync(path.join(out, 'build.json'), JSON.stringify(info, null, 2) + '\n');
   writeFileSync(
     path.join(out, 'install.json'),
-    JSON.stringify({ packageManager: 'npm', packageName: 'flowlens', uninstallInstructions: 'Remove the flowlens-widgets folder from share/jupyter/labextensions (where `flowlens kernel install` put it)' }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        packageManager: 'npm',
+        packageName: 'flowlens',
+        uninstallInstructions: 'Remove the flowlens-widgets folder from share/jupyter/labextensions (where `flowlens kernel install` put it)',
+      },
+      null,
+      2,
+    ) + '\n',
   );
   return out;
 }

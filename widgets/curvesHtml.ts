@@ -62,11 +62,14 @@ export function packCurves(d: DegradationData): { curves: DegradationCurve[]; ti
     const base = input && typeof input.method === 'string' ? input.method : `curve ${k}`;
     const name = input?.direction ? `${base} · ${input.direction === 'most' ? 'MoRF' : 'LeRF'}` : base;
     const c = { ...input, values: input?.values ?? input?.prob } as DegradationCurve;
-    if (!input || !Array.isArray(c.fractions) || !Array.isArray(c.values)) throw new Error(`DegradationCurves: ${name}: fractions and values (or prob) must be arrays`);
-    if (c.fractions.length === 0 || c.fractions.length !== c.values.length) throw new Error(`DegradationCurves: ${name}: ${c.fractions.length} fractions but ${c.values.length} values (non-empty, same length)`);
+    if (!input || !Array.isArray(c.fractions) || !Array.isArray(c.values))
+      throw new Error(`DegradationCurves: ${name}: fractions and values (or prob) must be arrays`);
+    if (c.fractions.length === 0 || c.fractions.length !== c.values.length)
+      throw new Error(`DegradationCurves: ${name}: ${c.fractions.length} fractions but ${c.values.length} values (non-empty, same length)`);
     c.fractions.forEach((f, i) => {
       if (!Number.isFinite(f) || f < 0 || f > 1) throw new Error(`DegradationCurves: ${name}: fractions[${i}] = ${f} is not in [0, 1]`);
-      if (i > 0 && f < c.fractions[i - 1]) throw new Error(`DegradationCurves: ${name}: fractions must be ascending (fractions[${i}] = ${f} < ${c.fractions[i - 1]})`);
+      if (i > 0 && f < c.fractions[i - 1])
+        throw new Error(`DegradationCurves: ${name}: fractions must be ascending (fractions[${i}] = ${f} < ${c.fractions[i - 1]})`);
     });
     c.values.forEach((v, i) => {
       if (!Number.isFinite(v)) throw new Error(`DegradationCurves: ${name}: values[${i}] = ${v} is not finite`);
@@ -98,7 +101,13 @@ export function curvesFigure(p: ReturnType<typeof packCurves>): FigureSpec {
       line: { color: SERIES_COLORS[k % SERIES_COLORS.length] },
       hovertemplate: `${c.method}<br>removed %{x:.2f}<br>%{y:.4g}<extra></extra>`,
     })),
-    layout: { title: { text: p.title }, height: 360, margin: { t: 50 }, xaxis: { title: { text: p.xLabel }, range: [0, 1] }, yaxis: { title: { text: p.yLabel } } },
+    layout: {
+      title: { text: p.title },
+      height: 360,
+      margin: { t: 50 },
+      xaxis: { title: { text: p.xLabel }, range: [0, 1] },
+      yaxis: { title: { text: p.yLabel } },
+    },
   };
 }
 

@@ -65,7 +65,7 @@ export function isArqueroTable(v: unknown): v is ArqueroTable {
 function cellText(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
   if (v instanceof Date) return v.toISOString();
-  return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
 }
 
 /** The HTML table and aligned text of an arquero table. */
@@ -75,10 +75,7 @@ export function arqueroBundle(t: ArqueroTable): MimeBundle {
   const more = (shown: number) => (rows > shown ? `… ${rows - shown} more rows (${rows} in all)` : '');
   const htmlMore = more(TABLE_ROWS);
   const html =
-    `<div class="flowlens-table">` +
-    t.toHTML({ limit: TABLE_ROWS }) +
-    (htmlMore ? `<div style="font-size:11px;color:#555">${htmlMore}</div>` : '') +
-    `</div>`;
+    `<div class="flowlens-table">` + t.toHTML({ limit: TABLE_ROWS }) + (htmlMore ? `<div style="font-size:11px;color:#555">${htmlMore}</div>` : '') + `</div>`;
   const objs = t.objects({ limit: TABLE_TEXT_ROWS });
   const grid = [cols, ...objs.map((o) => cols.map((c) => cellText(o[c])))];
   const widths = cols.map((_, j) => Math.max(...grid.map((r) => r[j].length)));

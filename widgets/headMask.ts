@@ -64,7 +64,9 @@ export class HeadMaskGrid extends Widget<HeadMaskState> {
    */
   linkSaliency(
     saliency: TokenSaliency,
-    compute: (mask: number[][]) => ArrayLike<number> | { tokens: string[]; scores: ArrayLike<number> } | Promise<ArrayLike<number> | { tokens: string[]; scores: ArrayLike<number> }>,
+    compute: (
+      mask: number[][],
+    ) => ArrayLike<number> | { tokens: string[]; scores: ArrayLike<number> } | Promise<ArrayLike<number> | { tokens: string[]; scores: ArrayLike<number> }>,
     opts: { now?: boolean; title?: (mask: number[][]) => string } = {},
   ): () => void {
     let run = 0;

@@ -38,7 +38,8 @@ export interface PackedHeadMask {
  * @throws Error naming the row/column of a wrong shape or a value other than 0 and 1.
  */
 export function checkMask(mask: unknown, layers: number, heads: number, what = 'HeadMaskGrid: mask'): number[][] {
-  if (!Array.isArray(mask) && !(mask && typeof (mask as ArrayLike<unknown>).length === 'number')) throw new Error(`${what} must be [layers][heads] = [${layers}][${heads}] of 0/1`);
+  if (!Array.isArray(mask) && !(mask && typeof (mask as ArrayLike<unknown>).length === 'number'))
+    throw new Error(`${what} must be [layers][heads] = [${layers}][${heads}] of 0/1`);
   const m = mask as ArrayLike<ArrayLike<unknown>>;
   if (m.length !== layers) throw new Error(`${what} has ${m.length} rows, expected ${layers} (layers)`);
   const out: number[][] = [];
@@ -80,7 +81,8 @@ export function packHeadMask(d: HeadMaskData): PackedHeadMask {
  * @throws Error when `scores`/`mask` do not match `layers × heads`.
  */
 export function renderHeadMaskHtml(p: PackedHeadMask, opts: { interactive?: boolean } = {}): string {
-  if (p.scores.length !== p.layers * p.heads) throw new Error(`HeadMaskGrid: scores has ${p.scores.length} numbers, expected layers·heads = ${p.layers}·${p.heads}`);
+  if (p.scores.length !== p.layers * p.heads)
+    throw new Error(`HeadMaskGrid: scores has ${p.scores.length} numbers, expected layers·heads = ${p.layers}·${p.heads}`);
   const mask = checkMask(p.mask, p.layers, p.heads);
   let neg = false;
   for (const v of p.scores) if (v < 0) neg = true;

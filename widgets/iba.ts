@@ -76,7 +76,12 @@ export class IbaLayerPlot extends Widget<IbaState> {
       try {
         const s = await this.recompute!({ beta, layer });
         if (mine !== this.run) return;
-        const flat = flatten2d(s, this.state.layers, this.state.tokens.length, `IbaLayerPlot: recomputed scores [layers = ${this.state.layers}][seq = ${this.state.tokens.length}]`);
+        const flat = flatten2d(
+          s,
+          this.state.layers,
+          this.state.tokens.length,
+          `IbaLayerPlot: recomputed scores [layers = ${this.state.layers}][seq = ${this.state.tokens.length}]`,
+        );
         this.set({ scores: flat, status: '' });
       } catch (e) {
         console.error('IbaLayerPlot: recomputation failed:', e);

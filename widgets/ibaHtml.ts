@@ -59,7 +59,8 @@ export function ibaLayerNames(p: Pick<PackedIba, 'layers'> & { layerNames?: stri
  * @throws Error naming the value.
  */
 export function checkBeta(beta: unknown): number {
-  if (typeof beta !== 'number' || !Number.isFinite(beta) || beta <= 0) throw new Error(`IbaLayerPlot: beta must be a positive number, got ${JSON.stringify(beta)}`);
+  if (typeof beta !== 'number' || !Number.isFinite(beta) || beta <= 0)
+    throw new Error(`IbaLayerPlot: beta must be a positive number, got ${JSON.stringify(beta)}`);
   return beta;
 }
 
@@ -97,8 +98,27 @@ export function ibaFigure(p: PackedIba): FigureSpec {
   return {
     title,
     traces: [
-      { type: 'heatmap', z, x, y: names, colorscale: PLOTLY_BLUES, xaxis: 'x', yaxis: 'y', colorbar: { title: { text: p.unit }, len: 0.45, y: 0.78 }, hovertemplate: `%{y} %{x}: %{z:.3g} ${p.unit}<extra></extra>` },
-      { type: 'scatter', mode: 'lines+markers', x, y: Array.from(rowOf(p, p.layer)), name: sel, xaxis: 'x2', yaxis: 'y2', hovertemplate: `${sel} %{x}: %{y:.3g} ${p.unit}<extra></extra>` },
+      {
+        type: 'heatmap',
+        z,
+        x,
+        y: names,
+        colorscale: PLOTLY_BLUES,
+        xaxis: 'x',
+        yaxis: 'y',
+        colorbar: { title: { text: p.unit }, len: 0.45, y: 0.78 },
+        hovertemplate: `%{y} %{x}: %{z:.3g} ${p.unit}<extra></extra>`,
+      },
+      {
+        type: 'scatter',
+        mode: 'lines+markers',
+        x,
+        y: Array.from(rowOf(p, p.layer)),
+        name: sel,
+        xaxis: 'x2',
+        yaxis: 'y2',
+        hovertemplate: `${sel} %{x}: %{y:.3g} ${p.unit}<extra></extra>`,
+      },
     ],
     layout: {
       title: { text: title },

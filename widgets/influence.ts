@@ -12,7 +12,14 @@
  *
  * @module
  */
-import { checkBreakdown, packInfluencePattern, renderInfluenceHtml, type HeadBreakdown, type InfluencePatternData, type PackedInfluencePattern } from './influenceHtml.js';
+import {
+  checkBreakdown,
+  packInfluencePattern,
+  renderInfluenceHtml,
+  type HeadBreakdown,
+  type InfluencePatternData,
+  type PackedInfluencePattern,
+} from './influenceHtml.js';
 import { Widget, type WidgetOptions } from './protocol.js';
 
 export type { HeadBreakdown, InfluencePatternData, PatternStep } from './influenceHtml.js';

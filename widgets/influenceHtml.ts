@@ -79,22 +79,37 @@ export function packInfluencePattern(d: InfluencePatternData): PackedInfluencePa
   const seq = d.tokens.length;
   if (!Number.isInteger(d.layers) || d.layers < 1) throw new Error(`InfluencePattern: layers must be a positive integer, got ${String(d.layers)}`);
   if (!intIn(d.source, 0, seq - 1)) throw new Error(`InfluencePattern: source ${String(d.source)} is not a token position 0..${seq - 1}`);
-  if (!Array.isArray(d.steps) || d.steps.length !== d.layers) throw new Error(`InfluencePattern: expected one step per layer (${d.layers}), got ${Array.isArray(d.steps) ? d.steps.length : typeof d.steps}`);
+  if (!Array.isArray(d.steps) || d.steps.length !== d.layers)
+    throw new Error(`InfluencePattern: expected one step per layer (${d.layers}), got ${Array.isArray(d.steps) ? d.steps.length : typeof d.steps}`);
   let prev = d.source;
   const steps = d.steps.map((s, i) => {
     if (!s || s.layer !== i) throw new Error(`InfluencePattern: step ${i} has layer ${s ? String(s.layer) : 'none'}, expected ${i} (steps in layer order)`);
     if (!intIn(s.position, 0, seq - 1)) throw new Error(`InfluencePattern: step ${i} position ${String(s.position)} is not a token position 0..${seq - 1}`);
     if (s.kind !== 'skip' && s.kind !== 'head') throw new Error(`InfluencePattern: step ${i} kind ${JSON.stringify(s.kind)} is not 'skip' or 'head'`);
-    if (s.kind === 'skip' && s.position !== prev) throw new Error(`InfluencePattern: step ${i} is a skip step but moves from position ${prev} to ${s.position} (only heads move between positions)`);
-    if (s.kind === 'head' && !(Number.isInteger(s.head) && (s.head as number) >= 0)) throw new Error(`InfluencePattern: step ${i} is a head step without a valid head index (got ${String(s.head)})`);
-    if (typeof s.influence !== 'number' || !Number.isFinite(s.influence)) throw new Error(`InfluencePattern: step ${i} influence ${String(s.influence)} is not a finite number`);
+    if (s.kind === 'skip' && s.position !== prev)
+      throw new Error(`InfluencePattern: step ${i} is a skip step but moves from position ${prev} to ${s.position} (only heads move between positions)`);
+    if (s.kind === 'head' && !(Number.isInteger(s.head) && (s.head as number) >= 0))
+      throw new Error(`InfluencePattern: step ${i} is a head step without a valid head index (got ${String(s.head)})`);
+    if (typeof s.influence !== 'number' || !Number.isFinite(s.influence))
+      throw new Error(`InfluencePattern: step ${i} influence ${String(s.influence)} is not a finite number`);
     prev = s.position;
     const out: PatternStep = { layer: i, position: s.position, kind: s.kind, influence: s.influence };
     if (s.kind === 'head') out.head = s.head;
     return out;
   });
   if (d.influence !== undefined && !Number.isFinite(d.influence)) throw new Error(`InfluencePattern: influence ${d.influence} is not finite`);
-  return { tokens: [...d.tokens], layers: d.layers, source: d.source, steps, influence: d.influence ?? null, qoi: d.qoi ?? '', title: d.title ?? '', selected: null, breakdown: null, status: '' };
+  return {
+    tokens: [...d.tokens],
+    layers: d.layers,
+    source: d.source,
+    steps,
+    influence: d.influence ?? null,
+    qoi: d.qoi ?? '',
+    title: d.title ?? '',
+    selected: null,
+    breakdown: null,
+    status: '',
+  };
 }
 
 /**
@@ -102,13 +117,20 @@ export function packInfluencePattern(d: InfluencePatternData): PackedInfluencePa
  * @throws Error when the node is outside the graph or an entry is malformed.
  */
 export function checkBreakdown(b: HeadBreakdown, layers: number, seq: number): HeadBreakdown {
-  if (!b || !intIn(b.layer, 1, layers) || !intIn(b.position, 0, seq - 1)) throw new Error(`InfluencePattern: breakdown node (${b?.layer}, ${b?.position}) is not a node row 1..${layers} and position 0..${seq - 1}`);
+  if (!b || !intIn(b.layer, 1, layers) || !intIn(b.position, 0, seq - 1))
+    throw new Error(`InfluencePattern: breakdown node (${b?.layer}, ${b?.position}) is not a node row 1..${layers} and position 0..${seq - 1}`);
   if (!Array.isArray(b.heads)) throw new Error('InfluencePattern: breakdown.heads must be an array of {head, influence}');
   b.heads.forEach((h, i) => {
-    if (!h || !Number.isInteger(h.head) || !Number.isFinite(h.influence)) throw new Error(`InfluencePattern: breakdown.heads[${i}] must be {head: integer, influence: finite number}`);
+    if (!h || !Number.isInteger(h.head) || !Number.isFinite(h.influence))
+      throw new Error(`InfluencePattern: breakdown.heads[${i}] must be {head: integer, influence: finite number}`);
   });
   if (b.skip !== undefined && !Number.isFinite(b.skip)) throw new Error('InfluencePattern: breakdown.skip must be a finite number');
-  return { layer: b.layer, position: b.position, heads: b.heads.map((h) => ({ head: h.head, influence: h.influence })), ...(b.skip !== undefined ? { skip: b.skip } : {}) };
+  return {
+    layer: b.layer,
+    position: b.position,
+    heads: b.heads.map((h) => ({ head: h.head, influence: h.influence })),
+    ...(b.skip !== undefined ? { skip: b.skip } : {}),
+  };
 }
 
 function breakdownSvg(b: HeadBreakdown, tokens: string[]): string {
@@ -125,7 +147,9 @@ function breakdownSvg(b: HeadBreakdown, tokens: string[]): string {
     const w = (Math.abs(r.v) / max) * 110;
     const x = r.v >= 0 ? mid : mid - w;
     p.push(`<text x="${mid - 116}" y="${y + 11}" text-anchor="end">${esc(r.label)}</text>`);
-    p.push(`<rect x="${x}" y="${y + 2}" width="${w}" height="${rowH - 4}" fill="${r.v >= 0 ? '#dc2626' : '#2563eb'}"><title>${esc(`${r.label}: ${fmt(r.v)}`)}</title></rect>`);
+    p.push(
+      `<rect x="${x}" y="${y + 2}" width="${w}" height="${rowH - 4}" fill="${r.v >= 0 ? '#dc2626' : '#2563eb'}"><title>${esc(`${r.label}: ${fmt(r.v)}`)}</title></rect>`,
+    );
     p.push(`<text x="${mid + 114}" y="${y + 11}">${fmt(r.v)}</text>`);
   });
   p.push(`<line x1="${mid}" x2="${mid}" y1="18" y2="${H}" stroke="#999"/></svg>`);
@@ -154,7 +178,9 @@ export function renderInfluenceHtml(p: PackedInfluencePattern): string {
   on.set(`0:${p.source}`, 0);
   const maxInf = Math.max(1e-30, ...p.steps.map((s) => Math.abs(s.influence)));
   const s: string[] = [];
-  s.push(`<svg xmlns="http://www.w3.org/2000/svg" class="flowlens-influence-graph" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" style="font-family:sans-serif;font-size:11px">`);
+  s.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="flowlens-influence-graph" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" style="font-family:sans-serif;font-size:11px">`,
+  );
   for (let r = 0; r <= L; r++) s.push(`<text x="${left - 18}" y="${Y(r) + 4}" text-anchor="end" fill="#555">${r === 0 ? 'embed' : `L${r}`}</text>`);
   p.tokens.forEach((t, i) => {
     s.push(`<text x="${X(i)}" y="${Y(0) + 26}" text-anchor="middle">${esc(t)}</text>`);
@@ -171,7 +197,9 @@ export function renderInfluenceHtml(p: PackedInfluencePattern): string {
     const label = st.kind === 'skip' ? 'skip' : `h${st.head}`;
     const tip = `layer ${st.layer + 1}: ${st.kind === 'skip' ? 'skip connection' : `head ${st.head}`}, ${esc(p.tokens[prev])} (${prev}) → ${esc(p.tokens[st.position])} (${st.position}), influence ${fmt(st.influence)}`;
     const style = st.kind === 'skip' ? `stroke="#6b7280" stroke-dasharray="5 4"` : `stroke="#ea580c"`;
-    s.push(`<line class="flowlens-step" data-kind="${st.kind}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" ${style} stroke-width="${w.toFixed(2)}"><title>${tip}</title></line>`);
+    s.push(
+      `<line class="flowlens-step" data-kind="${st.kind}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" ${style} stroke-width="${w.toFixed(2)}"><title>${tip}</title></line>`,
+    );
     // The label sits beside its edge (offset along the edge's normal, to the right) on a white halo,
     // and is drawn after the nodes, so neither the edge nor a node covers it.
     const len = Math.hypot(x2 - x1, y2 - y1) || 1;
@@ -180,7 +208,9 @@ export function renderInfluenceHtml(p: PackedInfluencePattern): string {
     if (nx < 0 || (nx === 0 && ny > 0)) [nx, ny] = [-nx, -ny];
     const lx = (x1 + x2) / 2 + nx * 9;
     const ly = (y1 + y2) / 2 + ny * 9 + 4;
-    labels.push(`<text class="flowlens-step-label" x="${lx.toFixed(1)}" y="${ly.toFixed(1)}" text-anchor="${nx > 0.3 ? 'start' : 'middle'}" fill="${st.kind === 'skip' ? '#6b7280' : '#ea580c'}" font-weight="600" stroke="#fff" stroke-width="3" paint-order="stroke">${label}</text>`);
+    labels.push(
+      `<text class="flowlens-step-label" x="${lx.toFixed(1)}" y="${ly.toFixed(1)}" text-anchor="${nx > 0.3 ? 'start' : 'middle'}" fill="${st.kind === 'skip' ? '#6b7280' : '#ea580c'}" font-weight="600" stroke="#fff" stroke-width="3" paint-order="stroke">${label}</text>`,
+    );
     on.set(`${st.layer + 1}:${st.position}`, st.influence);
     prev = st.position;
   });

@@ -25,7 +25,8 @@ export function checkLabextension(dir: string = labextensionDir()): string {
   if (!existsSync(pkgFile)) throw new Error(`flowlens labextension: no prebuilt extension at ${dir} (build it with npm run labextension:build)`);
   const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { name?: string; jupyterlab?: { _build?: { load?: string } } };
   const load = pkg.jupyterlab?._build?.load;
-  if (pkg.name !== LABEXTENSION_NAME || !load) throw new Error(`flowlens labextension: ${pkgFile} is not the built ${LABEXTENSION_NAME} extension (no jupyterlab._build.load)`);
+  if (pkg.name !== LABEXTENSION_NAME || !load)
+    throw new Error(`flowlens labextension: ${pkgFile} is not the built ${LABEXTENSION_NAME} extension (no jupyterlab._build.load)`);
   if (!existsSync(path.join(dir, load))) throw new Error(`flowlens labextension: ${path.join(dir, load)} (jupyterlab._build.load) is missing`);
   return load;
 }

@@ -89,7 +89,11 @@ export class TokenSaliency extends Widget<TokenSaliencyState> {
       scores = Float32Array.from(init.scores);
     }
     renderSaliencyHtml({ tokens: init.tokens, scores }); // validates before the comm opens
-    super({ model: 'TokenSaliencyModel', view: 'TokenSaliencyView' }, { tokens: [...init.tokens], scores, title: init.title ?? '', selected: null, ...extra }, opts);
+    super(
+      { model: 'TokenSaliencyModel', view: 'TokenSaliencyView' },
+      { tokens: [...init.tokens], scores, title: init.title ?? '', selected: null, ...extra },
+      opts,
+    );
     this.onChange((keys) => {
       if (keys.includes('method') && this.state.method && this.state.methodNames?.length) this.showMethod(this.state.method);
     });
@@ -100,11 +104,16 @@ export class TokenSaliency extends Widget<TokenSaliencyState> {
    * shows its scores, several get a picker (named by each result's `method`).
    * @throws Error when there is no result, or the results' tokens differ.
    */
-  static fromAttributions(results: { method: string; tokens: string[]; scores: ArrayLike<number> }[], opts: { title?: string; method?: string } = {}, wopts: WidgetOptions = {}): TokenSaliency {
+  static fromAttributions(
+    results: { method: string; tokens: string[]; scores: ArrayLike<number> }[],
+    opts: { title?: string; method?: string } = {},
+    wopts: WidgetOptions = {},
+  ): TokenSaliency {
     if (!results.length) throw new Error('TokenSaliency.fromAttributions: no results');
     const tokens = results[0].tokens;
     for (const r of results) {
-      if (r.tokens.length !== tokens.length || r.tokens.some((t, i) => t !== tokens[i])) throw new Error(`TokenSaliency.fromAttributions: "${r.method}" explains other tokens than "${results[0].method}"`);
+      if (r.tokens.length !== tokens.length || r.tokens.some((t, i) => t !== tokens[i]))
+        throw new Error(`TokenSaliency.fromAttributions: "${r.method}" explains other tokens than "${results[0].method}"`);
     }
     if (results.length === 1) return new TokenSaliency({ tokens, scores: results[0].scores, title: opts.title ?? results[0].method }, wopts);
     const methods: Record<string, ArrayLike<number>> = {};

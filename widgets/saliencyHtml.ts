@@ -66,11 +66,5 @@ export function renderSaliencyHtml(fig: SaliencyFigure): string {
     `<span style="background:rgba(220,38,38,1);padding:0 6px">&nbsp;</span> positive ` +
     `<span style="background:rgba(37,99,235,1);padding:0 6px">&nbsp;</span> negative ` +
     `(opacity = |score| / ${maxAbs.toPrecision(4)})</div>`;
-  return (
-    `<div class="flowlens-saliency" style="font-family:sans-serif;line-height:2">` +
-    title +
-    `<div>${spans.join('')}</div>` +
-    legend +
-    `</div>`
-  );
+  return `<div class="flowlens-saliency" style="font-family:sans-serif;line-height:2">` + title + `<div>${spans.join('')}</div>` + legend + `</div>`;
 }

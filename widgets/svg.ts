@@ -193,7 +193,9 @@ export function heatmapSvg(spec: HeatmapSpec): string {
   const height = Math.max(top + rows * cell + labelH + (spec.colAxis ? 16 : 0), bar ? top + barH + 8 : 0);
   const tip = spec.tooltip ?? ((r: number, c: number, v: number) => `${spec.rowLabels[r]} → ${spec.colLabels[c]}: ${fmt(v)}`);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" style="font-family:sans-serif;font-size:11px">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" style="font-family:sans-serif;font-size:11px">`,
+  );
   if (spec.title) parts.push(`<text x="${left}" y="14" font-weight="600" font-size="12">${esc(spec.title)}</text>`);
   for (let r = 0; r < rows; r++) {
     parts.push(`<text x="${left - 4}" y="${top + r * cell + cell * 0.7}" text-anchor="end">${esc(spec.rowLabels[r])}</text>`);
@@ -202,9 +204,13 @@ export function heatmapSvg(spec: HeatmapSpec): string {
       const x = left + c * cell;
       const y = top + r * cell;
       const extra = spec.cellAttrs ? ' ' + spec.cellAttrs(r, c) : '';
-      parts.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${color(v)}" stroke="#fff" stroke-width="0.5"${extra}><title>${esc(tip(r, c, v))}</title></rect>`);
+      parts.push(
+        `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${color(v)}" stroke="#fff" stroke-width="0.5"${extra}><title>${esc(tip(r, c, v))}</title></rect>`,
+      );
       if (spec.crossed?.(r, c)) {
-        parts.push(`<path d="M${x + 2} ${y + 2}L${x + cell - 2} ${y + cell - 2}M${x + cell - 2} ${y + 2}L${x + 2} ${y + cell - 2}" stroke="#111" stroke-width="1.5" pointer-events="none"/>`);
+        parts.push(
+          `<path d="M${x + 2} ${y + 2}L${x + cell - 2} ${y + cell - 2}M${x + cell - 2} ${y + 2}L${x + 2} ${y + cell - 2}" stroke="#111" stroke-width="1.5" pointer-events="none"/>`,
+        );
       }
     }
   }
@@ -213,7 +219,8 @@ export function heatmapSvg(spec: HeatmapSpec): string {
     const x = left + c * cell + cell / 2;
     parts.push(`<text transform="translate(${x},${by}) rotate(-60)" text-anchor="end" dominant-baseline="middle">${esc(spec.colLabels[c])}</text>`);
   }
-  if (spec.rowAxis) parts.push(`<text transform="translate(10,${top + (rows * cell) / 2}) rotate(-90)" text-anchor="middle" fill="#555">${esc(spec.rowAxis)}</text>`);
+  if (spec.rowAxis)
+    parts.push(`<text transform="translate(10,${top + (rows * cell) / 2}) rotate(-90)" text-anchor="middle" fill="#555">${esc(spec.rowAxis)}</text>`);
   if (spec.colAxis) parts.push(`<text x="${left + (cols * cell) / 2}" y="${height - 3}" text-anchor="middle" fill="#555">${esc(spec.colAxis)}</text>`);
   if (bar) {
     const bx = left + cols * cell + 16;
@@ -228,9 +235,12 @@ export function heatmapSvg(spec: HeatmapSpec): string {
     parts.push(`<rect x="${bx}" y="${top}" width="12" height="${barH}" fill="none" stroke="#999" stroke-width="0.5"/>`);
     for (const t of barTicks) {
       const y = at(t);
-      parts.push(`<line x1="${bx + 12}" x2="${bx + 16}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#555"/><text x="${bx + 18}" y="${(y + 4).toFixed(1)}">${tickLabel(t, step)}</text>`);
+      parts.push(
+        `<line x1="${bx + 12}" x2="${bx + 16}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#555"/><text x="${bx + 18}" y="${(y + 4).toFixed(1)}">${tickLabel(t, step)}</text>`,
+      );
     }
-    if (bar.label) parts.push(`<text transform="translate(${bx + 24 + barLabelW},${top + barH / 2}) rotate(-90)" text-anchor="middle" fill="#555">${esc(bar.label)}</text>`);
+    if (bar.label)
+      parts.push(`<text transform="translate(${bx + 24 + barLabelW},${top + barH / 2}) rotate(-90)" text-anchor="middle" fill="#555">${esc(bar.label)}</text>`);
     parts.push(`</g>`);
   }
   parts.push('</svg>');
@@ -304,7 +314,9 @@ export function lineChartSvg(spec: LineChartSpec): string {
   p.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="#fafafa" stroke="#ccc"/>`);
   for (const v of yt.ticks) {
     const y = Y(v).toFixed(1);
-    p.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${y}" y2="${y}" stroke="#e5e5e5"/><text class="flowlens-ytick" x="${m.l - 4}" y="${(Y(v) + 4).toFixed(1)}" text-anchor="end">${tickLabel(v, yt.step)}</text>`);
+    p.push(
+      `<line x1="${m.l}" x2="${m.l + pw}" y1="${y}" y2="${y}" stroke="#e5e5e5"/><text class="flowlens-ytick" x="${m.l - 4}" y="${(Y(v) + 4).toFixed(1)}" text-anchor="end">${tickLabel(v, yt.step)}</text>`,
+    );
   }
   if (ticksX) {
     ticksX.forEach((t, i) => {
@@ -312,7 +324,8 @@ export function lineChartSvg(spec: LineChartSpec): string {
       p.push(`<text transform="translate(${X(i)},${m.t + ph + 6}) rotate(-60)" text-anchor="end" dominant-baseline="middle">${esc(t)}</text>`);
     });
   } else {
-    for (const v of xt!.ticks) p.push(`<text class="flowlens-xtick" x="${X(v).toFixed(1)}" y="${m.t + ph + 14}" text-anchor="middle">${tickLabel(v, xt!.step)}</text>`);
+    for (const v of xt!.ticks)
+      p.push(`<text class="flowlens-xtick" x="${X(v).toFixed(1)}" y="${m.t + ph + 14}" text-anchor="middle">${tickLabel(v, xt!.step)}</text>`);
   }
   if (spec.xLabel) p.push(`<text x="${m.l + pw / 2}" y="${H - 4}" text-anchor="middle" fill="#555">${esc(spec.xLabel)}</text>`);
   if (spec.yLabel) p.push(`<text transform="translate(11,${m.t + ph / 2}) rotate(-90)" text-anchor="middle" fill="#555">${esc(spec.yLabel)}</text>`);
@@ -321,10 +334,14 @@ export function lineChartSvg(spec: LineChartSpec): string {
     const pts = Array.from({ length: s.x.length }, (_, i) => `${X(s.x[i]).toFixed(1)},${Y(s.y[i]).toFixed(1)}`);
     p.push(`<polyline class="flowlens-series" data-series="${esc(s.name)}" points="${pts.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
     for (let i = 0; i < s.x.length; i++) {
-      p.push(`<circle cx="${X(s.x[i]).toFixed(1)}" cy="${Y(s.y[i]).toFixed(1)}" r="3" fill="${color}"><title>${esc(`${s.name}: (${fmt(s.x[i])}, ${fmt(s.y[i])})`)}</title></circle>`);
+      p.push(
+        `<circle cx="${X(s.x[i]).toFixed(1)}" cy="${Y(s.y[i]).toFixed(1)}" r="3" fill="${color}"><title>${esc(`${s.name}: (${fmt(s.x[i])}, ${fmt(s.y[i])})`)}</title></circle>`,
+      );
     }
     const ly = m.t + 8 + k * 16;
-    p.push(`<line x1="${W - legendW}" x2="${W - legendW + 18}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/><text x="${W - legendW + 22}" y="${ly + 4}">${esc(s.name)}</text>`);
+    p.push(
+      `<line x1="${W - legendW}" x2="${W - legendW + 18}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/><text x="${W - legendW + 22}" y="${ly + 4}">${esc(s.name)}</text>`,
+    );
   });
   p.push('</svg>');
   return p.join('');

@@ -24,8 +24,22 @@ import * as tf from '@tensorflow/tfjs';
 
 /** The addon's functions (see `native/src/addon.cc`). */
 interface NativeAddon {
-  gemm(heap: ArrayBuffer, aOff: number, bOff: number, cOff: number, biasOff: number, batch: number, m: number, n: number, k: number,
-    transA: number, transB: number, strideA: number, strideB: number, activation: number): void;
+  gemm(
+    heap: ArrayBuffer,
+    aOff: number,
+    bOff: number,
+    cOff: number,
+    biasOff: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: number,
+    transB: number,
+    strideA: number,
+    strideB: number,
+    activation: number,
+  ): void;
   setThreads(n: number): void;
   threads(): number;
   kernel(): string;
@@ -73,7 +87,8 @@ function addonPath(): string | null {
 export function parseThreads(v: number | string | undefined): number {
   if (v === undefined || v === '') return isMainThread ? Math.max(1, Math.min(64, availableParallelism())) : 1;
   const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`thread count must be an integer in 1..64, got "${v}" (FLOWLENS_THREADS or initBackend's threads option)`);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new RangeError(`thread count must be an integer in 1..64, got "${v}" (FLOWLENS_THREADS or initBackend's threads option)`);
   return n;
 }
 
@@ -98,7 +113,11 @@ export function nativeStatus(): NativeStatus {
 }
 
 /** Time spent in native matrix products since {@link startNativeTiming} (for benchmarks). */
-export interface NativeTiming { calls: number; ms: number; flops: number }
+export interface NativeTiming {
+  calls: number;
+  ms: number;
+  flops: number;
+}
 let timing: NativeTiming | null = null;
 
 /** Start counting native matrix products (calls, wall ms, floating-point operations); returns the live counter. */
@@ -158,8 +177,22 @@ function nativeMatMul(args: Args, bias: tf.TensorInfo | undefined, activation: n
   if (aOff < 0 || bOff < 0 || cOff < 0 || (bias && biasOff < 0)) return null;
   // The heap buffer is read after makeOutput: allocating may have grown (replaced) it.
   const t0 = timing ? performance.now() : 0;
-  addon.gemm(backend.wasm.HEAPU8.buffer as ArrayBuffer, aOff, bOff, cOff, biasOff, batch, m, n, k,
-    transposeA ? 1 : 0, transposeB ? 1 : 0, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, activation);
+  addon.gemm(
+    backend.wasm.HEAPU8.buffer as ArrayBuffer,
+    aOff,
+    bOff,
+    cOff,
+    biasOff,
+    batch,
+    m,
+    n,
+    k,
+    transposeA ? 1 : 0,
+    transposeB ? 1 : 0,
+    batchA === 1 ? 0 : m * k,
+    batchB === 1 ? 0 : k * n,
+    activation,
+  );
   if (timing) {
     timing.calls++;
     timing.ms += performance.now() - t0;

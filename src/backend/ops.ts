@@ -77,7 +77,7 @@ function columnSums(t: tf.Tensor): tf.Tensor {
 
 // x [n, in] · w [in, out] + b [out], with all three gradients; the bias gradient as a GEMV instead
 // of the broadcast-add gradient's axis-0 reduction (which took ~20 % of a training step on wasm).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 const affine = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
@@ -90,6 +90,7 @@ const affine = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: t
       return [dx, dw, columnSums(dy)];
     },
   };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing allows no third tensor input; cast to the real signature below
 }) as any) as unknown as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 /**
@@ -107,7 +108,7 @@ const affine = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: t
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
   const d = x.shape[x.rank - 1] as number;
   const lead = x.shape.slice(0, -1);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
   const f = tf.customGrad(((x2: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const mean = tf.mean(x2, -1, true);
     const xc = tf.sub(x2, mean);
@@ -126,6 +127,7 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
         return [dx, columnSums(tf.mul(dy, sxhat)), columnSums(dy)];
       },
     };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing allows no third tensor input; cast to the real signature below
   }) as any) as unknown as (x2: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
   return f(x.reshape([-1, d]), gamma, beta).reshape([...lead, d]);
 }
@@ -148,14 +150,16 @@ export function linearConst(x: tf.Tensor, w: LazyTensor, wT: LazyTensor, b?: tf.
   if (inDim !== wIn) throw new Error(`linear: input has ${inDim} features, weight expects ${wIn}`);
   const lead = x.shape.slice(0, -1);
   const f = tf.customGrad(((x2: tf.Tensor) => {
-    const y = native && typeof w === 'function' && typeof wT !== 'function'
-      ? tf.matMul(x2 as tf.Tensor2D, wT as tf.Tensor2D, false, true)
-      : tf.matMul(x2 as tf.Tensor2D, force(w) as tf.Tensor2D);
+    const y =
+      native && typeof w === 'function' && typeof wT !== 'function'
+        ? tf.matMul(x2 as tf.Tensor2D, wT as tf.Tensor2D, false, true)
+        : tf.matMul(x2 as tf.Tensor2D, force(w) as tf.Tensor2D);
     return {
       value: b ? tf.add(y, b) : y,
-      gradFunc: (dy: tf.Tensor) => (native && typeof wT === 'function' && typeof w !== 'function'
-        ? tf.matMul(dy as tf.Tensor2D, w as tf.Tensor2D, false, true)
-        : tf.matMul(dy as tf.Tensor2D, force(wT) as tf.Tensor2D)),
+      gradFunc: (dy: tf.Tensor) =>
+        native && typeof wT === 'function' && typeof w !== 'function'
+          ? tf.matMul(dy as tf.Tensor2D, w as tf.Tensor2D, false, true)
+          : tf.matMul(dy as tf.Tensor2D, force(wT) as tf.Tensor2D),
     };
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing does not accept a closure over the cached transpose; cast to the real signature below
   }) as any) as unknown as (x2: tf.Tensor) => tf.Tensor;
@@ -172,9 +176,10 @@ export function matmulConstB(a: tf.Tensor, b: tf.Tensor, bT: LazyTensor): tf.Ten
   if (a.shape[a.rank - 1] !== b.shape[b.rank - 2]) throw new Error(`matmul: inner dimensions differ: [${a.shape}] · [${b.shape}]`);
   const f = tf.customGrad(((a2: tf.Tensor) => ({
     value: tf.matMul(a2 as tf.Tensor3D, b as tf.Tensor3D),
-    gradFunc: (dy: tf.Tensor) => (nativeMatMulActive() && typeof bT === 'function'
-      ? tf.matMul(dy as tf.Tensor3D, b as tf.Tensor3D, false, true)
-      : tf.matMul(dy as tf.Tensor3D, force(bT) as tf.Tensor3D)),
+    gradFunc: (dy: tf.Tensor) =>
+      nativeMatMulActive() && typeof bT === 'function'
+        ? tf.matMul(dy as tf.Tensor3D, b as tf.Tensor3D, false, true)
+        : tf.matMul(dy as tf.Tensor3D, force(bT) as tf.Tensor3D),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing does not accept a closure over the cached transpose; cast to the real signature below
   })) as any) as unknown as (a2: tf.Tensor) => tf.Tensor;
   return f(a);
@@ -198,7 +203,7 @@ export function geluErf(x: tf.Tensor): tf.Tensor {
         return [tf.mul(dy, tf.add(c, tf.mul(xs, pdf)))];
       },
     };
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tfjs's customGrad typing accepts only single-tensor functions; cast to the real signature below
   }) as any) as unknown as (xx: tf.Tensor) => tf.Tensor;
   return f(x);
 }

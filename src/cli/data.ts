@@ -32,7 +32,12 @@ export function registerData(program: Command): void {
       const command = ['flowlens data corpus', ...process.argv.slice(4)].join(' ');
       const res = await buildCorpus({
         out: opts.out,
-        sources: opts.sources ? opts.sources.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+        sources: opts.sources
+          ? opts.sources
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : undefined,
         heldout: opts.heldout,
         seed: opts.seed,
         progress: opts.progress,
@@ -42,7 +47,8 @@ export function registerData(program: Command): void {
       });
       const w = res.sources.reduce((a, s) => a + s.words, 0);
       const f = (n: number) => n.toLocaleString('en-US');
-      for (const s of res.sources) console.log(`  ${s.name.padEnd(14)} ${f(s.words).padStart(12)} words ${f(s.sentences).padStart(10)} sentences ${f(s.documents).padStart(9)} docs`);
+      for (const s of res.sources)
+        console.log(`  ${s.name.padEnd(14)} ${f(s.words).padStart(12)} words ${f(s.sentences).padStart(10)} sentences ${f(s.documents).padStart(9)} docs`);
       console.log(`corpus: ${f(w)} words from ${res.sources.length} sources in ${res.seconds.toFixed(0)} s → ${res.out}`);
       const v = res.vocabulary?.summary as string[] | undefined;
       if (v) for (const l of v) console.log(`  ${l.replace(/\*\*/g, '')}`);

@@ -23,8 +23,16 @@ function headCorpus(name: string, n: number): string[] {
     const w = s.split(/\s+/).length;
     return w >= 5 && w <= 40;
   };
-  if (name === 'sst2-dev') return loadSst2('dev').map((x) => x.text).filter(ok).slice(0, n);
-  if (name.startsWith('heldout:')) return readCorpusFile(join(name.slice('heldout:'.length), 'heldout.txt')).flat().filter(ok).slice(0, n);
+  if (name === 'sst2-dev')
+    return loadSst2('dev')
+      .map((x) => x.text)
+      .filter(ok)
+      .slice(0, n);
+  if (name.startsWith('heldout:'))
+    return readCorpusFile(join(name.slice('heldout:'.length), 'heldout.txt'))
+      .flat()
+      .filter(ok)
+      .slice(0, n);
   throw new InvalidArgumentError(`--head-corpus must be sst2-dev or heldout:<corpus folder>, got "${name}"`);
 }
 
@@ -36,7 +44,7 @@ export function registerEval(program: Command): void {
     .option('--model <name>', 'embedded:bert, a folder or a hub id', 'embedded:bert')
     .option('--per-construction <n>', 'Marvin & Linzen pairs per construction', intAtLeast('--per-construction', 1), 500)
     .option('--head-sentences <n>', 'sentences for the head statistics', intAtLeast('--head-sentences', 1), 300)
-    .option('--head-corpus <name>', 'sst2-dev, or heldout:<corpus folder> (the pretraining corpus\'s held-out part)', 'sst2-dev')
+    .option('--head-corpus <name>', "sst2-dev, or heldout:<corpus folder> (the pretraining corpus's held-out part)", 'sst2-dev')
     .action(async (o: { model: string; perConstruction: number; headSentences: number; headCorpus: string }) => {
       const loaded = await loadModel(o.model);
       let last = '';
@@ -54,9 +62,16 @@ export function registerEval(program: Command): void {
       const step = existsSync(trainingPath) ? (JSON.parse(readFileSync(trainingPath, 'utf8')) as { step?: number }).step : undefined;
       const out = { ...result, step, marvinLinzen: { ...result.marvinLinzen, command }, headStats: { ...result.headStats, command } };
       writeFileAtomic(join(loaded.source, 'evaluation.json'), JSON.stringify(out, null, 1) + '\n');
-      console.log(mdTable(['construction', 'accuracy', 'pairs'], result.marvinLinzen.rows.map((r) => [r.construction, `${(100 * r.accuracy).toFixed(1)} %`, r.n])));
+      console.log(
+        mdTable(
+          ['construction', 'accuracy', 'pairs'],
+          result.marvinLinzen.rows.map((r) => [r.construction, `${(100 * r.accuracy).toFixed(1)} %`, r.n]),
+        ),
+      );
       console.log(`overall ${(100 * result.marvinLinzen.overall).toFixed(1)} %\n`);
-      console.log(`heads (song2024 thresholds): ${result.headStats.positional} positional, ${result.headStats.syntactic} syntactic, ${result.headStats.either} either, of ${result.headStats.total}`);
+      console.log(
+        `heads (song2024 thresholds): ${result.headStats.positional} positional, ${result.headStats.syntactic} syntactic, ${result.headStats.either} either, of ${result.headStats.total}`,
+      );
       console.log(result.headStats.grid);
       // Refresh the card of a flowlens-pretrained folder with the new evaluation.
       const recPath = join(loaded.source, 'trainer', 'trainer.json');

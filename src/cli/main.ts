@@ -23,7 +23,14 @@ import { registerEval } from './eval.js';
 export type CommandRegistrar = (program: Command) => void;
 
 /** Top-level commands. Add `train`, `kernel`, … here. */
-export const commands: Record<string, CommandRegistrar> = { reproduce: registerReproduce, kernel: registerKernel, figure: registerFigure, train: registerTrain, data: registerData, eval: registerEval };
+export const commands: Record<string, CommandRegistrar> = {
+  reproduce: registerReproduce,
+  kernel: registerKernel,
+  figure: registerFigure,
+  train: registerTrain,
+  data: registerData,
+  eval: registerEval,
+};
 
 /** The commander program with every command of {@link commands}. */
 export function buildProgram(): Command {

@@ -55,7 +55,9 @@ export async function trainAbnarCommand(opts: TrainAbnarCommandOptions): Promise
   });
   (bar as cliProgress.SingleBar | null)?.stop();
   console.log(`saved ${out}`);
-  console.log(`test accuracy ${(report.test.overall.accuracy * 100).toFixed(2)}% of ${report.test.overall.n} held-out Brown examples (${report.minutes.toFixed(1)} min)`);
+  console.log(
+    `test accuracy ${(report.test.overall.accuracy * 100).toFixed(2)}% of ${report.test.overall.n} held-out Brown examples (${report.minutes.toFixed(1)} min)`,
+  );
   return report;
 }
 
@@ -67,7 +69,9 @@ export async function trainAbnarCommand(opts: TrainAbnarCommandOptions): Promise
 export function registerTrainAbnar(train: Command): Command {
   return train
     .command('abnar-classifier')
-    .description("train the verb-number classifier of Abnar & Zuidema (2020)'s setup (6 layers, 8 heads, reads [CLS]) on Brown + templated sentences cut before the verb, then evaluate it by number of attractors")
+    .description(
+      "train the verb-number classifier of Abnar & Zuidema (2020)'s setup (6 layers, 8 heads, reads [CLS]) on Brown + templated sentences cut before the verb, then evaluate it by number of attractors",
+    )
     .option('--seed <n>', 'random seed', int('--seed', 0), 1)
     .option('--out <dir>', 'output folder (default models/flowlens-abnar)')
     .option('--epochs <n>', 'maximum epochs (default 1)', int('--epochs', 1))

@@ -15,11 +15,13 @@ import cliProgress from 'cli-progress';
 import { projectRoot } from '../model/load.js';
 import { AGREEMENT_DEFAULTS, trainAgreementModel } from '../train/agreement.js';
 
-const real = (what: string, ok: (x: number) => boolean, range: string) => (v: string): number => {
-  const x = Number(v);
-  if (!Number.isFinite(x) || !ok(x)) throw new InvalidArgumentError(`${what} must be a number ${range}, got "${v}"`);
-  return x;
-};
+const real =
+  (what: string, ok: (x: number) => boolean, range: string) =>
+  (v: string): number => {
+    const x = Number(v);
+    if (!Number.isFinite(x) || !ok(x)) throw new InvalidArgumentError(`${what} must be a number ${range}, got "${v}"`);
+    return x;
+  };
 
 /**
  * Adds the `agreement` sub-command to a `train` command:
@@ -38,9 +40,24 @@ export function registerTrainAgreement(train: Command): Command {
     .option('--layers <n>', 'encoder layers', int('--layers', 1), D.layers)
     .option('--hidden <n>', 'hidden size', int('--hidden', 8), D.hidden)
     .option('--heads <n>', 'attention heads', int('--heads', 1), D.heads)
-    .option('--lr <x>', 'peak learning rate', real('--lr', (x) => x > 0, '> 0'), D.lr)
-    .option('--dropout <p>', 'dropout probability', real('--dropout', (x) => x >= 0 && x < 1, 'in [0, 1)'), D.dropout)
-    .option('--template-share <s>', 'share of template sentences per batch', real('--template-share', (x) => x >= 0 && x <= 1, 'in [0, 1]'), D.templateShare)
+    .option(
+      '--lr <x>',
+      'peak learning rate',
+      real('--lr', (x) => x > 0, '> 0'),
+      D.lr,
+    )
+    .option(
+      '--dropout <p>',
+      'dropout probability',
+      real('--dropout', (x) => x >= 0 && x < 1, 'in [0, 1)'),
+      D.dropout,
+    )
+    .option(
+      '--template-share <s>',
+      'share of template sentences per batch',
+      real('--template-share', (x) => x >= 0 && x <= 1, 'in [0, 1]'),
+      D.templateShare,
+    )
     .option('--auxiliary-steps <n>', 'steps of the first phase (closed-class targets only)', int('--auxiliary-steps', 0), D.auxiliaryPhaseSteps)
     .option('--eval-items <n>', 'Marvin & Linzen items per construction in the final evaluation (default all)', int('--eval-items', 1))
     .option('--no-progress', 'no progress bar')
@@ -50,7 +67,11 @@ export function registerTrainAgreement(train: Command): Command {
       let last = { step: 0, payload: { loss: '-', acc: '-' } };
       if (o.progress !== false) {
         bar = new cliProgress.SingleBar(
-          { format: 'agreement [{bar}] {value}/{total} steps | loss {loss} | held-out attractor acc {acc} | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
+          {
+            format: 'agreement [{bar}] {value}/{total} steps | loss {loss} | held-out attractor acc {acc} | eta {eta_formatted}',
+            stream: process.stderr,
+            hideCursor: true,
+          },
           cliProgress.Presets.shades_classic,
         );
         bar.start(o.steps as number, 0, { loss: '-', acc: '-' });
@@ -82,7 +103,9 @@ export function registerTrainAgreement(train: Command): Command {
         });
         bar?.stop();
         bar = null;
-        console.log(`saved ${out}: Marvin & Linzen accuracy ${(report.overall.accuracy * 100).toFixed(1)}% over ${report.overall.n} items (${trainMinutes.toFixed(1)} min of training)`);
+        console.log(
+          `saved ${out}: Marvin & Linzen accuracy ${(report.overall.accuracy * 100).toFixed(1)}% over ${report.overall.n} items (${trainMinutes.toFixed(1)} min of training)`,
+        );
       } finally {
         bar?.stop();
       }

@@ -115,12 +115,17 @@ export async function trainClassifierCommand(opts: TrainClassifierCommandOptions
   });
   (bar as cliProgress.SingleBar | null)?.stop();
   console.log(`saved ${out}`);
-  console.log(`dev accuracy ${(report.devAccuracy * 100).toFixed(2)}%, test accuracy ${(report.testAccuracy * 100).toFixed(2)}%` +
-    (report.outOfDomain ? `; out of domain ${Object.entries(report.outOfDomain).map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`).join(', ')}` : '') +
-    ` (${report.minutes.toFixed(1)} min)`);
+  console.log(
+    `dev accuracy ${(report.devAccuracy * 100).toFixed(2)}%, test accuracy ${(report.testAccuracy * 100).toFixed(2)}%` +
+      (report.outOfDomain
+        ? `; out of domain ${Object.entries(report.outOfDomain)
+            .map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`)
+            .join(', ')}`
+        : '') +
+      ` (${report.minutes.toFixed(1)} min)`,
+  );
   return report;
 }
-
 
 /**
  * Adds the `classifier` sub-command to a `train` command:
@@ -136,14 +141,23 @@ export function registerTrainClassifier(train: Command): Command {
     .option('--out <dir>', 'output folder (default models/flowlens-<data>)')
     .option('--epochs <n>', 'maximum epochs (default sst2 8, trec 10)', int('--epochs', 1))
     .option('--pretrain-steps <n>', 'masked-LM pre-training steps first (default 0: none)', int('--pretrain-steps', 0), 0)
-    .addOption(new Option('--pretrain-text <text>', 'text of the pre-training: the training sentences, or those plus the Brown corpus').choices(['train', 'train+brown']))
+    .addOption(
+      new Option('--pretrain-text <text>', 'text of the pre-training: the training sentences, or those plus the Brown corpus').choices([
+        'train',
+        'train+brown',
+      ]),
+    )
     .option('--layers <n>', 'encoder layers (default 2)', int('--layers', 1))
     .option('--hidden <n>', 'hidden size (default 128)', int('--hidden', 8))
     .option('--lr <x>', 'peak learning rate (default 5e-4)', positiveNumber('--lr'))
     .option('--dropout <p>', 'dropout probability (default 0.1)', probabilityBelowOne('--dropout'))
     .option('--max-vocab <n>', 'maximum vocabulary size (default 12000)', int('--max-vocab', 16))
     .option('--min-count <n>', 'minimum training-text count of a word with its own vocabulary entry (default 2)', int('--min-count', 1))
-    .option('--unseen-word-dropout <p>', 'probability of showing a known word as its unseen pieces in fine-tuning (default sst2 0.15, trec 0)', probabilityBelowOne('--unseen-word-dropout'))
+    .option(
+      '--unseen-word-dropout <p>',
+      'probability of showing a known word as its unseen pieces in fine-tuning (default sst2 0.15, trec 0)',
+      probabilityBelowOne('--unseen-word-dropout'),
+    )
     .option('--encoder <model>', 'fine-tune a pretrained masked LM (e.g. embedded:bert) instead of training a small encoder from scratch')
     .option('--no-progress', 'no progress bar')
     .action(async (o: TrainClassifierCommandOptions) => {

@@ -71,7 +71,12 @@ export async function trainMlmCommand(o: TrainMlmOptions): Promise<void> {
       if (showBar) {
         if (!bar) {
           bar = new cliProgress.SingleBar(
-            { format: 'mlm [{bar}] {value}/{total} steps | loss {loss} | {tps} tok/s | epoch {epoch} | eta {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 50 },
+            {
+              format: 'mlm [{bar}] {value}/{total} steps | loss {loss} | {tps} tok/s | epoch {epoch} | eta {eta_formatted}',
+              stream: process.stderr,
+              hideCursor: true,
+              etaBuffer: 50,
+            },
             cliProgress.Presets.shades_classic,
           );
           bar.start(settings.steps, rec.step - 1, { loss: '-', tps: '-', epoch: '-' });
@@ -79,10 +84,15 @@ export async function trainMlmCommand(o: TrainMlmOptions): Promise<void> {
         bar.update(rec.step, { loss: smooth.toFixed(3), tps, epoch: info.epoch.toFixed(2) });
       } else if (rec.step % 10 === 0 || Date.now() - lastLine > 60000) {
         lastLine = Date.now();
-        console.log(`step ${rec.step}/${settings.steps} loss ${rec.loss.toFixed(3)} (mean ${smooth.toFixed(3)}) lr ${rec.lr.toExponential(2)} |g| ${rec.gradNorm.toFixed(2)} ${tps} tok/s (workers ${info.workerMs.map((m) => (m / 1000).toFixed(1)).join('/')} s) epoch ${info.epoch.toFixed(3)} tokens ${(rec.tokens / 1e6).toFixed(2)}M`);
+        console.log(
+          `step ${rec.step}/${settings.steps} loss ${rec.loss.toFixed(3)} (mean ${smooth.toFixed(3)}) lr ${rec.lr.toExponential(2)} |g| ${rec.gradNorm.toFixed(2)} ${tps} tok/s (workers ${info.workerMs.map((m) => (m / 1000).toFixed(1)).join('/')} s) epoch ${info.epoch.toFixed(3)} tokens ${(rec.tokens / 1e6).toFixed(2)}M`,
+        );
       }
     },
-    onEval: (e) => log(`eval step ${e.step}: held-out loss ${e.loss.toFixed(3)}, perplexity ${e.perplexity.toFixed(1)}, masked-token accuracy ${(100 * e.accuracy).toFixed(1)}% (${e.count} tokens)`),
+    onEval: (e) =>
+      log(
+        `eval step ${e.step}: held-out loss ${e.loss.toFixed(3)}, perplexity ${e.perplexity.toFixed(1)}, masked-token accuracy ${(100 * e.accuracy).toFixed(1)}% (${e.count} tokens)`,
+      ),
   });
   (bar as cliProgress.SingleBar | null)?.stop();
   console.log(`stopped at step ${result.record.step} (${result.stoppedBecause}); model in ${out}; resume with: npx flowlens train mlm --resume`);
@@ -98,7 +108,7 @@ export function registerTrainMlm(train: Command): Command {
     .option('--out <dir>', 'model folder (default models/flowlens-bert)')
     .option('--run-dir <dir>', 'exact (F32) checkpoint folder (default .cache/pretrain/flowlens-bert)')
     .option('--resume', 'continue from the checkpoint in --run-dir, else from <out>/trainer')
-    .option('--new-data', 'with --resume: continue on a corpus that differs from the checkpoint\'s (continued pretraining)')
+    .option('--new-data', "with --resume: continue on a corpus that differs from the checkpoint's (continued pretraining)")
     .option('--workers <n>', 'gradient workers, one per core (default: all cores; 0 = in the main thread)', nonNegativeInt('--workers'))
     .option('--micro-batch <n>', 'sequences per forward/backward pass in a worker (default 16)', int('--micro-batch', 1))
     .option('--minutes <x>', 'stop after this many minutes, checkpoint saved', positiveNumber('--minutes'))

@@ -13,7 +13,9 @@ import { registerTrainAbnar } from './train-abnar.js';
 
 /** Registers `flowlens train` with its `agreement` and `classifier` sub-commands on `program`. */
 export function registerTrain(program: Command): void {
-  const train = program.command('train').description('train an embedded model from a seed (agreement masked LM, SST-2 / TREC classifiers, the pretrained BERT)');
+  const train = program
+    .command('train')
+    .description('train an embedded model from a seed (agreement masked LM, SST-2 / TREC classifiers, the pretrained BERT)');
   registerTrainAgreement(train);
   registerTrainClassifier(train);
   registerTrainMlm(train);

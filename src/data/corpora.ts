@@ -54,7 +54,8 @@ function readRequired(path: string, what: string): Buffer {
 }
 
 /** Windows-1252 code points of bytes 0x80–0x9F (the rest of the code page equals Latin-1). */
-const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+const CP1252_HIGH =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
 
 /**
  * UTF-8 when the bytes are valid UTF-8, else Windows-1252 (MR and TREC train hold such bytes, e.g.
@@ -233,7 +234,7 @@ export function loadSentimentFixture(name: 'imdb' | 'yelp' | 'amazon', opts: Lab
     if (r && r.text === '' && (r.class === null || r.class === undefined)) return;
     if (typeof r.text !== 'string' || typeof r.class !== 'number') throw new Error(`loadSentimentFixture: ${path}[${i}] is not {text, class}`);
     const t = r.text.replace(/\s+/g, ' ').trim();
-    out.push({ label: r.class, text: opts.lowercase ?? true ? t.toLowerCase() : t });
+    out.push({ label: r.class, text: (opts.lowercase ?? true) ? t.toLowerCase() : t });
   });
   return out;
 }

@@ -171,7 +171,9 @@ export function defaultParseCache(): string {
 }
 
 function cacheKey(sentence: string): string {
-  return createHash('sha1').update('lg1\n' + sentence).digest('hex');
+  return createHash('sha1')
+    .update('lg1\n' + sentence)
+    .digest('hex');
 }
 
 /**
@@ -219,7 +221,12 @@ export function parseSentences(sentences: readonly string[], opts: LinkGrammarOp
 
 function runParser(binary: string, sentences: string[], timeoutPerSentence: number): ParsedSentence[] {
   const args = ['en', '-postscript', '-graphics=0', '-verbosity=0', '-limit=1', `-timeout=${timeoutPerSentence}`, '-echo'];
-  const res = spawnSync(binary, args, { input: sentences.join('\n') + '\n', encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: (timeoutPerSentence + 2) * 1000 * sentences.length + 10000 });
+  const res = spawnSync(binary, args, {
+    input: sentences.join('\n') + '\n',
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: (timeoutPerSentence + 2) * 1000 * sentences.length + 10000,
+  });
   if (res.error) {
     throw new Error(`cannot run the link-grammar parser "${binary}" (${res.error.message}); install Debian's link-grammar and link-grammar-dictionaries-en`);
   }

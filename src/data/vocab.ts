@@ -42,7 +42,16 @@ export function isPunctuationChar(ch: string): boolean {
 }
 
 function isCjk(cp: number): boolean {
-  return (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x20000 && cp <= 0x2a6df) || (cp >= 0x2a700 && cp <= 0x2b73f) || (cp >= 0x2b740 && cp <= 0x2b81f) || (cp >= 0x2b820 && cp <= 0x2ceaf) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f);
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2b73f) ||
+    (cp >= 0x2b740 && cp <= 0x2b81f) ||
+    (cp >= 0x2b820 && cp <= 0x2ceaf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
 }
 
 /**
@@ -111,7 +120,32 @@ export interface VocabOptions {
 }
 
 /** Common English suffixes as `##` pieces (e.g. `walking` → `walk ##ing` when `walk` is a word). */
-export const DEFAULT_SUFFIXES: readonly string[] = ['##s', '##es', '##ed', '##ing', '##ly', '##er', '##ers', '##est', '##ion', '##ions', '##tion', '##ness', '##ment', '##ful', '##less', '##able', '##al', '##ic', '##ity', '##ive', '##ous', '##ism', '##ist', '##ize'];
+export const DEFAULT_SUFFIXES: readonly string[] = [
+  '##s',
+  '##es',
+  '##ed',
+  '##ing',
+  '##ly',
+  '##er',
+  '##ers',
+  '##est',
+  '##ion',
+  '##ions',
+  '##tion',
+  '##ness',
+  '##ment',
+  '##ful',
+  '##less',
+  '##able',
+  '##al',
+  '##ic',
+  '##ity',
+  '##ive',
+  '##ous',
+  '##ism',
+  '##ist',
+  '##ize',
+];
 
 /** Result of {@link buildVocab}. */
 export interface VocabBuild {
@@ -178,19 +212,24 @@ export function buildVocab(texts: Iterable<string | readonly string[]>, opts: Vo
     if (e.inner >= charMinCount && !isPunctuationChar(ch)) add('##' + ch);
   }
   for (const sfx of opts.suffixes ?? DEFAULT_SUFFIXES) {
-    if (!sfx.startsWith('##') || sfx.length < 3 || /\s/.test(sfx)) throw new Error(`buildVocab: suffix ${JSON.stringify(sfx)} must be "##" followed by characters`);
+    if (!sfx.startsWith('##') || sfx.length < 3 || /\s/.test(sfx))
+      throw new Error(`buildVocab: suffix ${JSON.stringify(sfx)} must be "##" followed by characters`);
     add(sfx);
   }
   // Required words.
   const required = [...new Set(opts.required ?? [])].sort();
   for (const w of required) {
     const bw = basicWords(w);
-    if (bw.length !== 1 || bw[0] !== w) throw new Error(`buildVocab: required word "${w}" is not a single lower-case basic-tokenizer word (it gives ${JSON.stringify(bw)})`);
+    if (bw.length !== 1 || bw[0] !== w)
+      throw new Error(`buildVocab: required word "${w}" is not a single lower-case basic-tokenizer word (it gives ${JSON.stringify(bw)})`);
     add(w);
   }
-  if (tokens.length > maxSize) throw new Error(`buildVocab: specials, characters and ${required.length} required words make ${tokens.length} entries > maxSize ${maxSize}`);
+  if (tokens.length > maxSize)
+    throw new Error(`buildVocab: specials, characters and ${required.length} required words make ${tokens.length} entries > maxSize ${maxSize}`);
   // Words by frequency.
-  const byFreq = [...counts].filter(([w, n]) => n >= minCount && Array.from(w).length <= 100).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const byFreq = [...counts]
+    .filter(([w, n]) => n >= minCount && Array.from(w).length <= 100)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   let frequencyWords = 0;
   for (const [w] of byFreq) {
     if (tokens.length >= maxSize) break;
@@ -298,7 +337,11 @@ export function buildAgreementVocab(opts: AgreementVocabOptions = {}): VocabBuil
     else if (c === 'sentiment') for (const n of ['imdb', 'yelp', 'amazon'] as const) texts.push(...loadSentimentFixture(n).map((x) => x.text));
     else throw new Error(`buildAgreementVocab: unknown corpus "${c as string}" (brown, sst2, mr, trec, sentiment)`);
   }
-  const required = new Set<string>([...marvinLinzenWords(), ...lexiconWords(gen.lexicon).filter((w) => basicWords(w).length === 1 && basicWords(w)[0] === w), ...(opts.required ?? [])]);
+  const required = new Set<string>([
+    ...marvinLinzenWords(),
+    ...lexiconWords(gen.lexicon).filter((w) => basicWords(w).length === 1 && basicWords(w)[0] === w),
+    ...(opts.required ?? []),
+  ]);
   const { seed: _s, templateSentences: _t, corpora: _c, required: _r, ...vocabOpts } = opts;
   return buildVocab(texts, { ...vocabOpts, required });
 }

@@ -195,14 +195,56 @@ export interface Abnar2020Result {
  */
 export const PAPER_TABLES: Record<'blankout' | 'input_gradient', Record<AttentionMethod, [number, number][]>> = {
   blankout: {
-    raw: [[0.69, 0.27], [0.1, 0.43], [-0.11, 0.49], [-0.09, 0.52], [0.2, 0.45], [0.29, 0.39]],
-    rollout: [[0.32, 0.26], [0.38, 0.27], [0.51, 0.26], [0.62, 0.26], [0.7, 0.25], [0.71, 0.24]],
-    flow: [[0.32, 0.26], [0.44, 0.29], [0.7, 0.25], [0.7, 0.22], [0.71, 0.22], [0.7, 0.22]],
+    raw: [
+      [0.69, 0.27],
+      [0.1, 0.43],
+      [-0.11, 0.49],
+      [-0.09, 0.52],
+      [0.2, 0.45],
+      [0.29, 0.39],
+    ],
+    rollout: [
+      [0.32, 0.26],
+      [0.38, 0.27],
+      [0.51, 0.26],
+      [0.62, 0.26],
+      [0.7, 0.25],
+      [0.71, 0.24],
+    ],
+    flow: [
+      [0.32, 0.26],
+      [0.44, 0.29],
+      [0.7, 0.25],
+      [0.7, 0.22],
+      [0.71, 0.22],
+      [0.7, 0.22],
+    ],
   },
   input_gradient: {
-    raw: [[0.53, 0.33], [0.16, 0.38], [-0.06, 0.42], [0.0, 0.47], [0.24, 0.4], [0.46, 0.35]],
-    rollout: [[0.22, 0.31], [0.27, 0.32], [0.39, 0.32], [0.47, 0.32], [0.53, 0.32], [0.54, 0.31]],
-    flow: [[0.22, 0.31], [0.31, 0.34], [0.54, 0.32], [0.61, 0.28], [0.6, 0.28], [0.61, 0.28]],
+    raw: [
+      [0.53, 0.33],
+      [0.16, 0.38],
+      [-0.06, 0.42],
+      [0.0, 0.47],
+      [0.24, 0.4],
+      [0.46, 0.35],
+    ],
+    rollout: [
+      [0.22, 0.31],
+      [0.27, 0.32],
+      [0.39, 0.32],
+      [0.47, 0.32],
+      [0.53, 0.32],
+      [0.54, 0.31],
+    ],
+    flow: [
+      [0.22, 0.31],
+      [0.31, 0.34],
+      [0.54, 0.32],
+      [0.61, 0.28],
+      [0.6, 0.28],
+      [0.61, 0.28],
+    ],
   },
 };
 
@@ -281,7 +323,11 @@ export function corrKey(method: string, layer: number | null, reference: string)
  * @param outputPosition `'mask'` reads the `[MASK]` row, `'cls'` the `[CLS]` row.
  * @returns the usable examples and the items skipped (a verb form that is not one wordpiece).
  */
-export function prepareMaskedItems(tokenizer: Tokenizer, items: readonly AgreementItem[], opts: { qoi: 'prob' | 'logit'; outputPosition: 'mask' | 'cls' }): { examples: PreparedExample[]; skipped: { item: AgreementItem; reason: string }[] } {
+export function prepareMaskedItems(
+  tokenizer: Tokenizer,
+  items: readonly AgreementItem[],
+  opts: { qoi: 'prob' | 'logit'; outputPosition: 'mask' | 'cls' },
+): { examples: PreparedExample[]; skipped: { item: AgreementItem; reason: string }[] } {
   const skipped: { item: AgreementItem; reason: string }[] = [];
   const examples: PreparedExample[] = [];
   for (const item of items) {
@@ -299,7 +345,10 @@ export function prepareMaskedItems(tokenizer: Tokenizer, items: readonly Agreeme
       tokens,
       maskPosition,
       outputPosition: opts.outputPosition === 'cls' ? 0 : maskPosition,
-      qoi: opts.qoi === 'prob' ? tokenProbDiff(maskPosition, good, bad, { good: item.good, bad: item.bad }) : tokenLogitDiff(maskPosition, good, bad, { good: item.good, bad: item.bad }),
+      qoi:
+        opts.qoi === 'prob'
+          ? tokenProbDiff(maskPosition, good, bad, { good: item.good, bad: item.bad })
+          : tokenLogitDiff(maskPosition, good, bad, { good: item.good, bad: item.bad }),
       logitsAt: [maskPosition],
       good: item.good,
       bad: item.bad,
@@ -316,11 +365,16 @@ export function prepareMaskedItems(tokenizer: Tokenizer, items: readonly Agreeme
  * @param numLabels the classifier's class count (labels must lie in `0..numLabels-1`).
  * @returns the usable examples and the items skipped (empty words, or longer than `maxLength`).
  */
-export function prepareNumberItems(tokenizer: Tokenizer, items: readonly NumberItem[], opts: { qoi: 'prob' | 'logit'; numLabels: number; maxLength?: number }): { examples: PreparedExample[]; skipped: { item: NumberItem; reason: string }[] } {
+export function prepareNumberItems(
+  tokenizer: Tokenizer,
+  items: readonly NumberItem[],
+  opts: { qoi: 'prob' | 'logit'; numLabels: number; maxLength?: number },
+): { examples: PreparedExample[]; skipped: { item: NumberItem; reason: string }[] } {
   const skipped: { item: NumberItem; reason: string }[] = [];
   const examples: PreparedExample[] = [];
   for (const item of items) {
-    if (!Number.isInteger(item.label) || item.label < 0 || item.label >= opts.numLabels) throw new Error(`abnar2020: label ${item.label} is outside 0..${opts.numLabels - 1}`);
+    if (!Number.isInteger(item.label) || item.label < 0 || item.label >= opts.numLabels)
+      throw new Error(`abnar2020: label ${item.label} is outside 0..${opts.numLabels - 1}`);
     const enc = item.words.length ? stripSpecial(tokenizer, tokenizer.encode(item.words.join(' '))) : { ids: [], tokens: [] };
     if (enc.ids.length === 0) {
       skipped.push({ item, reason: 'no words before the verb' });
@@ -368,12 +422,18 @@ export function prepareNumberItems(tokenizer: Tokenizer, items: readonly NumberI
  * @throws Error when the head and the items do not match, the classifier is asked for the `[MASK]` row,
  *   no item is usable, or an item is longer than the position table.
  */
-export function runAbnar2020(model: Bert, tokenizer: Tokenizer, items: readonly AgreementItem[] | readonly NumberItem[], opts: Abnar2020Options = {}): Abnar2020Result {
+export function runAbnar2020(
+  model: Bert,
+  tokenizer: Tokenizer,
+  items: readonly AgreementItem[] | readonly NumberItem[],
+  opts: Abnar2020Options = {},
+): Abnar2020Result {
   const setup = model.head === 'mlm' ? 'mlm' : model.head === 'classifier' ? 'classifier' : null;
   if (!setup) throw new Error(`abnar2020: the model must be a masked LM or a sequence classifier, got head '${model.head}'`);
   const t0 = Date.now();
   const L = model.layers;
-  if (setup === 'classifier' && opts.outputPosition === 'mask') throw new Error("abnar2020: a classifier has no [MASK]; its output is read at [CLS] (outputPosition 'cls')");
+  if (setup === 'classifier' && opts.outputPosition === 'mask')
+    throw new Error("abnar2020: a classifier has no [MASK]; its output is read at [CLS] (outputPosition 'cls')");
   const o = {
     outputPosition: opts.outputPosition ?? (setup === 'mlm' ? 'mask' : 'cls'),
     qoi: opts.qoi ?? 'prob',
@@ -382,16 +442,24 @@ export function runAbnar2020(model: Bert, tokenizer: Tokenizer, items: readonly 
     gradientNode: opts.gradientNode ?? 'embed.hook_word',
     positions: opts.positions ?? 'all',
     batchSize: opts.batchSize ?? 32,
-    flowLayers: opts.flowLayers === undefined || opts.flowLayers === 'all' ? Array.from({ length: L }, (_, l) => l) : [...opts.flowLayers].sort((a, b) => a - b),
+    flowLayers:
+      opts.flowLayers === undefined || opts.flowLayers === 'all' ? Array.from({ length: L }, (_, l) => l) : [...opts.flowLayers].sort((a, b) => a - b),
   } as const;
   for (const l of o.flowLayers) model.checkLayerHead(l);
   const isNumber = (x: AgreementItem | NumberItem): x is NumberItem => Array.isArray((x as NumberItem).words);
   if (items.some((x) => isNumber(x) !== (setup === 'classifier'))) {
-    throw new Error(`abnar2020: a ${setup === 'mlm' ? 'masked LM takes agreement items (prefixWords, good, bad)' : 'classifier takes number items (words, label)'}`);
+    throw new Error(
+      `abnar2020: a ${setup === 'mlm' ? 'masked LM takes agreement items (prefixWords, good, bad)' : 'classifier takes number items (words, label)'}`,
+    );
   }
-  const { examples, skipped } = setup === 'mlm'
-    ? prepareMaskedItems(tokenizer, items as readonly AgreementItem[], { qoi: o.qoi, outputPosition: o.outputPosition })
-    : prepareNumberItems(tokenizer, items as readonly NumberItem[], { qoi: o.qoi, numLabels: model.config.numLabels ?? 2, maxLength: model.config.maxPositionEmbeddings });
+  const { examples, skipped } =
+    setup === 'mlm'
+      ? prepareMaskedItems(tokenizer, items as readonly AgreementItem[], { qoi: o.qoi, outputPosition: o.outputPosition })
+      : prepareNumberItems(tokenizer, items as readonly NumberItem[], {
+          qoi: o.qoi,
+          numLabels: model.config.numLabels ?? 2,
+          maxLength: model.config.maxPositionEmbeddings,
+        });
   if (examples.length === 0) throw new Error(`abnar2020: none of the ${items.length} items is usable (${skipped[0]?.reason ?? 'no items'})`);
   const perExample: ExampleRecord[] = [];
   let figure: FigureExample | null = null;
@@ -512,11 +580,13 @@ export function aggregate(records: Pick<ExampleRecord, 'index' | 'spearman'>[], 
   }
   const order = (m: string) => ['raw', 'rollout', 'flow', 'input_gradient', 'grad_x_input'].indexOf(m);
   const refOrder = (m: string) => (REFERENCES as readonly string[]).indexOf(m);
-  const rows = (aq
-    .from(long)
-    .groupby('method', 'layer', 'reference')
-    .rollup({ mean: aq.op.mean('rho'), std: aq.op.stdevp('rho'), n: aq.op.count(), nan: aq.op.sum('isnan') })
-    .objects() as { method: string; layer: number | null; reference: string; mean: number; std: number; n: number; nan: number }[])
+  const rows = (
+    aq
+      .from(long)
+      .groupby('method', 'layer', 'reference')
+      .rollup({ mean: aq.op.mean('rho'), std: aq.op.stdevp('rho'), n: aq.op.count(), nan: aq.op.sum('isnan') })
+      .objects() as { method: string; layer: number | null; reference: string; mean: number; std: number; n: number; nan: number }[]
+  )
     .sort((a, b) => refOrder(a.reference) - refOrder(b.reference) || order(a.method) - order(b.method) || (a.layer ?? 0) - (b.layer ?? 0))
     .map((r) => {
       const p = r.layer === null ? null : paperValue(r.method, r.reference, r.layer, layers);
@@ -541,7 +611,18 @@ export interface RunInfo {
 }
 
 /** One row of {@link Abnar2020Result.table}. */
-export type TableRow = { method: string; layer: number | null; reference: string; mean: number; std: number; n: number; nan: number; paper_layer: string | null; paper_mean: number | null; paper_std: number | null };
+export type TableRow = {
+  method: string;
+  layer: number | null;
+  reference: string;
+  mean: number;
+  std: number;
+  n: number;
+  nan: number;
+  paper_layer: string | null;
+  paper_mean: number | null;
+  paper_std: number | null;
+};
 
 /**
  * Writes `table.csv`, `per_example.jsonl`, `summary.md` and `figure.html` into `dir` atomically: all
@@ -564,10 +645,16 @@ export function writeAbnar2020Outputs(dir: string, res: Abnar2020Result, info: R
         importanceFigure(f, f.outputPosition, { 'blank-out': f.blankout, 'input gradient': f.input_gradient }),
       );
     }
-    writeFileSync(join(tmp, 'figure.html'), htmlFigurePage({
-      title: `Abnar & Zuidema 2020 reproduction — ${info.model}`,
-      notes: [`${res.perExample.length} examples, accuracy ${(100 * res.accuracy.overall).toFixed(1)} %, ${res.setup === 'classifier' ? 'verb-number classifier' : 'masked LM'}, output position ${res.options.outputPosition === 'mask' ? '[MASK]' : '[CLS]'}.`, ...(info.warnings ?? [])],
-      figures,
-    }));
+    writeFileSync(
+      join(tmp, 'figure.html'),
+      htmlFigurePage({
+        title: `Abnar & Zuidema 2020 reproduction — ${info.model}`,
+        notes: [
+          `${res.perExample.length} examples, accuracy ${(100 * res.accuracy.overall).toFixed(1)} %, ${res.setup === 'classifier' ? 'verb-number classifier' : 'masked LM'}, output position ${res.options.outputPosition === 'mask' ? '[MASK]' : '[CLS]'}.`,
+          ...(info.warnings ?? []),
+        ],
+        figures,
+      }),
+    );
   });
 }

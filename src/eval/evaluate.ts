@@ -19,7 +19,17 @@
  */
 import type { Bert } from '../model/bert.js';
 import { argmax, classifyRows } from '../model/classify.js';
-import { getExplainer, specialIdsOf, splitModel, toExample, toQoI, type Explainer, type ExplainInput, type ExplainTarget, type ModelLike } from '../methods/explainer.js';
+import {
+  getExplainer,
+  specialIdsOf,
+  splitModel,
+  toExample,
+  toQoI,
+  type Explainer,
+  type ExplainInput,
+  type ExplainTarget,
+  type ModelLike,
+} from '../methods/explainer.js';
 import type { ExampleInput, TokenAttribution } from '../methods/result.js';
 import { OptionError } from '../errors.js';
 import { degradationTest, type DegradationResult, type DegradationTestOptions } from './degradation.js';
@@ -72,7 +82,6 @@ export function resolveMethods(methods: readonly (MethodRef | MethodUse)[]): Res
   }
   return out;
 }
-
 
 function requireClassifier(model: Bert, what: string): void {
   if (model.head !== 'classifier') throw new OptionError(`${what} evaluates a sequence classifier; the model has the "${model.head}" head`);

@@ -79,10 +79,17 @@ export function emptyHeadStats(layers: number, heads: number): HeadStatsAccumula
  * @param arcs dependency arcs between word indices (see `src/data/linkGrammar.ts`).
  * @throws Error when `attention` or `wordOf` does not fit the accumulator and `seq`.
  */
-export function accumulateHeadStats(acc: HeadStatsAccumulator, attention: ArrayLike<number>, seq: number, wordOf: readonly number[], arcs: readonly Arc[]): void {
+export function accumulateHeadStats(
+  acc: HeadStatsAccumulator,
+  attention: ArrayLike<number>,
+  seq: number,
+  wordOf: readonly number[],
+  arcs: readonly Arc[],
+): void {
   const { layers, heads } = acc;
   const ss = seq * seq;
-  if (attention.length !== layers * heads * ss) throw new Error(`accumulateHeadStats: attention has ${attention.length} entries, expected ${layers}·${heads}·${seq}·${seq}`);
+  if (attention.length !== layers * heads * ss)
+    throw new Error(`accumulateHeadStats: attention has ${attention.length} entries, expected ${layers}·${heads}·${seq}·${seq}`);
   if (wordOf.length !== seq) throw new Error(`accumulateHeadStats: wordOf has ${wordOf.length} entries for ${seq} tokens`);
   const firstToken = new Map<number, number>();
   wordOf.forEach((w, i) => {
@@ -114,9 +121,10 @@ export function accumulateHeadStats(acc: HeadStatsAccumulator, attention: ArrayL
 /** Turn counts into shares. */
 export function finishHeadStats(acc: HeadStatsAccumulator): HeadStats {
   const { layers, heads } = acc;
-  const accuracy = Object.fromEntries(
-    RELATIONS.map((r) => [r, acc.hits[r].map((row) => row.map((v) => (acc.arcs[r] > 0 ? v / acc.arcs[r] : 0)))]),
-  ) as Record<Relation, number[][]>;
+  const accuracy = Object.fromEntries(RELATIONS.map((r) => [r, acc.hits[r].map((row) => row.map((v) => (acc.arcs[r] > 0 ? v / acc.arcs[r] : 0)))])) as Record<
+    Relation,
+    number[][]
+  >;
   const all = new Set<number>();
   for (const row of acc.offsetCounts) for (const m of row) for (const k of m.keys()) all.add(k);
   const offsets = [...all].sort((a, b) => a - b);
@@ -134,7 +142,19 @@ export function finishHeadStats(acc: HeadStatsAccumulator): HeadStats {
       topOffsetFrequency[l].push(f[b] ?? 0);
     }
   }
-  return { layers, heads, relations: [...RELATIONS], accuracy, arcCounts: { ...acc.arcs }, offsets, offsetFrequency, topOffset, topOffsetFrequency, queries: acc.queries, sentences: acc.sentences };
+  return {
+    layers,
+    heads,
+    relations: [...RELATIONS],
+    accuracy,
+    arcCounts: { ...acc.arcs },
+    offsets,
+    offsetFrequency,
+    topOffset,
+    topOffsetFrequency,
+    queries: acc.queries,
+    sentences: acc.sentences,
+  };
 }
 
 /** Thresholds of the head mask. */
@@ -203,7 +223,11 @@ export function randomMaskLike(like: number[][], rnd: () => number): number[][] 
  * @returns `[seq]` word indices.
  */
 export function tokenWordIndex(tokens: readonly string[], words: readonly string[]): number[] {
-  const norm = (s: string) => s.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+  const norm = (s: string) =>
+    s
+      .toLowerCase()
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '');
   const ends: number[] = [];
   let off = 0;
   for (const w of words) {

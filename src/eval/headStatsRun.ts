@@ -8,7 +8,15 @@
  */
 import { parseSentences, RELATIONS, type LinkGrammarOptions, type Relation } from '../data/linkGrammar.js';
 import type { Bert } from '../model/bert.js';
-import { accumulateHeadStats, emptyHeadStats, finishHeadStats, tokenWordIndex, SONG2024_SST2_THRESHOLDS, type HeadMaskThresholds, type HeadStats } from './headStats.js';
+import {
+  accumulateHeadStats,
+  emptyHeadStats,
+  finishHeadStats,
+  tokenWordIndex,
+  SONG2024_SST2_THRESHOLDS,
+  type HeadMaskThresholds,
+  type HeadStats,
+} from './headStats.js';
 
 /** A tokenizer as head statistics need it. */
 export interface HeadStatsTokenizer {

@@ -119,10 +119,19 @@ export function runJiang2020Dataset(
 ): Jiang2020DatasetResult {
   if (model.head !== 'classifier') throw new Error(`jiang2020: ${modelName} is not a sequence classifier`);
   const o = {
-    limit: opts.limit ?? 500, seed: opts.seed ?? 0, fractions: opts.fractions ?? 10, mode: opts.mode ?? 'delete',
-    layer: opts.layer ?? defaultIbaLayer(model.layers), beta: opts.beta ?? 1e-5, ibaSteps: opts.ibaSteps ?? 10, lr: opts.lr ?? 1,
-    statistics: opts.statistics ?? 'dataset', statsLimit: opts.statsLimit ?? 1000, igSteps: opts.igSteps ?? 50,
-    limeSamples: opts.limeSamples ?? 100, layerExamples: opts.layerExamples ?? 20,
+    limit: opts.limit ?? 500,
+    seed: opts.seed ?? 0,
+    fractions: opts.fractions ?? 10,
+    mode: opts.mode ?? 'delete',
+    layer: opts.layer ?? defaultIbaLayer(model.layers),
+    beta: opts.beta ?? 1e-5,
+    ibaSteps: opts.ibaSteps ?? 10,
+    lr: opts.lr ?? 1,
+    statistics: opts.statistics ?? 'dataset',
+    statsLimit: opts.statsLimit ?? 1000,
+    igSteps: opts.igSteps ?? 50,
+    limeSamples: opts.limeSamples ?? 100,
+    layerExamples: opts.layerExamples ?? 20,
   } as const;
   const node = ibaNode(model, o.layer);
   const maxLength = model.config.maxPositionEmbeddings;
@@ -135,35 +144,67 @@ export function runJiang2020Dataset(
   const sample = sampleWithoutReplacement(usable, o.limit, o.seed);
   const examples = sample.map(({ item }) => ({ example: encode(item), label: item.label }));
   const numLabels = model.config.numLabels;
-  for (const e of examples) if (e.label < 0 || e.label >= numLabels) throw new Error(`jiang2020: ${dataset} label ${e.label} is outside the model's classes 0..${numLabels - 1}`);
+  for (const e of examples)
+    if (e.label < 0 || e.label >= numLabels) throw new Error(`jiang2020: ${dataset} label ${e.label} is outside the model's classes 0..${numLabels - 1}`);
   // IBA statistics over held-out examples (embedding output and every layer, for the layer table too).
   const layerNodes = ['embed.hook_out', ...Array.from({ length: model.layers }, (_, l) => `blocks.${l}.hook_resid_post`)];
   let stats: Map<string, FeatureStats> | 'single-example' | 'reference' = o.statistics === 'reference' ? 'reference' : 'single-example';
   if (o.statistics === 'dataset') {
-    const held = sampleWithoutReplacement(statsTexts, o.statsLimit, o.seed + 1).map(({ item }) => encode(item)).filter((e) => e.ids.length > 0);
+    const held = sampleWithoutReplacement(statsTexts, o.statsLimit, o.seed + 1)
+      .map(({ item }) => encode(item))
+      .filter((e) => e.ids.length > 0);
     if (held.length === 0) throw new Error(`jiang2020: no held-out texts for the IBA statistics of ${dataset}`);
     stats = estimateFeatureStats(model, held, layerNodes);
   }
   const seedOf = (i: number) => o.seed * 100003 + i;
-  const res = evaluateDegradation({ model, tokenizer }, examples.map((e) => ({ input: e.example, label: e.label })), [
-    { method: 'iba', options: (i) => ({ stats, ...(stats === 'reference' ? { layer: o.layer } : { node }), beta: o.beta, steps: o.ibaSteps, lr: o.lr, seed: seedOf(i) }) },
-    { method: 'integrated_gradients', target: classProb, options: { steps: o.igSteps, baseline: 'pad' } },
-    { method: 'lime', options: (i) => ({ samples: o.limeSamples, seed: seedOf(i) }) },
-    { method: 'random', options: (i) => ({ seed: seedOf(i) }) },
-  ], { fractions: removalFractions(o.fractions), mode: o.mode, onProgress: opts.onProgress });
+  const res = evaluateDegradation(
+    { model, tokenizer },
+    examples.map((e) => ({ input: e.example, label: e.label })),
+    [
+      {
+        method: 'iba',
+        options: (i) => ({ stats, ...(stats === 'reference' ? { layer: o.layer } : { node }), beta: o.beta, steps: o.ibaSteps, lr: o.lr, seed: seedOf(i) }),
+      },
+      { method: 'integrated_gradients', target: classProb, options: { steps: o.igSteps, baseline: 'pad' } },
+      { method: 'lime', options: (i) => ({ samples: o.limeSamples, seed: seedOf(i) }) },
+      { method: 'random', options: (i) => ({ seed: seedOf(i) }) },
+    ],
+    { fractions: removalFractions(o.fractions), mode: o.mode, onProgress: opts.onProgress },
+  );
   const gaps = res.sanity.integrated_gradients as number[];
   const r2 = res.sanity.lime as number[];
   const accuracy = res.curves.find((c) => c.direction === 'most')?.acc[0] ?? NaN;
   const layerMaps = examples.slice(0, o.layerExamples).map(({ example, label }, i) => ({
-    ...ibaLayers(model, example, { stats: stats === 'reference' ? 'single-example' : stats, target: label, beta: o.beta, steps: o.ibaSteps, lr: o.lr, seed: o.seed * 100003 + i }),
+    ...ibaLayers(model, example, {
+      stats: stats === 'reference' ? 'single-example' : stats,
+      target: label,
+      beta: o.beta,
+      steps: o.ibaSteps,
+      lr: o.lr,
+      seed: o.seed * 100003 + i,
+    }),
     index: sample[i].index,
     label,
   }));
   const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
   return {
-    dataset, model: modelName, n: examples.length, accuracy, curves: res.curves, layerMaps, msPerExample: res.msPerExample,
-    igGap: { mean: mean(gaps), max: Math.max(...gaps) }, limeR2: mean(r2), ibaLayer: o.layer,
-    perExample: res.perExample.map((p, k) => ({ index: sample[k].index, text: sample[k].item.text, label: p.label, tokens: examples[k].example.tokens as string[], scores: p.scores })),
+    dataset,
+    model: modelName,
+    n: examples.length,
+    accuracy,
+    curves: res.curves,
+    layerMaps,
+    msPerExample: res.msPerExample,
+    igGap: { mean: mean(gaps), max: Math.max(...gaps) },
+    limeR2: mean(r2),
+    ibaLayer: o.layer,
+    perExample: res.perExample.map((p, k) => ({
+      index: sample[k].index,
+      text: sample[k].item.text,
+      label: p.label,
+      tokens: examples[k].example.tokens as string[],
+      scores: p.scores,
+    })),
     options: o,
   };
 }
@@ -176,15 +217,38 @@ export interface Jiang2020RunInfo {
 
 /** Curves as a long table: dataset, method, direction, fraction, prob, acc, n. */
 export function curvesTable(results: readonly Jiang2020DatasetResult[]): aq.ColumnTable {
-  const rows = results.flatMap((r) => r.curves.flatMap((c) => c.fractions.map((f, i) => ({
-    dataset: r.dataset, model: r.model, method: c.method, direction: c.direction, fraction: +f.toFixed(6), prob: c.prob[i], acc: c.acc[i], n: c.n,
-  }))));
+  const rows = results.flatMap((r) =>
+    r.curves.flatMap((c) =>
+      c.fractions.map((f, i) => ({
+        dataset: r.dataset,
+        model: r.model,
+        method: c.method,
+        direction: c.direction,
+        fraction: +f.toFixed(6),
+        prob: c.prob[i],
+        acc: c.acc[i],
+        n: c.n,
+      })),
+    ),
+  );
   return aq.from(rows);
 }
 
 /** Areas per dataset, method and direction. */
 export function areasTable(results: readonly Jiang2020DatasetResult[]): aq.ColumnTable {
-  return aq.from(results.flatMap((r) => r.curves.map((c) => ({ dataset: r.dataset, model: r.model, method: c.method, direction: c.direction, prob_area: c.probArea, acc_area: c.accArea, n: c.n }))));
+  return aq.from(
+    results.flatMap((r) =>
+      r.curves.map((c) => ({
+        dataset: r.dataset,
+        model: r.model,
+        method: c.method,
+        direction: c.direction,
+        prob_area: c.probArea,
+        acc_area: c.accArea,
+        n: c.n,
+      })),
+    ),
+  );
 }
 
 /** The IBA layer table: one row per dataset × example × layer × token. */
@@ -192,9 +256,21 @@ export function ibaLayerTable(results: readonly Jiang2020DatasetResult[]): aq.Co
   const rows: Record<string, unknown>[] = [];
   for (const r of results) {
     for (const m of r.layerMaps) {
-      m.layers.forEach((layer, li) => m.tokens.forEach((token, pos) => rows.push({
-        dataset: r.dataset, example: m.index, label: m.label, layer, node: m.nodes[li], position: pos, token, score: m.scores[li][pos], capacity_nats: m.capacity[li][pos],
-      })));
+      m.layers.forEach((layer, li) =>
+        m.tokens.forEach((token, pos) =>
+          rows.push({
+            dataset: r.dataset,
+            example: m.index,
+            label: m.label,
+            layer,
+            node: m.nodes[li],
+            position: pos,
+            token,
+            score: m.scores[li][pos],
+            capacity_nats: m.capacity[li][pos],
+          }),
+        ),
+      );
     }
   }
   return aq.from(rows);
@@ -210,9 +286,15 @@ export function jiang2020Summary(results: readonly Jiang2020DatasetResult[], inf
   const L: string[] = [];
   const o = results[0]?.options;
   L.push('# Reproduction: Jiang et al. 2020, "Inserting Information Bottlenecks for Attribution in Transformers"', '');
-  L.push(`Datasets: ${results.map((r) => `${r.dataset} (${r.n} test examples, \`${r.model}\`, accuracy ${(100 * r.accuracy).toFixed(1)} %)`).join('; ')}. Time ${info.seconds.toFixed(0)} s.`, '');
+  L.push(
+    `Datasets: ${results.map((r) => `${r.dataset} (${r.n} test examples, \`${r.model}\`, accuracy ${(100 * r.accuracy).toFixed(1)} %)`).join('; ')}. Time ${info.seconds.toFixed(0)} s.`,
+    '',
+  );
   for (const w of info.warnings ?? []) L.push(`> **Warning:** ${w}`, '');
-  L.push('**The paper\'s claim** (abstract, §4.2, Fig. 4): in the degradation test, removing the tokens IBA ranks most important first makes the true-class probability fall faster than with integrated gradients or LIME, on all four of its datasets (IMDB, MNLI, AG News, RTE; BERT-base, bottleneck after layer 9). A faster fall = a smaller area under the most-important-first curve.', '');
+  L.push(
+    "**The paper's claim** (abstract, §4.2, Fig. 4): in the degradation test, removing the tokens IBA ranks most important first makes the true-class probability fall faster than with integrated gradients or LIME, on all four of its datasets (IMDB, MNLI, AG News, RTE; BERT-base, bottleneck after layer 9). A faster fall = a smaller area under the most-important-first curve.",
+    '',
+  );
   L.push('## Area under the degradation curves (true-class probability; smaller is better for most-important-first, larger for least-important-first)', '');
   L.push('| dataset | method | most-first prob area | least-first prob area | most-first acc area | least-first acc area |', '|---|---|---|---|---|---|');
   for (const r of results) {
@@ -230,21 +312,40 @@ export function jiang2020Summary(results: readonly Jiang2020DatasetResult[], inf
     const ok = a.iba < a.ig && a.iba < a.lime;
     if (ok) holds++;
     const best = Object.entries(a).sort((x, y) => x[1] - y[1])[0];
-    L.push(`- **${r.dataset}**: IBA ${f3(a.iba)}, IG ${f3(a.ig)}, LIME ${f3(a.lime)}, random ${f3(a.random)} — ` +
-      (ok ? 'IBA falls fastest of the three: the claim holds.' : `the claim does **not** hold here (fastest: ${best[0]}).`) +
-      (a.iba >= a.random ? ' IBA is no better than random here.' : ''));
+    L.push(
+      `- **${r.dataset}**: IBA ${f3(a.iba)}, IG ${f3(a.ig)}, LIME ${f3(a.lime)}, random ${f3(a.random)} — ` +
+        (ok ? 'IBA falls fastest of the three: the claim holds.' : `the claim does **not** hold here (fastest: ${best[0]}).`) +
+        (a.iba >= a.random ? ' IBA is no better than random here.' : ''),
+    );
   }
   L.push('', `Overall: IBA beats both IG and LIME on ${holds} of ${results.length} datasets (the paper: 4 of 4).`, '');
   L.push('## Sanity figures', '');
   for (const r of results) {
-    L.push(`- ${r.dataset}: IG completeness gap |Σ IG − (F(x) − F(x′))| mean ${r.igGap.mean.toExponential(2)}, max ${r.igGap.max.toExponential(2)} (probability units, ${o?.igSteps} steps); LIME weighted R² mean ${f3(r.limeR2)}; time per example: ${Object.entries(r.msPerExample).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}.`);
+    L.push(
+      `- ${r.dataset}: IG completeness gap |Σ IG − (F(x) − F(x′))| mean ${r.igGap.mean.toExponential(2)}, max ${r.igGap.max.toExponential(2)} (probability units, ${o?.igSteps} steps); LIME weighted R² mean ${f3(r.limeR2)}; time per example: ${Object.entries(
+        r.msPerExample,
+      )
+        .map(([k, v]) => `${k} ${v.toFixed(0)} ms`)
+        .join(', ')}.`,
+    );
   }
   L.push('', '## Protocol and differences from the paper', '');
-  L.push(`- IBA: bottleneck on \`blocks.${results[0]?.ibaLayer}.hook_resid_post\` (output of encoder layer ${results[0]?.ibaLayer}; the paper/reference use layer 8 of 12, i.e. ⌊0.75·L⌋ − 1), β = ${o?.beta}, ${o?.ibaSteps} Adam steps, lr ${o?.lr}, 10 noise samples, target = true class. Statistics: ${o?.statistics === 'dataset' ? `μ, σ per hidden unit over up to ${o?.statsLimit} held-out examples (the theory; the reference code instead uses the explained example itself, μ = R and σ = √1e-5 — \`--statistics single-example\`)` : o?.statistics === 'reference' ? 'as the reference code: μ = the example\'s hidden state entering the layer, σ = √1e-5 (the layer table uses single-example statistics)' : 'from the single example itself at the bottleneck (μ = R, σ = √1e-5); the theory would use data statistics'}.`);
-  L.push(`- IG: word embeddings, [PAD] baseline with [CLS]/[SEP] kept, ${o?.igSteps} steps, p(true class), Σ over hidden units (the reference explains class 0 whatever the label, with 10 steps). LIME: ${o?.limeSamples} samples, token removal, cosine kernel width 25, ridge α = 1, true class (the reference explains class 1, over words). Random: uniform scores.`);
-  L.push(`- Degradation: ${o?.mode === 'mask' ? 'tokens replaced by [MASK]' : 'tokens deleted'}, ${o?.fractions} fractions linspace(0, 1) of the removable tokens ([CLS]/[SEP] never removed; the reference counts fractions of the whole sequence, specials included, so its intermediate points remove slightly more tokens). Areas by the trapezoid rule.`);
-  L.push('- Models and data: the project\'s 2-layer, 128-wide classifiers trained from scratch (accuracy on the examples used is given above; the model cards give the full test accuracy), not fine-tuned BERT-base; SST-2 test, TREC test and the 1000 UCI IMDB sentences (`sentiment` fixtures, classified by the SST-2 model; μ, σ from the IMDB sentences not sampled) instead of IMDB reviews, MNLI, AG News and RTE.');
-  L.push('', 'Files: `degradation.csv` (curves), `areas.csv`, `iba_layers.csv` (IBA per token at every layer for the first examples of each dataset), `per_example.jsonl` (tokens and every method\'s scores), `figure.html` (offline).');
+  L.push(
+    `- IBA: bottleneck on \`blocks.${results[0]?.ibaLayer}.hook_resid_post\` (output of encoder layer ${results[0]?.ibaLayer}; the paper/reference use layer 8 of 12, i.e. ⌊0.75·L⌋ − 1), β = ${o?.beta}, ${o?.ibaSteps} Adam steps, lr ${o?.lr}, 10 noise samples, target = true class. Statistics: ${o?.statistics === 'dataset' ? `μ, σ per hidden unit over up to ${o?.statsLimit} held-out examples (the theory; the reference code instead uses the explained example itself, μ = R and σ = √1e-5 — \`--statistics single-example\`)` : o?.statistics === 'reference' ? "as the reference code: μ = the example's hidden state entering the layer, σ = √1e-5 (the layer table uses single-example statistics)" : 'from the single example itself at the bottleneck (μ = R, σ = √1e-5); the theory would use data statistics'}.`,
+  );
+  L.push(
+    `- IG: word embeddings, [PAD] baseline with [CLS]/[SEP] kept, ${o?.igSteps} steps, p(true class), Σ over hidden units (the reference explains class 0 whatever the label, with 10 steps). LIME: ${o?.limeSamples} samples, token removal, cosine kernel width 25, ridge α = 1, true class (the reference explains class 1, over words). Random: uniform scores.`,
+  );
+  L.push(
+    `- Degradation: ${o?.mode === 'mask' ? 'tokens replaced by [MASK]' : 'tokens deleted'}, ${o?.fractions} fractions linspace(0, 1) of the removable tokens ([CLS]/[SEP] never removed; the reference counts fractions of the whole sequence, specials included, so its intermediate points remove slightly more tokens). Areas by the trapezoid rule.`,
+  );
+  L.push(
+    "- Models and data: the project's 2-layer, 128-wide classifiers trained from scratch (accuracy on the examples used is given above; the model cards give the full test accuracy), not fine-tuned BERT-base; SST-2 test, TREC test and the 1000 UCI IMDB sentences (`sentiment` fixtures, classified by the SST-2 model; μ, σ from the IMDB sentences not sampled) instead of IMDB reviews, MNLI, AG News and RTE.",
+  );
+  L.push(
+    '',
+    "Files: `degradation.csv` (curves), `areas.csv`, `iba_layers.csv` (IBA per token at every layer for the first examples of each dataset), `per_example.jsonl` (tokens and every method's scores), `figure.html` (offline).",
+  );
   return L.join('\n') + '\n';
 }
 
@@ -255,23 +356,47 @@ export function jiang2020Figures(results: readonly Jiang2020DatasetResult[]): Fi
     for (const metric of ['prob', 'acc'] as const) {
       const panel = (dir: 'most' | 'least') => ({
         title: dir === 'most' ? 'most important removed first' : 'least important removed first',
-        lines: JIANG2020_METHODS.flatMap((m) => r.curves.filter((c) => c.method === m && c.direction === dir).map((c) => ({ name: m, x: c.fractions, y: c[metric] }))),
+        lines: JIANG2020_METHODS.flatMap((m) =>
+          r.curves.filter((c) => c.method === m && c.direction === dir).map((c) => ({ name: m, x: c.fractions, y: c[metric] })),
+        ),
       });
-      const areas = JIANG2020_METHODS.map((m) => `${m} ${f3(r.curves.find((c) => c.method === m && c.direction === 'most')?.[metric === 'prob' ? 'probArea' : 'accArea'])}`).join(', ');
-      figs.push(curvesFigure([panel('most'), panel('least')], {
-        title: `${r.dataset}: ${metric === 'prob' ? 'true-class probability' : 'accuracy'} after removing tokens (${r.n} examples, ${r.model})`,
-        yTitle: metric === 'prob' ? 'p(true class)' : 'accuracy',
-        yRange: [0, 1],
-        caption: `Area under the most-important-first curve: ${areas}.`,
-      }));
+      const areas = JIANG2020_METHODS.map(
+        (m) => `${m} ${f3(r.curves.find((c) => c.method === m && c.direction === 'most')?.[metric === 'prob' ? 'probArea' : 'accArea'])}`,
+      ).join(', ');
+      figs.push(
+        curvesFigure([panel('most'), panel('least')], {
+          title: `${r.dataset}: ${metric === 'prob' ? 'true-class probability' : 'accuracy'} after removing tokens (${r.n} examples, ${r.model})`,
+          yTitle: metric === 'prob' ? 'p(true class)' : 'accuracy',
+          yRange: [0, 1],
+          caption: `Area under the most-important-first curve: ${areas}.`,
+        }),
+      );
     }
     const m = r.layerMaps[0];
     if (m) {
       figs.push({
         title: `${r.dataset}: IBA at every layer — "${m.tokens.join(' ')}" (true class ${m.label})`,
-        traces: [{ type: 'heatmap', z: m.scores, x: m.tokens.map((_, i) => i), y: m.layers, colorscale: [[0, '#f7fbff'], [1, '#08306b']], zmin: 0, zmax: 1 }],
-        layout: { height: 220 + 50 * m.layers.length, margin: { l: 90, b: 110 }, xaxis: { tickmode: 'array', tickvals: m.tokens.map((_, i) => i), ticktext: m.tokens, tickangle: -45 } },
-        caption: 'Information per token (Σ over hidden units of KL(P(Z|R) ‖ N(μ, σ²)), min–max scaled per layer) for a bottleneck at the embedding output and after each layer.',
+        traces: [
+          {
+            type: 'heatmap',
+            z: m.scores,
+            x: m.tokens.map((_, i) => i),
+            y: m.layers,
+            colorscale: [
+              [0, '#f7fbff'],
+              [1, '#08306b'],
+            ],
+            zmin: 0,
+            zmax: 1,
+          },
+        ],
+        layout: {
+          height: 220 + 50 * m.layers.length,
+          margin: { l: 90, b: 110 },
+          xaxis: { tickmode: 'array', tickvals: m.tokens.map((_, i) => i), ticktext: m.tokens, tickangle: -45 },
+        },
+        caption:
+          'Information per token (Σ over hidden units of KL(P(Z|R) ‖ N(μ, σ²)), min–max scaled per layer) for a bottleneck at the embedding output and after each layer.',
       });
     }
   }
@@ -293,13 +418,18 @@ export function writeJiang2020Outputs(dir: string, results: readonly Jiang2020Da
     writeFileSync(join(tmp, 'degradation.csv'), csv(curvesTable(results)));
     writeFileSync(join(tmp, 'areas.csv'), csv(areasTable(results)));
     writeFileSync(join(tmp, 'iba_layers.csv'), csv(ibaLayerTable(results)));
-    writeFileSync(join(tmp, 'per_example.jsonl'), results.flatMap((r) => r.perExample.map((p) => JSON.stringify({ dataset: r.dataset, ...p }))).join('\n') + '\n');
+    writeFileSync(
+      join(tmp, 'per_example.jsonl'),
+      results.flatMap((r) => r.perExample.map((p) => JSON.stringify({ dataset: r.dataset, ...p }))).join('\n') + '\n',
+    );
     writeFileSync(join(tmp, 'summary.md'), jiang2020Summary(results, info));
-    writeFileSync(join(tmp, 'figure.html'), htmlFigurePage({
-      title: 'Jiang et al. 2020 reproduction — degradation tests of IBA, IG, LIME, random',
-      notes: [results.map((r) => `${r.dataset}: ${r.n} examples on ${r.model}`).join('; '), ...(info.warnings ?? [])],
-      figures: jiang2020Figures(results),
-    }));
+    writeFileSync(
+      join(tmp, 'figure.html'),
+      htmlFigurePage({
+        title: 'Jiang et al. 2020 reproduction — degradation tests of IBA, IG, LIME, random',
+        notes: [results.map((r) => `${r.dataset}: ${r.n} examples on ${r.model}`).join('; '), ...(info.warnings ?? [])],
+        figures: jiang2020Figures(results),
+      }),
+    );
   });
 }
-

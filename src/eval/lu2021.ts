@@ -235,9 +235,19 @@ export function runLu2021(
       }
       const src = pat.totals.sourceInfluence;
       for (const p of patterns) {
-        const influence = p.method === 'influence' ? pat.totals.embeddingPatternInfluence : pathInfluence(model, { ids: ex.ids }, ex.qoi, { source: [p.source], positions: p.positions.map((q) => [q]) }, po).influence;
+        const influence =
+          p.method === 'influence'
+            ? pat.totals.embeddingPatternInfluence
+            : pathInfluence(model, { ids: ex.ids }, ex.qoi, { source: [p.source], positions: p.positions.map((q) => [q]) }, po).influence;
         const ab = patternAblation(model, { ids: ex.ids }, ex.qoi, p, po);
-        comparison[p.method] = { positions: p.positions, ...(p.heads ? { heads: p.heads } : {}), influence, share: src !== 0 ? influence / src : 0, keepShare: ab.keepShare, removeShare: ab.removeShare };
+        comparison[p.method] = {
+          positions: p.positions,
+          ...(p.heads ? { heads: p.heads } : {}),
+          influence,
+          share: src !== 0 ? influence / src : 0,
+          keepShare: ab.keepShare,
+          removeShare: ab.removeShare,
+        };
       }
       const { steps, ...rest } = pat;
       records.push({
@@ -334,7 +344,11 @@ export function taskStats(records: Lu2021Record[]): ColumnTable {
     });
     return row;
   });
-  rows.sort((a, b) => String(a.task).localeCompare(String(b.task)) || (a.condition === 'all' ? -1 : b.condition === 'all' ? 1 : String(a.condition).localeCompare(String(b.condition))));
+  rows.sort(
+    (a, b) =>
+      String(a.task).localeCompare(String(b.task)) ||
+      (a.condition === 'all' ? -1 : b.condition === 'all' ? 1 : String(a.condition).localeCompare(String(b.condition))),
+  );
   return aq.from(rows);
 }
 
@@ -352,9 +366,16 @@ export function ablationTable(records: Lu2021Record[]): ColumnTable {
   const rows: Record<string, unknown>[] = [];
   for (const task of tasks) {
     const rs = records.filter((r) => task === 'all' || r.task === task);
-    const m = (method: (typeof methods)[number], f: (c: PatternComparison) => number) => mean(rs.filter((r) => r.comparison[method]).map((r) => f(r.comparison[method])));
-    const med = (method: (typeof methods)[number], f: (c: PatternComparison) => number) => median(rs.filter((r) => r.comparison[method]).map((r) => f(r.comparison[method])));
-    const ours = { share: m('influence', (c) => c.share), keep: m('influence', (c) => c.keepShare), medShare: med('influence', (c) => c.share), medKeep: med('influence', (c) => c.keepShare) };
+    const m = (method: (typeof methods)[number], f: (c: PatternComparison) => number) =>
+      mean(rs.filter((r) => r.comparison[method]).map((r) => f(r.comparison[method])));
+    const med = (method: (typeof methods)[number], f: (c: PatternComparison) => number) =>
+      median(rs.filter((r) => r.comparison[method]).map((r) => f(r.comparison[method])));
+    const ours = {
+      share: m('influence', (c) => c.share),
+      keep: m('influence', (c) => c.keepShare),
+      medShare: med('influence', (c) => c.share),
+      medKeep: med('influence', (c) => c.keepShare),
+    };
     for (const method of methods) {
       const share = m(method, (c) => c.share);
       const keep = m(method, (c) => c.keepShare);
@@ -427,7 +448,11 @@ export async function lu2021Examples(
       continue;
     }
     if (!agreement) continue;
-    const set = await loadMarvinLinzen(opts.dataDir ?? defaultMarvinLinzenDir(), { constructions: [task.construction as string], maxPerConstruction: limit * 3, seed: opts.seed ?? 0 });
+    const set = await loadMarvinLinzen(opts.dataDir ?? defaultMarvinLinzenDir(), {
+      constructions: [task.construction as string],
+      maxPerConstruction: limit * 3,
+      seed: opts.seed ?? 0,
+    });
     // The loader keeps file order (grouped by condition): take usable items round robin over conditions.
     const byCond = new Map<string, Lu2021Example[]>();
     for (const item of set.items) {

@@ -42,7 +42,10 @@ export function answerHitsAtK(x: QaAttribution, k: number): number {
   if (!Number.isInteger(x.start) || !Number.isInteger(x.end) || x.start < 0 || x.end >= n || x.start > x.end) {
     throw new OptionError(`precision@k: answer span [${x.start}, ${x.end}] is not inside 0..${n - 1}`);
   }
-  const top = x.scores.map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s || a.i - b.i).slice(0, k);
+  const top = x.scores
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => b.s - a.s || a.i - b.i)
+    .slice(0, k);
   return top.filter((t) => t.i >= x.start && t.i <= x.end).length;
 }
 

@@ -46,14 +46,28 @@ export interface PretrainedEvaluation {
  */
 export async function evaluatePretrained(
   loaded: LoadedModel,
-  opts: { perConstruction: number; headSentences: string[]; headCorpusName: string; parser?: LinkGrammarOptions; onProgress?: (phase: string, done: number, total: number) => void },
+  opts: {
+    perConstruction: number;
+    headSentences: string[];
+    headCorpusName: string;
+    parser?: LinkGrammarOptions;
+    onProgress?: (phase: string, done: number, total: number) => void;
+  },
 ): Promise<PretrainedEvaluation> {
   const { model, tokenizer } = loaded;
   if (model.head !== 'mlm') throw new Error(`zero-shot evaluation needs a masked LM (BertForMaskedLM), the model has the "${model.head}" head`);
-  const ml = await marvinLinzenAccuracy(model, tokenizer, { maxPerConstruction: opts.perConstruction, onProgress: (d, t) => opts.onProgress?.('marvin-linzen', d, t) });
-  const stats = measureHeadStats(model, tokenizer, opts.headSentences, { parser: opts.parser, onProgress: (d, t) => opts.onProgress?.('head statistics', d, t) });
+  const ml = await marvinLinzenAccuracy(model, tokenizer, {
+    maxPerConstruction: opts.perConstruction,
+    onProgress: (d, t) => opts.onProgress?.('marvin-linzen', d, t),
+  });
+  const stats = measureHeadStats(model, tokenizer, opts.headSentences, {
+    parser: opts.parser,
+    onProgress: (d, t) => opts.onProgress?.('head statistics', d, t),
+  });
   const roles = headRoles(stats, SONG2024_SST2_THRESHOLDS);
-  const best = Array.from({ length: stats.layers }, (_, l) => Array.from({ length: stats.heads }, (_, h) => Math.max(...stats.relations.map((r) => stats.accuracy[r][l]![h]!))));
+  const best = Array.from({ length: stats.layers }, (_, l) =>
+    Array.from({ length: stats.heads }, (_, h) => Math.max(...stats.relations.map((r) => stats.accuracy[r][l]![h]!))),
+  );
   return {
     model: loaded.source,
     marvinLinzen: { rows: ml.byConstruction.map((r) => ({ construction: r.construction, accuracy: r.accuracy, n: r.n })), overall: ml.overall.accuracy },

@@ -192,7 +192,10 @@ export function runSong2024(model: Bert, tokenizer: Tokenizer, opts: Song2024Opt
   const qThresholds = quantileThresholds(stats, opts.quantile ?? 0.75);
   const rnd = mulberry32(opts.seed ?? 0);
   const masks: Record<string, number[][]> = {};
-  for (const [key, th] of [['paper', thresholds], ['q75', qThresholds]] as const) {
+  for (const [key, th] of [
+    ['paper', thresholds],
+    ['q75', qThresholds],
+  ] as const) {
     masks[key] = headMask(stats, th, 'both');
     masks[`${key}_syntactic`] = headMask(stats, th, 'syntactic');
     masks[`${key}_positional`] = headMask(stats, th, 'positional');
@@ -227,9 +230,18 @@ export function runSong2024(model: Bert, tokenizer: Tokenizer, opts: Song2024Opt
         gradcam: gradcamFromTrace(et).scores,
       };
       for (const a of SONG2024_ABLATIONS) {
-        scores[a] = maskLrpFromTrace(model, et, { headMask: masks[MASK_OF[a] as string], maskedHeadMaps: ZERO_MAP_VARIANTS.has(a) ? 'zero' : 'reference' }).scores;
+        scores[a] = maskLrpFromTrace(model, et, {
+          headMask: masks[MASK_OF[a] as string],
+          maskedHeadMaps: ZERO_MAP_VARIANTS.has(a) ? 'zero' : 'reference',
+        }).scores;
       }
-      const cs = aopcCurves(model, ex, names.map((n) => scores[n] as number[]), et.target, { specialIds });
+      const cs = aopcCurves(
+        model,
+        ex,
+        names.map((n) => scores[n] as number[]),
+        et.target,
+        { specialIds },
+      );
       const per: Record<string, number> = {};
       names.forEach((n, k) => {
         const c = cs[k] as AopcCurve;
@@ -237,7 +249,16 @@ export function runSong2024(model: Bert, tokenizer: Tokenizer, opts: Song2024Opt
         per[n] = c.probs.reduce((a, p) => a + (c.p0 - p), 0) / c.probs.length;
       });
       if (et.target === x.label) correct++;
-      examples.push({ index, label: x.label, predicted: et.target, p0: (cs[0] as AopcCurve).p0, length: enc.ids.length, tokens: enc.tokens, scores, aopc: per });
+      examples.push({
+        index,
+        label: x.label,
+        predicted: et.target,
+        p0: (cs[0] as AopcCurve).p0,
+        length: enc.ids.length,
+        tokens: enc.tokens,
+        scores,
+        aopc: per,
+      });
     } finally {
       et.dispose();
     }
@@ -246,7 +267,10 @@ export function runSong2024(model: Bert, tokenizer: Tokenizer, opts: Song2024Opt
   // 4. Tables.
   const rows: Song2024Row[] = [];
   const steps: Song2024StepRow[] = [];
-  const subsets: [string, number][] = [['all', 0], [`tokens>=${minTokens}`, minTokens]];
+  const subsets: [string, number][] = [
+    ['all', 0],
+    [`tokens>=${minTokens}`, minTokens],
+  ];
   for (const [subset, min] of subsets) {
     for (const n of names) {
       const s = aopcSummary(curves.get(n) as AopcCurve[], { minTokens: min });

@@ -68,7 +68,16 @@ function ablationRows(res: Song2024Result): Record<string, unknown>[] {
     .filter((r) => r.method in MASK_OF)
     .map((r) => {
       const mask = MASK_OF[r.method] as string;
-      return { subset: r.subset, method: r.method, mask, masked_maps: ZERO_MAP_VARIANTS.has(r.method) ? 'zero' : 'reference', heads_kept: heads(res.masks[mask] as number[][]), aopc: r.aopc, lodds: r.lodds, n: r.n };
+      return {
+        subset: r.subset,
+        method: r.method,
+        mask,
+        masked_maps: ZERO_MAP_VARIANTS.has(r.method) ? 'zero' : 'reference',
+        heads_kept: heads(res.masks[mask] as number[][]),
+        aopc: r.aopc,
+        lodds: r.lodds,
+        n: r.n,
+      };
     });
 }
 
@@ -78,20 +87,40 @@ export function song2024Summary(res: Song2024Result, info: Song2024RunInfo): str
   const H = res.stats.heads;
   const lines: string[] = [];
   lines.push('# Song et al. 2024 (Mask-LRP) reproduction', '');
-  lines.push(`Model: ${info.model}. Data: ${info.data}; ${res.examples.length} examples explained (model accuracy on them ${(100 * res.accuracy).toFixed(1)} %).`);
-  lines.push(`Head statistics on ${res.stats.sentences} parsed sentences (link-grammar), arcs: ${Object.entries(res.stats.arcCounts).map(([r, n]) => `${r} ${n}`).join(', ')}.`);
-  lines.push(`Command: \`${info.command}\` (${info.seconds.toFixed(0)} s). One Mask-LRP explanation (forward + backward + relevance pass + rollout): ${(1000 * res.secondsPerMaskLrp).toFixed(1)} ms.`, '');
-  lines.push('## The paper\'s claim', '');
-  lines.push('Mask-LRP (relevance through syntactic and positional heads only, then gradient × relevance rollout) beats the unmasked method and eight baselines (GAE, AttCAT, full LRP, LRP of the last layer, raw attention of the last layer, rollout, attention Grad-CAM, Grad-CAM) on AOPC (higher is better) and LOdds (lower is better), by 3 % to 33 % (abstract; BERT-base fine-tuned on SST-2, `textattack/bert-base-uncased-SST-2`, 12 × 12 heads, sentences of ≥ 20 tokens).', '');
+  lines.push(
+    `Model: ${info.model}. Data: ${info.data}; ${res.examples.length} examples explained (model accuracy on them ${(100 * res.accuracy).toFixed(1)} %).`,
+  );
+  lines.push(
+    `Head statistics on ${res.stats.sentences} parsed sentences (link-grammar), arcs: ${Object.entries(res.stats.arcCounts)
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ')}.`,
+  );
+  lines.push(
+    `Command: \`${info.command}\` (${info.seconds.toFixed(0)} s). One Mask-LRP explanation (forward + backward + relevance pass + rollout): ${(1000 * res.secondsPerMaskLrp).toFixed(1)} ms.`,
+    '',
+  );
+  lines.push("## The paper's claim", '');
+  lines.push(
+    'Mask-LRP (relevance through syntactic and positional heads only, then gradient × relevance rollout) beats the unmasked method and eight baselines (GAE, AttCAT, full LRP, LRP of the last layer, raw attention of the last layer, rollout, attention Grad-CAM, Grad-CAM) on AOPC (higher is better) and LOdds (lower is better), by 3 % to 33 % (abstract; BERT-base fine-tuned on SST-2, `textattack/bert-base-uncased-SST-2`, 12 × 12 heads, sentences of ≥ 20 tokens).',
+    '',
+  );
   lines.push('## Masks', '');
   const th = res.thresholds.paper;
   const tq = res.thresholds.q75;
-  lines.push(`- paper thresholds (nsubj ${th.syntactic.nsubj}, obj ${th.syntactic.obj}, amod ${th.syntactic.amod}, advmod ${th.syntactic.advmod}; positional ${th.positional}): keeps ${heads(res.masks.paper as number[][])} of ${L * H} heads (syntactic ${heads(res.masks.paper_syntactic as number[][])}, positional ${heads(res.masks.paper_positional as number[][])}).`);
-  lines.push(`- quantile thresholds q75 (this model's 75th percentile per relation: nsubj ${fmt(tq.syntactic.nsubj, 3)}, obj ${fmt(tq.syntactic.obj, 3)}, amod ${fmt(tq.syntactic.amod, 3)}, advmod ${fmt(tq.syntactic.advmod, 3)}; positional ${tq.positional}): keeps ${heads(res.masks.q75 as number[][])} heads.`);
+  lines.push(
+    `- paper thresholds (nsubj ${th.syntactic.nsubj}, obj ${th.syntactic.obj}, amod ${th.syntactic.amod}, advmod ${th.syntactic.advmod}; positional ${th.positional}): keeps ${heads(res.masks.paper as number[][])} of ${L * H} heads (syntactic ${heads(res.masks.paper_syntactic as number[][])}, positional ${heads(res.masks.paper_positional as number[][])}).`,
+  );
+  lines.push(
+    `- quantile thresholds q75 (this model's 75th percentile per relation: nsubj ${fmt(tq.syntactic.nsubj, 3)}, obj ${fmt(tq.syntactic.obj, 3)}, amod ${fmt(tq.syntactic.amod, 3)}, advmod ${fmt(tq.syntactic.advmod, 3)}; positional ${tq.positional}): keeps ${heads(res.masks.q75 as number[][])} heads.`,
+  );
   const best = (r: string) => Math.max(...res.stats.accuracy[r as 'nsubj'].flat());
-  lines.push(`- best head accuracy per relation: ${res.stats.relations.map((r) => `${r} ${fmt(best(r), 3)}`).join(', ')}; highest single-offset frequency ${fmt(Math.max(...res.stats.topOffsetFrequency.flat()), 3)}.`);
+  lines.push(
+    `- best head accuracy per relation: ${res.stats.relations.map((r) => `${r} ${fmt(best(r), 3)}`).join(', ')}; highest single-offset frequency ${fmt(Math.max(...res.stats.topOffsetFrequency.flat()), 3)}.`,
+  );
   if (heads(res.masks.paper as number[][]) === 0) {
-    lines.push('- With the paper\'s thresholds no head of this model qualifies: the mask drops the relevance of every head, so `mask_lrp` keeps only each layer\'s own attention relevance and the skip paths (see `head_mask.json`). The `q75` rows show the method with a mask this model can fill.');
+    lines.push(
+      "- With the paper's thresholds no head of this model qualifies: the mask drops the relevance of every head, so `mask_lrp` keeps only each layer's own attention relevance and the skip paths (see `head_mask.json`). The `q75` rows show the method with a mask this model can fill.",
+    );
   }
   lines.push('');
   for (const subset of [...new Set(res.rows.map((r) => r.subset))]) {
@@ -105,7 +134,10 @@ export function song2024Summary(res: Song2024Result, info: Song2024RunInfo): str
       const vs = cmp.filter((c) => c.method === 'transformer_attribution' || (SONG2024_BASELINES as readonly string[]).includes(c.method));
       const winsA = vs.filter((c) => c.maskLrpBetterAopc).length;
       const winsL = vs.filter((c) => c.maskLrpBetterLodds).length;
-      lines.push(`**${ours}** vs the unmasked method and the 8 baselines: better AOPC than ${winsA} of ${vs.length}, better LOdds than ${winsL} of ${vs.length}.`, '');
+      lines.push(
+        `**${ours}** vs the unmasked method and the 8 baselines: better AOPC than ${winsA} of ${vs.length}, better LOdds than ${winsL} of ${vs.length}.`,
+        '',
+      );
       lines.push('| vs | AOPC gain | LOdds gain | claim holds? |', '|---|---|---|---|');
       for (const c of vs) {
         const holds = c.maskLrpBetterAopc && c.maskLrpBetterLodds ? 'yes' : c.maskLrpBetterAopc || c.maskLrpBetterLodds ? 'partly' : 'no';
@@ -115,11 +147,17 @@ export function song2024Summary(res: Song2024Result, info: Song2024RunInfo): str
     }
   }
   lines.push('## Notes', '');
-  lines.push('- `mask_lrp*` variants without `_zero` follow the reference code: a layer\'s own attention-map relevance is computed before the mask, which acts only on the relevance sent to the layers below; with 2 layers this changes only layer 0\'s map, whose gradient × relevance is small next to layer 1\'s, so these variants rank tokens almost like the unmasked method. `_zero` variants also zero the masked heads\' own maps.');
+  lines.push(
+    "- `mask_lrp*` variants without `_zero` follow the reference code: a layer's own attention-map relevance is computed before the mask, which acts only on the relevance sent to the layers below; with 2 layers this changes only layer 0's map, whose gradient × relevance is small next to layer 1's, so these variants rank tokens almost like the unmasked method. `_zero` variants also zero the masked heads' own maps.",
+  );
   lines.push('- Gains are relative: AOPC (ours − theirs)/|theirs|; LOdds (theirs − ours)/|theirs|; positive = Mask-LRP better.');
-  lines.push('- Explained class: the model\'s prediction (the reference code explains the gold label). Tokens replaced by `[PAD]`, `[CLS]`/`[SEP]` kept, round(f·m) of the m other tokens at f = 0.1 … 0.9.');
+  lines.push(
+    "- Explained class: the model's prediction (the reference code explains the gold label). Tokens replaced by `[PAD]`, `[CLS]`/`[SEP]` kept, round(f·m) of the m other tokens at f = 0.1 … 0.9.",
+  );
   lines.push(`- Random masks keep as many heads as the mask they ablate (seeded); with an empty mask they are empty too.`);
-  lines.push('- GAE is Chefer et al. 2021b (attention × gradient, R ← R + Ā·R); the reference repository\'s function named `GAE` computes the LRP rollout (our `transformer_attribution`).');
+  lines.push(
+    "- GAE is Chefer et al. 2021b (attention × gradient, R ← R + Ā·R); the reference repository's function named `GAE` computes the LRP rollout (our `transformer_attribution`).",
+  );
   for (const w of info.warnings ?? []) lines.push(`- ${w}`);
   lines.push('');
   return lines.join('\n');
@@ -129,14 +167,27 @@ function figures(res: Song2024Result): FigureSpec[] {
   const out: FigureSpec[] = [];
   for (const subset of [...new Set(res.steps.map((s) => s.subset))]) {
     for (const metric of ['aopc', 'lodds'] as const) {
-      const methods = [...new Set(res.steps.map((s) => s.method))].filter((m) => !m.endsWith('_syntactic') && !m.endsWith('_positional') && !m.includes('_random'));
+      const methods = [...new Set(res.steps.map((s) => s.method))].filter(
+        (m) => !m.endsWith('_syntactic') && !m.endsWith('_positional') && !m.includes('_random'),
+      );
       out.push({
         title: `${metric === 'aopc' ? 'AOPC (higher = more faithful)' : 'LOdds (lower = more faithful)'} per step — ${subset}`,
         traces: methods.map((m) => {
           const s = res.steps.filter((x) => x.subset === subset && x.method === m);
-          return { type: 'scatter', mode: 'lines+markers', name: m, x: s.map((x) => x.fraction * 100), y: s.map((x) => x[metric]), line: { width: m.startsWith('mask_lrp') ? 4 : 1.5 } };
+          return {
+            type: 'scatter',
+            mode: 'lines+markers',
+            name: m,
+            x: s.map((x) => x.fraction * 100),
+            y: s.map((x) => x[metric]),
+            line: { width: m.startsWith('mask_lrp') ? 4 : 1.5 },
+          };
         }),
-        layout: { xaxis: { title: '% of tokens replaced by [PAD]' }, yaxis: { title: metric === 'aopc' ? 'p(y|x) − p(y|x̃)' : 'log p(y|x̃)/p(y|x)' }, height: 420 },
+        layout: {
+          xaxis: { title: '% of tokens replaced by [PAD]' },
+          yaxis: { title: metric === 'aopc' ? 'p(y|x) − p(y|x̃)' : 'log p(y|x̃)/p(y|x)' },
+          height: 420,
+        },
       });
     }
   }
@@ -151,8 +202,19 @@ function figures(res: Song2024Result): FigureSpec[] {
     });
   }
   out.push({
-    title: 'Frequency of each head\'s most common offset (positional heads: > 0.8)',
-    traces: [{ type: 'heatmap', z: st.topOffsetFrequency, x: xlab, y: ylab, text: st.topOffset.map((r) => r.map((o) => `offset ${o}`)), colorscale: SEQUENTIAL_BLUES, zmin: 0, zmax: 1 }],
+    title: "Frequency of each head's most common offset (positional heads: > 0.8)",
+    traces: [
+      {
+        type: 'heatmap',
+        z: st.topOffsetFrequency,
+        x: xlab,
+        y: ylab,
+        text: st.topOffset.map((r) => r.map((o) => `offset ${o}`)),
+        colorscale: SEQUENTIAL_BLUES,
+        zmin: 0,
+        zmax: 1,
+      },
+    ],
     layout: { height: 120 + 40 * st.layers },
   });
   for (const key of ['paper', 'q75']) {
@@ -182,9 +244,20 @@ export function writeSong2024Outputs(dir: string, res: Song2024Result, info: Son
     ['head_mask.json', JSON.stringify({ masks: res.masks, thresholds: res.thresholds, maskOfMethod: MASK_OF }, null, 1) + '\n'],
     ['per_example.jsonl', res.examples.map((e) => JSON.stringify(e)).join('\n') + '\n'],
     ['summary.md', song2024Summary(res, info)],
-    ['figure.html', htmlFigurePage({ title: `Song et al. 2024 (Mask-LRP) reproduction — ${info.model}`, notes: [`${res.examples.length} examples; ${info.data}.`, ...(info.warnings ?? [])], figures: figures(res) })],
+    [
+      'figure.html',
+      htmlFigurePage({
+        title: `Song et al. 2024 (Mask-LRP) reproduction — ${info.model}`,
+        notes: [`${res.examples.length} examples; ${info.data}.`, ...(info.warnings ?? [])],
+        figures: figures(res),
+      }),
+    ],
   ];
-  return writeResultsFolder(dir, files.map(([f]) => f), (tmp) => {
-    for (const [name, text] of files) writeFileSync(join(tmp, name), text);
-  });
+  return writeResultsFolder(
+    dir,
+    files.map(([f]) => f),
+    (tmp) => {
+      for (const [name, text] of files) writeFileSync(join(tmp, name), text);
+    },
+  );
 }

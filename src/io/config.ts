@@ -101,7 +101,8 @@ export function parseBertConfig(json: unknown, source = 'config.json'): BertConf
   const j = json as Record<string, unknown>;
   const posInt = (k: keyof typeof BERT_DEFAULTS | 'num_labels', dflt: number): number => {
     const v = j[k] ?? dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ConfigError(`${source}: "${k}" must be a positive integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+      throw new ConfigError(`${source}: "${k}" must be a positive integer, got ${JSON.stringify(v)}`);
     return v;
   };
   const prob = (k: string): number | undefined => {
@@ -128,11 +129,13 @@ export function parseBertConfig(json: unknown, source = 'config.json'): BertConf
     throw new ConfigError(`${source}: "hidden_act" ${JSON.stringify(hiddenAct)} is not supported (supported: ${SUPPORTED_ACTIVATIONS.join(', ')})`);
   }
   const eps = j.layer_norm_eps ?? BERT_DEFAULTS.layer_norm_eps;
-  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new ConfigError(`${source}: "layer_norm_eps" must be a positive number, got ${JSON.stringify(eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps))
+    throw new ConfigError(`${source}: "layer_norm_eps" must be a positive number, got ${JSON.stringify(eps)}`);
   let padTokenId: number = BERT_DEFAULTS.pad_token_id;
   if (j.pad_token_id !== undefined && j.pad_token_id !== null) {
     const v = j.pad_token_id;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${source}: "pad_token_id" must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw new ConfigError(`${source}: "pad_token_id" must be a non-negative integer, got ${JSON.stringify(v)}`);
     padTokenId = v;
   }
 
@@ -143,7 +146,8 @@ export function parseBertConfig(json: unknown, source = 'config.json'): BertConf
     id2label = {};
     for (const [k, v] of Object.entries(j.id2label as Record<string, unknown>)) {
       const i = Number(k);
-      if (!Number.isInteger(i) || i < 0 || String(i) !== k.trim()) throw new ConfigError(`${source}: "id2label" key ${JSON.stringify(k)} is not a non-negative integer`);
+      if (!Number.isInteger(i) || i < 0 || String(i) !== k.trim())
+        throw new ConfigError(`${source}: "id2label" key ${JSON.stringify(k)} is not a non-negative integer`);
       if (typeof v !== 'string') throw new ConfigError(`${source}: "id2label"."${k}" must be a string`);
       id2label[i] = v;
     }
@@ -182,7 +186,8 @@ export function parseBertConfig(json: unknown, source = 'config.json'): BertConf
   else classifierDropout = prob('classifier_dropout');
   let initializerRange: number | undefined;
   if (j.initializer_range !== undefined) {
-    if (typeof j.initializer_range !== 'number' || !(j.initializer_range >= 0)) throw new ConfigError(`${source}: "initializer_range" must be a non-negative number`);
+    if (typeof j.initializer_range !== 'number' || !(j.initializer_range >= 0))
+      throw new ConfigError(`${source}: "initializer_range" must be a non-negative number`);
     initializerRange = j.initializer_range;
   }
 

@@ -155,7 +155,9 @@ export function checkFinite(name: string, data: ArrayLike<number>, source = 'wei
     }
   }
   if (bad > 0) {
-    throw new CheckpointError(`${source}: tensor "${name}" has ${bad} non-finite value${bad > 1 ? 's' : ''} (the first, ${data[first]}, at flat index ${first} of ${data.length}); the checkpoint is corrupt`);
+    throw new CheckpointError(
+      `${source}: tensor "${name}" has ${bad} non-finite value${bad > 1 ? 's' : ''} (the first, ${data[first]}, at flat index ${first} of ${data.length}); the checkpoint is corrupt`,
+    );
   }
 }
 
@@ -244,7 +246,9 @@ export function loadHfWeights(dir: string): { weights: Map<string, PlainTensor>;
   }
   for (const other of ['pytorch_model.bin', 'tf_model.h5', 'model.ckpt.index', 'flax_model.msgpack']) {
     if (existsSync(join(dir, other))) {
-      throw new CheckpointError(`${dir} has ${other} but no model.safetensors: only safetensors weights are supported (convert with transformers: model.save_pretrained(dir, safe_serialization=True))`);
+      throw new CheckpointError(
+        `${dir} has ${other} but no model.safetensors: only safetensors weights are supported (convert with transformers: model.save_pretrained(dir, safe_serialization=True))`,
+      );
     }
   }
   throw new CheckpointError(`no weights in ${dir}: neither model.safetensors nor model.safetensors.index.json found`);
@@ -330,7 +334,8 @@ export function saveHfFolder(dir: string, input: SaveHfFolderInput): void {
   const canonical = normalizeWeightNames(weightsIn, target);
   const head = headFromNames(canonical.keys());
   validateWeights(canonical, config, head, target);
-  for (const t of input.vocab) if (t.includes('\n') || t.includes('\r')) throw new CheckpointError(`cannot save ${target}/vocab.txt: token ${JSON.stringify(t)} contains a newline`);
+  for (const t of input.vocab)
+    if (t.includes('\n') || t.includes('\r')) throw new CheckpointError(`cannot save ${target}/vocab.txt: token ${JSON.stringify(t)} contains a newline`);
   WordPieceTokenizer.fromVocab(input.vocab); // throws on missing special tokens
   if (input.vocab.length > config.vocabSize) {
     throw new CheckpointError(`cannot save ${target}: vocabulary has ${input.vocab.length} tokens but vocab_size is ${config.vocabSize}`);
@@ -345,23 +350,29 @@ export function saveHfFolder(dir: string, input: SaveHfFolderInput): void {
   }
 
   try {
-    writeFolderAtomic(target, (tmp) => {
-      const json = (o: unknown) => JSON.stringify(o, null, 2) + '\n';
-      writeFileAtomic(join(tmp, 'config.json'), json(toHfConfigJson(config)));
-      writeSafetensors(join(tmp, 'model.safetensors'), named, { dtype: input.dtype ?? 'F32', metadata: { format: 'pt' } });
-      writeFileAtomic(join(tmp, 'vocab.txt'), input.vocab.join('\n') + '\n');
-      const tc = { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: config.maxPositionEmbeddings, ...(input.tokenizerConfig ?? {}) };
-      writeFileAtomic(join(tmp, 'tokenizer_config.json'), json(tc));
-      writeFileAtomic(
-        join(tmp, 'special_tokens_map.json'),
-        json({ unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' }),
-      );
-      // sanity: the folder reads back
-      readTokenizerConfig(tmp);
-    }, { keep: input.keep?.filter((k) => {
-      if (k.includes('/') || k.startsWith('.') || KNOWN_FILES.has(k)) throw new Error(`keep: "${k}" is not a plain entry name of the folder`);
-      return true;
-    }) });
+    writeFolderAtomic(
+      target,
+      (tmp) => {
+        const json = (o: unknown) => JSON.stringify(o, null, 2) + '\n';
+        writeFileAtomic(join(tmp, 'config.json'), json(toHfConfigJson(config)));
+        writeSafetensors(join(tmp, 'model.safetensors'), named, { dtype: input.dtype ?? 'F32', metadata: { format: 'pt' } });
+        writeFileAtomic(join(tmp, 'vocab.txt'), input.vocab.join('\n') + '\n');
+        const tc = { do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: config.maxPositionEmbeddings, ...(input.tokenizerConfig ?? {}) };
+        writeFileAtomic(join(tmp, 'tokenizer_config.json'), json(tc));
+        writeFileAtomic(
+          join(tmp, 'special_tokens_map.json'),
+          json({ unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' }),
+        );
+        // sanity: the folder reads back
+        readTokenizerConfig(tmp);
+      },
+      {
+        keep: input.keep?.filter((k) => {
+          if (k.includes('/') || k.startsWith('.') || KNOWN_FILES.has(k)) throw new Error(`keep: "${k}" is not a plain entry name of the folder`);
+          return true;
+        }),
+      },
+    );
   } catch (e) {
     throw new CheckpointError(`cannot save model to ${target}: ${(e as Error).message}`);
   }

@@ -236,7 +236,11 @@ export async function resolveHubFolder(repoId: string, opts: HubOptions = {}): P
     retries: opts.retries ?? 3,
     retryDelayMs: opts.retryDelayMs ?? 1000,
   };
-  for (const [k, v] of [['timeoutMs', ctx.timeoutMs], ['idleTimeoutMs', ctx.idleTimeoutMs], ['retryDelayMs', ctx.retryDelayMs]] as const) {
+  for (const [k, v] of [
+    ['timeoutMs', ctx.timeoutMs],
+    ['idleTimeoutMs', ctx.idleTimeoutMs],
+    ['retryDelayMs', ctx.retryDelayMs],
+  ] as const) {
     if (!(v > 0) || !Number.isFinite(v)) throw new HubError(`${k} must be a positive number of milliseconds, got ${v}`);
   }
   if (!Number.isInteger(ctx.retries) || ctx.retries < 0) throw new HubError(`retries must be a non-negative integer, got ${ctx.retries}`);
@@ -251,8 +255,12 @@ export async function resolveHubFolder(repoId: string, opts: HubOptions = {}): P
     if (ctx.offline && missing.every((f) => OPTIONAL_HUB_FILES.has(f))) return snap;
   }
   if (ctx.offline) {
-    const what = commit ? `files ${missing.filter((f) => !OPTIONAL_HUB_FILES.has(f)).join(', ')} of ${repoId} (revision ${revision}, commit ${commit}) are` : `${repoId} (revision ${revision}) is`;
-    throw new HubError(`${what} not in the Hugging Face cache at ${cacheDir}, and offline mode is on (HF_HUB_OFFLINE=1): download it once with network access, or unset HF_HUB_OFFLINE`);
+    const what = commit
+      ? `files ${missing.filter((f) => !OPTIONAL_HUB_FILES.has(f)).join(', ')} of ${repoId} (revision ${revision}, commit ${commit}) are`
+      : `${repoId} (revision ${revision}) is`;
+    throw new HubError(
+      `${what} not in the Hugging Face cache at ${cacheDir}, and offline mode is on (HF_HUB_OFFLINE=1): download it once with network access, or unset HF_HUB_OFFLINE`,
+    );
   }
 
   // 2. download: the first response tells the commit the revision points to now; files already in
@@ -267,7 +275,9 @@ export async function resolveHubFolder(repoId: string, opts: HubOptions = {}): P
     if (got.status === 'missing' && file === 'model.safetensors') {
       const idx = have('model.safetensors.index.json') ? { status: 'ok' } : await downloadFile(ctx, 'model.safetensors.index.json', snapCommit, true);
       if (idx.status === 'missing') {
-        throw new HubError(`${repoId} (revision ${revision}) has neither model.safetensors nor model.safetensors.index.json at ${ctx.endpoint}: only safetensors checkpoints are supported`);
+        throw new HubError(
+          `${repoId} (revision ${revision}) has neither model.safetensors nor model.safetensors.index.json at ${ctx.endpoint}: only safetensors checkpoints are supported`,
+        );
       }
       const indexPath = join(snapDir(), 'model.safetensors.index.json');
       for (const shard of shardNames(JSON.parse(readFileSync(indexPath, 'utf8')), indexPath)) {
@@ -289,7 +299,10 @@ function writeRef(ctx: Ctx, commit: string): void {
 
 function normalizeEtag(e: string | null): string | null {
   if (!e) return null;
-  const s = e.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  const s = e
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
   return /^[\w.-]+$/.test(s) ? s : null;
 }
 
@@ -318,7 +331,10 @@ async function downloadFile(ctx: Ctx, file: string, revision: string, optional: 
       if (!(e instanceof Transient)) throw e;
       if (attempt >= ctx.retries) {
         const waited = waits.length ? `, after waiting ${waits.map((w) => `${w / 1000} s`).join(' + ')} between them` : '';
-        throw new HubError(`${ctx.repoId}: ${e.message} (${attempt + 1} attempt${attempt ? 's' : ''}${waited}); check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use the cache only`, { cause: e });
+        throw new HubError(
+          `${ctx.repoId}: ${e.message} (${attempt + 1} attempt${attempt ? 's' : ''}${waited}); check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use the cache only`,
+          { cause: e },
+        );
       }
       const wait = ctx.retryDelayMs * 2 ** attempt;
       waits.push(wait);
@@ -359,7 +375,11 @@ async function downloadOnce(ctx: Ctx, file: string, revision: string, optional: 
     } catch (e) {
       clearTimeout(timer);
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new Transient(timedOut ? `GET ${url}: ${timedOut}` : `cannot reach the Hugging Face hub: GET ${url} failed (${cause?.code ?? cause?.message ?? (e as Error).message})`);
+      throw new Transient(
+        timedOut
+          ? `GET ${url}: ${timedOut}`
+          : `cannot reach the Hugging Face hub: GET ${url} failed (${cause?.code ?? cause?.message ?? (e as Error).message})`,
+      );
     }
     // The hub's own answer carries x-repo-commit; relative redirects before it (renamed repos) and
     // CDN responses after it do not, and their etags are not blob names.
@@ -393,7 +413,9 @@ async function downloadOnce(ctx: Ctx, file: string, revision: string, optional: 
     await resp.body?.cancel();
     const code = resp.headers.get('x-error-code');
     let why = `HTTP ${resp.status}`;
-    if (resp.status === 404) why += code === 'RevisionNotFound' ? ` (revision "${revision}" not found)` : code === 'RepositoryNotFound' ? ' (repository not found)' : ' (file not found)';
+    if (resp.status === 404)
+      why +=
+        code === 'RevisionNotFound' ? ` (revision "${revision}" not found)` : code === 'RepositoryNotFound' ? ' (repository not found)' : ' (file not found)';
     if (resp.status === 401 || resp.status === 403) why += ' (repository not found, private or gated: set HF_TOKEN to a token with access)';
     if (resp.status >= 300 && resp.status < 400) why += ' (too many redirects)';
     throw new HubError(`${ctx.repoId}: cannot download required file ${file} from ${firstUrl}: ${why}`);

@@ -118,7 +118,12 @@ export function blankOut(model: Bert, input: ExampleInput, qoi: QoI, opts: Blank
   const r = opts.replacement ?? 'mask';
   const fwd = opts.forward ?? {};
   const scores = new Array<number>(seq).fill(0);
-  const base = qoiValues(model, { ids: [input.ids], tokenTypeIds: input.tokenTypeIds && [input.tokenTypeIds], attentionMask: input.attentionMask && [input.attentionMask] }, qoi, fwd)[0];
+  const base = qoiValues(
+    model,
+    { ids: [input.ids], tokenTypeIds: input.tokenTypeIds && [input.tokenTypeIds], attentionMask: input.attentionMask && [input.attentionMask] },
+    qoi,
+    fwd,
+  )[0];
   const diff = (v: number): number => (opts.signed ? v - base : Math.abs(base - v));
   let replacementName: string;
   if (r === 'delete') {

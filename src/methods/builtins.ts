@@ -34,7 +34,11 @@ import { OptionError } from '../errors.js';
 /** The attention probabilities of one example as an {@link AttentionStack} (one forward pass). */
 export function attentionOf(model: Bert, example: ExampleInput): AttentionStack {
   const tr = model.forward(
-    { ids: [example.ids], ...(example.tokenTypeIds ? { tokenTypeIds: [example.tokenTypeIds] } : {}), ...(example.attentionMask ? { attentionMask: [example.attentionMask] } : {}) },
+    {
+      ids: [example.ids],
+      ...(example.tokenTypeIds ? { tokenTypeIds: [example.tokenTypeIds] } : {}),
+      ...(example.attentionMask ? { attentionMask: [example.attentionMask] } : {}),
+    },
     { record: ['blocks.*.attn.hook_pattern'] },
   );
   try {
@@ -109,7 +113,8 @@ export const inputGradientExplainer = register<InputGradientOptions>({
 export const gradientTimesInputExplainer = register<InputGradientOptions>({
   name: 'gradient_x_input',
   needs: 'gradients',
-  paper: 'Shrikumar, Greenside, Shcherbina & Kundaje 2016, Not Just a Black Box: Learning Important Features Through Propagating Activation Differences (arXiv 1605.01713)',
+  paper:
+    'Shrikumar, Greenside, Shcherbina & Kundaje 2016, Not Just a Black Box: Learning Important Features Through Propagating Activation Differences (arXiv 1605.01713)',
   description: 'input embedding times its QoI gradient, summed over the hidden dimension',
   attribute: (model, example, qoi, o) => gradientTimesInput(model, example, qoi, o),
 });
@@ -138,7 +143,8 @@ export const ibaExplainer = register<Omit<IbaOptions, 'target' | 'stats'> & { st
   name: 'iba',
   needs: 'gradients',
   targets: 'class',
-  paper: 'Jiang, Tang, Jiang & Zhang 2020, Inserting Information Bottlenecks for Attribution in Transformers (EMNLP Findings 2020, arXiv 2012.13838); Schulz et al. 2020 (ICLR, arXiv 2001.00396)',
+  paper:
+    'Jiang, Tang, Jiang & Zhang 2020, Inserting Information Bottlenecks for Attribution in Transformers (EMNLP Findings 2020, arXiv 2012.13838); Schulz et al. 2020 (ICLR, arXiv 2001.00396)',
   description: 'information (KL to the prior, nats) each token keeps through an optimised bottleneck at one layer',
   attribute: (model, example, qoi, o) => iba(model, example, { ...o, stats: o.stats ?? 'single-example', target: targetClass(qoi, 'iba') }),
 });
@@ -151,11 +157,36 @@ function classMethod<O>(name: string, f: (model: Bert, example: ExampleInput, op
 
 /** The gradient/relevance map methods of one recorded trace: name, function, paper, what the scores are. */
 const TRACE_METHODS: [string, (model: Bert, example: ExampleInput, opts: TraceOptions & { target: number }) => TokenAttribution, string, string][] = [
-  ['gae', gae, 'Chefer, Gur & Wolf 2021b, Generic Attention-model Explainability for Interpreting Bi-Modal and Encoder-Decoder Transformers (ICCV 2021, arXiv 2103.15679)', 'gradient-weighted attention accumulated through the layers, [CLS] row'],
-  ['attcat', attcat, 'Qiang, Pan, Zhao, Liu & Zhu 2022, AttCAT: Explaining Transformers via Attentive Class Activation Tokens (NeurIPS 2022)', 'attentive class activation tokens: gradient × hidden state weighted by [CLS] attention, summed over layers'],
-  ['gradcam', gradcam, 'Selvaraju et al. 2017, Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization (ICCV 2017, arXiv 1610.02391)', 'Grad-CAM on the last layer input'],
-  ['attention_gradcam', attentionGradcam, `Grad-CAM (Selvaraju et al. 2017) on the last layer's attention, as the baseline of ${CHEFER2021A}`, "gradient-weighted attention of the last layer, [CLS] row"],
-  ['full_lrp', fullLrp, `Bach et al. 2015, On Pixel-Wise Explanations by Layer-Wise Relevance Propagation (PLOS ONE); transformer rules of ${CHEFER2021A}`, 'LRP relevance at the encoder input, summed over the hidden dimension'],
+  [
+    'gae',
+    gae,
+    'Chefer, Gur & Wolf 2021b, Generic Attention-model Explainability for Interpreting Bi-Modal and Encoder-Decoder Transformers (ICCV 2021, arXiv 2103.15679)',
+    'gradient-weighted attention accumulated through the layers, [CLS] row',
+  ],
+  [
+    'attcat',
+    attcat,
+    'Qiang, Pan, Zhao, Liu & Zhu 2022, AttCAT: Explaining Transformers via Attentive Class Activation Tokens (NeurIPS 2022)',
+    'attentive class activation tokens: gradient × hidden state weighted by [CLS] attention, summed over layers',
+  ],
+  [
+    'gradcam',
+    gradcam,
+    'Selvaraju et al. 2017, Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization (ICCV 2017, arXiv 1610.02391)',
+    'Grad-CAM on the last layer input',
+  ],
+  [
+    'attention_gradcam',
+    attentionGradcam,
+    `Grad-CAM (Selvaraju et al. 2017) on the last layer's attention, as the baseline of ${CHEFER2021A}`,
+    'gradient-weighted attention of the last layer, [CLS] row',
+  ],
+  [
+    'full_lrp',
+    fullLrp,
+    `Bach et al. 2015, On Pixel-Wise Explanations by Layer-Wise Relevance Propagation (PLOS ONE); transformer rules of ${CHEFER2021A}`,
+    'LRP relevance at the encoder input, summed over the hidden dimension',
+  ],
   ['lrp_last_layer', lrpLastLayer, CHEFER2021A, "LRP relevance of the last layer's attention map, [CLS] row"],
 ];
 for (const [name, f, paper, description] of TRACE_METHODS) {
@@ -178,7 +209,10 @@ export const maskLrpExplainer = register<Omit<MaskLrpOptions, 'target'>>({
   paper: 'Song, Wang, Jiang & Chen 2024, Better Explain Transformers by Illuminating Important Information (EACL Findings 2024, arXiv 2401.09972)',
   description: 'transformer attribution with the relevance of unimportant heads masked (headMask [layers][heads] required)',
   attribute: classMethod('mask_lrp', (m, e, o: MaskLrpOptions & { target: number }) => {
-    if (!o.headMask) throw new OptionError('mask_lrp needs options.headMask ([layers][heads], 1 keep, 0 mask; see headMask in eval/headStats); without it use transformer_attribution');
+    if (!o.headMask)
+      throw new OptionError(
+        'mask_lrp needs options.headMask ([layers][heads], 1 keep, 0 mask; see headMask in eval/headStats); without it use transformer_attribution',
+      );
     return maskLrp(m, e, o);
   }),
 });

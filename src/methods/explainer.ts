@@ -142,7 +142,9 @@ export function toQoI(model: Bert, example: ExampleInput, target: ExplainTarget 
   if (typeof target === 'function') return target;
   if (typeof target === 'number') {
     if (model.head !== 'classifier') {
-      throw new OptionError(`a class index (${target}) is a target of sequence classifiers; this model has the "${model.head}" head: pass a QoI such as tokenLogitDiff(position, good, bad)`);
+      throw new OptionError(
+        `a class index (${target}) is a target of sequence classifiers; this model has the "${model.head}" head: pass a QoI such as tokenLogitDiff(position, good, bad)`,
+      );
     }
     const n = model.config.numLabels;
     if (!Number.isInteger(target) || target < 0 || target >= n) throw new IndexError(`target class ${target} is outside 0..${n - 1}`);
@@ -157,7 +159,8 @@ export function toQoI(model: Bert, example: ExampleInput, target: ExplainTarget 
   }
   if (model.head === 'mlm') {
     const pos = specialIds.maskId === undefined ? -1 : example.ids.indexOf(specialIds.maskId);
-    if (pos < 0) throw new OptionError('no target given and the input has no [MASK] (or no tokenizer to find it): pass a QoI such as tokenLogitDiff(position, good, bad)');
+    if (pos < 0)
+      throw new OptionError('no target given and the input has no [MASK] (or no tokenizer to find it): pass a QoI such as tokenLogitDiff(position, good, bad)');
     const tr = model.forward({ ids: [example.ids] }, { record: 'none', logitsAt: [pos] });
     const logits = tr.logits.dataSync();
     tr.dispose();
@@ -172,7 +175,9 @@ export function toQoI(model: Bert, example: ExampleInput, target: ExplainTarget 
  */
 export function targetClass(qoi: QoI, method: string): number {
   if (qoi.cls === undefined) {
-    throw new OptionError(`${method} explains a class of a sequence classifier: give a class index or classLogit/classProb as the target (got "${qoi.describe}")`);
+    throw new OptionError(
+      `${method} explains a class of a sequence classifier: give a class index or classLogit/classProb as the target (got "${qoi.describe}")`,
+    );
   }
   return qoi.cls;
 }
@@ -201,11 +206,15 @@ const NAME = /^[a-z][a-z0-9_]*$/;
  *   `needs`/`paper` missing.
  */
 export function register<O = Record<string, unknown>>(spec: MethodSpec<O>, opts: { replace?: boolean } = {}): Explainer<O> {
-  if (typeof spec?.name !== 'string' || !NAME.test(spec.name)) throw new OptionError(`register: method name must be snake_case (a-z, 0-9, _), got "${String(spec?.name)}"`);
-  if (REGISTRY.has(spec.name) && !opts.replace) throw new OptionError(`register: a method "${spec.name}" is already registered (pass { replace: true } to replace it)`);
-  if (spec.needs !== 'gradients' && spec.needs !== 'forward') throw new OptionError(`register: ${spec.name}: needs must be 'gradients' or 'forward', got "${String(spec.needs)}"`);
+  if (typeof spec?.name !== 'string' || !NAME.test(spec.name))
+    throw new OptionError(`register: method name must be snake_case (a-z, 0-9, _), got "${String(spec?.name)}"`);
+  if (REGISTRY.has(spec.name) && !opts.replace)
+    throw new OptionError(`register: a method "${spec.name}" is already registered (pass { replace: true } to replace it)`);
+  if (spec.needs !== 'gradients' && spec.needs !== 'forward')
+    throw new OptionError(`register: ${spec.name}: needs must be 'gradients' or 'forward', got "${String(spec.needs)}"`);
   if (typeof spec.paper !== 'string' || spec.paper.trim() === '') throw new OptionError(`register: ${spec.name}: paper (the source of the method) is required`);
-  if (typeof spec.attribute !== 'function') throw new OptionError(`register: ${spec.name}: attribute must be a function (model, example, qoi, options) → TokenAttribution`);
+  if (typeof spec.attribute !== 'function')
+    throw new OptionError(`register: ${spec.name}: attribute must be a function (model, example, qoi, options) → TokenAttribution`);
   const info: MethodInfo = { name: spec.name, needs: spec.needs, paper: spec.paper, description: spec.description, targets: spec.targets ?? 'any' };
   const explainer = ((m: ModelLike, input: ExplainInput, target?: ExplainTarget, options?: O): TokenAttribution => {
     const { model, tokenizer } = splitModel(m);

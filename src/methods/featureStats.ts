@@ -90,7 +90,12 @@ export interface FeatureStatsOptions {
  * @returns node name → {@link FeatureStats} (`mean`, `std` `[hidden]`).
  * @throws Error for no examples, an empty example, or a node that is not `[batch, seq, hidden]`.
  */
-export function estimateFeatureStats(model: Bert, examples: readonly ExampleInput[], nodes: readonly string[], opts: FeatureStatsOptions = {}): Map<string, FeatureStats> {
+export function estimateFeatureStats(
+  model: Bert,
+  examples: readonly ExampleInput[],
+  nodes: readonly string[],
+  opts: FeatureStatsOptions = {},
+): Map<string, FeatureStats> {
   if (examples.length === 0) throw new Error('estimateFeatureStats: no examples');
   if (nodes.length === 0) throw new Error('estimateFeatureStats: no nodes');
   const D = model.config.hiddenSize;
@@ -102,7 +107,9 @@ export function estimateFeatureStats(model: Bert, examples: readonly ExampleInpu
     const len = Math.max(...chunk.map((e) => e.ids.length));
     const ids = chunk.map((e) => [...e.ids, ...new Array<number>(len - e.ids.length).fill(0)]);
     const mask = chunk.map((e) => Array.from({ length: len }, (_, j) => (j < e.ids.length ? (e.attentionMask?.[j] ?? 1) : 0)));
-    const tt = chunk.some((e) => e.tokenTypeIds) ? chunk.map((e) => [...(e.tokenTypeIds ?? new Array<number>(e.ids.length).fill(0)), ...new Array<number>(len - e.ids.length).fill(0)]) : undefined;
+    const tt = chunk.some((e) => e.tokenTypeIds)
+      ? chunk.map((e) => [...(e.tokenTypeIds ?? new Array<number>(e.ids.length).fill(0)), ...new Array<number>(len - e.ids.length).fill(0)])
+      : undefined;
     const tr = model.forward({ ids, attentionMask: mask, tokenTypeIds: tt }, { record: nodes.slice() });
     try {
       for (const n of nodes) {

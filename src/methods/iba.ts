@@ -131,7 +131,10 @@ function resolveStats(
   D: number,
 ): { kind: 'dataset' | 'single-example' | 'reference'; mean?: Float32Array; std?: Float32Array } {
   if (stats === 'single-example' || stats === 'reference') return { kind: stats };
-  if (!stats) throw new Error("iba: options.stats is required: per-unit statistics from estimateFeatureStats(model, examples, [node]) (the theory), or 'single-example' (the reference code)");
+  if (!stats)
+    throw new Error(
+      "iba: options.stats is required: per-unit statistics from estimateFeatureStats(model, examples, [node]) (the theory), or 'single-example' (the reference code)",
+    );
   const s = stats instanceof Map ? stats.get(node) : stats;
   if (!s) throw new Error(`iba: no statistics for node ${node} (have: ${[...(stats as Map<string, FeatureStats>).keys()].join(', ')})`);
   if (!(stats instanceof Map) && s.node !== node) throw new Error(`iba: statistics are for node ${s.node}, the bottleneck is at ${node}`);
@@ -165,7 +168,11 @@ export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, 
   const lr = opts.lr ?? 1;
   const B = opts.samples ?? 10;
   const seed = opts.seed ?? 0;
-  for (const [k, v] of [['steps', steps], ['samples', B]] as const) if (!Number.isInteger(v) || v < 1) throw new OptionError(`iba: ${k} must be a positive integer, got ${v}`);
+  for (const [k, v] of [
+    ['steps', steps],
+    ['samples', B],
+  ] as const)
+    if (!Number.isInteger(v) || v < 1) throw new OptionError(`iba: ${k} must be a positive integer, got ${v}`);
   if (!(beta >= 0) || !(lr > 0)) throw new OptionError(`iba: beta must be ≥ 0 and lr > 0 (got beta ${beta}, lr ${lr})`);
   const st = resolveStats(opts.stats, node, D);
   const fwd = opts.forward ?? {};
@@ -174,7 +181,8 @@ export function iba(m: Bert | ModelWithTokenizer, input: string | ExampleInput, 
   // The clean run: the node's activation R and the predicted class.
   // 'reference': μ is the example's hidden state at the layer's *input* (the reference code feeds its
   // estimator hidden_states[l] but inserts the bottleneck after encoder.layer[l]).
-  if (st.kind === 'reference' && layer === null) throw new Error("iba: stats 'reference' needs a layer (the bottleneck after encoder layer l, μ from its input)");
+  if (st.kind === 'reference' && layer === null)
+    throw new Error("iba: stats 'reference' needs a layer (the bottleneck after encoder layer l, μ from its input)");
   const inputNode = layer === null ? node : layer === 0 ? 'embed.hook_out' : `blocks.${layer - 1}.hook_resid_post`;
   const clean = model.forward(one, { ...fwd, record: st.kind === 'reference' ? [node, inputNode] : [node] });
   let R: tf.Tensor2D;
@@ -303,7 +311,8 @@ export function ibaLayers(
 ): IbaLayerMap {
   const { model, tokenizer } = splitModel(m);
   const ex = toExample(model, input, tokenizer);
-  if (opts.stats === 'reference') throw new Error("ibaLayers: stats 'reference' has no statistics for the embedding row; use 'single-example' or data statistics");
+  if (opts.stats === 'reference')
+    throw new Error("ibaLayers: stats 'reference' has no statistics for the embedding row; use 'single-example' or data statistics");
   const nodes = ['embed.hook_out', ...Array.from({ length: model.layers }, (_, l) => `blocks.${l}.hook_resid_post`)];
   const stats = opts.stats ?? (opts.examples ? estimateFeatureStats(model, opts.examples, nodes) : undefined);
   if (!stats) throw new Error("ibaLayers: pass stats (a map node → statistics, or 'single-example') or examples to estimate them from");

@@ -35,7 +35,10 @@ export interface PositionPattern {
 }
 
 function checkEnds(layers: number, seq: number, source: number, output: number): void {
-  for (const [what, p] of [['source', source], ['output', output]] as const) {
+  for (const [what, p] of [
+    ['source', source],
+    ['output', output],
+  ] as const) {
     if (!Number.isInteger(p) || p < 0 || p >= seq) throw new IndexError(`baseline pattern: ${what} position ${p} is outside 0..${seq - 1}`);
   }
   if (layers < 1) throw new Error('baseline pattern: the attention stack has no layers');
@@ -133,7 +136,13 @@ export interface AblationResult {
  *
  * @throws RangeError for positions outside the sequence or a pattern of the wrong length.
  */
-export function patternAblation(model: Bert, example: ExampleInput, qoi: QoI, pattern: Pick<PositionPattern, 'source' | 'positions'>, opts: PathOptions = {}): AblationResult {
+export function patternAblation(
+  model: Bert,
+  example: ExampleInput,
+  qoi: QoI,
+  pattern: Pick<PositionPattern, 'source' | 'positions'>,
+  opts: PathOptions = {},
+): AblationResult {
   const L = model.layers;
   const seq = example.ids.length;
   if (pattern.positions.length !== L) throw new OptionError(`patternAblation: ${pattern.positions.length} positions for ${L} layers`);
@@ -168,7 +177,14 @@ export function patternAblation(model: Bert, example: ExampleInput, qoi: QoI, pa
       const qoiKeep = patched(true);
       const qoiRemove = patched(false);
       const d = qoiInput - qoiBaseline;
-      return { qoiInput, qoiBaseline, qoiKeep, qoiRemove, keepShare: d !== 0 ? (qoiKeep - qoiBaseline) / d : 0, removeShare: d !== 0 ? (qoiInput - qoiRemove) / d : 0 };
+      return {
+        qoiInput,
+        qoiBaseline,
+        qoiKeep,
+        qoiRemove,
+        keepShare: d !== 0 ? (qoiKeep - qoiBaseline) / d : 0,
+        removeShare: d !== 0 ? (qoiInput - qoiRemove) / d : 0,
+      };
     } finally {
       base.dispose();
     }

@@ -182,7 +182,11 @@ function restrictedChanges(
   const hooks = patchHooks(model, path.seq, base, r, l);
   const run = runPath(model, path.input(1, path.res), qoi, hooks, nodes, [], postName(l));
   const out = new Map<string, tf.Tensor>();
-  for (const n of nodes) out.set(n, tf.tidy(() => tf.sub(run.values.get(n) as tf.Tensor, base.get(n) as tf.Tensor)));
+  for (const n of nodes)
+    out.set(
+      n,
+      tf.tidy(() => tf.sub(run.values.get(n) as tf.Tensor, base.get(n) as tf.Tensor)),
+    );
   run.dispose();
   return out;
 }
@@ -269,7 +273,14 @@ export function influencePattern(model: Bert, example: ExampleInput, qoi: QoI, o
 
     // 3. Head level: gradients with the pattern's positions (all branches) downstream.
     const rPos: PathRestriction = { source: [source], positions: pos.map((p) => [p]) };
-    const gp = runPath(model, path.input(), qoi, restrictionHooks(model, seq, rPos), [], gradNodes.filter((n) => n !== 'embed.hook_out'));
+    const gp = runPath(
+      model,
+      path.input(),
+      qoi,
+      restrictionHooks(model, seq, rPos),
+      [],
+      gradNodes.filter((n) => n !== 'embed.hook_out'),
+    );
     gradsPattern = gp.grads;
     const branches: BranchSet[] = [];
     const steps: PatternStep[] = [];
@@ -361,4 +372,3 @@ export function patternNodeNames(p: Pick<InfluencePattern, 'source' | 'steps'>):
   }
   return out;
 }
-

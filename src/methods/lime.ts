@@ -25,9 +25,7 @@ import { Matrix, solve } from 'ml-matrix';
 import type { Bert } from '../model/bert.js';
 import { argmax } from '../model/classify.js';
 import { Rng } from '../data/random.js';
-import {
-  classProbabilities, keptPositions, perturbRow, type PerturbationMode,
-} from './perturbation.js';
+import { classProbabilities, keptPositions, perturbRow, type PerturbationMode } from './perturbation.js';
 import type { SpecialIds } from '../io/tokenizer.js';
 import { exampleTokens, tokenAttribution, type ExampleInput, type TokenAttribution } from './result.js';
 import { IndexError, OptionError } from '../errors.js';
@@ -177,13 +175,22 @@ export function lime(model: Bert, input: ExampleInput, opts: LimeClassifierOptio
   const batchSize = opts.batchSize ?? 50;
   const padId = opts.specialIds?.padId;
   const numLabels = model.config.numLabels;
-  const target = opts.target ?? (() => {
-    const p = classProbabilities(model, [{ ids: input.ids, tokenTypeIds: input.tokenTypeIds }], { padId })[0];
-    return argmax(p);
-  })();
+  const target =
+    opts.target ??
+    (() => {
+      const p = classProbabilities(model, [{ ids: input.ids, tokenTypeIds: input.tokenTypeIds }], { padId })[0];
+      return argmax(p);
+    })();
   if (!Number.isInteger(target) || target < 0 || target >= numLabels) throw new IndexError(`LIME: target class ${target} is outside 0..${numLabels - 1}`);
   const f = (masks: number[][]): number[] => {
-    const rows = masks.map((z) => perturbRow(input, features.filter((_, j) => z[j] === 0), opts.mode ?? 'delete', opts.specialIds ?? {}));
+    const rows = masks.map((z) =>
+      perturbRow(
+        input,
+        features.filter((_, j) => z[j] === 0),
+        opts.mode ?? 'delete',
+        opts.specialIds ?? {},
+      ),
+    );
     if (rows.some((r) => r.ids.length === 0)) throw new Error('LIME: a sample removes every token (keep [CLS]/[SEP])');
     return classProbabilities(model, rows, { batchSize, padId }).map((p) => p[target]);
   };

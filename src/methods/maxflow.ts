@@ -68,7 +68,10 @@ export class FlowNetwork {
    * @throws Error on a node outside `0..n−1` or a negative / non-finite capacity.
    */
   addEdge(u: number, v: number, cap: number): number {
-    for (const [name, x] of [['u', u], ['v', v]] as const) {
+    for (const [name, x] of [
+      ['u', u],
+      ['v', v],
+    ] as const) {
       if (!Number.isInteger(x) || x < 0 || x >= this.n) throw new IndexError(`FlowNetwork.addEdge: node ${name} = ${x} is outside 0..${this.n - 1}`);
     }
     if (!(cap >= 0) || !Number.isFinite(cap)) throw new Error(`FlowNetwork.addEdge: capacity must be finite and ≥ 0, got ${cap} on ${u} → ${v}`);
@@ -86,7 +89,10 @@ export class FlowNetwork {
   maxFlow(s: number, t: number, opts: MaxFlowOptions = {}): MaxFlowResult {
     const tol = checkTol(opts.tol ?? 1e-12);
     const n = this.n;
-    for (const [name, x] of [['s', s], ['t', t]] as const) {
+    for (const [name, x] of [
+      ['s', s],
+      ['t', t],
+    ] as const) {
       if (!Number.isInteger(x) || x < 0 || x >= n) throw new IndexError(`FlowNetwork.maxFlow: node ${name} = ${x} is outside 0..${n - 1}`);
     }
     if (s === t) throw new Error(`FlowNetwork.maxFlow: source and sink are the same node (${s})`);
@@ -308,8 +314,10 @@ export class LayeredFlow {
 
   private checkPair(source: number, sinkLayer: number, sink: number): void {
     const { seq, layers } = this;
-    if (!Number.isInteger(source) || source < 0 || source >= seq) throw new IndexError(`LayeredFlow.maxFlow: source position ${source} is outside 0..${seq - 1}`);
-    if (!Number.isInteger(sinkLayer) || sinkLayer < 1 || sinkLayer > layers) throw new Error(`LayeredFlow.maxFlow: sink layer ${sinkLayer} is outside 1..${layers}`);
+    if (!Number.isInteger(source) || source < 0 || source >= seq)
+      throw new IndexError(`LayeredFlow.maxFlow: source position ${source} is outside 0..${seq - 1}`);
+    if (!Number.isInteger(sinkLayer) || sinkLayer < 1 || sinkLayer > layers)
+      throw new Error(`LayeredFlow.maxFlow: sink layer ${sinkLayer} is outside 1..${layers}`);
     if (!Number.isInteger(sink) || sink < 0 || sink >= seq) throw new IndexError(`LayeredFlow.maxFlow: sink position ${sink} is outside 0..${seq - 1}`);
   }
 

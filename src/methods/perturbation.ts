@@ -85,7 +85,8 @@ export function modeName(mode: PerturbationMode): string {
  */
 export function keptPositions(ids: readonly number[], opts: Pick<PerturbationOptions, 'keep' | 'specialIds'> = {}): number[] {
   if (opts.keep) {
-    for (const p of opts.keep) if (!Number.isInteger(p) || p < 0 || p >= ids.length) throw new IndexError(`perturbation: kept position ${p} is outside 0..${ids.length - 1}`);
+    for (const p of opts.keep)
+      if (!Number.isInteger(p) || p < 0 || p >= ids.length) throw new IndexError(`perturbation: kept position ${p} is outside 0..${ids.length - 1}`);
     return [...new Set(opts.keep)].sort((a, b) => a - b);
   }
   const s = opts.specialIds ?? {};

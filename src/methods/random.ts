@@ -18,5 +18,11 @@ import { tokenAttribution, type TokenAttribution } from './result.js';
  */
 export function randomAttribution(tokens: readonly string[], seed: number, qoi = 'none (random baseline)'): TokenAttribution {
   const rng = new Rng(seed);
-  return tokenAttribution('random', tokens.slice(), tokens.map(() => rng.float()), qoi, { meta: { seed } });
+  return tokenAttribution(
+    'random',
+    tokens.slice(),
+    tokens.map(() => rng.float()),
+    qoi,
+    { meta: { seed } },
+  );
 }

@@ -87,7 +87,10 @@ export class Trace {
     const names = [...this.nodes.keys()];
     const shown = names.slice(0, 8).map((n): [string, string] => [n, shape(this.nodes.get(n)!)]);
     if (names.length > 8) shown.push(['…', `${names.length - 8} more nodes`]);
-    return summaryBundle(`Trace: batch ${this.batch}, seq ${this.seq}, ${this.layers} layers × ${this.heads} heads, ${names.length} recorded nodes`, [['logits', shape(this.logits)], ...shown]);
+    return summaryBundle(`Trace: batch ${this.batch}, seq ${this.seq}, ${this.layers} layers × ${this.heads} heads, ${names.length} recorded nodes`, [
+      ['logits', shape(this.logits)],
+      ...shown,
+    ]);
   }
 
   /** Dispose the logits and every recorded node. */
@@ -118,8 +121,7 @@ interface LayerContext {
 }
 
 /** Default nodes recorded when `record` is not given. */
-const DEFAULT_RECORD = (n: string): boolean =>
-  n.endsWith('attn.hook_pattern') || n.endsWith('hook_resid_post') || n === 'embed.hook_out';
+const DEFAULT_RECORD = (n: string): boolean => n.endsWith('attn.hook_pattern') || n.endsWith('hook_resid_post') || n === 'embed.hook_out';
 
 function recordPredicate(r: ForwardOptions['record']): (n: string) => boolean {
   if (r === undefined) return DEFAULT_RECORD;
@@ -244,7 +246,10 @@ export class Bert {
     if (seq > c.maxPositionEmbeddings) {
       throw new IndexError(`sequence of ${seq} tokens is longer than the position table (${c.maxPositionEmbeddings} positions)`);
     }
-    for (const [name, m] of [['attentionMask', input.attentionMask], ['tokenTypeIds', input.tokenTypeIds]] as const) {
+    for (const [name, m] of [
+      ['attentionMask', input.attentionMask],
+      ['tokenTypeIds', input.tokenTypeIds],
+    ] as const) {
       if (m && (m.length !== batch || m.some((r) => r.length !== seq))) {
         throw new Error(`${name} must be [${batch}][${seq}] like the input`);
       }
@@ -306,61 +311,60 @@ export class Bert {
     const drop = (x: tf.Tensor): tf.Tensor => (dropout > 0 ? tf.dropout(x, dropout) : x);
     const kept: [string, tf.Tensor][] = [];
     const nodes: [string, tf.Tensor][] = [];
-    const run = () => tf.tidy(() => {
-      const at = (name: string, x: tf.Tensor): tf.Tensor => {
-        const h: Hook | undefined = hooks[name];
-        const y = h ? h(x, name) : x;
-        if (keep(name)) nodes.push([name, tf.keep(y)]);
-        return y;
-      };
-      const headMask = this.headMaskTensor(options.headMask);
-      // Embeddings.
-      let word: tf.Tensor;
-      if (input.inputsEmbeds) word = input.inputsEmbeds;
-      else {
-        const idsT = idTensor ?? tf.tensor2d(input.ids as number[][], [batch, seq], 'int32');
-        word = tf.gather(this.p('embeddings.word_embeddings.weight'), idsT.reshape([-1])).reshape([batch, seq, D]);
-      }
-      word = at('embed.hook_word', word);
-      const pos = this.p('embeddings.position_embeddings.weight').slice([0, 0], [seq, D]);
-      const typeIds = input.tokenTypeIds
-        ? tf.tensor2d(input.tokenTypeIds, [batch, seq], 'int32')
-        : tf.zeros([batch, seq], 'int32');
-      const type = tf.gather(this.p('embeddings.token_type_embeddings.weight'), typeIds.reshape([-1])).reshape([batch, seq, D]);
-      let h = at('embed.hook_out', drop(this.layerNorm(tf.add(tf.add(word, pos), type), 'embeddings.LayerNorm')));
-      // Additive attention mask [batch, 1, 1, seq].
-      const maskAdd = input.attentionMask
-        ? tf.mul(tf.sub(1, tf.tensor2d(input.attentionMask, [batch, seq], 'float32')), MASK_NEG).reshape([batch, 1, 1, seq])
-        : null;
-      // Each layer runs in its own tidy: its intermediates are freed when it ends (tensors a gradient
-      // needs are kept by tfjs, recorded nodes by `at`), so a forward pass holds about one layer's
-      // activations instead of all of them (forward-only memory ÷ ~layers; less peak under a tape too).
-      for (let l = 0; l < L; l++) {
-        h = tf.tidy(() => this.layer(l, h, { at, keep, hooks, train, drop, headMask, maskAdd, batch, seq, perHeadResults: options.perHeadResults }));
-      }
-
-      let out: tf.Tensor;
-      if (this.head === 'mlm') {
-        let hs = h;
-        if (options.logitsAtFlat) {
-          hs = tf.gather(h.reshape([batch * seq, D]), options.logitsAtFlat);
-        } else if (options.logitsAt) {
-          for (const i of options.logitsAt) {
-            if (!Number.isInteger(i) || i < 0 || i >= seq) throw new IndexError(`logitsAt position ${i} is outside 0..${seq - 1}`);
-          }
-          hs = tf.gather(h, tf.tensor1d(options.logitsAt, 'int32'), 1);
+    const run = () =>
+      tf.tidy(() => {
+        const at = (name: string, x: tf.Tensor): tf.Tensor => {
+          const h: Hook | undefined = hooks[name];
+          const y = h ? h(x, name) : x;
+          if (keep(name)) nodes.push([name, tf.keep(y)]);
+          return y;
+        };
+        const headMask = this.headMaskTensor(options.headMask);
+        // Embeddings.
+        let word: tf.Tensor;
+        if (input.inputsEmbeds) word = input.inputsEmbeds;
+        else {
+          const idsT = idTensor ?? tf.tensor2d(input.ids as number[][], [batch, seq], 'int32');
+          word = tf.gather(this.p('embeddings.word_embeddings.weight'), idsT.reshape([-1])).reshape([batch, seq, D]);
         }
-        out = this.mlmLogits(hs, train);
-      } else {
-        const first = h.slice([0, 0, 0], [batch, 1, D]).reshape([batch, D]);
-        const pooled = at('pooler.hook_out', tf.tanh(this.dense(first, 'pooler.dense', train)));
-        out = this.head === 'classifier' ? this.dense(drop(pooled), 'classifier', train) : h;
-      }
-      out = at('head.hook_logits', out);
-      if (headMask && !(options.headMask instanceof tf.Tensor)) headMask.dispose();
-      for (const [name, t] of nodes) kept.push([name, t]);
-      return out;
-    });
+        word = at('embed.hook_word', word);
+        const pos = this.p('embeddings.position_embeddings.weight').slice([0, 0], [seq, D]);
+        const typeIds = input.tokenTypeIds ? tf.tensor2d(input.tokenTypeIds, [batch, seq], 'int32') : tf.zeros([batch, seq], 'int32');
+        const type = tf.gather(this.p('embeddings.token_type_embeddings.weight'), typeIds.reshape([-1])).reshape([batch, seq, D]);
+        let h = at('embed.hook_out', drop(this.layerNorm(tf.add(tf.add(word, pos), type), 'embeddings.LayerNorm')));
+        // Additive attention mask [batch, 1, 1, seq].
+        const maskAdd = input.attentionMask
+          ? tf.mul(tf.sub(1, tf.tensor2d(input.attentionMask, [batch, seq], 'float32')), MASK_NEG).reshape([batch, 1, 1, seq])
+          : null;
+        // Each layer runs in its own tidy: its intermediates are freed when it ends (tensors a gradient
+        // needs are kept by tfjs, recorded nodes by `at`), so a forward pass holds about one layer's
+        // activations instead of all of them (forward-only memory ÷ ~layers; less peak under a tape too).
+        for (let l = 0; l < L; l++) {
+          h = tf.tidy(() => this.layer(l, h, { at, keep, hooks, train, drop, headMask, maskAdd, batch, seq, perHeadResults: options.perHeadResults }));
+        }
+
+        let out: tf.Tensor;
+        if (this.head === 'mlm') {
+          let hs = h;
+          if (options.logitsAtFlat) {
+            hs = tf.gather(h.reshape([batch * seq, D]), options.logitsAtFlat);
+          } else if (options.logitsAt) {
+            for (const i of options.logitsAt) {
+              if (!Number.isInteger(i) || i < 0 || i >= seq) throw new IndexError(`logitsAt position ${i} is outside 0..${seq - 1}`);
+            }
+            hs = tf.gather(h, tf.tensor1d(options.logitsAt, 'int32'), 1);
+          }
+          out = this.mlmLogits(hs, train);
+        } else {
+          const first = h.slice([0, 0, 0], [batch, 1, D]).reshape([batch, D]);
+          const pooled = at('pooler.hook_out', tf.tanh(this.dense(first, 'pooler.dense', train)));
+          out = this.head === 'classifier' ? this.dense(drop(pooled), 'classifier', train) : h;
+        }
+        out = at('head.hook_logits', out);
+        if (headMask && !(options.headMask instanceof tf.Tensor)) headMask.dispose();
+        for (const [name, t] of nodes) kept.push([name, t]);
+        return out;
+      });
     let logits: tf.Tensor;
     try {
       logits = run();
@@ -408,7 +412,9 @@ export class Bert {
       // Per-head outputs: z_h [b·s, dh] · W_O[h·dh:(h+1)·dh, :] for each head, stacked [h, b·s, d].
       const zh = z.transpose([1, 0, 2, 3]).reshape([H, batch * seq, dh]);
       const woh = wo.reshape([H, dh, D]);
-      const headOut = train ? matmul(zh, woh) : matmulConstB(zh, woh, () => this.params.derived(p + 'attention.output.dense.weight per head ᵀ', () => wo.reshape([H, dh, D]).transpose([0, 2, 1])));
+      const headOut = train
+        ? matmul(zh, woh)
+        : matmulConstB(zh, woh, () => this.params.derived(p + 'attention.output.dense.weight per head ᵀ', () => wo.reshape([H, dh, D]).transpose([0, 2, 1])));
       let result = headOut.reshape([H, batch, seq, D]).transpose([1, 2, 0, 3]); // [b, s, h, d]
       result = at(resultName, result);
       attnOut = tf.add(tf.sum(result, 2), bo);
@@ -444,7 +450,8 @@ export class Bert {
   }
 }
 
-const LAYER_NODE = /^blocks\.(\d+)\.(hook_resid_pre|hook_attn_out|hook_resid_mid|hook_mlp_out|hook_resid_post|attn\.hook_(q|k|v|scores|pattern|z|result)|mlp\.hook_(pre|post))$/;
+const LAYER_NODE =
+  /^blocks\.(\d+)\.(hook_resid_pre|hook_attn_out|hook_resid_mid|hook_mlp_out|hook_resid_post|attn\.hook_(q|k|v|scores|pattern|z|result)|mlp\.hook_(pre|post))$/;
 
 /** Whether `name` is a node of a model with `layers` layers. */
 export function isKnownNode(name: string, layers: number): boolean {

@@ -41,10 +41,7 @@ export interface IdRow {
  *   when any row has token types, `tokenTypeIds` `[batch][maxLen]` (0 on padding).
  * @throws Error when `rows` is empty or a row is empty.
  */
-export function padBatch(
-  rows: readonly (readonly number[] | IdRow)[],
-  padId = 0,
-): { ids: number[][]; attentionMask: number[][]; tokenTypeIds?: number[][] } {
+export function padBatch(rows: readonly (readonly number[] | IdRow)[], padId = 0): { ids: number[][]; attentionMask: number[][]; tokenTypeIds?: number[][] } {
   if (rows.length === 0) throw new Error('padBatch: no rows');
   const rs: IdRow[] = rows.map((r) => (Array.isArray(r) ? { ids: r as readonly number[] } : (r as IdRow)));
   if (rs.some((r) => r.ids.length === 0)) throw new Error('padBatch: empty row (every sequence needs at least [CLS])');
@@ -76,8 +73,13 @@ export interface ClassifyRowsOptions {
  * @returns `logits` and `probs`, each `[n][labels]`, rows in input order.
  * @throws Error when the model has no classifier head or a row is empty; OptionError for a bad batch size.
  */
-export function classifyRows(model: Bert, rows: readonly (readonly number[] | IdRow)[], opts: ClassifyRowsOptions = {}): { logits: number[][]; probs: number[][] } {
-  if (model.head !== 'classifier') throw new Error(`classification needs a sequence classifier (BertForSequenceClassification), the model has the "${model.head}" head`);
+export function classifyRows(
+  model: Bert,
+  rows: readonly (readonly number[] | IdRow)[],
+  opts: ClassifyRowsOptions = {},
+): { logits: number[][]; probs: number[][] } {
+  if (model.head !== 'classifier')
+    throw new Error(`classification needs a sequence classifier (BertForSequenceClassification), the model has the "${model.head}" head`);
   const bs = opts.batchSize ?? 32;
   if (!Number.isInteger(bs) || bs < 1) throw new OptionError(`batchSize must be a positive integer, got ${bs}`);
   const logits: number[][] = [];

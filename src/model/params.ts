@@ -22,12 +22,7 @@ export interface PlainTensor {
 
 /** Is `name` an `nn.Linear` weight (stored `[out, in]` by PyTorch)? */
 export function isLinearWeight(name: string): boolean {
-  return (
-    name.endsWith('.weight') &&
-    !name.includes('LayerNorm') &&
-    !name.includes('_embeddings') &&
-    name !== 'cls.predictions.decoder.weight'
-  );
+  return name.endsWith('.weight') && !name.includes('LayerNorm') && !name.includes('_embeddings') && name !== 'cls.predictions.decoder.weight';
 }
 
 /**

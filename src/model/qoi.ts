@@ -100,11 +100,16 @@ export function tokenProbDiff(position: number, good: number, bad: number, words
  * @param cls class index.
  */
 export function classLogit(cls: number): QoI {
-  return makeQoI((logits) => {
-    if (logits.rank !== 2) throw new Error(`class QoIs need classifier logits [batch, labels], got [${logits.shape}]`);
-    checkId(cls, logits.shape[1] as number, 'class');
-    return logits.slice([0, cls], [-1, 1]).reshape([-1]) as tf.Tensor1D;
-  }, `logit of class ${cls}`, undefined, cls);
+  return makeQoI(
+    (logits) => {
+      if (logits.rank !== 2) throw new Error(`class QoIs need classifier logits [batch, labels], got [${logits.shape}]`);
+      checkId(cls, logits.shape[1] as number, 'class');
+      return logits.slice([0, cls], [-1, 1]).reshape([-1]) as tf.Tensor1D;
+    },
+    `logit of class ${cls}`,
+    undefined,
+    cls,
+  );
 }
 
 /**
@@ -112,9 +117,14 @@ export function classLogit(cls: number): QoI {
  * @param cls class index.
  */
 export function classProb(cls: number): QoI {
-  return makeQoI((logits) => {
-    if (logits.rank !== 2) throw new Error(`class QoIs need classifier logits [batch, labels], got [${logits.shape}]`);
-    checkId(cls, logits.shape[1] as number, 'class');
-    return tf.softmax(logits, -1).slice([0, cls], [-1, 1]).reshape([-1]) as tf.Tensor1D;
-  }, `p(class ${cls})`, undefined, cls);
+  return makeQoI(
+    (logits) => {
+      if (logits.rank !== 2) throw new Error(`class QoIs need classifier logits [batch, labels], got [${logits.shape}]`);
+      checkId(cls, logits.shape[1] as number, 'class');
+      return tf.softmax(logits, -1).slice([0, cls], [-1, 1]).reshape([-1]) as tf.Tensor1D;
+    },
+    `p(class ${cls})`,
+    undefined,
+    cls,
+  );
 }

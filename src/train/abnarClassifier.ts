@@ -57,8 +57,12 @@ export interface GroupAccuracy {
  * @param examples the examples; @param predicted predicted class per example (same order).
  * @throws Error when the lengths differ or there are no examples.
  */
-export function accuracyByAttractors(examples: readonly NumberExample[], predicted: readonly number[]): { overall: GroupAccuracy; byAttractors: Record<string, GroupAccuracy>; majorityBaseline: number } {
-  if (examples.length === 0 || predicted.length !== examples.length) throw new Error(`accuracyByAttractors: ${examples.length} examples, ${predicted.length} predictions`);
+export function accuracyByAttractors(
+  examples: readonly NumberExample[],
+  predicted: readonly number[],
+): { overall: GroupAccuracy; byAttractors: Record<string, GroupAccuracy>; majorityBaseline: number } {
+  if (examples.length === 0 || predicted.length !== examples.length)
+    throw new Error(`accuracyByAttractors: ${examples.length} examples, ${predicted.length} predictions`);
   const groups: Record<string, { ok: number; n: number }> = {};
   let ok = 0;
   let plural = 0;
@@ -72,8 +76,13 @@ export function accuracyByAttractors(examples: readonly NumberExample[], predict
     g.n++;
   });
   const byAttractors: Record<string, GroupAccuracy> = {};
-  for (const k of ['0', '1', '2', '3', '4+']) if (groups[k]) byAttractors[k] = { accuracy: (groups[k] as { ok: number }).ok / (groups[k] as { n: number }).n, n: (groups[k] as { n: number }).n };
-  return { overall: { accuracy: ok / examples.length, n: examples.length }, byAttractors, majorityBaseline: Math.max(plural, examples.length - plural) / examples.length };
+  for (const k of ['0', '1', '2', '3', '4+'])
+    if (groups[k]) byAttractors[k] = { accuracy: (groups[k] as { ok: number }).ok / (groups[k] as { n: number }).n, n: (groups[k] as { n: number }).n };
+  return {
+    overall: { accuracy: ok / examples.length, n: examples.length },
+    byAttractors,
+    majorityBaseline: Math.max(plural, examples.length - plural) / examples.length,
+  };
 }
 
 /** Options of {@link trainAbnarClassifier}. */
@@ -167,8 +176,12 @@ export async function trainAbnarClassifier(opts: AbnarClassifierOptions): Promis
   const brown = brownNumberData();
   const templ = templatedNumberExamples(settings.templated, seed * 31 + 7);
   let train = [...brown.train, ...templ];
-  if (opts.limitTrain !== undefined) train = train.filter((_, i) => i % Math.max(1, Math.floor(train.length / opts.limitTrain!)) === 0).slice(0, opts.limitTrain);
-  const vocab = buildVocab(train.map((x) => x.words), { maxSize: settings.maxVocab, minCount: settings.minCount });
+  if (opts.limitTrain !== undefined)
+    train = train.filter((_, i) => i % Math.max(1, Math.floor(train.length / opts.limitTrain!)) === 0).slice(0, opts.limitTrain);
+  const vocab = buildVocab(
+    train.map((x) => x.words),
+    { maxSize: settings.maxVocab, minCount: settings.minCount },
+  );
   const tok = WordPieceTokenizer.fromVocab(vocab.tokens);
   let tooLong = 0;
   const encode = (xs: readonly NumberExample[]): { set: EncodedSet; kept: NumberExample[] } => {
@@ -190,7 +203,9 @@ export async function trainAbnarClassifier(opts: AbnarClassifierOptions): Promis
   const trainEnc = encode(train);
   const devEnc = encode(brown.dev);
   const testEnc = encode(brown.test);
-  log(`data: natural train ${brown.train.length} (${brown.documents.train.length} Brown documents), templated ${templ.length}, dev ${devEnc.kept.length}, test ${testEnc.kept.length} (held-out documents); ${tooLong} longer than ${ABNAR_MAX_LEN} pieces left out`);
+  log(
+    `data: natural train ${brown.train.length} (${brown.documents.train.length} Brown documents), templated ${templ.length}, dev ${devEnc.kept.length}, test ${testEnc.kept.length} (held-out documents); ${tooLong} longer than ${ABNAR_MAX_LEN} pieces left out`,
+  );
   log(`vocabulary ${vocab.tokens.length} tokens (word coverage ${(vocab.wordCoverage * 100).toFixed(1)}%)`);
   const dims: BertConfig = makeBertConfig({
     vocabSize: vocab.tokens.length,
@@ -218,13 +233,22 @@ export async function trainAbnarClassifier(opts: AbnarClassifierOptions): Promis
       bucketByLength: true,
       sample: unkDropoutSampler(trainEnc.set.ids, tok.unkId, settings.unkDropout),
       onStep: opts.onProgress,
-      onEpoch: (e, l, acc) => log(`epoch ${e}: train loss ${l.toFixed(3)}, dev accuracy ${acc === null ? '-' : (acc * 100).toFixed(2) + '%'} (${((Date.now() - t0) / 60000).toFixed(1)} min)`),
+      onEpoch: (e, l, acc) =>
+        log(
+          `epoch ${e}: train loss ${l.toFixed(3)}, dev accuracy ${acc === null ? '-' : (acc * 100).toFixed(2) + '%'} (${((Date.now() - t0) / 60000).toFixed(1)} min)`,
+        ),
     });
     const predict = (set: EncodedSet) => classifierLogits(model, set.ids).map(argmax);
     const devPred = predict(devEnc.set);
     const devAccuracy = devPred.filter((p, i) => p === devEnc.set.labels[i]).length / devPred.length;
     const test = accuracyByAttractors(testEnc.kept, predict(testEnc.set));
-    log(`test (held-out Brown documents): ${(test.overall.accuracy * 100).toFixed(2)}% of ${test.overall.n} (majority class ${(test.majorityBaseline * 100).toFixed(1)}%); by attractors ${Object.entries(test.byAttractors).map(([k, g]) => `${k}: ${(g.accuracy * 100).toFixed(1)}% (${g.n})`).join(', ')}`);
+    log(
+      `test (held-out Brown documents): ${(test.overall.accuracy * 100).toFixed(2)}% of ${test.overall.n} (majority class ${(test.majorityBaseline * 100).toFixed(1)}%); by attractors ${Object.entries(
+        test.byAttractors,
+      )
+        .map(([k, g]) => `${k}: ${(g.accuracy * 100).toFixed(1)}% (${g.n})`)
+        .join(', ')}`,
+    );
     const templTest = templatedNumberExamples(2000, seed * 31 + 1009);
     const tEnc = encode(templTest);
     const tPred = predict(tEnc.set);
@@ -237,7 +261,8 @@ export async function trainAbnarClassifier(opts: AbnarClassifierOptions): Promis
     });
     for (const g of Object.values(templatedTest)) g.accuracy /= g.n;
     const minutes = (Date.now() - t0) / 60000;
-    const command = `flowlens train abnar-classifier --seed ${seed}` +
+    const command =
+      `flowlens train abnar-classifier --seed ${seed}` +
       (opts.epochs !== undefined ? ` --epochs ${opts.epochs}` : '') +
       (opts.hidden !== undefined ? ` --hidden ${opts.hidden}` : '') +
       (opts.layers !== undefined ? ` --layers ${opts.layers}` : '') +
@@ -270,7 +295,15 @@ export async function trainAbnarClassifier(opts: AbnarClassifierOptions): Promis
       minutes,
       command,
     };
-    saveClassifierFolder(opts.out, model, { dims, labels: NUMBER_LABELS, dropout: settings.dropout, vocab: vocab.tokens, maxLength: ABNAR_MAX_LEN, report, card: abnarModelCard(report) });
+    saveClassifierFolder(opts.out, model, {
+      dims,
+      labels: NUMBER_LABELS,
+      dropout: settings.dropout,
+      vocab: vocab.tokens,
+      maxLength: ABNAR_MAX_LEN,
+      report,
+      card: abnarModelCard(report),
+    });
     return report;
   } finally {
     model.dispose();
@@ -340,7 +373,9 @@ Overall **${pct(t.overall.accuracy)}** of ${t.overall.n} (majority class: ${pct(
 
 | attractors | accuracy | n |
 |---|---|---|
-${Object.entries(t.byAttractors).map(([k, g]) => `| ${k} | ${pct(g.accuracy)} | ${g.n} |`).join('\n')}
+${Object.entries(t.byAttractors)
+  .map(([k, g]) => `| ${k} | ${pct(g.accuracy)} | ${g.n} |`)
+  .join('\n')}
 
 For comparison, Linzen et al.'s LSTM (trained on ~1.4 M Wikipedia sentences) errs on about 1% of all
 sentences and 17% with 4 attractors; the paper's classifier reaches 96% accuracy overall.
@@ -349,7 +384,10 @@ Templated sentences of another seed (a sanity check, not held out by constructio
 
 | template | accuracy | n |
 |---|---|---|
-${Object.entries(r.templatedTest).sort().map(([k, g]) => `| ${k} | ${pct(g.accuracy)} | ${g.n} |`).join('\n')}
+${Object.entries(r.templatedTest)
+  .sort()
+  .map(([k, g]) => `| ${k} | ${pct(g.accuracy)} | ${g.n} |`)
+  .join('\n')}
 
 Everything above is measured by the training command; \`training.json\` holds the same numbers.
 `;

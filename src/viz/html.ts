@@ -65,7 +65,11 @@ export function plotlySource(): string {
 const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** JSON safe inside a `<script>` element (no `</script>`, no `<!--`). */
-const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const scriptJson = (v: unknown): string =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 /**
  * The HTML text of a page of figures, plotly inlined.
@@ -76,7 +80,10 @@ const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u0
 export function htmlFigurePage(page: FigurePage | FigureSpec): string {
   const p: FigurePage = 'figures' in page ? page : { title: page.title ?? 'flowlens figure', figures: [page] };
   const blocks = p.figures
-    .map((f, i) => `<section>${f.title ? `<h2>${escapeHtml(f.title)}</h2>` : ''}<div id="fig${i}" class="fig"></div>${f.caption ? `<p class="caption">${escapeHtml(f.caption)}</p>` : ''}</section>`)
+    .map(
+      (f, i) =>
+        `<section>${f.title ? `<h2>${escapeHtml(f.title)}</h2>` : ''}<div id="fig${i}" class="fig"></div>${f.caption ? `<p class="caption">${escapeHtml(f.caption)}</p>` : ''}</section>`,
+    )
     .join('\n');
   const data = p.figures.map((f) => ({ traces: f.traces, layout: f.layout ?? {}, config: { responsive: true, displaylogo: false, ...f.config } }));
   return `<!DOCTYPE html>

@@ -31,10 +31,11 @@ export function patternPathFigure(p: PatternFigureData, title?: string): FigureS
   const seq = p.tokens.length;
   const gx: number[] = [];
   const gy: number[] = [];
-  for (let r = 0; r <= p.layers; r++) for (let i = 0; i < seq; i++) {
-    gx.push(i);
-    gy.push(r);
-  }
+  for (let r = 0; r <= p.layers; r++)
+    for (let i = 0; i < seq; i++) {
+      gx.push(i);
+      gy.push(r);
+    }
   const traces: Record<string, unknown>[] = [
     { type: 'scatter', mode: 'markers', x: gx, y: gy, marker: { size: 7, color: '#ddd' }, hoverinfo: 'skip', showlegend: false },
   ];
@@ -67,7 +68,12 @@ export function patternPathFigure(p: PatternFigureData, title?: string): FigureS
     layout: {
       height: 120 + 55 * p.layers,
       xaxis: { tickmode: 'array', tickvals: p.tokens.map((_, i) => i), ticktext: p.tokens, title: { text: 'token position' } },
-      yaxis: { tickmode: 'array', tickvals: Array.from({ length: p.layers + 1 }, (_, r) => r), ticktext: ['embedding', ...Array.from({ length: p.layers }, (_, l) => `layer ${l + 1}`)], title: { text: 'node' } },
+      yaxis: {
+        tickmode: 'array',
+        tickvals: Array.from({ length: p.layers + 1 }, (_, r) => r),
+        ticktext: ['embedding', ...Array.from({ length: p.layers }, (_, l) => `layer ${l + 1}`)],
+        title: { text: 'node' },
+      },
       margin: { l: 90, r: 20, t: 30, b: 70 },
     },
     caption: `Each step goes from the node at one layer's input to its output: grey = skip connection (stays at its position), coloured = an attention head (label in the legend). Line width ∝ |step influence|.${p.influence !== undefined ? ` Pattern influence ${p.influence.toPrecision(3)}.` : ''}`,
@@ -81,7 +87,9 @@ export function patternPathFigure(p: PatternFigureData, title?: string): FigureS
  */
 export function skipShareFigure(rows: Record<string, unknown>[]): FigureSpec {
   const all = rows.filter((r) => r.condition === 'all');
-  const layerCols = [...new Set(all.flatMap((r) => Object.keys(r).filter((k) => /^skip_L\d+$/.test(k))))].sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+  const layerCols = [...new Set(all.flatMap((r) => Object.keys(r).filter((k) => /^skip_L\d+$/.test(k))))].sort(
+    (a, b) => Number(a.slice(6)) - Number(b.slice(6)),
+  );
   const traces = all.map((r) => ({
     type: 'bar',
     name: String(r.task),
@@ -106,7 +114,13 @@ export function ablationFigure(rows: Record<string, unknown>[]): FigureSpec {
   const methods = [...new Set(rows.map((r) => String(r.method)))];
   const tasks = [...new Set(rows.map((r) => String(r.task)))];
   const traces = methods.flatMap((m) => [
-    { type: 'bar', name: `${m}: influence share`, x: tasks, y: tasks.map((t) => Number(rows.find((r) => r.task === t && r.method === m)?.influence_share ?? NaN)), legendgroup: m },
+    {
+      type: 'bar',
+      name: `${m}: influence share`,
+      x: tasks,
+      y: tasks.map((t) => Number(rows.find((r) => r.task === t && r.method === m)?.influence_share ?? NaN)),
+      legendgroup: m,
+    },
   ]);
   const keep = methods.map((m) => ({
     type: 'bar',
@@ -127,6 +141,7 @@ export function ablationFigure(rows: Record<string, unknown>[]): FigureSpec {
       yaxis2: { title: { text: 'share of QoI kept (pattern only)' } },
       height: 620,
     },
-    caption: 'Top: exact influence of each pattern\'s paths (stop-gradient) divided by the influence of all paths from the source token. Bottom: QoI of the model when every node outside the pattern takes its baseline value, as a share of QoI(input) − QoI(baseline).',
+    caption:
+      "Top: exact influence of each pattern's paths (stop-gradient) divided by the influence of all paths from the source token. Bottom: QoI of the model when every node outside the pattern takes its baseline value, as a share of QoI(input) − QoI(baseline).",
   };
 }

@@ -13,8 +13,16 @@ import { BertParams, bertParamShapes } from '../../src/model/params.js';
 import { makeBertConfig } from '../../src/io/config.js';
 
 export const ONE_TOKEN_CFG = makeBertConfig({
-  vocabSize: 12, hiddenSize: 4, numHiddenLayers: 1, numAttentionHeads: 1, intermediateSize: 4,
-  hiddenAct: 'gelu', maxPositionEmbeddings: 32, typeVocabSize: 2, layerNormEps: 1e-12, numLabels: 2,
+  vocabSize: 12,
+  hiddenSize: 4,
+  numHiddenLayers: 1,
+  numAttentionHeads: 1,
+  intermediateSize: 4,
+  hiddenAct: 'gelu',
+  maxPositionEmbeddings: 32,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  numLabels: 2,
 });
 /** Special ids of the toy vocabulary. */
 export const TOY_IDS = { padId: 0, unkId: 1, clsId: 2, sepId: 3, maskId: 4 };
@@ -41,7 +49,13 @@ export function oneTokenModel(): Bert {
   set('encoder.layer.0.attention.self.value.weight', diag([1, 1, 0, 0]));
   set('encoder.layer.0.attention.output.dense.weight', diag([1, 1, 0, 0]));
   set('pooler.dense.weight', diag([1, 1, 1, 1]));
-  set('classifier.weight', (d) => { d[0 * D + 0] = -20; d[1 * D + 0] = 20; }); // [labels, hidden]
-  set('classifier.bias', (d) => { d[0] = 1.5; d[1] = -1.5; });
+  set('classifier.weight', (d) => {
+    d[0 * D + 0] = -20;
+    d[1 * D + 0] = 20;
+  }); // [labels, hidden]
+  set('classifier.bias', (d) => {
+    d[0] = 1.5;
+    d[1] = -1.5;
+  });
   return new Bert(c, 'classifier', BertParams.fromPlain(w, c, 'classifier'));
 }

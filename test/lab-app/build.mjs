@@ -78,10 +78,15 @@ export function ensureApp(major) {
   });
   const seconds = (Date.now() - t0) / 1000;
   const pkg = JSON.parse(readFileSync(path.join(appDir, 'node_modules', '@jupyterlab', 'application', 'package.json'), 'utf8'));
-  writeFileSync(path.join(tmp, 'app.json'), JSON.stringify({ name: `JupyterLab ${pkg.version} (flowlens test build)`, version: pkg.version, major, buildSeconds: seconds }, null, 2) + '\n');
+  writeFileSync(
+    path.join(tmp, 'app.json'),
+    JSON.stringify({ name: `JupyterLab ${pkg.version} (flowlens test build)`, version: pkg.version, major, buildSeconds: seconds }, null, 2) + '\n',
+  );
   rmSync(path.join(tmp, 'build'), { recursive: true, force: true });
   // Older builds of this major version are stale.
-  if (existsSync(cacheRoot)) for (const d of readdirSync(cacheRoot)) if (d.startsWith(`lab${major}-`) && path.join(cacheRoot, d) !== tmp) rmSync(path.join(cacheRoot, d), { recursive: true, force: true });
+  if (existsSync(cacheRoot))
+    for (const d of readdirSync(cacheRoot))
+      if (d.startsWith(`lab${major}-`) && path.join(cacheRoot, d) !== tmp) rmSync(path.join(cacheRoot, d), { recursive: true, force: true });
   renameSync(tmp, out);
   return { dir: out, seconds };
 }

@@ -6,7 +6,16 @@ import { float32Serializers, names, safeDraw } from './common.js';
 /** Model of the attention maps widget. */
 export class AttentionMapsModel extends DOMWidgetModel {
   override defaults(): Backbone.ObjectHash {
-    return { ...super.defaults(), ...names('AttentionMapsModel', 'AttentionMapsView'), tokens: [], layers: 1, names: [], values: new Float32Array(0), layer: 0, title: '' };
+    return {
+      ...super.defaults(),
+      ...names('AttentionMapsModel', 'AttentionMapsView'),
+      tokens: [],
+      layers: 1,
+      names: [],
+      values: new Float32Array(0),
+      layer: 0,
+      title: '',
+    };
   }
   static override serializers: ISerializers = float32Serializers('values');
 }

@@ -98,5 +98,8 @@ export function plotInto(el: HTMLElement, what: string, fig: { traces: Record<st
 
 /** Frees a plotly figure (if plotly was loaded). */
 export function purgePlot(el: HTMLElement): void {
-  loadPlotly().then((P) => P.purge(el), () => undefined);
+  loadPlotly().then(
+    (P) => P.purge(el),
+    () => undefined,
+  );
 }

@@ -103,8 +103,7 @@ export function createExtension(Jupyter: JupyterNamespace, outputarea: OutputAre
       managers.set(kernel, m);
     }
     manager = m;
-    m
-      .restoreFromKernel()
+    m.restoreFromKernel()
       .then(upgradePending)
       .catch((e) => console.warn('flowlens-widgets: could not restore widgets from the kernel', e));
   };
@@ -134,7 +133,7 @@ export function createExtension(Jupyter: JupyterNamespace, outputarea: OutputAre
     Jupyter.notebook?.events.on('kernel_ready.Kernel', connect);
     for (const ev of KERNEL_GONE_EVENTS) {
       Jupyter.notebook?.events.on(ev, () => {
-        manager?.clear_state().catch((e: unknown) => console.warn('flowlens-widgets: could not clear the old kernel\'s widgets', e));
+        manager?.clear_state().catch((e: unknown) => console.warn("flowlens-widgets: could not clear the old kernel's widgets", e));
       });
     }
     if (Jupyter.notebook?.kernel) connect();

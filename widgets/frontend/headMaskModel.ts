@@ -6,7 +6,17 @@ import { float32Serializers, names, safeDraw } from './common.js';
 /** Model of the head-mask grid. */
 export class HeadMaskModel extends DOMWidgetModel {
   override defaults(): Backbone.ObjectHash {
-    return { ...super.defaults(), ...names('HeadMaskModel', 'HeadMaskView'), layers: 1, heads: 1, scores: new Float32Array(1), mask: [[1]], title: '', scoreLabel: 'score', status: '' };
+    return {
+      ...super.defaults(),
+      ...names('HeadMaskModel', 'HeadMaskView'),
+      layers: 1,
+      heads: 1,
+      scores: new Float32Array(1),
+      mask: [[1]],
+      title: '',
+      scoreLabel: 'score',
+      status: '',
+    };
   }
   static override serializers: ISerializers = float32Serializers('scores');
 }

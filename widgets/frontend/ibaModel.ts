@@ -6,7 +6,19 @@ import { float32Serializers, names, plotInto, purgePlot, safeDraw } from './comm
 /** Model of the IBA layer plot. */
 export class IbaModel extends DOMWidgetModel {
   override defaults(): Backbone.ObjectHash {
-    return { ...super.defaults(), ...names('IbaModel', 'IbaView'), tokens: [], layers: 1, scores: new Float32Array(0), beta: 1e-5, layer: 0, layerNames: ['L1'], unit: 'bits', title: '', status: '' };
+    return {
+      ...super.defaults(),
+      ...names('IbaModel', 'IbaView'),
+      tokens: [],
+      layers: 1,
+      scores: new Float32Array(0),
+      beta: 1e-5,
+      layer: 0,
+      layerNames: ['L1'],
+      unit: 'bits',
+      title: '',
+      status: '',
+    };
   }
   static override serializers: ISerializers = float32Serializers('scores');
 }

@@ -6,7 +6,20 @@ import { names, safeDraw } from './common.js';
 /** Model of the influence-pattern graph. */
 export class InfluencePatternModel extends DOMWidgetModel {
   override defaults(): Backbone.ObjectHash {
-    return { ...super.defaults(), ...names('InfluencePatternModel', 'InfluencePatternView'), tokens: [], layers: 1, source: 0, steps: [], influence: null, qoi: '', title: '', selected: null, breakdown: null, status: '' };
+    return {
+      ...super.defaults(),
+      ...names('InfluencePatternModel', 'InfluencePatternView'),
+      tokens: [],
+      layers: 1,
+      source: 0,
+      steps: [],
+      influence: null,
+      qoi: '',
+      title: '',
+      selected: null,
+      breakdown: null,
+      status: '',
+    };
   }
 }
 

@@ -29,7 +29,6 @@ export interface NotebookCommModule {
   Comm: new (targetName: string, commId?: string) => base.IClassicComm;
 }
 
-
 /** Widget manager bound to one kernel connection. */
 export class ClassicWidgetManager extends ManagerBase {
   /**

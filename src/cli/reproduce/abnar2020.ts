@@ -56,8 +56,15 @@ export function randomAgreementModel(name: string, items: AgreementItem[], seed:
   for (const it of items) for (const w of [...it.prefixWords, ...it.suffixWords, it.good, it.bad]) words.add(w);
   const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...[...words].sort()];
   const config = makeBertConfig({
-    vocabSize: vocab.length, hiddenSize: dims.D, numHiddenLayers: dims.L, numAttentionHeads: dims.H, intermediateSize: 4 * dims.D,
-    hiddenAct: 'gelu', maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12,
+    vocabSize: vocab.length,
+    hiddenSize: dims.D,
+    numHiddenLayers: dims.L,
+    numAttentionHeads: dims.H,
+    intermediateSize: 4 * dims.D,
+    hiddenAct: 'gelu',
+    maxPositionEmbeddings: 64,
+    typeVocabSize: 2,
+    layerNormEps: 1e-12,
   });
   const model = new Bert(config, 'mlm', BertParams.random(config, 'mlm', seed));
   const tokenizer = WordPieceTokenizer.fromVocab(vocab);
@@ -71,7 +78,7 @@ export function randomAgreementModel(name: string, items: AgreementItem[], seed:
 
 async function loadForRun(name: string, items: () => Promise<AgreementItem[]>, seed: number): Promise<ModelForRun> {
   if (name.startsWith('random:')) return randomAgreementModel(name, await items(), seed);
-    const loaded = await loadModel(name);
+  const loaded = await loadModel(name);
   const c = loaded.model.config;
   return {
     model: loaded.model,
@@ -98,22 +105,58 @@ function balanced(items: AgreementItem[], limit: number): AgreementItem[] {
 
 /** `flowlens reproduce abnar2020`: Abnar & Zuidema 2020, Tables 1–2 (see `src/eval/abnar2020.ts`). */
 export const abnar2020: Reproduction = {
-  description: 'Abnar & Zuidema 2020 (Quantifying Attention Flow in Transformers): raw attention, rollout and flow vs blank-out and input gradients on subject-verb agreement',
+  description:
+    'Abnar & Zuidema 2020 (Quantifying Attention Flow in Transformers): raw attention, rollout and flow vs blank-out and input gradients on subject-verb agreement',
   options: (cmd) =>
     cmd
-      .addOption(new Option('--setup <setup>', "classifier: the paper's verb-number classifier read at [CLS] on held-out Brown sentences; mlm: a masked LM read at [MASK] on Marvin & Linzen pairs").choices(['classifier', 'mlm']).default('classifier'))
-      .option('--model <name>', `model: an HF folder, a hub id, ${DEFAULT_MODEL} (classifier, default) or ${DEFAULT_MLM_MODEL} (mlm, default), random:tiny / random:small (mlm development)`)
+      .addOption(
+        new Option(
+          '--setup <setup>',
+          "classifier: the paper's verb-number classifier read at [CLS] on held-out Brown sentences; mlm: a masked LM read at [MASK] on Marvin & Linzen pairs",
+        )
+          .choices(['classifier', 'mlm'])
+          .default('classifier'),
+      )
+      .option(
+        '--model <name>',
+        `model: an HF folder, a hub id, ${DEFAULT_MODEL} (classifier, default) or ${DEFAULT_MLM_MODEL} (mlm, default), random:tiny / random:small (mlm development)`,
+      )
       .option('--out <dir>', 'output folder (written atomically)', 'results/abnar2020')
-      .option('--limit <n>', `number of examples (default classifier ${DEFAULT_LIMIT.classifier}, mlm ${DEFAULT_LIMIT.mlm} balanced over constructions)`, positiveInt('--limit'))
+      .option(
+        '--limit <n>',
+        `number of examples (default classifier ${DEFAULT_LIMIT.classifier}, mlm ${DEFAULT_LIMIT.mlm} balanced over constructions)`,
+        positiveInt('--limit'),
+      )
       .option('--seed <s>', 'seed of the item sampling (and of random models)', seed(), 0)
       .option('--constructions <list>', 'comma-separated Marvin & Linzen constructions', ABNAR2020_CONSTRUCTIONS.join(','))
       .option('--data <dir>', 'Marvin & Linzen folder (default ../shared/data/marvin-linzen)')
-      .addOption(new Option('--output-position <pos>', 'mlm: attention row read, [MASK] (default) or [CLS]; a classifier is read at [CLS]').choices(['mask', 'cls']))
-      .addOption(new Option('--qoi <kind>', 'classifier: p or logit of the correct class; mlm: p(good) − p(bad) or the logit difference').choices(['prob', 'logit']).default('prob'))
+      .addOption(
+        new Option('--output-position <pos>', 'mlm: attention row read, [MASK] (default) or [CLS]; a classifier is read at [CLS]').choices(['mask', 'cls']),
+      )
+      .addOption(
+        new Option('--qoi <kind>', 'classifier: p or logit of the correct class; mlm: p(good) − p(bad) or the logit difference')
+          .choices(['prob', 'logit'])
+          .default('prob'),
+      )
       .addOption(new Option('--positions <which>', 'positions entering the correlations').choices(['all', 'words']).default('all'))
-      .addOption(new Option('--replacement <tok>', 'blank-out replacement (default classifier unk, as the paper; mlm mask, as the reference code)').choices(['mask', 'unk', 'pad']))
-      .addOption(new Option('--gradient <reduce>', 'input-gradient reduction over the hidden dimension').choices(['abs-sum', 'l2', 'l1', 'sum']).default('abs-sum'))
-      .addOption(new Option('--gradient-node <node>', 'where the input gradient is taken: word embeddings, or the embedding output (after position embeddings and LayerNorm)').choices(['embed.hook_word', 'embed.hook_out']).default('embed.hook_word'))
+      .addOption(
+        new Option('--replacement <tok>', 'blank-out replacement (default classifier unk, as the paper; mlm mask, as the reference code)').choices([
+          'mask',
+          'unk',
+          'pad',
+        ]),
+      )
+      .addOption(
+        new Option('--gradient <reduce>', 'input-gradient reduction over the hidden dimension').choices(['abs-sum', 'l2', 'l1', 'sum']).default('abs-sum'),
+      )
+      .addOption(
+        new Option(
+          '--gradient-node <node>',
+          'where the input gradient is taken: word embeddings, or the embedding output (after position embeddings and LayerNorm)',
+        )
+          .choices(['embed.hook_word', 'embed.hook_out'])
+          .default('embed.hook_word'),
+      )
       .option('--flow-layers <list>', "attention-flow layers (1-based, comma-separated) or 'all'", 'all')
       .option('--no-progress', 'no progress bar'),
   async run(opts) {
@@ -121,30 +164,53 @@ export const abnar2020: Reproduction = {
     await initBackend();
     const setup = (opts.setup ?? 'classifier') as 'classifier' | 'mlm';
     const modelName = String(opts.model ?? (setup === 'classifier' ? DEFAULT_MODEL : DEFAULT_MLM_MODEL));
-    const constructions = String(opts.constructions).split(',').map((s) => s.trim()).filter(Boolean);
+    const constructions = String(opts.constructions)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const limit = (opts.limit as number | undefined) ?? DEFAULT_LIMIT[setup];
     const seed = opts.seed as number;
     const dataDir = (opts.data as string | undefined) ?? defaultMarvinLinzenDir();
     const load = async (isSingleToken?: (w: string) => boolean): Promise<AgreementItem[]> => {
       const set = await loadMarvinLinzen(dataDir, { constructions, maxPerConstruction: Math.ceil(limit / constructions.length), seed, isSingleToken });
-      return balanced(set.items.filter((it) => it.kind === 'verb'), limit);
+      return balanced(
+        set.items.filter((it) => it.kind === 'verb'),
+        limit,
+      );
     };
     if (setup === 'classifier' && modelName.startsWith('random:')) throw new Error('random models are masked LMs: use them with --setup mlm');
     const { model, tokenizer, description, warnings } = await loadForRun(modelName, () => load(), seed);
     try {
       const head = model.head;
-      if (setup === 'classifier' && head !== 'classifier') throw new Error(`--setup classifier needs a sequence classifier (e.g. ${DEFAULT_MODEL}); ${modelName} is a ${head === 'mlm' ? 'masked LM: use --setup mlm' : `'${head}' model`}`);
-      if (setup === 'mlm' && head !== 'mlm') throw new Error(`--setup mlm needs a masked LM (e.g. ${DEFAULT_MLM_MODEL}); ${modelName} has the '${head}' head${head === 'classifier' ? ': use --setup classifier' : ''}`);
+      if (setup === 'classifier' && head !== 'classifier')
+        throw new Error(
+          `--setup classifier needs a sequence classifier (e.g. ${DEFAULT_MODEL}); ${modelName} is a ${head === 'mlm' ? 'masked LM: use --setup mlm' : `'${head}' model`}`,
+        );
+      if (setup === 'mlm' && head !== 'mlm')
+        throw new Error(
+          `--setup mlm needs a masked LM (e.g. ${DEFAULT_MLM_MODEL}); ${modelName} has the '${head}' head${head === 'classifier' ? ': use --setup classifier' : ''}`,
+        );
       const single = (w: string) => {
         const e = tokenizer.encode(w).ids.filter((i) => i !== tokenizer.clsId && i !== tokenizer.sepId);
         return e.length === 1 && e[0] !== tokenizer.unkId;
       };
       const items: AgreementItem[] | NumberItem[] = setup === 'classifier' ? heldOutNumberItems(limit, seed) : await load(single);
-      if (items.length === 0) throw new Error(setup === 'classifier' ? 'no held-out Brown examples' : `no usable agreement items in ${dataDir} for constructions ${constructions.join(', ')}`);
-      const flowLayers = String(opts.flowLayers) === 'all' ? 'all' : String(opts.flowLayers).split(',').map((s) => Number(s) - 1);
+      if (items.length === 0)
+        throw new Error(
+          setup === 'classifier' ? 'no held-out Brown examples' : `no usable agreement items in ${dataDir} for constructions ${constructions.join(', ')}`,
+        );
+      const flowLayers =
+        String(opts.flowLayers) === 'all'
+          ? 'all'
+          : String(opts.flowLayers)
+              .split(',')
+              .map((s) => Number(s) - 1);
       let bar: cliProgress.SingleBar | null = null;
       if (opts.progress !== false) {
-        bar = new cliProgress.SingleBar({ format: 'abnar2020 [{bar}] {value}/{total} examples | {construction} | eta {eta}s', stream: process.stderr }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          { format: 'abnar2020 [{bar}] {value}/{total} examples | {construction} | eta {eta}s', stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(items.length, 0, { construction: '' });
       }
       const ropts: Abnar2020Options = {
@@ -163,18 +229,34 @@ export const abnar2020: Reproduction = {
       } finally {
         bar?.stop();
       }
-      const command = `flowlens reproduce abnar2020 --setup ${setup} --model ${modelName} --limit ${limit} --seed ${seed}` +
-        (opts.qoi !== 'prob' ? ` --qoi ${opts.qoi}` : '') + (opts.positions !== 'all' ? ` --positions ${opts.positions}` : '') +
-        (opts.replacement ? ` --replacement ${opts.replacement}` : '') + (opts.outputPosition ? ` --output-position ${opts.outputPosition}` : '') +
-        (opts.gradient !== 'abs-sum' ? ` --gradient ${opts.gradient}` : '') + (opts.gradientNode !== 'embed.hook_word' ? ` --gradient-node ${opts.gradientNode}` : '') +
+      const command =
+        `flowlens reproduce abnar2020 --setup ${setup} --model ${modelName} --limit ${limit} --seed ${seed}` +
+        (opts.qoi !== 'prob' ? ` --qoi ${opts.qoi}` : '') +
+        (opts.positions !== 'all' ? ` --positions ${opts.positions}` : '') +
+        (opts.replacement ? ` --replacement ${opts.replacement}` : '') +
+        (opts.outputPosition ? ` --output-position ${opts.outputPosition}` : '') +
+        (opts.gradient !== 'abs-sum' ? ` --gradient ${opts.gradient}` : '') +
+        (opts.gradientNode !== 'embed.hook_word' ? ` --gradient-node ${opts.gradientNode}` : '') +
         (String(opts.flowLayers) !== 'all' ? ` --flow-layers ${opts.flowLayers}` : '');
-      const files = writeAbnar2020Outputs(String(opts.out), res, { model: modelName, modelDescription: description, seed, limit, constructions: setup === 'mlm' ? constructions : undefined, warnings, command });
+      const files = writeAbnar2020Outputs(String(opts.out), res, {
+        model: modelName,
+        modelDescription: description,
+        seed,
+        limit,
+        constructions: setup === 'mlm' ? constructions : undefined,
+        warnings,
+        command,
+      });
       const rows = res.table.objects() as { method: string; layer: number | null; reference: string; mean: number }[];
       const L = res.layers;
       const cell = (m: string, l: number, r: string) => rows.find((x) => x.method === m && x.layer === l && x.reference === r)?.mean.toFixed(2) ?? '–';
-      console.log(`abnar2020 (${setup}): ${res.perExample.length} examples, accuracy ${(100 * res.accuracy.overall).toFixed(1)} %, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(
+        `abnar2020 (${setup}): ${res.perExample.length} examples, accuracy ${(100 * res.accuracy.overall).toFixed(1)} %, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      );
       for (const r of ['blankout', 'input_gradient']) {
-        console.log(`  vs ${r.padEnd(14)} L1: raw ${cell('raw', 1, r)} rollout ${cell('rollout', 1, r)} flow ${cell('flow', 1, r)} | L${L}: raw ${cell('raw', L, r)} rollout ${cell('rollout', L, r)} flow ${cell('flow', L, r)}`);
+        console.log(
+          `  vs ${r.padEnd(14)} L1: raw ${cell('raw', 1, r)} rollout ${cell('rollout', 1, r)} flow ${cell('flow', 1, r)} | L${L}: raw ${cell('raw', L, r)} rollout ${cell('rollout', L, r)} flow ${cell('flow', L, r)}`,
+        );
       }
       for (const w of warnings) console.log(`  warning: ${w}`);
       console.log(`wrote ${files.join(', ')}`);

@@ -15,11 +15,10 @@ import { LU2021_TASKS, lu2021Examples, runLu2021 } from '../../eval/lu2021.js';
 import { writeLu2021Outputs } from '../../eval/lu2021Report.js';
 import type { Reproduction } from './index.js';
 
-
-
 /** The reproduction as registered in {@link reproductions}. */
 export const lu2021: Reproduction = {
-  description: 'Lu et al. 2021 (Influence Patterns for Explaining Information Flow in BERT): influence patterns on SVA, RA (embedded agreement model) and SST-2 (embedded classifier)',
+  description:
+    'Lu et al. 2021 (Influence Patterns for Explaining Information Flow in BERT): influence patterns on SVA, RA (embedded agreement model) and SST-2 (embedded classifier)',
   options: (cmd: Command): Command =>
     cmd
       .option('--model <name>', 'masked LM for SVA/RA (an HF folder or embedded:agreement)', 'embedded:agreement')
@@ -35,7 +34,10 @@ export const lu2021: Reproduction = {
   async run(opts: Record<string, unknown>): Promise<void> {
     const t0 = Date.now();
     await initBackend();
-    const tasks = String(opts.tasks).split(',').map((s) => s.trim()).filter(Boolean);
+    const tasks = String(opts.tasks)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const limit = opts.limit as number;
     const needAgr = tasks.some((t) => t !== 'sa');
     const needSa = tasks.includes('sa');
@@ -54,16 +56,25 @@ export const lu2021: Reproduction = {
       let bar: cliProgress.SingleBar | null = null;
       const total = jobs.reduce((a, j) => a + j.examples.length, 0);
       if (opts.progress !== false) {
-        bar = new cliProgress.SingleBar({ format: 'lu2021 [{bar}] {value}/{total} examples | {task} | eta {eta}s', stream: process.stderr}, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          { format: 'lu2021 [{bar}] {value}/{total} examples | {task} | eta {eta}s', stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(total, 0, { task: '' });
       }
       let out;
       try {
-        out = runLu2021(jobs, { res: opts.res as number, baseline: opts.baseline as InfluenceBaseline, compare: opts.compare !== false, onProgress: (p) => {
-          bar?.update(p.done, { task: p.task });
-          // The run is synchronous: a non-TTY bar never gets its timer, so log a line every 10 examples.
-          if (bar && !process.stderr.isTTY && p.done % 10 === 0) process.stderr.write(`lu2021: ${p.done}/${p.total} examples (${p.task}), ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
-        } });
+        out = runLu2021(jobs, {
+          res: opts.res as number,
+          baseline: opts.baseline as InfluenceBaseline,
+          compare: opts.compare !== false,
+          onProgress: (p) => {
+            bar?.update(p.done, { task: p.task });
+            // The run is synchronous: a non-TTY bar never gets its timer, so log a line every 10 examples.
+            if (bar && !process.stderr.isTTY && p.done % 10 === 0)
+              process.stderr.write(`lu2021: ${p.done}/${p.total} examples (${p.task}), ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+          },
+        });
       } finally {
         bar?.stop();
       }
@@ -79,7 +90,9 @@ export const lu2021: Reproduction = {
       });
       const steps = out.records.flatMap((r) => r.pattern.steps);
       const skips = steps.filter((s) => s.kind === 'skip').length;
-      console.log(`lu2021: ${out.records.length} examples in ${seconds.toFixed(0)} s (${(out.records.length / out.seconds * 60).toFixed(1)} per minute); ${(100 * skips / Math.max(1, steps.length)).toFixed(0)} % of pattern steps through skip connections`);
+      console.log(
+        `lu2021: ${out.records.length} examples in ${seconds.toFixed(0)} s (${((out.records.length / out.seconds) * 60).toFixed(1)} per minute); ${((100 * skips) / Math.max(1, steps.length)).toFixed(0)} % of pattern steps through skip connections`,
+      );
       console.log(`wrote ${files.join(', ')}`);
     } finally {
       for (const m of models) m.dispose();

@@ -15,10 +15,10 @@ import { runSong2024 } from '../../eval/song2024.js';
 import { writeSong2024Outputs } from '../../eval/song2024Writer.js';
 import type { Reproduction } from './index.js';
 
-
 /** The reproduction entry of `src/cli/main.ts`'s `reproductions` map (same shape as its `Reproduction`). */
 export const song2024: Reproduction = {
-  description: 'Song et al. 2024 (Better Explain Transformers by Illuminating Important Information): Mask-LRP vs 8 baselines, AOPC/LOdds on SST-2, head statistics, masks, ablations',
+  description:
+    'Song et al. 2024 (Better Explain Transformers by Illuminating Important Information): Mask-LRP vs 8 baselines, AOPC/LOdds on SST-2, head statistics, masks, ablations',
   options: (cmd: Command): Command =>
     cmd
       .option('--model <name>', 'a BERT sequence classifier: embedded:sst2 or an HF folder', 'embedded:sst2')
@@ -40,7 +40,9 @@ export const song2024: Reproduction = {
       const limit = opts.limit as number;
       const test = loadSst2('test');
       const examples = (limit > 0 ? test.slice(0, limit) : test).map((x) => ({ label: x.label, text: x.text }));
-      const statsCorpus = loadSst2('dev').slice(0, opts.statsSentences as number).map((x) => x.text);
+      const statsCorpus = loadSst2('dev')
+        .slice(0, opts.statsSentences as number)
+        .map((x) => x.text);
       let bar: cliProgress.SingleBar | null = null;
       let phase = '';
       let lastRender = 0;
@@ -56,7 +58,15 @@ export const song2024: Reproduction = {
           if (p !== phase) {
             bar?.stop();
             phase = p;
-            bar = new cliProgress.SingleBar({ format: `song2024 ${p === 'stats' ? 'head statistics' : 'explanations'} [{bar}] {value}/{total} | eta {eta}s`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 15000 }, cliProgress.Presets.shades_classic);
+            bar = new cliProgress.SingleBar(
+              {
+                format: `song2024 ${p === 'stats' ? 'head statistics' : 'explanations'} [{bar}] {value}/{total} | eta {eta}s`,
+                stream: process.stderr,
+                noTTYOutput: true,
+                notTTYSchedule: 15000,
+              },
+              cliProgress.Presets.shades_classic,
+            );
             bar.start(total, 0);
           }
           bar?.update(done);
@@ -75,7 +85,8 @@ export const song2024: Reproduction = {
         command: `flowlens reproduce song2024 --model ${name} --limit ${limit} --stats-sentences ${opts.statsSentences as number} --min-tokens ${opts.minTokens as number} --quantile ${opts.quantile as number} --seed ${opts.seed as number}`,
         seconds: (Date.now() - t0) / 1000,
         data: `SST-2 test, first ${examples.length} sentences; head statistics on the first ${statsCorpus.length} SST-2 dev sentences`,
-        warnings: c.numHiddenLayers * c.numAttentionHeads <= 16 ? [`this model has only ${c.numHiddenLayers * c.numAttentionHeads} heads: head masks are coarse.`] : [],
+        warnings:
+          c.numHiddenLayers * c.numAttentionHeads <= 16 ? [`this model has only ${c.numHiddenLayers * c.numAttentionHeads} heads: head masks are coarse.`] : [],
       });
       console.log(`song2024: wrote ${files.length} files to ${String(opts.out)}`);
       const mask = res.rows.find((r) => r.subset === 'all' && r.method === 'mask_lrp');

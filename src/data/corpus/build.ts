@@ -100,10 +100,21 @@ export function filterDocument(doc: RawDocument, prose: ProseOptions, evaluation
 
 function emptyStats(src: CorpusSource): SourceStats {
   return {
-    name: src.name, package: src.package, version: src.version(), licence: src.licence,
-    documents: 0, sentences: 0, words: 0, bytes: 0,
-    dropped_dup: 0, dropped_dup_documents: 0, dropped_contaminated: 0, dropped_not_prose: 0,
-    heldout_documents: 0, heldout_sentences: 0, heldout_words: 0,
+    name: src.name,
+    package: src.package,
+    version: src.version(),
+    licence: src.licence,
+    documents: 0,
+    sentences: 0,
+    words: 0,
+    bytes: 0,
+    dropped_dup: 0,
+    dropped_dup_documents: 0,
+    dropped_contaminated: 0,
+    dropped_not_prose: 0,
+    heldout_documents: 0,
+    heldout_sentences: 0,
+    heldout_words: 0,
     cleaning: src.cleaning,
   };
 }
@@ -245,7 +256,19 @@ export function sourcesJson(s: CorpusSummary): Record<string, unknown> {
 
 /** Sums of the numeric per-source figures. */
 export function totals(stats: SourceStats[]): Record<string, number> {
-  const keys = ['documents', 'sentences', 'words', 'bytes', 'dropped_dup', 'dropped_dup_documents', 'dropped_contaminated', 'dropped_not_prose', 'heldout_documents', 'heldout_sentences', 'heldout_words'] as const;
+  const keys = [
+    'documents',
+    'sentences',
+    'words',
+    'bytes',
+    'dropped_dup',
+    'dropped_dup_documents',
+    'dropped_contaminated',
+    'dropped_not_prose',
+    'heldout_documents',
+    'heldout_sentences',
+    'heldout_words',
+  ] as const;
   const t: Record<string, number> = {};
   for (const k of keys) t[k] = stats.reduce((a, s) => a + s[k], 0);
   return t;

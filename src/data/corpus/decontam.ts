@@ -40,7 +40,9 @@ export function loadEvaluationSet(sharedData: string): EvaluationSet {
   const ml = join(sharedData, 'marvin-linzen');
   if (!existsSync(ml)) throw new Error(`decontamination: Marvin & Linzen folder not found: ${ml}`);
   let n = 0;
-  for (const f of readdirSync(ml).filter((f) => f.endsWith('.jsonl.gz') || f.endsWith('.jsonl')).sort()) {
+  for (const f of readdirSync(ml)
+    .filter((f) => f.endsWith('.jsonl.gz') || f.endsWith('.jsonl'))
+    .sort()) {
     const raw = readFileSync(join(ml, f));
     const text = (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
     text.split('\n').forEach((line, i) => {
@@ -51,7 +53,8 @@ export function loadEvaluationSet(sharedData: string): EvaluationSet {
       } catch {
         throw new Error(`decontamination: ${join(ml, f)}:${i + 1}: not JSON`);
       }
-      if (typeof rec.grammatical !== 'string' || typeof rec.ungrammatical !== 'string') throw new Error(`decontamination: ${join(ml, f)}:${i + 1}: expected {grammatical, ungrammatical}`);
+      if (typeof rec.grammatical !== 'string' || typeof rec.ungrammatical !== 'string')
+        throw new Error(`decontamination: ${join(ml, f)}:${i + 1}: expected {grammatical, ungrammatical}`);
       sentences.add(rec.grammatical);
       sentences.add(rec.ungrammatical);
       n += 2;

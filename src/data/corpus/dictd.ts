@@ -59,7 +59,8 @@ export function readDictd(base: string): DictdEntry[] {
     const [headword, off, len] = f as [string, string, string];
     const offset = dictdNumber(off);
     const length = dictdNumber(len);
-    if (offset + length > data.length) throw new Error(`dictd: ${indexPath}:${i + 1}: span ${offset}+${length} is past the end of ${dataPath} (${data.length} bytes)`);
+    if (offset + length > data.length)
+      throw new Error(`dictd: ${indexPath}:${i + 1}: span ${offset}+${length} is past the end of ${dataPath} (${data.length} bytes)`);
     if (!spans.has(offset)) spans.set(offset, { headword, length });
   });
   const out: DictdEntry[] = [];

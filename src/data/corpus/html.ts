@@ -14,13 +14,74 @@ import { Parser } from 'htmlparser2';
 import { normaliseText } from './text.js';
 
 const BLOCK = new Set([
-  'p', 'li', 'dd', 'dt', 'div', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'td', 'th', 'tr', 'br',
-  'section', 'article', 'title', 'ul', 'ol', 'dl', 'figcaption', 'caption', 'hr', 'main', 'header', 'footer',
+  'p',
+  'li',
+  'dd',
+  'dt',
+  'div',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'blockquote',
+  'td',
+  'th',
+  'tr',
+  'br',
+  'section',
+  'article',
+  'title',
+  'ul',
+  'ol',
+  'dl',
+  'figcaption',
+  'caption',
+  'hr',
+  'main',
+  'header',
+  'footer',
 ]);
-const SKIP = new Set(['pre', 'script', 'style', 'head', 'nav', 'footer', 'svg', 'math', 'select', 'button', 'form', 'textarea', 'noscript', 'iframe', 'object']);
+const SKIP = new Set([
+  'pre',
+  'script',
+  'style',
+  'head',
+  'nav',
+  'footer',
+  'svg',
+  'math',
+  'select',
+  'button',
+  'form',
+  'textarea',
+  'noscript',
+  'iframe',
+  'object',
+]);
 
 /** Skipped elements that are blocks (they end the paragraph around them). */
-const BLOCK_SKIP = new Set(['pre', 'script', 'style', 'head', 'nav', 'footer', 'svg', 'math', 'select', 'form', 'textarea', 'noscript', 'iframe', 'object', 'aside', 'header', 'figure', 'table']);
+const BLOCK_SKIP = new Set([
+  'pre',
+  'script',
+  'style',
+  'head',
+  'nav',
+  'footer',
+  'svg',
+  'math',
+  'select',
+  'form',
+  'textarea',
+  'noscript',
+  'iframe',
+  'object',
+  'aside',
+  'header',
+  'figure',
+  'table',
+]);
 
 /** Options of {@link htmlParagraphs}. */
 export interface HtmlOptions {
@@ -66,7 +127,7 @@ export function htmlParagraphs(html: string, opts: HtmlOptions = {}): string[] {
         if (isBlock) flush();
         if (skip) skipping++;
       },
-      onclosetag(name) {
+      onclosetag() {
         if (stack.pop()) skipping--;
         if (blockStack.pop()) flush();
       },

@@ -42,7 +42,11 @@ export function tokenizeCorpusFile(path: string, tokenizer: IdTokenizer, onProgr
  *
  * @throws Error when the vocabulary exceeds Uint16.
  */
-export function tokenizeDocuments(docs: readonly (readonly string[])[], tokenizer: IdTokenizer, onProgress?: (done: number, total: number) => void): TokenizedCorpus {
+export function tokenizeDocuments(
+  docs: readonly (readonly string[])[],
+  tokenizer: IdTokenizer,
+  onProgress?: (done: number, total: number) => void,
+): TokenizedCorpus {
   if (tokenizer.vocabSize > 65536) throw new Error(`tokenizeCorpusFile: vocabulary of ${tokenizer.vocabSize} does not fit Uint16 ids`);
   const nSent = docs.reduce((a, d) => a + d.length, 0);
   const offsets = new Uint32Array(nSent + 1);
@@ -106,6 +110,7 @@ export function readTokenizedCorpus(base: string): TokenizedCorpus {
   const offsets = readTyped(`${base}.offsets.u32`, Uint32Array);
   const docs = readTyped(`${base}.docs.u32`, Uint32Array);
   if (offsets.length === 0 || offsets[offsets.length - 1] !== ids.length) throw new Error(`${base}.offsets.u32 does not end at the id count ${ids.length}`);
-  if (docs.length === 0 || docs[docs.length - 1] !== offsets.length - 1) throw new Error(`${base}.docs.u32 does not end at the sentence count ${offsets.length - 1}`);
+  if (docs.length === 0 || docs[docs.length - 1] !== offsets.length - 1)
+    throw new Error(`${base}.docs.u32 does not end at the sentence count ${offsets.length - 1}`);
   return { ids, offsets, docs };
 }

@@ -79,7 +79,9 @@ export function missingMessage(missing: { source: string; input: MissingInput }[
   if (missing.length === 0) return '';
   const first = new Map<string, MissingInput>();
   for (const m of missing) if (!first.has(m.source)) first.set(m.source, m.input);
-  const lines = [...first].map(([source, i]) => `  ${source}: ${i.kind === 'shared' ? 'shared data file' : `${i.kind} package`} ${i.package} is missing (no ${i.path})`);
+  const lines = [...first].map(
+    ([source, i]) => `  ${source}: ${i.kind === 'shared' ? 'shared data file' : `${i.kind} package`} ${i.package} is missing (no ${i.path})`,
+  );
   const apt = [...new Set(missing.filter((m) => m.input.kind === 'apt').map((m) => m.input.package))];
   const npm = [...new Set(missing.filter((m) => m.input.kind === 'npm').map((m) => m.input.package))];
   const shared = missing.filter((m) => m.input.kind === 'shared');

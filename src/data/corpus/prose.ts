@@ -23,7 +23,7 @@ export interface ProseOptions {
 /** Characters that are rare in prose and frequent in code, markup and tables. */
 const CODE_CHARS = /[{}<>=\\|^~@`_]/g;
 /** Sentence start: a capital, a digit, or an opening quote/bracket/inverted mark (then anything). */
-const START = /^[\p{Lu}\p{N}"'“‘(\[¿¡]/u;
+const START = /^[\p{Lu}\p{N}"'“‘([¿¡]/u;
 /** Sentence end: terminal punctuation, then closing quotes/brackets. */
 const END = /[.!?…]["'”’)\]]*$/u;
 

@@ -46,8 +46,7 @@ export function unserializeR(buf: Buffer, what = 'R data'): RValue {
   if (version === 3) {
     const nelen = int(); // native encoding name
     pos += nelen;
-  }
-  else if (version !== 2) throw new Error(`${what}: serialisation version ${version} is not supported`);
+  } else if (version !== 2) throw new Error(`${what}: serialisation version ${version} is not supported`);
   const refs: RValue[] = [];
   const length = () => {
     const n = int();
@@ -171,7 +170,8 @@ export function readLazyLoadDb(base: string): { names: string[]; get(name: strin
   const vars = index.items[index.names.indexOf('variables')];
   if (!vars || typeof vars !== 'object' || !('items' in vars) || !vars.names) throw new Error(`${rdx}: no "variables" list`);
   const compressed = index.items[index.names.indexOf('compressed')];
-  if (Array.isArray(compressed) && compressed[0] !== 1 && compressed[0] !== 0) throw new Error(`${rdx}: compression type ${String(compressed[0])} is not supported (only zlib)`);
+  if (Array.isArray(compressed) && compressed[0] !== 1 && compressed[0] !== 0)
+    throw new Error(`${rdx}: compression type ${String(compressed[0])} is not supported (only zlib)`);
   const data = readFileSync(rdb);
   const names = vars.names.map((n) => n ?? '');
   return {

@@ -13,12 +13,15 @@
  * @param s any text. @returns the normalised text ('' when nothing is left).
  */
 export function normaliseText(s: string): string {
-  return s
-    .normalize('NFC')
-    .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, '')
-    .replace(/[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/g, ' ')
-    .replace(/\s+/gu, ' ')
-    .trim();
+  return (
+    s
+      .normalize('NFC')
+      .replace(/[\u00ad\u200b-\u200d\u2060\ufeff]/g, '')
+      // eslint-disable-next-line no-control-regex -- removing control characters is the point of this pattern
+      .replace(/[\u0000-\u0008\u000e-\u001f\u007f-\u009f]/g, ' ')
+      .replace(/\s+/gu, ' ')
+      .trim()
+  );
 }
 
 /**

@@ -29,7 +29,10 @@ export function tokenizeCorpusFolder(dir: string, progress = false): Record<stri
     for (const name of ['train', 'heldout'] as const) {
       const path = join(dir, `${name}.txt`);
       if (progress) {
-        bar = new cliProgress.SingleBar({ format: `tokenise ${name} [{bar}] {percentage}% | {value}/{total} sentences | eta {eta}s`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          { format: `tokenise ${name} [{bar}] {percentage}% | {value}/{total} sentences | eta {eta}s`, stream: process.stderr, hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(1, 0);
       }
       const t = tokenizeCorpusFile(path, tok, (done, total) => {
@@ -54,7 +57,8 @@ export function tokenizeCorpusFolder(dir: string, progress = false): Record<stri
   out.files = {
     'train.ids.u16, heldout.ids.u16': 'bert-base-uncased WordPiece ids of every sentence, concatenated, Uint16 little-endian, no [CLS]/[SEP]',
     'train.offsets.u32, heldout.offsets.u32': 'Uint32 LE × (sentences + 1): sentence i is ids[offsets[i] .. offsets[i+1])',
-    'train.docs.u32, heldout.docs.u32': 'Uint32 LE × (documents + 1): document d is sentences docs[d] .. docs[d+1]−1 (read with readTokenizedCorpus in src/data/corpus/ids.ts)',
+    'train.docs.u32, heldout.docs.u32':
+      'Uint32 LE × (documents + 1): document d is sentences docs[d] .. docs[d+1]−1 (read with readTokenizedCorpus in src/data/corpus/ids.ts)',
   };
   return out;
 }

@@ -76,9 +76,20 @@ export function vocabStats(t: TokenizedCorpus, vocab: readonly string[], words: 
   const realEntries = vocab.filter((v) => !special(v)).length;
   const unk = counts[unkId] ?? 0;
   return {
-    tokens, words, tokensPerWord: tokens / Math.max(1, words), basicWords, splitWordShare: splitWords / Math.max(1, basicWords),
-    unk, unkShare: unk / Math.max(1, tokens), vocabSize: vocab.length, realEntries, used, used10, used100,
-    usedShare: used / vocab.length, usedShareOfReal: usedReal / Math.max(1, realEntries),
+    tokens,
+    words,
+    tokensPerWord: tokens / Math.max(1, words),
+    basicWords,
+    splitWordShare: splitWords / Math.max(1, basicWords),
+    unk,
+    unkShare: unk / Math.max(1, tokens),
+    vocabSize: vocab.length,
+    realEntries,
+    used,
+    used10,
+    used100,
+    usedShare: used / vocab.length,
+    usedShareOfReal: usedReal / Math.max(1, realEntries),
   };
 }
 

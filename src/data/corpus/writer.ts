@@ -32,7 +32,9 @@ export class CorpusFileWriter {
    */
   writeDocument(sentences: readonly string[]): void {
     if (sentences.length === 0) throw new Error(`${this.path}: empty document`);
-    for (const s of sentences) if (s.trim() === '' || /[\r\n\u2028\u2029\u0085]/.test(s)) throw new Error(`${this.path}: sentence is empty or holds a line break: ${JSON.stringify(s.slice(0, 80))}`);
+    for (const s of sentences)
+      if (s.trim() === '' || /[\r\n\u2028\u2029\u0085]/.test(s))
+        throw new Error(`${this.path}: sentence is empty or holds a line break: ${JSON.stringify(s.slice(0, 80))}`);
     const text = (this.first ? '' : '\n') + sentences.join('\n') + '\n';
     this.first = false;
     this.buf.push(text);
@@ -90,4 +92,3 @@ export function readCorpusFile(path: string): string[][] {
   if (!existsSync(path)) throw new Error(`corpus file not found: ${path}`);
   return parseCorpusText(readFileSync(path, 'utf8'), path);
 }
-

@@ -113,7 +113,6 @@ export function explainTrace(model: Bert, example: ExampleInput, opts: ExplainTr
   };
 }
 
-
 /**
  * Attention probabilities of a batch-1 trace, `[layers, heads, seq, seq]` (row = query), from the
  * recorded `blocks.{l}.attn.hook_pattern` nodes ({@link Trace.attentionArray}).

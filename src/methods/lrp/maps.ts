@@ -43,7 +43,11 @@ export function positiveGradWeightedMean(grad: ArrayLike<number>, map: ArrayLike
  * @throws Error when `mats` is empty; IndexError when `startLayer` is outside it.
  */
 export function rolloutIdentity(mats: Float64Array[], seq: number, startLayer = 0): Float64Array {
-  const joint = rolloutMatrices(mats.map((m) => augmentMatrix(Float64Array.from(m), seq, 0.5)), seq, startLayer);
+  const joint = rolloutMatrices(
+    mats.map((m) => augmentMatrix(Float64Array.from(m), seq, 0.5)),
+    seq,
+    startLayer,
+  );
   return joint[joint.length - 1] as Float64Array;
 }
 

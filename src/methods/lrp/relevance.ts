@@ -168,18 +168,23 @@ export function relevancePass(model: Bert, et: ExplainTrace, opts: RelevanceOpti
       ]);
       const rH = tf.add(rHSkip, rQkv) as tf.Tensor2D;
       // Per head: what its query, key and value send to the layer input (relevance is zero outside a head's own columns).
-      const perHead = !opts.perHeadInput ? tf.zeros([0]) : tf.stack(
-        Array.from({ length: H }, (_, hh) => {
-          const sel = (t: tf.Tensor3D) => t.slice([hh, 0, 0], [1, -1, -1]);
-          const z3 = (t: tf.Tensor) => tf.zerosLike(t);
-          const only = (t: tf.Tensor3D) => merge(tf.concat([z3(t.slice([0, 0, 0], [hh, -1, -1])), sel(t), z3(t.slice([hh + 1, 0, 0], [H - hh - 1, -1, -1]))], 0));
-          return tf.addN([
-            lrpLinear(h, only(rQ), linearWeights(P, p + 'attention.self.query'), rule),
-            lrpLinear(h, only(rKT.transpose([0, 2, 1]) as tf.Tensor3D), linearWeights(P, p + 'attention.self.key'), rule),
-            lrpLinear(h, only(rV), linearWeights(P, p + 'attention.self.value'), rule),
-          ]).sum();
-        }),
-      );
+      const perHead = !opts.perHeadInput
+        ? tf.zeros([0])
+        : tf.stack(
+            Array.from({ length: H }, (_, hh) => {
+              const sel = (t: tf.Tensor3D) => t.slice([hh, 0, 0], [1, -1, -1]);
+              const z3 = (t: tf.Tensor) => tf.zerosLike(t);
+              const only = (t: tf.Tensor3D) =>
+                merge(tf.concat([z3(t.slice([0, 0, 0], [hh, -1, -1])), sel(t), z3(t.slice([hh + 1, 0, 0], [H - hh - 1, -1, -1]))], 0));
+              return tf
+                .addN([
+                  lrpLinear(h, only(rQ), linearWeights(P, p + 'attention.self.query'), rule),
+                  lrpLinear(h, only(rKT.transpose([0, 2, 1]) as tf.Tensor3D), linearWeights(P, p + 'attention.self.key'), rule),
+                  lrpLinear(h, only(rV), linearWeights(P, p + 'attention.self.value'), rule),
+                ])
+                .sum();
+            }),
+          );
       const sums = tf.stack([r.sum(), rMid.sum(), rAo.sum(), rHSkip.sum(), rZ.sum(), tf.add(rP.sum(), rV.sum()), rQkv.sum(), rH.sum()]);
       return { rH, cam, inSums: tf.sum(rZ, [1, 2]), passedSums: tf.sum(rZm, [1, 2]), perHead, sums };
     });
@@ -215,7 +220,22 @@ export function relevancePass(model: Bert, et: ExplainTrace, opts: RelevanceOpti
     tokens.push(t);
   }
   const total = initial.reduce((a, b) => a + b, 0);
-  return { layers: L, heads: H, seq: S, attention, input, tokens, wordEmbedding, positionTypeEmbedding, headIn, headPassed, headToInput, checkpoints, total, resid };
+  return {
+    layers: L,
+    heads: H,
+    seq: S,
+    attention,
+    input,
+    tokens,
+    wordEmbedding,
+    positionTypeEmbedding,
+    headIn,
+    headPassed,
+    headToInput,
+    checkpoints,
+    total,
+    resid,
+  };
 }
 
 function sumOf(t: tf.Tensor): number {

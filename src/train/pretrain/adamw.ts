@@ -132,7 +132,7 @@ export class AdamW {
       m[i] = mi;
       v[i] = vi;
       const pi = p[i] as number;
-      p[i] = pi - lr * ((mi / c1) / (Math.sqrt(vi / c2) + eps) + wd * pi);
+      p[i] = pi - lr * (mi / c1 / (Math.sqrt(vi / c2) + eps) + wd * pi);
     }
   }
 

@@ -24,19 +24,34 @@ export function pretrainCard(r: TrainerRecord, config: BertConfig, evaluation: R
   const hours = (last?.seconds ?? 0) / 3600;
   const ev = r.evals;
   const lastEval = ev[ev.length - 1];
-  const evalRows = ev.filter((e, i) => i === 0 || i === ev.length - 1 || i % Math.max(1, Math.floor(ev.length / 12)) === 0).map((e) => [e.step, (e.tokens / 1e6).toFixed(2), e.loss.toFixed(3), e.perplexity.toFixed(1), pct(e.accuracy)]);
+  const evalRows = ev
+    .filter((e, i) => i === 0 || i === ev.length - 1 || i % Math.max(1, Math.floor(ev.length / 12)) === 0)
+    .map((e) => [e.step, (e.tokens / 1e6).toFixed(2), e.loss.toFixed(3), e.perplexity.toFixed(1), pct(e.accuracy)]);
   const lines = [
     '# flowlens-bert: a small BERT pretrained by flowlens',
     '',
     'A BERT masked language model (`BertForMaskedLM`, post-LayerNorm, GELU, tied decoder) trained from scratch by',
     'flowlens on natural English from packages that install offline (see `docs/corpus.md`), with the',
-    'bert-base-uncased WordPiece vocabulary (ids equal to Hugging Face\'s). It is the base of the embedded',
-    'fine-tuned models. Load it with `loadModel(\'embedded:bert\')`, or as a Hugging Face folder',
-    '(`BertForMaskedLM.from_pretrained(\'models/flowlens-bert\')`).',
+    "bert-base-uncased WordPiece vocabulary (ids equal to Hugging Face's). It is the base of the embedded",
+    "fine-tuned models. Load it with `loadModel('embedded:bert')`, or as a Hugging Face folder",
+    "(`BertForMaskedLM.from_pretrained('models/flowlens-bert')`).",
     '',
     '## Architecture',
     '',
-    mdTable(['layers', 'hidden', 'heads', 'intermediate', 'positions', 'vocabulary', 'parameters'], [[config.numHiddenLayers, config.hiddenSize, config.numAttentionHeads, config.intermediateSize, config.maxPositionEmbeddings, config.vocabSize, '≈ ' + (paramCount(config) / 1e6).toFixed(1) + ' M']]),
+    mdTable(
+      ['layers', 'hidden', 'heads', 'intermediate', 'positions', 'vocabulary', 'parameters'],
+      [
+        [
+          config.numHiddenLayers,
+          config.hiddenSize,
+          config.numAttentionHeads,
+          config.intermediateSize,
+          config.maxPositionEmbeddings,
+          config.vocabSize,
+          '≈ ' + (paramCount(config) / 1e6).toFixed(1) + ' M',
+        ],
+      ],
+    ),
     '',
     '## Training',
     '',
@@ -49,9 +64,17 @@ export function pretrainCard(r: TrainerRecord, config: BertConfig, evaluation: R
     '## Held-out evaluation (1 % of documents, never trained on)',
     '',
     ...(r.dataHistory && r.dataHistory.length > 1
-      ? [`The corpus was rebuilt with more sources during training (the run continued on it with \`--new-data\`) at step${r.dataHistory.length > 2 ? 's' : ''} ${r.dataHistory.slice(1).map((d) => d.step).join(', ')}; the held-out set changed with it, so evaluations before and after are on different text.`, '']
+      ? [
+          `The corpus was rebuilt with more sources during training (the run continued on it with \`--new-data\`) at step${r.dataHistory.length > 2 ? 's' : ''} ${r.dataHistory
+            .slice(1)
+            .map((d) => d.step)
+            .join(', ')}; the held-out set changed with it, so evaluations before and after are on different text.`,
+          '',
+        ]
       : []),
-    lastEval ? `Latest: perplexity **${lastEval.perplexity.toFixed(1)}**, masked-token accuracy **${pct(lastEval.accuracy)}** over ${lastEval.count} masked tokens.` : 'No evaluation yet.',
+    lastEval
+      ? `Latest: perplexity **${lastEval.perplexity.toFixed(1)}**, masked-token accuracy **${pct(lastEval.accuracy)}** over ${lastEval.count} masked tokens.`
+      : 'No evaluation yet.',
     '',
     mdTable(['step', 'M tokens', 'loss (nats)', 'perplexity', 'accuracy'], evalRows),
     '',
@@ -73,15 +96,32 @@ export function pretrainCard(r: TrainerRecord, config: BertConfig, evaluation: R
 function paramCount(c: BertConfig): number {
   const H = c.hiddenSize;
   const I = c.intermediateSize;
-  return c.vocabSize * H + c.maxPositionEmbeddings * H + 2 * H + 2 * H + c.numHiddenLayers * (4 * H * H + 4 * H + 2 * H * I + I + H + 4 * H) + H * H + 3 * H + c.vocabSize;
+  return (
+    c.vocabSize * H +
+    c.maxPositionEmbeddings * H +
+    2 * H +
+    2 * H +
+    c.numHiddenLayers * (4 * H * H + 4 * H + 2 * H * I + I + H + 4 * H) +
+    H * H +
+    3 * H +
+    c.vocabSize
+  );
 }
 
 function evaluationSection(e: Record<string, unknown>): string[] {
   const out: string[] = ['## Zero-shot evaluation', ''];
   const ml = e.marvinLinzen as { command?: string; rows?: { construction: string; accuracy: number; n: number }[]; overall?: number } | undefined;
   if (ml?.rows) {
-    out.push('Marvin & Linzen (2018) minimal pairs, scored as Goldberg (2019) scores BERT (the differing word masked, both candidates compared); no agreement training at all. Chance = 50 %.', '');
-    out.push(mdTable(['construction', 'accuracy', 'pairs'], ml.rows.map((r) => [r.construction, pct(r.accuracy), r.n])));
+    out.push(
+      'Marvin & Linzen (2018) minimal pairs, scored as Goldberg (2019) scores BERT (the differing word masked, both candidates compared); no agreement training at all. Chance = 50 %.',
+      '',
+    );
+    out.push(
+      mdTable(
+        ['construction', 'accuracy', 'pairs'],
+        ml.rows.map((r) => [r.construction, pct(r.accuracy), r.n]),
+      ),
+    );
     if (ml.overall !== undefined) out.push('', `Overall: ${pct(ml.overall)}.`);
     if (ml.command) out.push('', `Measured with \`${ml.command}\`.`);
     out.push('');

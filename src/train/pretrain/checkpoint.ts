@@ -89,12 +89,14 @@ export function saveCheckpoint(dir: string, layout: ParamLayout, ck: Checkpoint,
   ];
   if (dtype === 'F32') {
     const tensors = new Map<string, TensorToWrite>();
-    for (const [g, arr] of groups) for (const s of layout.slots) tensors.set(`${g}.${s.name}`, { shape: s.shape, data: arr.subarray(s.offset, s.offset + s.size) });
+    for (const [g, arr] of groups)
+      for (const s of layout.slots) tensors.set(`${g}.${s.name}`, { shape: s.shape, data: arr.subarray(s.offset, s.offset + s.size) });
     writeSafetensors(join(dir, stateFile), tensors, { dtype: 'F32', metadata: { format: 'flowlens-mlm-trainer', adam_t: String(ck.adam.t) } });
   } else {
     // Compact: the moments only (BF16, for their range); the parameters are the model folder's weights.
     const tensors = new Map<string, TensorToWrite>();
-    for (const [g, arr] of groups.slice(1)) for (const s of layout.slots) tensors.set(`${g}.${s.name}`, { shape: s.shape, data: arr.subarray(s.offset, s.offset + s.size) });
+    for (const [g, arr] of groups.slice(1))
+      for (const s of layout.slots) tensors.set(`${g}.${s.name}`, { shape: s.shape, data: arr.subarray(s.offset, s.offset + s.size) });
     writeSafetensors(join(dir, stateFile), tensors, { dtype: 'BF16', metadata: { format: 'flowlens-mlm-trainer', adam_t: String(ck.adam.t) } });
   }
   const record: TrainerRecord = { ...ck.record, stateFile, settings: { ...ck.record.settings, adamT: ck.adam.t, stateDtype: dtype } };
@@ -109,7 +111,12 @@ export function saveCheckpoint(dir: string, layout: ParamLayout, ck: Checkpoint,
  * @returns null when `dir` holds no `trainer.json`.
  * @throws Error naming the file when the state is missing, malformed or does not fit `layout`.
  */
-export function loadCheckpoint(dir: string, layout: ParamLayout, check?: (record: TrainerRecord) => void, compactParams?: (layout: ParamLayout) => Float32Array): Checkpoint | null {
+export function loadCheckpoint(
+  dir: string,
+  layout: ParamLayout,
+  check?: (record: TrainerRecord) => void,
+  compactParams?: (layout: ParamLayout) => Float32Array,
+): Checkpoint | null {
   const recPath = join(dir, 'trainer.json');
   if (!existsSync(recPath)) return null;
   const record = JSON.parse(readFileSync(recPath, 'utf8')) as TrainerRecord;
@@ -122,7 +129,10 @@ export function loadCheckpoint(dir: string, layout: ParamLayout, check?: (record
   const p = join(dir, record.stateFile);
   if (!existsSync(p)) throw new Error(`${recPath} names ${record.stateFile}, which is missing`);
   const tensors = readSafetensors(p);
-  const groups: [string, Float32Array][] = [['adam_m', m], ['adam_v', v]];
+  const groups: [string, Float32Array][] = [
+    ['adam_m', m],
+    ['adam_v', v],
+  ];
   if (compact) {
     if (!compactParams) throw new Error(`${recPath}: a compact checkpoint needs the model folder's weights`);
     params.set(compactParams(layout));

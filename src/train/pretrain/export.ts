@@ -81,11 +81,43 @@ export interface ExportInput {
  * @throws Error naming `dir` as `saveHfFolder`.
  */
 export function exportPretrainedModel(dir: string, x: ExportInput): void {
-  saveHfFolder(dir, { config: x.config, weights: plainWeights(x.layout, x.params), vocab: x.vocab, dtype: x.dtype, tokenizerConfig: { do_lower_case: true }, keep: KEPT_FILES });
+  saveHfFolder(dir, {
+    config: x.config,
+    weights: plainWeights(x.layout, x.params),
+    vocab: x.vocab,
+    dtype: x.dtype,
+    tokenizerConfig: { do_lower_case: true },
+    keep: KEPT_FILES,
+  });
   const r = x.record;
-  writeFileAtomic(join(dir, 'training.json'), JSON.stringify({ step: r.step, settings: r.settings, workers: r.workers, dataKey: r.dataKey, dataHistory: r.dataHistory, evals: r.evals, last: r.history[r.history.length - 1] ?? null }, null, 1) + '\n');
-  writeFileAtomic(join(dir, 'loss.csv'), 'step,loss,lr,grad_norm,tokens,seconds\n' + r.history.map((h) => `${h.step},${h.loss.toFixed(5)},${h.lr.toExponential(4)},${h.gradNorm.toFixed(4)},${h.tokens},${h.seconds.toFixed(1)}`).join('\n') + '\n');
-  writeFileAtomic(join(dir, 'evals.csv'), 'step,tokens,loss,perplexity,accuracy,count\n' + r.evals.map((e) => `${e.step},${e.tokens},${e.loss.toFixed(5)},${e.perplexity.toFixed(3)},${e.accuracy.toFixed(5)},${e.count}`).join('\n') + '\n');
+  writeFileAtomic(
+    join(dir, 'training.json'),
+    JSON.stringify(
+      {
+        step: r.step,
+        settings: r.settings,
+        workers: r.workers,
+        dataKey: r.dataKey,
+        dataHistory: r.dataHistory,
+        evals: r.evals,
+        last: r.history[r.history.length - 1] ?? null,
+      },
+      null,
+      1,
+    ) + '\n',
+  );
+  writeFileAtomic(
+    join(dir, 'loss.csv'),
+    'step,loss,lr,grad_norm,tokens,seconds\n' +
+      r.history.map((h) => `${h.step},${h.loss.toFixed(5)},${h.lr.toExponential(4)},${h.gradNorm.toFixed(4)},${h.tokens},${h.seconds.toFixed(1)}`).join('\n') +
+      '\n',
+  );
+  writeFileAtomic(
+    join(dir, 'evals.csv'),
+    'step,tokens,loss,perplexity,accuracy,count\n' +
+      r.evals.map((e) => `${e.step},${e.tokens},${e.loss.toFixed(5)},${e.perplexity.toFixed(3)},${e.accuracy.toFixed(5)},${e.count}`).join('\n') +
+      '\n',
+  );
   const evalPath = join(dir, 'evaluation.json');
   const evaluation = existsSync(evalPath) ? (JSON.parse(readFileSync(evalPath, 'utf8')) as Record<string, unknown>) : null;
   writeFileAtomic(join(dir, 'README.md'), pretrainCard(r, x.config, evaluation));
@@ -108,7 +140,15 @@ export function pretrainCurvesHtml(r: TrainerRecord): string {
   const steps = r.history.map((h) => h.step);
   const losses = r.history.map((h) => h.loss);
   const fig1 = curvesFigure(
-    [{ title: 'training loss (masked-token cross-entropy, nats)', lines: [{ name: 'per step', x: steps, y: losses }, { name: 'mean of 50 steps', x: steps, y: smooth(losses, 50) }] }],
+    [
+      {
+        title: 'training loss (masked-token cross-entropy, nats)',
+        lines: [
+          { name: 'per step', x: steps, y: losses },
+          { name: 'mean of 50 steps', x: steps, y: smooth(losses, 50) },
+        ],
+      },
+    ],
     { xTitle: 'step', yTitle: 'nats' },
   );
   const es = r.evals.map((e) => e.step);
@@ -119,5 +159,9 @@ export function pretrainCurvesHtml(r: TrainerRecord): string {
     ],
     { xTitle: 'step' },
   );
-  return htmlFigurePage({ title: `Masked-LM pretraining: ${r.step} steps`, figures: [fig1, fig2], notes: [`${r.history[r.history.length - 1]?.tokens ?? 0} tokens seen; ${r.workers} workers.`] });
+  return htmlFigurePage({
+    title: `Masked-LM pretraining: ${r.step} steps`,
+    figures: [fig1, fig2],
+    notes: [`${r.history[r.history.length - 1]?.tokens ?? 0} tokens seen; ${r.workers} workers.`],
+  });
 }

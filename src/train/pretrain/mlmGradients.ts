@@ -120,7 +120,10 @@ export function shardGradients(
       const pos = tf.tensor1d(b.flat, 'int32');
       const lab = tf.tensor1d(b.labels, 'int32');
       const { value, grads } = tf.variableGrads(() => {
-        const tr = model.forward({ ids, attentionMask: b.attentionMask }, { record: 'none', logitsAtFlat: pos, dropout: opts.dropout ?? 0, trainWeights: true });
+        const tr = model.forward(
+          { ids, attentionMask: b.attentionMask },
+          { record: 'none', logitsAtFlat: pos, dropout: opts.dropout ?? 0, trainWeights: true },
+        );
         return crossEntropySum(tr.logits, lab);
       }, vars);
       const gs = vars.map((v) => grads[v.name] as tf.Tensor);

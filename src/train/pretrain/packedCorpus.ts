@@ -12,7 +12,14 @@
  * @module
  */
 import { existsSync, statSync } from 'node:fs';
-import { readTokenizedCorpus, tokenizeCorpusFile, tokenizeDocuments, writeTokenizedCorpus, type IdTokenizer, type TokenizedCorpus } from '../../data/corpus/ids.js';
+import {
+  readTokenizedCorpus,
+  tokenizeCorpusFile,
+  tokenizeDocuments,
+  writeTokenizedCorpus,
+  type IdTokenizer,
+  type TokenizedCorpus,
+} from '../../data/corpus/ids.js';
 import { hashSeed, mulberry32 } from '../../data/random.js';
 
 /** Packed sequences: sequence `i` is `tokens[offsets[i] .. offsets[i+1])`, `[CLS]` and `[SEP]` included. */
@@ -92,7 +99,8 @@ export function packTokenized(t: TokenizedCorpus, ids: PackIds, opts: PackOption
       }
       chunk.push(...s);
     }
-    if (chunk.length > 0 && chunk.length < target - 1) chunk.push(sep); // document boundary inside a sequence
+    if (chunk.length > 0 && chunk.length < target - 1)
+      chunk.push(sep); // document boundary inside a sequence
     else if (chunk.length >= target - 1) emit();
   }
   emit();
@@ -115,7 +123,12 @@ export function packDocuments(docs: readonly (readonly string[])[], tokenizer: I
  * @param onProgress called while tokenizing (sentences done, total).
  * @throws Error naming the file when the text is missing or the cache is inconsistent.
  */
-export function loadPackedCorpus(textPath: string, tokenizer: IdTokenizer & PackIds, opts: PackOptions, onProgress?: (done: number, total: number) => void): PackedCorpus {
+export function loadPackedCorpus(
+  textPath: string,
+  tokenizer: IdTokenizer & PackIds,
+  opts: PackOptions,
+  onProgress?: (done: number, total: number) => void,
+): PackedCorpus {
   if (!existsSync(textPath)) throw new Error(`corpus file not found: ${textPath} (build the corpus with: flowlens data corpus)`);
   const base = textPath.replace(/\.txt$/, '');
   const cache = `${base}.ids.u16`;
@@ -126,6 +139,7 @@ export function loadPackedCorpus(textPath: string, tokenizer: IdTokenizer & Pack
     writeTokenizedCorpus(base, t);
   }
   const max = t.ids.reduce((m, x) => (x > m ? x : m), 0);
-  if (max >= tokenizer.vocabSize) throw new Error(`${cache}: token id ${max} is outside the vocabulary (${tokenizer.vocabSize}); delete the cache to tokenize again`);
+  if (max >= tokenizer.vocabSize)
+    throw new Error(`${cache}: token id ${max} is outside the vocabulary (${tokenizer.vocabSize}); delete the cache to tokenize again`);
   return packTokenized(t, tokenizer, opts);
 }

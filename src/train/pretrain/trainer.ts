@@ -175,7 +175,8 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
   const tokenizer = WordPieceTokenizer.fromVocab(vocab, { doLowerCase: true });
   const pack = { maxLen: settings.maxLen, shortSeqProb: settings.shortSeqProb, seed: settings.seed };
   for (const f of ['train.txt', 'heldout.txt']) {
-    if (!existsSync(join(run.corpusDir, f))) throw new Error(`${join(run.corpusDir, f)} not found: build the corpus first (flowlens data corpus --out ${run.corpusDir})`);
+    if (!existsSync(join(run.corpusDir, f)))
+      throw new Error(`${join(run.corpusDir, f)} not found: build the corpus first (flowlens data corpus --out ${run.corpusDir})`);
   }
   const t0 = performance.now();
   let shown = -1;
@@ -184,7 +185,9 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
     if (tenth !== shown) log(`tokenizing the training text: ${(shown = tenth) * 10} % of ${n} sentences`);
   });
   const heldout: PackedCorpus = loadPackedCorpus(join(run.corpusDir, 'heldout.txt'), tokenizer, pack);
-  log(`corpus: ${train.size} training sequences (${train.tokens.length} tokens, ${train.sentences} sentences), ${heldout.size} held-out sequences; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `corpus: ${train.size} training sequences (${train.tokens.length} tokens, ${train.sentences} sentences), ${heldout.size} held-out sequences; ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   const dataKey = `${train.size}:${train.tokens.length}:${heldout.size}:${heldout.tokens.length}`;
 
   const config = pretrainConfig(settings, vocab.length);
@@ -208,16 +211,27 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
     const from = run.resume ? [run.runDir, run.compactDir].find((d) => d && existsSync(join(d, 'trainer.json'))) : undefined;
     if (run.resume && !from) log(`no checkpoint in ${run.runDir}${run.compactDir ? ` or ${run.compactDir}` : ''}: starting from scratch`);
     const ck = from
-      ? loadCheckpoint(from, layout, (rec) => {
-          checkSameRun(rec.settings, settings, from);
-          if (rec.dataKey !== dataKey) {
-            if (!run.newData) throw new Error(`cannot resume from ${from}: its training data (${rec.dataKey}) differs from ${run.corpusDir} (${dataKey}); rebuild the same corpus, or continue on the new data with --new-data`);
-            log(`continuing on new data: ${rec.dataKey} → ${dataKey}`);
-          }
-        }, (layout) => flatFromModelFolder(run.out, layout))
+      ? loadCheckpoint(
+          from,
+          layout,
+          (rec) => {
+            checkSameRun(rec.settings, settings, from);
+            if (rec.dataKey !== dataKey) {
+              if (!run.newData)
+                throw new Error(
+                  `cannot resume from ${from}: its training data (${rec.dataKey}) differs from ${run.corpusDir} (${dataKey}); rebuild the same corpus, or continue on the new data with --new-data`,
+                );
+              log(`continuing on new data: ${rec.dataKey} → ${dataKey}`);
+            }
+          },
+          (layout) => flatFromModelFolder(run.out, layout),
+        )
       : null;
     if (ck) {
-      if (ck.record.workers !== run.workers) log(`note: the checkpoint was trained with ${ck.record.workers} workers, this run uses ${run.workers} (results equal up to float rounding, not bit for bit)`);
+      if (ck.record.workers !== run.workers)
+        log(
+          `note: the checkpoint was trained with ${ck.record.workers} workers, this run uses ${run.workers} (results equal up to float rounding, not bit for bit)`,
+        );
       params = ck.params;
       adam = new AdamW(layout, 'embeddings.word_embeddings.weight', { beta2: settings.beta2, weightDecay: settings.weightDecay }, ck.adam);
       history = ck.record.history;
@@ -274,7 +288,8 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
       const sums = await engine.gradients(splitEven(seqs, engine.shards));
       const count = sums.reduce((a, s) => a + s.count, 0);
       const loss = sums.reduce((a, s) => a + s.lossSum, 0) / count;
-      if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step} (loss ${loss}); the last checkpoint in ${run.runDir} is intact: resume with a lower --lr`);
+      if (!Number.isFinite(loss))
+        throw new Error(`training diverged at step ${step} (loss ${loss}); the last checkpoint in ${run.runDir} is intact: resume with a lower --lr`);
       const rows = presentRows(seqs);
       const gradNorm = adam.gradNorm(engine.grad, 1 / count, rows);
       const factor = Math.min(1, settings.clip / (gradNorm + 1e-6));

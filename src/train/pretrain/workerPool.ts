@@ -58,7 +58,11 @@ export function splitEven<T>(xs: readonly T[], n: number): T[][] {
 }
 
 function addSums(a: ShardSums[]): ShardSums {
-  return a.reduce((s, x) => ({ lossSum: s.lossSum + x.lossSum, count: s.count + x.count, correct: s.correct + x.correct }), { lossSum: 0, count: 0, correct: 0 });
+  return a.reduce((s, x) => ({ lossSum: s.lossSum + x.lossSum, count: s.count + x.count, correct: s.correct + x.correct }), {
+    lossSum: 0,
+    count: 0,
+    correct: 0,
+  });
 }
 
 /** The gradient engine in the calling thread (one core). */
@@ -70,7 +74,10 @@ export class LocalGradients implements GradientEngine {
   private readonly model: Bert;
 
   /** @param config model dimensions; @param opts micro-batch, pad id, dropout. */
-  constructor(config: BertConfig, private readonly opts: EngineOptions) {
+  constructor(
+    config: BertConfig,
+    private readonly opts: EngineOptions,
+  ) {
     this.model = new Bert(config, 'mlm', BertParams.random(config, 'mlm', 0));
     this.layout = paramLayout(this.model.params);
     this.grad = new Float32Array(this.layout.total);
@@ -149,7 +156,15 @@ export class WorkerPool implements GradientEngine {
     const workers = gradBuffers.map(
       (gradBuffer) =>
         new Worker(new URL('./gradWorker.js', import.meta.url), {
-          workerData: { config, layout, paramBuffer, gradBuffer, microBatch: opts.microBatch, padId: opts.padId, dropout: opts.dropout ?? 0 } satisfies GradWorkerData,
+          workerData: {
+            config,
+            layout,
+            paramBuffer,
+            gradBuffer,
+            microBatch: opts.microBatch,
+            padId: opts.padId,
+            dropout: opts.dropout ?? 0,
+          } satisfies GradWorkerData,
         }),
     );
     await Promise.all(
@@ -170,7 +185,12 @@ export class WorkerPool implements GradientEngine {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
     });
-    return new WorkerPool(layout, workers, new Float32Array(paramBuffer), gradBuffers.map((b) => new Float32Array(b)));
+    return new WorkerPool(
+      layout,
+      workers,
+      new Float32Array(paramBuffer),
+      gradBuffers.map((b) => new Float32Array(b)),
+    );
   }
 
   get shards(): number {

@@ -72,7 +72,7 @@ export function bibleWebSource(roots: SourceRoots): CorpusSource {
     package: 'sword-text-web',
     kind: 'apt',
     licence: 'public domain (World English Bible, 2020 stable text)',
-    cleaning: 'SWORD zText OSIS entries; footnotes, titles, cross-references and Strong\'s markup removed; one document per chapter',
+    cleaning: "SWORD zText OSIS entries; footnotes, titles, cross-references and Strong's markup removed; one document per chapter",
     files: ['ot', 'nt'].flatMap((t) => [`${dir}/${t}.bzs`, `${dir}/${t}.bzv`, `${dir}/${t}.bzz`]),
     documents: () => zTextChapters(dir, 'bible-web'),
   });

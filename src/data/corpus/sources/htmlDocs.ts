@@ -82,9 +82,37 @@ export function htmlDocsSource(roots: SourceRoots, spec: HtmlDocsSpec): CorpusSo
 }
 
 /** Sphinx (Read the Docs theme) navigation and listings. */
-const SPHINX_SKIP = ['wy-nav-side', 'wy-side-scroll', 'wy-nav-top', 'rst-versions', 'wy-breadcrumbs', 'rst-footer-buttons', 'toctree-wrapper', 'highlight', 'sphinxsidebar', 'related', 'footer', 'headerlink', 'contents local', 'kernelindent'];
+const SPHINX_SKIP = [
+  'wy-nav-side',
+  'wy-side-scroll',
+  'wy-nav-top',
+  'rst-versions',
+  'wy-breadcrumbs',
+  'rst-footer-buttons',
+  'toctree-wrapper',
+  'highlight',
+  'sphinxsidebar',
+  'related',
+  'footer',
+  'headerlink',
+  'contents local',
+  'kernelindent',
+];
 /** DocBook (xsltproc) navigation and listings. */
-const DOCBOOK_SKIP = ['navheader', 'navfooter', 'toc', 'programlisting', 'screen', 'synopsis', 'literallayout', 'cmdsynopsis', 'funcsynopsis', 'list-of-tables', 'list-of-examples', 'list-of-figures'];
+const DOCBOOK_SKIP = [
+  'navheader',
+  'navfooter',
+  'toc',
+  'programlisting',
+  'screen',
+  'synopsis',
+  'literallayout',
+  'cmdsynopsis',
+  'funcsynopsis',
+  'list-of-tables',
+  'list-of-examples',
+  'list-of-figures',
+];
 
 /** The `linux-doc` source: the Linux kernel's documentation (Debian `linux-doc-6.1`). */
 export const linuxDocSource = (roots: SourceRoots): CorpusSource =>
@@ -96,7 +124,8 @@ export const linuxDocSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^(_[a-z]+|translations)\/|(^|\/)(genindex|search|py-modindex)\.html$/,
     probe: 'index.html',
     licence: 'GPL-2 (Linux kernel documentation)',
-    cleaning: 'Sphinx HTML pages of the kernel documentation (translations excluded); navigation, tables of contents and code blocks removed, table cells kept only when they are sentences; one document per page',
+    cleaning:
+      'Sphinx HTML pages of the kernel documentation (translations excluded); navigation, tables of contents and code blocks removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: SPHINX_SKIP },
   });
 
@@ -110,7 +139,8 @@ export const postgresDocSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^(bookindex|release-.*)\.html$/,
     probe: 'index.html',
     licence: 'PostgreSQL Licence (permissive, BSD-like)',
-    cleaning: 'DocBook HTML pages of the manual (release notes and index excluded); navigation, program listings and synopses removed, table cells kept only when they are sentences; one document per page',
+    cleaning:
+      'DocBook HTML pages of the manual (release notes and index excluded); navigation, program listings and synopses removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: DOCBOOK_SKIP },
   });
 
@@ -124,7 +154,8 @@ export const debianHandbookSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^(index|ix01)\.html$/,
     probe: 'index.html',
     licence: 'CC-BY-SA-3.0 or GPL-2+ (Raphaël Hertzog, Roland Mas)',
-    cleaning: 'DocBook HTML pages of the English edition; navigation and listings removed, table cells kept only when they are sentences; one document per page',
+    cleaning:
+      'DocBook HTML pages of the English edition; navigation and listings removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: [...DOCBOOK_SKIP, 'docnav', 'breadcrumbs'] },
   });
 
@@ -165,7 +196,24 @@ export const libreofficeHelpSource = (roots: SourceRoots): CorpusSource =>
     probe: 'noscript.html',
     licence: 'MPL-2.0 (LibreOffice help)',
     cleaning: 'help pages; navigation and code examples removed, table cells kept only when they are sentences; one document per page',
-    html: { skipClasses: ['TopLeftHeader', 'rightside', 'leftside', 'contents-treeview', 'dropdowns', 'modules', 'noteicon', 'relatedtopics', 'howtoget', 'example', 'bascode', 'pycode', 'bug'], skipTags: ['header', 'aside', 'footer'] },
+    html: {
+      skipClasses: [
+        'TopLeftHeader',
+        'rightside',
+        'leftside',
+        'contents-treeview',
+        'dropdowns',
+        'modules',
+        'noteicon',
+        'relatedtopics',
+        'howtoget',
+        'example',
+        'bascode',
+        'pycode',
+        'bug',
+      ],
+      skipTags: ['header', 'aside', 'footer'],
+    },
   });
 
 /** The `gimp-help` source: the GIMP 2.10 user manual (Debian `gimp-help-en`). */
@@ -191,7 +239,8 @@ export const rManualsSource = (roots: SourceRoots): CorpusSource =>
     include: /^R-[a-zA-Z]+\.html$/,
     probe: 'R-intro.html',
     licence: 'R Core Team manuals: verbatim and modified copies permitted (their permission notice); package GPL-2+',
-    cleaning: 'Texinfo HTML manuals (R-intro, R-lang, R-data, R-admin, R-exts, R-ints, R-FAQ); examples (pre), navigation and tables of contents removed; one document per manual',
+    cleaning:
+      'Texinfo HTML manuals (R-intro, R-lang, R-data, R-admin, R-exts, R-ints, R-FAQ); examples (pre), navigation and tables of contents removed; one document per manual',
     html: { skipClasses: ['header', 'contents', 'shortcontents', 'nav-panel', 'example', 'smallexample', 'display'] },
   });
 
@@ -232,7 +281,7 @@ export const developersReferenceSource = (roots: SourceRoots): CorpusSource =>
     include: /^[a-z-]+\.html$/,
     exclude: /^(index|genindex|search|developers-reference)\.html$/,
     probe: 'index.html',
-    licence: 'GPL-2 (Debian Developer\'s Reference authors)',
+    licence: "GPL-2 (Debian Developer's Reference authors)",
     cleaning: 'Sphinx HTML chapters (the one-page copy excluded); navigation and literal blocks removed; one document per chapter',
     html: { skipClasses: SPHINX_SKIP },
   });
@@ -261,6 +310,7 @@ export const sqliteDocSource = (roots: SourceRoots): CorpusSource =>
     exclude: /^(releaselog|session|syntax)\/|^(changes|chronology|docs|sitemap|keyword_index|toc|index|news|copyright-release)\.html$/,
     probe: 'lang.html',
     licence: 'public domain (SQLite documentation)',
-    cleaning: 'HTML pages (release log and index pages excluded); navigation and code blocks removed, table cells kept only when they are sentences; one document per page',
+    cleaning:
+      'HTML pages (release log and index pages excluded); navigation and code blocks removed, table cells kept only when they are sentences; one document per page',
     html: { skipClasses: ['nosearch', 'menu', 'toc', 'codeblock', 'fancy_toc', 'sitemap', 'search'] },
   });

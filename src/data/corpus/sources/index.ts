@@ -16,8 +16,19 @@ import { austenSource, mobyDickSource } from './books.js';
 import { fortunesSource } from './fortunes.js';
 import { sotuSource } from './sotu.js';
 import {
-  debianFaqSource, debianHandbookSource, debianPolicySource, debianReferenceSource, developersReferenceSource, gimpHelpSource,
-  gnuStandardsSource, libreofficeHelpSource, linuxDocSource, octaveDocSource, postgresDocSource, rManualsSource, sqliteDocSource,
+  debianFaqSource,
+  debianHandbookSource,
+  debianPolicySource,
+  debianReferenceSource,
+  developersReferenceSource,
+  gimpHelpSource,
+  gnuStandardsSource,
+  libreofficeHelpSource,
+  linuxDocSource,
+  octaveDocSource,
+  postgresDocSource,
+  rManualsSource,
+  sqliteDocSource,
 } from './htmlDocs.js';
 
 /** Every source, built with the given roots. */

@@ -15,15 +15,23 @@ import { packageVersionAt } from '../packages.js';
 
 /** An address's text without its bracketed audience annotations. */
 export function sotuText(text: string): string {
-  return text.replace(/\s*-?\[[^\]\n]{1,40}\]-?\s*/g, ' ').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/\s*-?\[[^\]\n]{1,40}\]-?\s*/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** The addresses in `dataDir` as documents `sotu/<file stem>`, in file-name (= year) order. */
 export function* sotuDocuments(dataDir: string): Generator<RawDocument> {
-  const files = readdirSync(dataDir).filter((f) => /^\d{4}_.*\.txt$/.test(f)).sort();
+  const files = readdirSync(dataDir)
+    .filter((f) => /^\d{4}_.*\.txt$/.test(f))
+    .sort();
   if (files.length === 0) throw new Error(`sotu: no addresses (YYYY_name_party.txt) in ${dataDir}`);
   for (const f of files) {
-    const paragraphs = readFileSync(join(dataDir, f), 'utf8').split(/\n\s*\n/).map(sotuText).filter((p) => p !== '');
+    const paragraphs = readFileSync(join(dataDir, f), 'utf8')
+      .split(/\n\s*\n/)
+      .map(sotuText)
+      .filter((p) => p !== '');
     if (paragraphs.length) yield { id: `sotu/${f.replace(/\.txt$/, '')}`, paragraphs };
   }
 }

@@ -13,7 +13,11 @@ const FILES = ['noun', 'verb', 'adj', 'adv'] as const;
 
 /** Capital first letter and a final period when the text has no terminal punctuation. */
 export function asSentence(s: string): string {
-  let t = s.trim().replace(/\s+/g, ' ').replace(/[;:,]+$/, '').trim();
+  let t = s
+    .trim()
+    .replace(/\s+/g, ' ')
+    .replace(/[;:,]+$/, '')
+    .trim();
   if (t === '') return '';
   t = t.replace(/^([^\p{L}]*)(\p{Ll})/u, (_m, pre: string, c: string) => pre + c.toUpperCase());
   if (!/[.!?]["')\]]*$/.test(t)) t += '.';
@@ -30,10 +34,11 @@ export function wordnetGlossSentences(gloss: string): string[] {
   const out: string[] = [];
   const d = asSentence(definition);
   if (d) out.push(d);
-  if (q >= 0) for (const m of gloss.slice(q).matchAll(/"([^"]+)"/g)) {
-    const e = asSentence(m[1] as string);
-    if (e) out.push(e);
-  }
+  if (q >= 0)
+    for (const m of gloss.slice(q).matchAll(/"([^"]+)"/g)) {
+      const e = asSentence(m[1] as string);
+      if (e) out.push(e);
+    }
   return out;
 }
 
@@ -59,7 +64,8 @@ export function wordnetSource(roots: SourceRoots): CorpusSource {
     package: 'wordnet-base',
     kind: 'apt',
     licence: 'WordNet 3.0 licence (Princeton; permissive, BSD-like)',
-    cleaning: 'synset glosses of data.{noun,verb,adj,adv}: the definition and each quoted example as sentences (capitalised, final period added); one document per synset',
+    cleaning:
+      'synset glosses of data.{noun,verb,adj,adv}: the definition and each quoted example as sentences (capitalised, final period added); one document per synset',
     prose: { requirePunctuation: true, minWords: 3 },
     files: FILES.map((p) => `${dir}/data.${p}`),
     documents: () => wordnetDocuments(dir),
