@@ -6,6 +6,8 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import * as aq from 'arquero';
 import { bundleOf } from '../kernel/display.js';
+// The kernel process loads the widgets' formatters (TokenAttribution, arquero tables) at start-up (kernel/start.ts).
+import '../widgets/display.js';
 import { globToRegExp, History } from '../kernel/history.js';
 import { codePointToIndex, indexToCodePoint, SendQueue } from '../kernel/server.js';
 import { tf } from '../src/backend/index.js';

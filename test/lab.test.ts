@@ -29,6 +29,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runInstall } from '../kernel/install.js';
+import { installWidgetsFor } from '../widgets/install.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
@@ -166,7 +167,7 @@ for (const major of VERSIONS) {
       for (const nb of notebooksFor(major)) copyFileSync(path.join(root, 'notebooks', nb), path.join(artifacts, `lab${major}-${nb}`));
       // What a user runs: the kernelspec and the prebuilt extension into <prefix>/share/jupyter.
       const prefix = path.join(tmp, 'env');
-      await runInstall(['--prefix', prefix]);
+      await runInstall(['--prefix', prefix], installWidgetsFor); // as `flowlens kernel install` (src/cli/kernel.ts)
       assert.ok(existsSync(path.join(prefix, 'share', 'jupyter', 'labextensions', 'flowlens-widgets', committedExt.jupyterlab._build.load)));
       token = randomBytes(16).toString('hex');
       const port = await freePort();
