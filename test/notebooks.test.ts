@@ -60,6 +60,8 @@ interface Output {
   data?: Record<string, string | string[]>;
   ename?: string;
   evalue?: string;
+  name?: string;
+  text?: string | string[];
 }
 const text = (v: string | string[] | undefined): string => (Array.isArray(v) ? v.join('') : (v ?? ''));
 
@@ -297,6 +299,11 @@ describe(
         if (nb === 'tour.ipynb') {
           for (const k of ['flowlens-attention-maps', 'flowlens-saliency', 'flowlens-curves', 'flowlens-head-mask', 'flowlens-influence'])
             assert.ok(kinds.has(k), `the tour shows ${k}`);
+          // Its figures explain one QoI: it must show signal (issue 13: |p(good) − p(bad)| ≥ 0.3, right sign).
+          const printed = outputs.map((o) => (o.output_type === 'stream' ? text(o.text) : '')).join('');
+          const qoi = /p\(are\) − p\(is\) = (-?[0-9.]+)/.exec(printed);
+          assert.ok(qoi, `the tour prints its QoI:\n${printed.slice(0, 2000)}`);
+          assert.ok(Number(qoi[1]) >= 0.3, `the tour's p(are) − p(is) = ${qoi[1]} (want ≥ 0.3)`);
         }
       });
     }
