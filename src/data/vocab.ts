@@ -13,13 +13,12 @@
  *   `maxSize` entries in all.
  *
  * Words are counted after BERT's basic tokenisation (clean text, lower-case, strip accents, split on
- * whitespace and punctuation): {@link basicWords} is a faithful re-implementation of HF
- * `BasicTokenizer.tokenize(do_lower_case=True)` used only for counting; training tokenises with
- * `src/io/tokenizer.ts`.
+ * whitespace and punctuation): {@link basicWords}, the basic tokenizer of `src/io/tokenizer.ts`.
  *
  * @module
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { bertBasicTokenize, isBertPunctuation } from '../io/tokenizer.js';
 import { loadBrown, loadMr, loadSentimentFixture, loadSst2, loadTrec } from './corpora.js';
 import { marvinLinzenWords } from './marvinLinzen.js';
 import { TemplateGenerator, lexiconWords } from './templates.js';
@@ -27,66 +26,14 @@ import { TemplateGenerator, lexiconWords } from './templates.js';
 /** The special tokens, in id order 0–4. */
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 
-const CAT_C = /^\p{C}$/u;
-const CAT_ZS = /^\p{Zs}$/u;
-const CAT_P = /^\p{P}$/u;
-const CAT_MN = /^\p{Mn}$/u;
-// eslint-disable-next-line no-control-regex -- U+001C–U+001F are whitespace for Python's str.isspace(), which BERT's tokenizer follows
-const PY_SPACE = /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u001c-\u001f\u0085]+/u;
-
-/** BERT `_is_punctuation`: ASCII 33–47, 58–64, 91–96, 123–126, or Unicode category P*. */
-export function isPunctuationChar(ch: string): boolean {
-  const cp = ch.codePointAt(0) as number;
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
-  return CAT_P.test(ch);
-}
-
-function isCjk(cp: number): boolean {
-  return (
-    (cp >= 0x4e00 && cp <= 0x9fff) ||
-    (cp >= 0x3400 && cp <= 0x4dbf) ||
-    (cp >= 0x20000 && cp <= 0x2a6df) ||
-    (cp >= 0x2a700 && cp <= 0x2b73f) ||
-    (cp >= 0x2b740 && cp <= 0x2b81f) ||
-    (cp >= 0x2b820 && cp <= 0x2ceaf) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0x2f800 && cp <= 0x2fa1f)
-  );
-}
-
 /**
- * BERT basic tokenisation with lower-casing (HF `BasicTokenizer(do_lower_case=True)`): drop NUL, U+FFFD
- * and control characters, map whitespace to spaces, space out CJK ideographs, NFC, split on whitespace,
- * lower-case, strip accents (NFD, drop Mn), split off every punctuation character.
+ * BERT basic tokenisation with lower-casing (HF `BasicTokenizer(do_lower_case=True)`), the words that
+ * are counted: {@link bertBasicTokenize} of `src/io/tokenizer.ts`, the same code the tokenizer runs.
  *
  * @param text raw text. @returns the words, e.g. `Don't stop, Café!` → `don ' t stop , cafe !`.
  */
 export function basicWords(text: string): string[] {
-  let cleaned = '';
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) as number;
-    if (cp === 0 || cp === 0xfffd) continue;
-    const ws = ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || CAT_ZS.test(ch);
-    if (!ws && CAT_C.test(ch)) continue;
-    cleaned += ws ? ' ' : isCjk(cp) ? ` ${ch} ` : ch;
-  }
-  const out: string[] = [];
-  for (const tok of cleaned.normalize('NFC').split(PY_SPACE)) {
-    if (!tok) continue;
-    let t = '';
-    for (const ch of tok.toLowerCase().normalize('NFD')) if (!CAT_MN.test(ch)) t += ch;
-    let cur = '';
-    for (const ch of t) {
-      if (isPunctuationChar(ch)) {
-        if (cur) out.push(cur);
-        out.push(ch);
-        cur = '';
-      } else cur += ch;
-    }
-    if (cur) out.push(cur);
-  }
-  // HF re-splits the joined result on whitespace (a lower-cased/stripped token may contain spaces).
-  return out.join(' ').split(PY_SPACE).filter(Boolean);
+  return bertBasicTokenize(text, { doLowerCase: true });
 }
 
 /**
@@ -190,7 +137,7 @@ export function buildVocab(texts: Iterable<string | readonly string[]>, opts: Vo
   for (const c of ASCII_WORD_CHARS) add(c);
   for (let cp = 33; cp <= 126; cp++) {
     const c = String.fromCharCode(cp);
-    if (isPunctuationChar(c)) add(c);
+    if (isBertPunctuation(c)) add(c);
   }
   for (const c of ASCII_WORD_CHARS) add('##' + c);
   // Other characters frequent in the text.
@@ -209,7 +156,7 @@ export function buildVocab(texts: Iterable<string | readonly string[]>, opts: Vo
   }
   for (const [ch, e] of [...charCounts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     if (e.first + e.inner >= charMinCount) add(ch);
-    if (e.inner >= charMinCount && !isPunctuationChar(ch)) add('##' + ch);
+    if (e.inner >= charMinCount && !isBertPunctuation(ch)) add('##' + ch);
   }
   for (const sfx of opts.suffixes ?? DEFAULT_SUFFIXES) {
     if (!sfx.startsWith('##') || sfx.length < 3 || /\s/.test(sfx))

@@ -429,45 +429,12 @@ export class WordPieceTokenizer implements Tokenizer {
 
   /** HF `BasicTokenizer.tokenize` on a span without special tokens. */
   private basicTokenize(text: string): string[] {
-    // _clean_text
-    let cleaned = '';
-    for (const ch of text) {
-      const cp = ch.codePointAt(0) as number;
-      if (cp === 0 || cp === 0xfffd || isBertControl(ch)) continue;
-      cleaned += isBertWhitespace(ch) ? ' ' : ch;
-    }
-    // _tokenize_chinese_chars
-    if (this.tokenizeChineseChars) {
-      let spaced = '';
-      for (const ch of cleaned) spaced += isCjkChar(ch.codePointAt(0) as number) ? ` ${ch} ` : ch;
-      cleaned = spaced;
-    }
-    const out: string[] = [];
-    for (let tok of whitespaceSplit(cleaned.normalize('NFC'))) {
-      if (!this.neverSplit.has(tok)) {
-        if (this.doLowerCase) {
-          tok = lowerEachChar(tok);
-          if (this.stripAccents !== false) tok = stripAccents(tok);
-        } else if (this.stripAccents) tok = stripAccents(tok);
-      }
-      for (const w of this.splitOnPunctuation(tok)) out.push(w);
-    }
-    return whitespaceSplit(out.join(' '));
-  }
-
-  private splitOnPunctuation(tok: string): string[] {
-    if (this.neverSplit.has(tok)) return [tok];
-    const out: string[] = [];
-    let cur = '';
-    for (const ch of tok) {
-      if (isBertPunctuation(ch)) {
-        if (cur) out.push(cur);
-        out.push(ch);
-        cur = '';
-      } else cur += ch;
-    }
-    if (cur) out.push(cur);
-    return out;
+    return bertBasicTokenize(text, {
+      doLowerCase: this.doLowerCase,
+      stripAccents: this.stripAccents,
+      tokenizeChineseChars: this.tokenizeChineseChars,
+      neverSplit: this.neverSplit,
+    });
   }
 
   /** HF `WordpieceTokenizer.tokenize` on one word; `skipWhole`: never take the whole word as one piece. */
@@ -494,6 +461,66 @@ export class WordPieceTokenizer implements Tokenizer {
     }
     return out;
   }
+}
+
+/** Options of {@link bertBasicTokenize} (HF `BasicTokenizer`'s arguments). */
+export interface BasicTokenizeOptions {
+  /** Lower-case each token (and strip accents unless `stripAccents` is false). Default true. */
+  doLowerCase?: boolean;
+  /** Strip accents; `null` or `undefined` follows `doLowerCase` (HF's default). */
+  stripAccents?: boolean | null;
+  /** Space out CJK ideographs so each is a word. Default true. */
+  tokenizeChineseChars?: boolean;
+  /** Tokens kept whole (HF `never_split`). */
+  neverSplit?: ReadonlySet<string>;
+}
+
+/**
+ * BERT's basic tokenization (HF `BasicTokenizer.tokenize`): drop NUL, U+FFFD and control characters,
+ * map whitespace to spaces, space out CJK ideographs, NFC, split on whitespace, lower-case and strip
+ * accents (NFD, drop Mn), split off every punctuation character. The words WordPiece then splits.
+ *
+ * @param text raw text without special tokens.
+ * @returns the words, e.g. `Don't stop, Café!` → `don ' t stop , cafe !` (lower-cased).
+ */
+export function bertBasicTokenize(text: string, opts: BasicTokenizeOptions = {}): string[] {
+  const lower = opts.doLowerCase ?? true;
+  const never = opts.neverSplit ?? new Set<string>();
+  // _clean_text
+  let cleaned = '';
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) as number;
+    if (cp === 0 || cp === 0xfffd || isBertControl(ch)) continue;
+    cleaned += isBertWhitespace(ch) ? ' ' : ch;
+  }
+  // _tokenize_chinese_chars
+  if (opts.tokenizeChineseChars ?? true) {
+    let spaced = '';
+    for (const ch of cleaned) spaced += isCjkChar(ch.codePointAt(0) as number) ? ` ${ch} ` : ch;
+    cleaned = spaced;
+  }
+  const out: string[] = [];
+  for (let tok of whitespaceSplit(cleaned.normalize('NFC'))) {
+    if (never.has(tok)) {
+      out.push(tok);
+      continue;
+    }
+    if (lower) {
+      tok = lowerEachChar(tok);
+      if (opts.stripAccents !== false) tok = stripAccents(tok);
+    } else if (opts.stripAccents) tok = stripAccents(tok);
+    // _run_split_on_punc
+    let cur = '';
+    for (const ch of tok) {
+      if (isBertPunctuation(ch)) {
+        if (cur) out.push(cur);
+        out.push(ch);
+        cur = '';
+      } else cur += ch;
+    }
+    if (cur) out.push(cur);
+  }
+  return whitespaceSplit(out.join(' '));
 }
 
 function lowerEachChar(text: string): string {
