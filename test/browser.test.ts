@@ -17,13 +17,13 @@ import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { installKernelSpec } from '../kernel/install.js';
 import { installNbextension } from '../widgets/nbextension.js';
+import { freePort, havePlaywright } from './helpers/browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
@@ -45,25 +45,6 @@ function findJupyterNotebook(): string | undefined {
     if (spawnSync(j, ['notebook', '--version'], { stdio: 'ignore' }).status === 0) return j;
   }
   return undefined;
-}
-
-async function havePlaywright(): Promise<boolean> {
-  try {
-    await import('playwright-core');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /**

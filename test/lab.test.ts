@@ -23,13 +23,13 @@ import { strict as assert } from 'node:assert';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runInstall } from '../kernel/install.js';
 import { installWidgetsFor } from '../widgets/install.js';
+import { freePort, havePlaywright } from './helpers/browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
@@ -96,25 +96,6 @@ function findLabPython(): string | undefined {
     if (spawnSync(py, ['-c', 'import jupyter_server, jupyterlab_server'], { stdio: 'ignore' }).status === 0) return py;
   }
   return undefined;
-}
-
-async function havePlaywright(): Promise<boolean> {
-  try {
-    await import('playwright-core');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** Builds (or finds cached) the JupyterLab app of major version `major`; returns its folder. */
