@@ -45,6 +45,8 @@ export interface ZmqSocket {
   send(frames: Buffer[]): Promise<void>;
   bind(address: string): Promise<void>;
   close(): void;
+  /** The next message (only while no other receive is pending). */
+  receive(): Promise<Buffer[]>;
   /** True when a message is waiting to be received. */
   readonly readable: boolean;
   [Symbol.asyncIterator](): AsyncIterator<Buffer[]>;
@@ -254,8 +256,15 @@ export class KernelServer {
   /** Execution counter (`In[n]`). */
   executionCount = 0;
   private unstored = 0;
-  /** Set by a failing cell with `stop_on_error`: the execute requests already queued are aborted. */
+  /** True while the requests in {@link queuedAtError} are answered: their execute requests are aborted. */
   private aborting = false;
+  /**
+   * The shell requests that had arrived when a cell failed with `stop_on_error` (Run All's next cells),
+   * taken off the socket before the error reply is sent, so a request a client sends after seeing the
+   * error is never among them (ipykernel aborts the queue the same way).
+   */
+  private queuedAtError: Buffer[][] = [];
+  private shellSocket?: ZmqSocket;
   private readonly history = new History();
   private sockets: Record<'shell' | 'control' | 'iopub' | 'stdin' | 'hb', ZmqSocket> | undefined;
   private queues: Record<'shell' | 'control' | 'stdin', SendQueue> | undefined;
@@ -323,13 +332,19 @@ export class KernelServer {
   }
 
   private async serve(channel: 'shell' | 'control', sock: ZmqSocket): Promise<void> {
+    if (channel === 'shell') this.shellSocket = sock;
     try {
       for await (const frames of sock) {
         await this.handle(channel, frames);
+        if (channel === 'shell' && this.queuedAtError.length > 0) {
+          // Answer the requests taken off the socket when a cell failed: each `aborted` (or run, if it
+          // asked for stop_on_error false).
+          this.aborting = true;
+          for (const queued of this.queuedAtError.splice(0)) await this.handle(channel, queued);
+          this.aborting = false;
+        }
         // Hand this request's messages to ZeroMQ before the next one can block the event loop.
         await Promise.all([this.queues![channel].drain(), this.publisher.drain()]);
-        // Aborting ends with the requests that were queued when the failing cell ended.
-        if (channel === 'shell' && this.aborting && !sock.readable) this.aborting = false;
       }
     } catch (e) {
       if (!this.closed) {
@@ -420,6 +435,13 @@ export class KernelServer {
     return info ? this.printQuickInfo(info) : undefined;
   }
 
+  /** Takes every request waiting on the shell socket into {@link queuedAtError} (before an error reply). */
+  private async takeQueuedRequests(): Promise<void> {
+    const sock = this.shellSocket;
+    if (!sock) return;
+    while (sock.readable) this.queuedAtError.push(await sock.receive());
+  }
+
   private async execute(reply: (type: string, content: unknown, metadata?: Record<string, unknown>) => void, req: ExecuteRequest): Promise<void> {
     const code = String(req.code ?? '');
     const silent = !!req.silent;
@@ -461,9 +483,9 @@ export class KernelServer {
       reply('execute_reply', { status: 'ok', execution_count: count, payload, user_expressions: {} }, { status: 'ok' });
     } else {
       const { ename, evalue, traceback } = result;
+      if (stopOnError && !this.aborting) await this.takeQueuedRequests();
       if (!silent) this.publisher.publish('error', { ename, evalue, traceback }, {}, []);
       reply('execute_reply', { status: 'error', execution_count: count, ename, evalue, traceback }, { status: 'error' });
-      if (stopOnError) this.aborting = true;
     }
     if (store) this.history.add(count, code, output);
   }
