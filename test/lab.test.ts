@@ -472,31 +472,33 @@ for (const major of VERSIONS) {
                 `${nb}: β ${beta0} → ${beta1}: ${e}; title ${JSON.stringify(f1.title)}, z changed ${f1.z !== f0.z}, status lines ${JSON.stringify(status)}, input ${await iba.locator('input.flowlens-beta').inputValue()}`,
               );
             });
-          const layers = await iba.locator('select.flowlens-layer option').count();
+          // The rows' names as the picker shows them (ibaLayers: 'embeddings', 'layer 1', …).
+          const names = await iba.locator('select.flowlens-layer option').evaluateAll((os) => os.map((o) => o.textContent ?? ''));
+          const layers = names.length;
           const current = Number(await iba.locator('select.flowlens-layer').inputValue());
           const to = current === 0 ? layers - 1 : 0;
           await iba.locator('select.flowlens-layer').selectOption(String(to));
           await page.waitForFunction(
-            ([el, l]) => {
+            ([el, l, name]) => {
               const p = (el as any).querySelector('.flowlens-plotly');
               const status = (el as Element).lastElementChild?.textContent ?? '';
               const z = p?.data?.[0]?.z;
               return (
                 status === '' &&
-                String(p?.layout?.yaxis2?.title?.text ?? '').startsWith(`L${(l as number) + 1} `) &&
+                String(p?.layout?.yaxis2?.title?.text ?? '').startsWith(`${name as string} (`) &&
                 JSON.stringify(p?.data?.[1]?.y) === JSON.stringify(z?.[l as number])
               );
             },
-            [await iba.elementHandle(), to] as const,
+            [await iba.elementHandle(), to, names[to]] as const,
             { timeout: 300_000, polling: 500 },
           );
           const statuses = (await page.evaluate(() => (window as any).__flowlensIbaStatus)) as string[];
           assert.ok(
-            statuses.some((s) => s.startsWith(`recomputing (β = ${beta1}, layer ${current + 1})`)),
+            statuses.some((s) => s.startsWith(`recomputing (β = ${beta1}, ${names[current]})`)),
             `the kernel recomputed for the new β (status lines: ${JSON.stringify(statuses)})`,
           );
           assert.ok(
-            statuses.some((s) => s.startsWith(`recomputing (β = ${beta1}, layer ${to + 1})`)),
+            statuses.some((s) => s.startsWith(`recomputing (β = ${beta1}, ${names[to]})`)),
             `the kernel recomputed for the new layer (status lines: ${JSON.stringify(statuses)})`,
           );
           await iba.screenshot({ path: path.join(shots, `lab${major}-${name}-iba-recomputed.png`) });
