@@ -368,17 +368,21 @@ for (const major of VERSIONS) {
           const options = await picker.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
           const current = await picker.inputValue();
           const other = options.find((o) => o !== current)!;
+          // JupyterLab 4 renders only the cells near the viewport: bring the view into it first.
+          await sal.scrollIntoViewIfNeeded();
           await picker.selectOption(other);
           // Wait for the drawing of the picked method (a state sync from the kernel may redraw the
           // view in between, so a changed drawing alone is not yet the picked one).
           await page
             .waitForFunction(
-              ([el, m]) => ((el as Element).querySelector('.flowlens-saliency') as HTMLElement | null)?.innerText.includes(m as string),
+              ([el, m]) => (el as Element).querySelector('.flowlens-saliency')?.textContent?.includes(m as string),
               [await sal.elementHandle(), other] as const,
               { timeout: 60_000, polling: 250 },
             )
             .catch(async (e) => {
-              throw new Error(`${nb}: picked ${other}, the view shows ${JSON.stringify(await sal.innerText())}, picker ${await picker.inputValue()}: ${e}`);
+              throw new Error(
+                `${nb}: picked ${other}, the view shows ${JSON.stringify(await sal.locator('.flowlens-saliency').textContent())}, picker ${await picker.inputValue()}: ${e}`,
+              );
             });
           done.push('method picker');
         }
