@@ -33,6 +33,7 @@ import type { ColumnTable } from 'arquero';
 import type { Bert, Trace } from '../model/bert.js';
 import { classLogit, classProb, tokenLogitDiff, tokenProbDiff, type QoI } from '../model/qoi.js';
 import type { Tokenizer } from '../io/tokenizer.js';
+import type { MLItem } from '../data/marvinLinzen.js';
 import { attentionStack, layerMatrix, type AttentionStack } from '../methods/attentionTypes.js';
 import { attentionRollout } from '../methods/rollout.js';
 import { attentionFlow, attentionFlowAllLayers } from '../methods/attentionFlow.js';
@@ -45,16 +46,8 @@ import { abnar2020Summary } from './abnar2020Summary.js';
 
 export { abnar2020Summary };
 
-/** One masked agreement item (the shape of `MLItem` from `src/data/marvinLinzen.ts`). */
-export interface AgreementItem {
-  construction: string;
-  condition: string;
-  prefixWords: string[];
-  suffixWords: string[];
-  /** The grammatical word at the mask, and the ungrammatical one. */
-  good: string;
-  bad: string;
-}
+/** One masked agreement item: the fields of a Marvin & Linzen item ({@link MLItem}) that the masked-LM setup reads. */
+export type AgreementItem = Pick<MLItem, 'construction' | 'condition' | 'prefixWords' | 'suffixWords' | 'good' | 'bad'>;
 
 /**
  * One number-prediction item for a sequence classifier (the paper's own setup): the words before the
