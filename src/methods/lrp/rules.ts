@@ -20,6 +20,7 @@
  * @module
  */
 import { tf } from '../../backend/index.js';
+import { nativeMatMulActive } from '../../backend/native.js';
 import type { BertParams } from '../../model/params.js';
 
 /** Stabiliser of {@link safeDivide} (Chefer's `safe_divide`). */
@@ -84,11 +85,17 @@ export function lrpLinear(x: tf.Tensor2D, r: tf.Tensor2D, lw: LinearWeights, rul
       const s = safeDivide(r, tf.add(z, tf.mul(tf.sign(z), rule.epsilon)));
       return tf.mul(x, tf.matMul(s, lw.wT)) as tf.Tensor2D;
     }
-    const px = tf.relu(x);
+    // With W⁻ = W − W⁺ and x⁺ − x⁻ = |x|: z = x⁺W⁺ + x⁻W⁻ = |x|·W⁺ + x⁻·W, and
+    // x⁺ ⊙ (S·W⁺ᵀ) + x⁻ ⊙ (S·W⁻ᵀ) = |x| ⊙ (S·W⁺ᵀ) + x⁻ ⊙ (S·Wᵀ): the same four matrix products, but
+    // one elementwise pass over the weight (W⁺) instead of four (W⁺, W⁻, W⁺ᵀ, W⁻ᵀ).
     const nx = tf.minimum(x, 0);
-    const z = tf.add(tf.matMul(px, tf.relu(lw.w)), tf.matMul(nx, tf.minimum(lw.w, 0)));
+    const ax = tf.abs(x);
+    const wp = tf.relu(lw.w);
+    const z = tf.add(tf.matMul(ax, wp), tf.matMul(nx, lw.w));
     const s = safeDivide(r, z);
-    return tf.add(tf.mul(px, tf.matMul(s, tf.relu(lw.wT))), tf.mul(nx, tf.matMul(s, tf.minimum(lw.wT, 0)))) as tf.Tensor2D;
+    // The native GEMM reads W⁺ transposed at full speed; tfjs's wasm kernel with transposeB is ~10× slower.
+    const sWpT = nativeMatMulActive() ? tf.matMul(s, wp, false, true) : tf.matMul(s, tf.relu(lw.wT));
+    return tf.add(tf.mul(ax, sWpT), tf.mul(nx, tf.matMul(s, lw.wT))) as tf.Tensor2D;
   });
 }
 
