@@ -44,22 +44,31 @@ export type LinearRule = { kind: 'alphabeta' } | { kind: 'epsilon'; epsilon: num
 /** The default linear rule of Chefer et al. and Mask-LRP: LRP-α1β0. */
 export const ALPHA1_BETA0: LinearRule = { kind: 'alphabeta' };
 
-/** Weights of a linear layer as the rules need them: `w` `[in, out]` and its transpose `wT` `[out, in]`. */
+/**
+ * Weights of a linear layer as the rules need them: `w` `[in, out]`, its transpose `wT` `[out, in]`
+ * and, optionally, its positive part `wp` = W⁺ `[in, out]` (computed per call when absent).
+ */
 export interface LinearWeights {
   w: tf.Tensor2D;
   wT: tf.Tensor2D;
+  wp?: tf.Tensor2D;
 }
 
 /**
- * The weights of a linear layer of a model and their cached transpose (the one the gradients use).
- * The positive and negative parts are taken inside each rule call (an elementwise pass, small next to
- * the matmuls), not cached: four cached copies of every weight overflow wasm's 4 GiB heap at BERT-base size.
+ * The weights of a linear layer of a model, their cached transpose (the one the gradients use) and
+ * their cached positive part W⁺. Only W⁺ is cached besides the transpose (one more copy of every
+ * weight, ~340 MB at BERT-base size): the rule derives the W⁻ terms from W (see {@link lrpLinear});
+ * caching W⁻, W⁺ᵀ and W⁻ᵀ too would overflow wasm's 4 GiB heap at BERT-base size.
  * @param prefix e.g. `encoder.layer.0.attention.self.query` (weight stored `[in, out]`).
  * @throws Error naming the parameter when it does not exist.
  */
 export function linearWeights(params: BertParams, prefix: string): LinearWeights {
   const name = prefix + '.weight';
-  return { w: params.get(name) as unknown as tf.Tensor2D, wT: params.transposed(name) as tf.Tensor2D };
+  return {
+    w: params.get(name) as unknown as tf.Tensor2D,
+    wT: params.transposed(name) as tf.Tensor2D,
+    wp: params.derived(`${name}⁺`, () => tf.relu(params.get(name))) as tf.Tensor2D,
+  };
 }
 
 /**
@@ -87,13 +96,14 @@ export function lrpLinear(x: tf.Tensor2D, r: tf.Tensor2D, lw: LinearWeights, rul
     }
     // With W⁻ = W − W⁺ and x⁺ − x⁻ = |x|: z = x⁺W⁺ + x⁻W⁻ = |x|·W⁺ + x⁻·W, and
     // x⁺ ⊙ (S·W⁺ᵀ) + x⁻ ⊙ (S·W⁻ᵀ) = |x| ⊙ (S·W⁺ᵀ) + x⁻ ⊙ (S·Wᵀ): the same four matrix products, but
-    // one elementwise pass over the weight (W⁺) instead of four (W⁺, W⁻, W⁺ᵀ, W⁻ᵀ).
+    // no elementwise pass over the weight when W⁺ is cached (one otherwise) instead of four.
     const nx = tf.minimum(x, 0);
     const ax = tf.abs(x);
-    const wp = tf.relu(lw.w);
+    const wp = lw.wp ?? tf.relu(lw.w);
     const z = tf.add(tf.matMul(ax, wp), tf.matMul(nx, lw.w));
     const s = safeDivide(r, z);
-    // The native GEMM reads W⁺ transposed at full speed; tfjs's wasm kernel with transposeB is ~10× slower.
+    // S·W⁺ᵀ: the native GEMM reads W⁺ transposed (transposeB, ~2× a plain product here, measured; a
+    // cached W⁺ᵀ would be another copy of every weight); tfjs's wasm kernel with transposeB is ~10× slower.
     const sWpT = nativeMatMulActive() ? tf.matMul(s, wp, false, true) : tf.matMul(s, tf.relu(lw.wT));
     return tf.add(tf.mul(ax, sWpT), tf.mul(nx, tf.matMul(s, lw.wT))) as tf.Tensor2D;
   });
