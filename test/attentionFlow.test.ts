@@ -315,6 +315,36 @@ test('warm-started flows from one source to many sinks (any order, repeats) equa
   }
 });
 
+test('LayeredFlow equals Edmonds–Karp with tied, zero and integer capacities on deep graphs (widest-first search, Dinic phases)', () => {
+  // Ties exercise the capacity order of the arcs, zeros and small integers make paths that need
+  // backward arcs (later Dinic phases) and min cuts in the middle layers.
+  const rng = mulberry(33);
+  let phases = 0;
+  for (let trial = 0; trial < 6; trial++) {
+    const S = 3 + (trial % 3);
+    const L = 5 + (trial % 2);
+    const weights = Array.from({ length: L }, () => Array.from({ length: S * S }, () => (rng() < 0.35 ? 0 : Math.floor(rng() * 3) / 2)));
+    const aug = weights.map((w) => Array.from({ length: S }, (_, i) => w.slice(i * S, (i + 1) * S)));
+    const lf = new LayeredFlow(weights, S, { maxCuts: trial % 2 ? 0 : 32 });
+    for (let t = 1; t <= L; t++) {
+      const cap = attentionGraph(aug, S, t);
+      for (let j = 0; j < S; j++) {
+        const got = lf.maxFlowsFromSource(
+          j,
+          t,
+          Array.from({ length: S }, (_, i) => S - 1 - i),
+        );
+        for (let i = 0; i < S; i++) {
+          const want = edmondsKarp(cap, j, t * S + i);
+          assert.ok(Math.abs(got[S - 1 - i] - want) < 1e-9, `trial ${trial}, layer ${t}, ${j} → ${i}: ${got[S - 1 - i]} vs ${want}`);
+        }
+      }
+    }
+    phases += lf.stats.bfsPhases;
+  }
+  assert.ok(phases > 0, 'no solve ran a Dinic phase');
+});
+
 test('attention flow equals the edge-list Dinic (FlowNetwork) on 8-layer × 12-token stacks', () => {
   const L = 8;
   const S = 12;

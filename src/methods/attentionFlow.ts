@@ -88,7 +88,7 @@ export function attentionFlow(stack: AttentionStack, opts: AttentionFlowOptions 
   const col = new Float64Array(nOut);
   const vals = new Float64Array(nOut * seq);
   for (const l of layers) {
-    // One source at a time, all sinks: the solver warm-starts each sink from the previous one.
+    // One source at a time, all sinks (the solver shares stored cuts between pairs of a layer).
     for (let j = 0; j < seq; j++) {
       solver.maxFlowsFromSource(j, l + 1, positions, col);
       for (let r = 0; r < nOut; r++) vals[r * seq + j] = col[r];

@@ -212,15 +212,15 @@ interface StoredCut {
  * Shared work between pairs (all exact):
  * - Sink layers 1 and 2 have closed forms (one edge; edge-disjoint two-edge paths).
  * - The first level graph needs no BFS: with zero flow every edge goes from layer l to l+1, so
- *   distance-to-sink = t − layer; the first blocking flow only follows forward edges.
+ *   distance-to-sink = t − layer; the first blocking flow only follows forward edges, widest first
+ *   (each node's forward arcs are sorted by capacity once), which halves the number of augmenting
+ *   paths on attention graphs.
  * - Every s–t cut of the graph for sink layer t is a cut for every other (source, sink) pair with
  *   that sink layer, with capacity `src[j] + internal + sink[i]` (the source's and the sink's edges
  *   are the only pair-dependent ones). The trivial cuts (source alone: Σ_x W_1[x, j]; sink alone:
  *   Σ_k W_t[i, k]) and the minimum cuts found by earlier solves are kept. The search is limited to
  *   the smallest of these capacities and stops as soon as the flow meets it (max-flow = min-cut
  *   certifies it): no final BFS, and the blocking flow does not exhaust the level graph.
- * - {@link LayeredFlow.maxFlowsFromSource} keeps the flow of one sink as the start for the next sink
- *   of the same source (only the last edge layer changes; the excess is cancelled downwards).
  * - Later phases are Dinic phases with distance labels from a BFS from the sink over reversed
  *   residual arcs, so blocking flows never enter nodes that cannot reach the sink.
  *
@@ -243,15 +243,16 @@ export class LayeredFlow {
   private readonly capT: Float64Array;
   /** Residual forward capacities, same layout as `capT`; flow = capT − res. */
   private readonly res: Float64Array;
-  /** Indices of `res` changed since the last reset (so a reset restores only those). */
-  private readonly log = new Int32Array(1 << 16);
-  private nLog = 0;
-  private logOverflow = false;
+  /** `order[(l−1)·seq² + k·seq + q]`: the head x of the q-th widest forward arc (l−1, k) → (l, x). */
+  private readonly order: Int32Array;
+  /** Edge layers `0..dirty−1` of `res` may differ from `capT` (a reset restores only those). */
+  private dirty = 0;
   private readonly level: Int32Array;
   private readonly it: Int32Array;
-  /** Per-node excess, used when moving a flow to another sink. */
-  private readonly excess: Float64Array;
   private readonly queue: Int32Array;
+  /** The current path of {@link LayeredFlow.blockingFlow}: its nodes, and the arc leaving each. */
+  private readonly pathNode: Int32Array;
+  private readonly pathArc: Int32Array;
   /** Stored cuts per sink layer (index t). */
   private readonly cuts: StoredCut[][];
   // Current problem.
@@ -290,11 +291,20 @@ export class LayeredFlow {
       }
     }
     this.res = Float64Array.from(this.capT);
+    // Forward arcs of every node by decreasing capacity: the search tries the widest arcs first.
+    this.order = new Int32Array(this.layers * ss);
+    const idx = Array.from({ length: seq }, (_, x) => x);
+    for (let r = 0; r < this.layers * seq; r++) {
+      const off = r * seq;
+      idx.sort((a, b) => this.capT[off + b] - this.capT[off + a] || a - b);
+      for (let q = 0; q < seq; q++) this.order[off + q] = idx[q];
+    }
     const nodes = (this.layers + 1) * seq;
     this.level = new Int32Array(nodes);
-    this.excess = new Float64Array(nodes);
     this.it = new Int32Array(nodes);
     this.queue = new Int32Array(nodes);
+    this.pathNode = new Int32Array(nodes + 1);
+    this.pathArc = new Int32Array(nodes + 1);
     this.cuts = [];
     for (let t = 0; t <= this.layers; t++) {
       const list: StoredCut[] = [];
@@ -349,15 +359,16 @@ export class LayeredFlow {
     this.checkPair(source, sinkLayer, sink);
     if (sinkLayer <= 2) return this.shallow(source, sinkLayer, sink);
     this.stats.solves++;
-    this.resetResidual();
+    this.resetResidual(sinkLayer);
     this.setPair(source, sinkLayer, sink);
-    return this.augment(0);
+    return this.augment();
   }
 
   /**
-   * Maximum flows from input node (0, source) to every node (sinkLayer, sinks[r]), warm-started:
-   * the flow of one sink is kept for the next (only its last-layer part is moved, see
-   * {@link LayeredFlow.moveSink}), so lower layers are not re-solved from scratch.
+   * Maximum flows from input node (0, source) to every node (sinkLayer, sinks[r]). Each distinct
+   * sink is solved from zero flow (sharing the stored cuts); a repeated sink reuses the value. (Warm
+   * starts that moved the previous sink's flow to the next sink were tried and measured slower: the
+   * flows to different output positions differ most in the layers just below them.)
    *
    * @param sinks sink positions; `out[r]` receives the flow to `sinks[r]`.
    * @param out `[sinks.length]`; allocated when omitted.
@@ -373,29 +384,21 @@ export class LayeredFlow {
       for (let r = 0; r < sinks.length; r++) res[r] = this.shallow(source, sinkLayer, sinks[r]);
       return res;
     }
-    this.resetResidual();
     let value = 0;
     let prev = -1;
     for (let r = 0; r < sinks.length; r++) {
       const i = sinks[r];
       this.stats.solves++;
       if (i !== prev) {
-        if (prev >= 0 && this.lastWarmable) value = this.moveSink(prev, i);
-        else if (prev >= 0) {
-          this.resetResidual();
-          value = 0;
-        }
+        this.resetResidual(sinkLayer);
         this.setPair(source, sinkLayer, i);
-        value = this.augment(value);
+        value = this.augment();
       }
       res[r] = value;
       prev = i;
     }
     return res;
   }
-
-  /** Whether the last solve finished without BFS phases (then its flow is a good warm start). */
-  private lastWarmable = true;
 
   /**
    * Closed forms for sink layers 1 and 2. Layer 1: the single edge, W_1[i, j]. Layer 2: the paths
@@ -420,42 +423,40 @@ export class LayeredFlow {
   }
 
   /**
-   * Augments the current (feasible) flow of value `value` to a maximum flow for the current pair.
+   * Maximum flow for the current pair from zero flow (the residual must have been reset).
    * @returns the maximum flow value.
    */
-  private augment(value: number): number {
+  private augment(): number {
     const { seq, level } = this;
+    let value = 0;
     const t = this.sinkLayer;
     const source = this.src;
     const ub = this.bound(source, t, this.sinkPos);
     const target = ub.value - this.slack;
-    this.lastWarmable = true;
     if (value >= target) {
       this.stats.certifiedEarly++;
       if (ub.cut) ub.cut.hits++;
       return value;
     }
-    // Phase 1: levels = layer indices (the BFS levels of the zero flow), forward arcs only. From a
-    // non-zero flow this is still a valid (if not blocking) augmentation along forward arcs.
+    // Phase 1: levels = distance to the sink in the zero-flow graph (t − layer), forward arcs only.
     level.fill(-1, 0, (t + 1) * seq);
-    level[source] = 0;
-    for (let l = 1; l < t; l++) level.fill(l, l * seq, (l + 1) * seq);
-    level[this.sinkNode] = t;
+    level[source] = t;
+    for (let l = 1; l < t; l++) level.fill(t - l, l * seq, (l + 1) * seq);
+    level[this.sinkNode] = 0;
     this.it.fill(0, 0, (t + 1) * seq);
     // The source's limit is the bound: the search stops as soon as the flow meets it, without
     // exhausting (and scanning) the rest of the level graph.
-    value += this.dfsForward(source, ub.value - value);
+    value += this.blockingFlow(ub.value - value, true);
     if (value >= target) {
       this.stats.certifiedEarly++;
       if (ub.cut) ub.cut.hits++;
       return value;
     }
     // General Dinic phases.
-    this.lastWarmable = false;
     while (this.bfs()) {
       this.stats.bfsPhases++;
       this.it.fill(0, 0, (t + 1) * seq);
-      value += this.dfs(source, ub.value - value);
+      value += this.blockingFlow(ub.value - value, false);
       if (value >= target) {
         if (ub.cut) ub.cut.hits++;
         return value;
@@ -467,77 +468,14 @@ export class LayeredFlow {
   }
 
   /**
-   * Turns a flow to sink (t, from) into a feasible flow to sink (t, to), same source and layer t:
-   * the flow g_k on (t−1, k) → (t, from) moves to (t−1, k) → (t, to) up to that edge's capacity
-   * c_k; the excess g_k − min(g_k, c_k) is cancelled by reducing inflows layer by layer down to
-   * the source (a flow in a DAG always has enough inflow to cancel).
-   * @returns the value of the new flow, Σ_k min(g_k, c_k).
+   * Restores the residual capacities to the capacities (zero flow) and marks edge layers
+   * `0..sinkLayer−1` as the ones the next solve may change. One block copy per solve is cheaper than
+   * logging every change (measured).
    */
-  private moveSink(from: number, to: number): number {
-    const { seq, res, capT } = this;
-    const t = this.sinkLayer;
-    const ss = seq * seq;
-    const ex = this.excess;
-    ex.fill(0);
-    let value = 0;
-    const base = (t - 1) * ss;
-    let any = false;
-    for (let k = 0; k < seq; k++) {
-      const p = base + k * seq + from;
-      const g = capT[p] - res[p];
-      if (g <= 0) continue;
-      res[p] = capT[p];
-      this.touch(p);
-      const q = base + k * seq + to;
-      const h = Math.min(g, capT[q]);
-      res[q] = capT[q] - h;
-      this.touch(q);
-      value += h;
-      if (g - h > 0) {
-        ex[(t - 1) * seq + k] = g - h;
-        any = true;
-      }
-    }
-    if (!any) return value;
-    for (let l = t - 1; l >= 1; l--) {
-      for (let k = 0; k < seq; k++) {
-        let need = ex[l * seq + k];
-        if (need <= 0) continue;
-        if (l === 1) {
-          const p = this.src * seq + k;
-          res[p] = Math.min(capT[p], res[p] + need);
-          this.touch(p);
-          continue;
-        }
-        const off = (l - 1) * ss + k;
-        for (let m = 0; m < seq && need > 0; m++) {
-          const p = off + m * seq;
-          const f = capT[p] - res[p];
-          if (f <= 0) continue;
-          const d = Math.min(f, need);
-          res[p] += d;
-          this.touch(p);
-          ex[(l - 1) * seq + m] += d;
-          need -= d;
-        }
-      }
-    }
-    return value;
-  }
-
-  /** Records that `res[p]` changed. */
-  private touch(p: number): void {
-    if (this.nLog < this.log.length) this.log[this.nLog++] = p;
-    else this.logOverflow = true;
-  }
-
-  /** Restores the residual capacities to the capacities (zero flow). */
-  private resetResidual(): void {
-    const { res, capT, log } = this;
-    if (this.logOverflow) res.set(capT);
-    else for (let q = 0; q < this.nLog; q++) res[log[q]] = capT[log[q]];
-    this.nLog = 0;
-    this.logOverflow = false;
+  private resetResidual(sinkLayer: number): void {
+    const ss = this.seq * this.seq;
+    if (this.dirty > 0) this.res.set(this.capT.subarray(0, this.dirty * ss));
+    this.dirty = sinkLayer;
   }
 
   /**
@@ -583,48 +521,6 @@ export class LayeredFlow {
     }
     list.push({ src, internal, sink, hits: 0 });
     this.stats.cutsStored++;
-  }
-
-  /** Blocking flow of phase 1: levels = layers, only forward edges are admissible. */
-  private dfsForward(u: number, lim: number): number {
-    const { seq, tol, res, level, it } = this;
-    const sinkNode = this.sinkNode;
-    if (u === sinkNode) return lim;
-    const l = (u / seq) | 0;
-    const k = u - l * seq;
-    const ss = seq * seq;
-    let total = 0;
-    if (l === this.sinkLayer - 1) {
-      const p = l * ss + k * seq + this.sinkPos;
-      const r = res[p];
-      if (r > tol) {
-        const d = Math.min(lim, r);
-        res[p] = r - d;
-        this.touch(p);
-        total = d;
-        if (lim - total <= tol) return total;
-      }
-      level[u] = -1;
-      return total;
-    }
-    const off = l * ss + k * seq;
-    const nb = (l + 1) * seq;
-    for (let x = it[u]; x < seq; x++) {
-      const r = res[off + x];
-      if (r <= tol || level[nb + x] < 0) continue;
-      const d = this.dfsForward(nb + x, Math.min(lim - total, r));
-      if (d > 0) {
-        res[off + x] = r - d;
-        this.touch(off + x);
-        total += d;
-        if (lim - total <= tol) {
-          it[u] = x;
-          return total;
-        }
-      }
-    }
-    level[u] = -1;
-    return total;
   }
 
   /**
@@ -690,66 +586,104 @@ export class LayeredFlow {
     return level[s] >= 0;
   }
 
-  private dfs(u: number, lim: number): number {
-    const { seq, tol, res, capT, level, it } = this;
-    const sinkNode = this.sinkNode;
-    if (u === sinkNode) return lim;
-    const t = this.sinkLayer;
+  /**
+   * Blocking flow on the current level graph (`level[v]` = distance to the sink; an arc u → v is
+   * admissible when its residual is `> tol` and `level[v] = level[u] − 1`), by iterative path search
+   * (advance, augment by the bottleneck, retreat to the first saturated arc) with current-arc
+   * pointers `it` and dead-end marking (`level = −1`). Stops once `lim` is pushed.
+   *
+   * Arcs of node (l, k): `0..seq−1` forward to (l+1, x) (of layer t−1 only the one to the sink),
+   * `seq..2seq−1` backward to (l−1, m) (residual = flow on (l−1, m) → (l, k); none for l ≤ 1).
+   * `forwardOnly` skips the backward arcs (phase 1 from the zero-flow levels, where none is admissible).
+   * @returns the flow pushed.
+   */
+  private blockingFlow(lim: number, forwardOnly: boolean): number {
+    const { seq, tol, res, capT, level, it, pathNode, pathArc, order } = this;
     const ss = seq * seq;
-    const l = (u / seq) | 0;
-    const k = u - l * seq;
-    const lu = level[u];
+    const t = this.sinkLayer;
+    const sinkNode = this.sinkNode;
+    const sinkPos = this.sinkPos;
+    const arcEnd = forwardOnly ? seq : 2 * seq;
     let total = 0;
-    // arcs 0..seq−1: forward to (l+1, x); seq..2seq−1: backward to (l−1, m)
-    if (l === t - 1) {
-      if (it[u] < seq) {
-        const p = l * ss + k * seq + this.sinkPos;
-        const r = res[p];
-        if (r > tol && level[sinkNode] === lu - 1) {
-          const d = Math.min(lim, r);
-          res[p] -= d;
-          this.touch(p);
-          total += d;
-          if (lim - total <= tol) return total;
+    let d = 0;
+    pathNode[0] = this.src;
+    for (;;) {
+      const u = pathNode[d];
+      if (u === sinkNode) {
+        // Path arcs: a ≥ 0 a forward arc (residual res[a]); a < 0 the backward arc of res index ~a.
+        let b = lim - total;
+        for (let q = 0; q < d; q++) {
+          const a = pathArc[q];
+          const r = a >= 0 ? res[a] : capT[~a] - res[~a];
+          if (r < b) b = r;
         }
-        it[u] = seq;
+        let back = -1;
+        for (let q = 0; q < d; q++) {
+          const a = pathArc[q];
+          if (a >= 0) {
+            res[a] -= b;
+            if (back < 0 && res[a] <= tol) back = q;
+          } else {
+            const p = ~a;
+            res[p] += b;
+            if (back < 0 && capT[p] - res[p] <= tol) back = q;
+          }
+        }
+        total += b;
+        if (lim - total <= tol) return total;
+        d = back < 0 ? 0 : back;
+        continue;
       }
-    } else {
-      const off = l * ss + k * seq;
-      const nb = (l + 1) * seq;
-      for (; it[u] < seq; it[u]++) {
-        const x = it[u];
-        const v = nb + x;
-        const r = res[off + x];
-        if (r <= tol || level[v] !== lu - 1) continue;
-        const d = this.dfs(v, Math.min(lim - total, r));
-        if (d > 0) {
-          res[off + x] -= d;
-          this.touch(off + x);
-          total += d;
-          if (lim - total <= tol) return total;
+      const l = (u / seq) | 0;
+      const k = u - l * seq;
+      const want = level[u] - 1;
+      let next = -1;
+      let arc = 0;
+      let x = it[u];
+      if (x < seq) {
+        if (l === t - 1) {
+          const p = l * ss + k * seq + sinkPos;
+          if (res[p] > tol && level[sinkNode] === want) {
+            next = sinkNode;
+            arc = p;
+          } else x = seq;
+        } else {
+          const off = l * ss + k * seq;
+          const nb = (l + 1) * seq;
+          for (; x < seq; x++) {
+            const y = order[off + x];
+            if (res[off + y] > tol && level[nb + y] === want) {
+              next = nb + y;
+              arc = off + y;
+              break;
+            }
+          }
         }
       }
+      if (next < 0 && x < arcEnd && l >= 2) {
+        const off = (l - 1) * ss + k;
+        const nb = (l - 1) * seq;
+        if (x < seq) x = seq;
+        for (; x < arcEnd; x++) {
+          const m = x - seq;
+          const p = off + m * seq;
+          if (capT[p] - res[p] > tol && level[nb + m] === want) {
+            next = nb + m;
+            arc = ~p;
+            break;
+          }
+        }
+      }
+      it[u] = x;
+      if (next >= 0) {
+        pathArc[d] = arc;
+        pathNode[++d] = next;
+        continue;
+      }
+      level[u] = -1; // dead end for this phase
+      if (d === 0) return total;
+      d--;
+      it[pathNode[d]]++;
     }
-    if (l >= 2) {
-      const off = (l - 1) * ss + k;
-      const nb = (l - 1) * seq;
-      for (; it[u] < 2 * seq; it[u]++) {
-        const m = it[u] - seq;
-        const v = nb + m;
-        const p = off + m * seq;
-        const r = capT[p] - res[p];
-        if (r <= tol || level[v] !== lu - 1) continue;
-        const d = this.dfs(v, Math.min(lim - total, r));
-        if (d > 0) {
-          res[p] += d;
-          this.touch(p);
-          total += d;
-          if (lim - total <= tol) return total;
-        }
-      }
-    }
-    level[u] = -1;
-    return total;
   }
 }

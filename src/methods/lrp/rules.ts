@@ -20,6 +20,7 @@
  * @module
  */
 import { tf } from '../../backend/index.js';
+import { nativeMatMulActive } from '../../backend/native.js';
 import type { BertParams } from '../../model/params.js';
 
 /** Stabiliser of {@link safeDivide} (Chefer's `safe_divide`). */
@@ -43,22 +44,31 @@ export type LinearRule = { kind: 'alphabeta' } | { kind: 'epsilon'; epsilon: num
 /** The default linear rule of Chefer et al. and Mask-LRP: LRP-α1β0. */
 export const ALPHA1_BETA0: LinearRule = { kind: 'alphabeta' };
 
-/** Weights of a linear layer as the rules need them: `w` `[in, out]` and its transpose `wT` `[out, in]`. */
+/**
+ * Weights of a linear layer as the rules need them: `w` `[in, out]`, its transpose `wT` `[out, in]`
+ * and, optionally, its positive part `wp` = W⁺ `[in, out]` (computed per call when absent).
+ */
 export interface LinearWeights {
   w: tf.Tensor2D;
   wT: tf.Tensor2D;
+  wp?: tf.Tensor2D;
 }
 
 /**
- * The weights of a linear layer of a model and their cached transpose (the one the gradients use).
- * The positive and negative parts are taken inside each rule call (an elementwise pass, small next to
- * the matmuls), not cached: four cached copies of every weight overflow wasm's 4 GiB heap at BERT-base size.
+ * The weights of a linear layer of a model, their cached transpose (the one the gradients use) and
+ * their cached positive part W⁺. Only W⁺ is cached besides the transpose (one more copy of every
+ * weight, ~340 MB at BERT-base size): the rule derives the W⁻ terms from W (see {@link lrpLinear});
+ * caching W⁻, W⁺ᵀ and W⁻ᵀ too would overflow wasm's 4 GiB heap at BERT-base size.
  * @param prefix e.g. `encoder.layer.0.attention.self.query` (weight stored `[in, out]`).
  * @throws Error naming the parameter when it does not exist.
  */
 export function linearWeights(params: BertParams, prefix: string): LinearWeights {
   const name = prefix + '.weight';
-  return { w: params.get(name) as unknown as tf.Tensor2D, wT: params.transposed(name) as tf.Tensor2D };
+  return {
+    w: params.get(name) as unknown as tf.Tensor2D,
+    wT: params.transposed(name) as tf.Tensor2D,
+    wp: params.derived(`${name}⁺`, () => tf.relu(params.get(name))) as tf.Tensor2D,
+  };
 }
 
 /**
@@ -84,11 +94,18 @@ export function lrpLinear(x: tf.Tensor2D, r: tf.Tensor2D, lw: LinearWeights, rul
       const s = safeDivide(r, tf.add(z, tf.mul(tf.sign(z), rule.epsilon)));
       return tf.mul(x, tf.matMul(s, lw.wT)) as tf.Tensor2D;
     }
-    const px = tf.relu(x);
+    // With W⁻ = W − W⁺ and x⁺ − x⁻ = |x|: z = x⁺W⁺ + x⁻W⁻ = |x|·W⁺ + x⁻·W, and
+    // x⁺ ⊙ (S·W⁺ᵀ) + x⁻ ⊙ (S·W⁻ᵀ) = |x| ⊙ (S·W⁺ᵀ) + x⁻ ⊙ (S·Wᵀ): the same four matrix products, but
+    // no elementwise pass over the weight when W⁺ is cached (one otherwise) instead of four.
     const nx = tf.minimum(x, 0);
-    const z = tf.add(tf.matMul(px, tf.relu(lw.w)), tf.matMul(nx, tf.minimum(lw.w, 0)));
+    const ax = tf.abs(x);
+    const wp = lw.wp ?? tf.relu(lw.w);
+    const z = tf.add(tf.matMul(ax, wp), tf.matMul(nx, lw.w));
     const s = safeDivide(r, z);
-    return tf.add(tf.mul(px, tf.matMul(s, tf.relu(lw.wT))), tf.mul(nx, tf.matMul(s, tf.minimum(lw.wT, 0)))) as tf.Tensor2D;
+    // S·W⁺ᵀ: the native GEMM reads W⁺ transposed (transposeB, ~2× a plain product here, measured; a
+    // cached W⁺ᵀ would be another copy of every weight); tfjs's wasm kernel with transposeB is ~10× slower.
+    const sWpT = nativeMatMulActive() ? tf.matMul(s, wp, false, true) : tf.matMul(s, tf.relu(lw.wT));
+    return tf.add(tf.mul(ax, sWpT), tf.mul(nx, tf.matMul(s, lw.wT))) as tf.Tensor2D;
   });
 }
 
