@@ -110,6 +110,7 @@ function paramCount(c: BertConfig): number {
 
 function evaluationSection(e: Record<string, unknown>): string[] {
   const out: string[] = ['## Zero-shot evaluation', ''];
+  if (typeof e.step === 'number') out.push(`Of the model at step ${e.step}.`, '');
   const ml = e.marvinLinzen as { command?: string; rows?: { construction: string; accuracy: number; n: number }[]; overall?: number } | undefined;
   if (ml?.rows) {
     out.push(
