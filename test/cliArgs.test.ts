@@ -3,6 +3,11 @@ import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { intAtLeast, openUnitInterval, positiveNumber, probabilityBelowOne } from '../src/cli/args.js';
 import { EMBEDDED_SETTINGS, registerTrainClassifier } from '../src/cli/train-classifier.js';
+import { pretrainSettingsFor } from '../src/cli/train-mlm.js';
+import { PRETRAIN_DEFAULTS } from '../src/train/pretrain/trainer.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 test('option parsers accept their range and name the option and value otherwise', () => {
   assert.equal(probabilityBelowOne('--p')('0'), 0);
@@ -47,5 +52,21 @@ test('train classifier: option values are checked before anything runs; defaults
   assert.equal(ok.unseenWordDropout, undefined, 'unset: the command fills in EMBEDDED_SETTINGS');
   for (const s of Object.values(EMBEDDED_SETTINGS)) {
     assert.ok(s.minCount >= 1 && s.unseenWordDropout >= 0 && s.unseenWordDropout < 1 && s.epochs >= 1);
+  }
+});
+
+test('train mlm --resume takes the checkpoint’s settings; options given override them; a broken trainer.json is named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowlens-resume-settings-'));
+  try {
+    const ck = join(dir, 'trainer');
+    mkdirSync(ck);
+    writeFileSync(join(ck, 'trainer.json'), JSON.stringify({ step: 1250, settings: { ...PRETRAIN_DEFAULTS, batchSize: 64, warmup: 150, steps: 2500 } }));
+    const resumed = pretrainSettingsFor({ steps: 12000 }, [join(dir, 'missing'), ck]);
+    assert.deepEqual(resumed, { ...PRETRAIN_DEFAULTS, batchSize: 64, warmup: 150, steps: 12000 });
+    assert.deepEqual(pretrainSettingsFor({ lr: 5e-4 }, []), { ...PRETRAIN_DEFAULTS, lr: 5e-4 }, 'a new run: the defaults');
+    writeFileSync(join(ck, 'trainer.json'), '{ not json');
+    assert.throws(() => pretrainSettingsFor({}, [ck]), /cannot read the checkpoint's settings from .*trainer\.json/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

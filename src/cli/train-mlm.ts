@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -32,16 +33,40 @@ export interface TrainMlmOptions extends Partial<PretrainSettings> {
 }
 
 /**
+ * The run's settings: the options given, else (when resuming) those of the first checkpoint found in
+ * `checkpointDirs` (`trainer.json`), else {@link PRETRAIN_DEFAULTS}. So `--resume` alone continues a
+ * run with the settings it was started with; an option given explicitly still wins (and the trainer
+ * refuses one that changes the run's identity, e.g. the batch size).
+ * @param o parsed options. @param checkpointDirs folders that may hold `trainer.json`, in order.
+ * @throws Error when a `trainer.json` found cannot be read as JSON.
+ */
+export function pretrainSettingsFor(o: Partial<PretrainSettings>, checkpointDirs: readonly string[]): PretrainSettings {
+  const file = checkpointDirs.map((d) => join(d, 'trainer.json')).find((f) => existsSync(f));
+  let saved: Partial<PretrainSettings> = {};
+  if (file) {
+    try {
+      saved = (JSON.parse(readFileSync(file, 'utf8')) as { settings?: Partial<PretrainSettings> }).settings ?? {};
+    } catch (e) {
+      throw new Error(`cannot read the checkpoint's settings from ${file}: ${(e as Error).message}`);
+    }
+  }
+  const settings: PretrainSettings = { ...PRETRAIN_DEFAULTS };
+  for (const k of Object.keys(PRETRAIN_DEFAULTS) as (keyof PretrainSettings)[]) {
+    const v = o[k] ?? saved[k];
+    if (typeof v === 'number') settings[k] = v;
+  }
+  return settings;
+}
+
+/**
  * Run the pretraining with the command-line options.
  * @throws Error as {@link pretrainMlm}.
  */
 export async function trainMlmCommand(o: TrainMlmOptions): Promise<void> {
   const root = projectRoot();
-  const settings: PretrainSettings = { ...PRETRAIN_DEFAULTS };
-  for (const k of Object.keys(PRETRAIN_DEFAULTS) as (keyof PretrainSettings)[]) {
-    if (o[k] !== undefined) settings[k] = o[k] as number;
-  }
   const out = o.out ?? join(root, 'models', 'flowlens-bert');
+  const runDir = o.runDir ?? join(root, '.cache', 'pretrain', 'flowlens-bert');
+  const settings = pretrainSettingsFor(o, o.resume ? [runDir, join(out, 'trainer')] : []);
   const showBar = (o.progress ?? true) && process.stderr.isTTY;
   let bar: cliProgress.SingleBar | null = null;
   const log = (line: string) => {
@@ -52,7 +77,7 @@ export async function trainMlmCommand(o: TrainMlmOptions): Promise<void> {
   let lastLine = 0;
   const result = await pretrainMlm(settings, {
     corpusDir: o.corpus ?? join(root, '.cache', 'corpus'),
-    runDir: o.runDir ?? join(root, '.cache', 'pretrain', 'flowlens-bert'),
+    runDir,
     out,
     compactDir: join(out, 'trainer'),
     workers: o.workers ?? availableParallelism(),
@@ -107,7 +132,7 @@ export function registerTrainMlm(train: Command): Command {
     .option('--corpus <dir>', 'corpus folder with train.txt and heldout.txt (default .cache/corpus)')
     .option('--out <dir>', 'model folder (default models/flowlens-bert)')
     .option('--run-dir <dir>', 'exact (F32) checkpoint folder (default .cache/pretrain/flowlens-bert)')
-    .option('--resume', 'continue from the checkpoint in --run-dir, else from <out>/trainer')
+    .option('--resume', 'continue from the checkpoint in --run-dir, else from <out>/trainer, with its settings (options given here override them)')
     .option('--new-data', "with --resume: continue on a corpus that differs from the checkpoint's (continued pretraining)")
     .option('--workers <n>', 'gradient workers, one per core (default: all cores; 0 = in the main thread)', nonNegativeInt('--workers'))
     .option('--micro-batch <n>', 'sequences per forward/backward pass in a worker (default 16)', int('--micro-batch', 1))
