@@ -5,7 +5,8 @@
  * the share of the machine's matrix-multiply peak (measured in the same run: the native GEMM on a
  * `[2048, 256] × [256, 1024]` product, one thread, × cores) that training reaches.
  *
- * Run alone on a quiet machine: `npx tsx bench/pretrain.bench.ts [--quick]` or `npm run bench -- --only pretrain`.
+ * Run alone on a quiet machine: `npm run bench -- --only pretrain` (from `dist/`: the gradient workers load
+ * compiled modules, so `npx tsx bench/pretrain.bench.ts` cannot start them).
  */
 import { availableParallelism } from 'node:os';
 import { initBackend, nativeStatus, setNativeThreads, tf } from '../src/backend/index.js';
