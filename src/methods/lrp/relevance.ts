@@ -27,7 +27,7 @@
  */
 import { tf } from '../../backend/index.js';
 import type { Bert } from '../../model/bert.js';
-import { ALPHA1_BETA0, linearWeights, lrpAdd, lrpLinear, lrpMatmul, type LinearRule } from './rules.js';
+import { ALPHA1_BETA0, linearWeights, lrpAdd, lrpLinear, lrpMatmul, lrpMatmulFirst, type LinearRule } from './rules.js';
 import type { ExplainTrace } from './explainTrace.js';
 
 /** Options of {@link relevancePass}. */
@@ -152,7 +152,7 @@ export function relevancePass(model: Bert, et: ExplainTrace, opts: RelevanceOpti
       const probs = tr.node(n + 'attn.hook_pattern').reshape([H, S, S]) as tf.Tensor3D;
       const v = tr.node(n + 'attn.hook_v').reshape([H, S, dh]) as tf.Tensor3D;
       const [rP, rV] = lrpMatmul(probs, v, rZm);
-      const cam = maskT && !zeroMaps ? lrpMatmul(probs, v, rZ)[0] : rP;
+      const cam = maskT && !zeroMaps ? lrpMatmulFirst(probs, v, rZ) : rP;
       // Softmax: identity. (The additive attention mask is 0 for an unpadded input: the Add rule is the identity.)
       const q = tr.node(n + 'attn.hook_q').reshape([H, S, dh]) as tf.Tensor3D;
       const k = tr.node(n + 'attn.hook_k').reshape([H, S, dh]) as tf.Tensor3D;
