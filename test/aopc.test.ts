@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
-import { makeBertConfig } from '../src/io/config.js';
 import { AOPC_FRACTIONS, aopcCurves, aopcSummary, type AopcCurve } from '../src/eval/aopc.js';
 import { answerHitsAtK, precisionAtK } from '../src/eval/precisionAtK.js';
+import { tinyConfig } from './helpers/tinyBert.js';
 
 await initBackend();
 
@@ -29,18 +29,7 @@ test('AOPC and LOdds of handmade curves equal the hand-computed means; the lengt
 });
 
 test('aopcCurves replaces the top-ranked tokens with [PAD], keeps [CLS]/[SEP], and reads the model as a direct forward does', () => {
-  const cfg = makeBertConfig({
-    vocabSize: 20,
-    hiddenSize: 8,
-    numHiddenLayers: 1,
-    numAttentionHeads: 2,
-    intermediateSize: 8,
-    hiddenAct: 'gelu',
-    maxPositionEmbeddings: 16,
-    typeVocabSize: 2,
-    layerNormEps: 1e-12,
-    numLabels: 2,
-  });
+  const cfg = tinyConfig({ layers: 1, intermediate: 8, maxPositions: 16, numLabels: 2 });
   const model = new Bert(cfg, 'classifier', BertParams.random(cfg, 'classifier', 2));
   const ids = [2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 3]; // [CLS]=2 … [SEP]=3, 9 replaceable
   const specialIds = { clsId: 2, sepId: 3, padId: 0 };

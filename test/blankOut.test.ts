@@ -2,34 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
-import { BertParams } from '../src/model/params.js';
 import { qoiValues } from '../src/model/run.js';
 import { tokenLogitDiff, tokenProbDiff } from '../src/model/qoi.js';
-import { makeBertConfig } from '../src/io/config.js';
 import { blankOut } from '../src/methods/blankOut.js';
-import { mulberry } from './helpers/rng.js';
+import { tinyConfig, scaledModel } from './helpers/tinyBert.js';
 
-const cfg = makeBertConfig({
-  vocabSize: 20,
-  hiddenSize: 8,
-  numHiddenLayers: 2,
-  numAttentionHeads: 2,
-  intermediateSize: 12,
-  hiddenAct: 'gelu',
-  maxPositionEmbeddings: 12,
-  typeVocabSize: 2,
-  layerNormEps: 1e-12,
-});
+const cfg = tinyConfig();
 
 /** A tiny MLM with fixed, large-ish weights (so every token matters) and nonzero biases. */
-function tinyModel(seed: number): Bert {
-  const p = BertParams.random(cfg, 'mlm', seed);
-  const plain = p.toPlain();
-  p.dispose();
-  const rnd = mulberry(seed + 11);
-  for (const [, t] of plain) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i] * 5 + (rnd() - 0.5) * 0.1;
-  return new Bert(cfg, 'mlm', BertParams.fromPlain(plain, cfg, 'mlm'));
-}
+const tinyModel = (seed: number): Bert => scaledModel(cfg, 'mlm', seed, seed + 11);
 
 const MASK = 4;
 const ids = [1, 6, 9, 13, MASK, 7, 2];

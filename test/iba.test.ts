@@ -2,33 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
-import { BertParams } from '../src/model/params.js';
-import { makeBertConfig } from '../src/io/config.js';
 import { bottleneckKl, defaultIbaLayer, iba, ibaLayers, type IbaMeta } from '../src/methods/iba.js';
 import { estimateFeatureStats, Welford } from '../src/methods/featureStats.js';
 import { oneTokenModel, X_ID } from './helpers/oneTokenModel.js';
 import { mulberry } from './helpers/rng.js';
+import { tinyConfig, scaledModel } from './helpers/tinyBert.js';
 
-const cfg = makeBertConfig({
-  vocabSize: 20,
-  hiddenSize: 8,
-  numHiddenLayers: 2,
-  numAttentionHeads: 2,
-  intermediateSize: 12,
-  hiddenAct: 'gelu',
-  maxPositionEmbeddings: 12,
-  typeVocabSize: 2,
-  layerNormEps: 1e-12,
-  numLabels: 3,
-});
-function randomClassifier(seed: number): Bert {
-  const p = BertParams.random(cfg, 'classifier', seed);
-  const plain = p.toPlain();
-  p.dispose();
-  const rnd = mulberry(seed + 3);
-  for (const [, t] of plain) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i] * 5 + (rnd() - 0.5) * 0.1;
-  return new Bert(cfg, 'classifier', BertParams.fromPlain(plain, cfg, 'classifier'));
-}
+const cfg = tinyConfig({ numLabels: 3 });
+const randomClassifier = (seed: number): Bert => scaledModel(cfg, 'classifier', seed);
 const rows = [
   [2, 6, 9, 11, 13, 3],
   [2, 5, 7, 3],

@@ -5,10 +5,10 @@ import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { tokenLogitDiff } from '../src/model/qoi.js';
 import { qoiValues } from '../src/model/run.js';
-import { makeBertConfig } from '../src/io/config.js';
 import { attentionStack } from '../src/methods/attentionTypes.js';
 import { attentionPattern, layerPattern, patternAblation, rolloutPattern } from '../src/methods/influenceBaselines.js';
 import { allLayerInfluences, layerInfluence } from '../src/methods/influencePath.js';
+import { tinyConfig } from './helpers/tinyBert.js';
 
 const special = { clsId: 2, sepId: 3, maskId: 4, padId: 0 };
 
@@ -76,17 +76,7 @@ test('attention pattern follows the largest key→query weight of any head; roll
 
 test('pattern ablation: a one-token input is its own pattern; keep-only with every position equals the input', async () => {
   await initBackend();
-  const cfg = makeBertConfig({
-    vocabSize: 20,
-    hiddenSize: 8,
-    numHiddenLayers: 2,
-    numAttentionHeads: 2,
-    intermediateSize: 12,
-    hiddenAct: 'gelu',
-    maxPositionEmbeddings: 12,
-    typeVocabSize: 2,
-    layerNormEps: 1e-12,
-  });
+  const cfg = tinyConfig();
   const model = new Bert(cfg, 'mlm', BertParams.random(cfg, 'mlm', 5));
   const q1 = tokenLogitDiff(0, 10, 11);
   const one = patternAblation(model, { ids: [7] }, q1, { source: 0, positions: [0, 0] }, { special });

@@ -2,13 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
-import { BertParams } from '../src/model/params.js';
 import { tokenLogitDiff } from '../src/model/qoi.js';
 import { qoiValues } from '../src/model/run.js';
-import { makeBertConfig } from '../src/io/config.js';
 import { layerInfluence, pathInfluence, type BranchSet } from '../src/methods/influencePath.js';
 import { influencePattern, patternKey, patternNodeNames } from '../src/methods/influencePatterns.js';
-import { mulberry } from './helpers/rng.js';
+import { tinyConfig, scaledModel } from './helpers/tinyBert.js';
 
 const special = { clsId: 2, sepId: 3, maskId: 4, padId: 0 };
 const ids = [2, 6, 9, 4, 13, 3];
@@ -16,25 +14,7 @@ const maskPos = 3;
 const qoi = tokenLogitDiff(maskPos, 10, 11);
 
 /** A BERT with fixed (seeded, scaled-up) weights so that influences are far from zero. */
-function toyModel(layers: number, seed: number): Bert {
-  const cfg = makeBertConfig({
-    vocabSize: 20,
-    hiddenSize: 8,
-    numHiddenLayers: layers,
-    numAttentionHeads: 2,
-    intermediateSize: 12,
-    hiddenAct: 'gelu',
-    maxPositionEmbeddings: 12,
-    typeVocabSize: 2,
-    layerNormEps: 1e-12,
-  });
-  const p = BertParams.random(cfg, 'mlm', seed);
-  const plain = p.toPlain();
-  p.dispose();
-  const rnd = mulberry(seed + 3);
-  for (const [, t] of plain) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i] * 5 + (rnd() - 0.5) * 0.1;
-  return new Bert(cfg, 'mlm', BertParams.fromPlain(plain, cfg, 'mlm'));
-}
+const toyModel = (layers: number, seed: number): Bert => scaledModel(tinyConfig({ layers }), 'mlm', seed);
 
 test('completeness: unrestricted influences at any layer sum to QoI(input) − QoI(baseline), closer as res grows', async () => {
   await initBackend();

@@ -4,31 +4,13 @@ import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { tokenLogitDiff, tokenProbDiff } from '../src/model/qoi.js';
-import { makeBertConfig } from '../src/io/config.js';
 import { inputGradients, inputGradient } from '../src/methods/inputGradient.js';
 import { refForward, type W } from './helpers/refBert.js';
-import { mulberry } from './helpers/rng.js';
+import { tinyConfig, scaledWeights } from './helpers/tinyBert.js';
 
-const cfg = makeBertConfig({
-  vocabSize: 20,
-  hiddenSize: 8,
-  numHiddenLayers: 2,
-  numAttentionHeads: 2,
-  intermediateSize: 12,
-  hiddenAct: 'gelu',
-  maxPositionEmbeddings: 12,
-  typeVocabSize: 2,
-  layerNormEps: 1e-12,
-});
+const cfg = tinyConfig();
 
-function plainWeights(seed: number): W {
-  const p = BertParams.random(cfg, 'mlm', seed);
-  const plain = p.toPlain();
-  p.dispose();
-  const rnd = mulberry(seed + 3);
-  for (const [, t] of plain) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i] * 5 + (rnd() - 0.5) * 0.1;
-  return plain;
-}
+const plainWeights = (seed: number): W => scaledWeights(cfg, 'mlm', seed);
 
 const ids = [1, 6, 9, 4, 13, 2];
 const pos = 3;

@@ -4,34 +4,15 @@ import { initBackend, tf } from '../src/backend/index.js';
 import { Bert } from '../src/model/bert.js';
 import { BertParams } from '../src/model/params.js';
 import { classProb, classLogit } from '../src/model/qoi.js';
-import { makeBertConfig } from '../src/io/config.js';
 import { integratedGradients, integrationPoints, interpolatePath, baselineIds } from '../src/methods/integratedGradients.js';
 import { refForward, type W } from './helpers/refBert.js';
-import { mulberry } from './helpers/rng.js';
+import { tinyConfig, scaledWeights } from './helpers/tinyBert.js';
 
-const cfg = makeBertConfig({
-  vocabSize: 20,
-  hiddenSize: 8,
-  numHiddenLayers: 2,
-  numAttentionHeads: 2,
-  intermediateSize: 12,
-  hiddenAct: 'gelu',
-  maxPositionEmbeddings: 12,
-  typeVocabSize: 2,
-  layerNormEps: 1e-12,
-  numLabels: 3,
-});
+const cfg = tinyConfig({ numLabels: 3 });
 const special = { padId: 0, clsId: 2, sepId: 3, maskId: 4 };
 const ids = [2, 6, 9, 11, 13, 3];
 
-function plainWeights(seed: number): W {
-  const p = BertParams.random(cfg, 'classifier', seed);
-  const plain = p.toPlain();
-  p.dispose();
-  const rnd = mulberry(seed + 3);
-  for (const [, t] of plain) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i] * 5 + (rnd() - 0.5) * 0.1;
-  return plain;
-}
+const plainWeights = (seed: number): W => scaledWeights(cfg, 'classifier', seed);
 function emb(w: W, row: number[]): number[][] {
   const e = w.get('embeddings.word_embeddings.weight')!;
   return row.map((t) => Array.from(e.data.subarray(t * cfg.hiddenSize, (t + 1) * cfg.hiddenSize)));
