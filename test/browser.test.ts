@@ -14,7 +14,7 @@
  * Skipped, with a message, when chromium, playwright-core or `jupyter notebook` is missing
  * (FLOWLENS_CHROMIUM, FLOWLENS_JUPYTER choose the executables). */
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,7 +23,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { installKernelSpec } from '../kernel/install.js';
 import { installNbextension } from '../widgets/nbextension.js';
-import { freePort, havePlaywright } from './helpers/browser.js';
+import { freePort, havePlaywright, JupyterServer } from './helpers/browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
@@ -116,8 +116,7 @@ const skip = !existsSync(chromiumPath)
 // The suite's limit is only a safety net (each wait has its own); on a machine shared with heavy jobs it ran 15 min.
 describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_000 }, () => {
   let tmp = '';
-  let server: ChildProcess | undefined;
-  let serverLog = '';
+  let server: JupyterServer | undefined;
   let base = '';
   let token = '';
   let browser: import('playwright-core').Browser | undefined;
@@ -137,7 +136,8 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const env = { ...process.env, JUPYTER_PATH: data, JUPYTER_DATA_DIR: data, JUPYTER_CONFIG_DIR: config, JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime') };
-    server = spawn(
+    server = await JupyterServer.start(
+      'notebook server',
       jupyter!,
       [
         'notebook',
@@ -150,21 +150,8 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
         '--NotebookApp.open_browser=False',
         ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
       ],
-      { env, cwd: artifacts, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env, cwd: artifacts, base, token },
     );
-    server.stdout!.on('data', (d) => (serverLog += d));
-    server.stderr!.on('data', (d) => (serverLog += d));
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        const r = await fetch(`${base}/api/status?token=${token}`);
-        if (r.ok) break;
-      } catch {
-        /* not up yet */
-      }
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`notebook server did not start:\n${serverLog}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
     const unauth = await fetch(`${base}/api/kernels`);
     assert.equal(unauth.status, 403, 'the server refuses requests without the token');
     const { chromium } = await import('playwright-core');
@@ -178,16 +165,7 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
 
   after(async () => {
     await browser?.close().catch(() => undefined);
-    if (server && server.exitCode === null) {
-      try {
-        const ks = (await (await fetch(`${base}/api/kernels?token=${token}`)).json()) as { id: string }[];
-        for (const k of ks) await fetch(`${base}/api/kernels/${k.id}?token=${token}`, { method: 'DELETE' });
-      } catch {
-        /* server already gone */
-      }
-      server.kill('SIGTERM');
-      await new Promise((r) => (server!.exitCode !== null ? r(null) : server!.once('exit', r)));
-    }
+    await server?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -206,7 +184,7 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
       )
       .catch(async (e) => {
         await page.screenshot({ path: path.join(shots, `${what}-timeout.png`), fullPage: true });
-        throw new Error(`${what}: cells did not finish: ${e}\nserver log:\n${serverLog.slice(-3000)}`);
+        throw new Error(`${what}: cells did not finish: ${e}\nserver log:\n${(server?.log ?? '').slice(-3000)}`);
       });
     const errors = await page.evaluate(() =>
       (window as any).Jupyter.notebook
@@ -339,7 +317,7 @@ describe('widgets in chromium on a Notebook 6 server', { skip, timeout: 1_800_00
   async function waitFor(p: import('playwright-core').Page, what: string, fn: string, timeout = 60_000): Promise<void> {
     await p.waitForFunction(fn, undefined, { timeout, polling: 100 }).catch(async (e) => {
       await p.screenshot({ path: path.join(shots, `timeout-${what.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => undefined);
-      throw new Error(`${what}: ${e}\nconsole errors: ${consoleErrors.join(' | ')}\nserver log:\n${serverLog.slice(-2000)}`);
+      throw new Error(`${what}: ${e}\nconsole errors: ${consoleErrors.join(' | ')}\nserver log:\n${(server?.log ?? '').slice(-2000)}`);
     });
   }
 

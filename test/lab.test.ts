@@ -20,7 +20,7 @@
  * app install or build fails the test.
  */
 import { strict as assert } from 'node:assert';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -29,7 +29,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runInstall } from '../kernel/install.js';
 import { installWidgetsFor } from '../widgets/install.js';
-import { freePort, havePlaywright } from './helpers/browser.js';
+import { freePort, havePlaywright, JupyterServer } from './helpers/browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
@@ -136,8 +136,7 @@ const skip = !existsSync(chromiumPath)
 for (const major of VERSIONS) {
   describe(`widgets in JupyterLab ${major} (prebuilt extension) in chromium`, { skip, timeout: 45 * 60_000 }, () => {
     let tmp = '';
-    let server: ChildProcess | undefined;
-    let serverLog = '';
+    let server: JupyterServer | undefined;
     let base = '';
     let token = '';
     let context: import('playwright-core').BrowserContext | undefined;
@@ -166,7 +165,8 @@ for (const major of VERSIONS) {
         JUPYTER_CONFIG_DIR: path.join(tmp, 'config'),
         JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime'),
       };
-      server = spawn(
+      server = await JupyterServer.start(
+        'JupyterLab server',
         python!,
         [
           path.join(labApp, 'serve.py'),
@@ -180,21 +180,8 @@ for (const major of VERSIONS) {
           `--ServerApp.root_dir=${artifacts}`,
           ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
         ],
-        { env, cwd: artifacts, stdio: ['ignore', 'pipe', 'pipe'] },
+        { env, cwd: artifacts, base, token },
       );
-      server.stdout!.on('data', (d) => (serverLog += d));
-      server.stderr!.on('data', (d) => (serverLog += d));
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        try {
-          const r = await fetch(`${base}/api/status?token=${token}`);
-          if (r.ok) break;
-        } catch {
-          /* not up yet */
-        }
-        if (Date.now() > deadline || server.exitCode !== null) throw new Error(`JupyterLab server did not start:\n${serverLog}`);
-        await new Promise((r) => setTimeout(r, 300));
-      }
       assert.equal((await fetch(`${base}/api/kernels`)).status, 403, 'the server refuses requests without the token');
       const { chromium } = await import('playwright-core');
       context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
@@ -228,11 +215,7 @@ for (const major of VERSIONS) {
 
     after(async () => {
       await context?.close().catch(() => undefined);
-      if (server && server.exitCode === null) {
-        await shutdownKernels().catch(() => undefined);
-        server.kill('SIGTERM');
-        await new Promise((r) => (server!.exitCode !== null ? r(null) : server!.once('exit', r)));
-      }
+      await server?.stop();
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     });
 
@@ -310,7 +293,7 @@ for (const major of VERSIONS) {
           )
           .catch(async (e) => {
             await page.screenshot({ path: path.join(shots, `${file}-timeout.png`) });
-            throw new Error(`${nb}: cells did not finish: ${e}\nserver log:\n${serverLog.slice(-3000)}`);
+            throw new Error(`${nb}: cells did not finish: ${e}\nserver log:\n${(server?.log ?? '').slice(-3000)}`);
           });
         const ran = (Date.now() - t0) / 1000;
         // tslab reports a failing cell as an error output or on stderr.
