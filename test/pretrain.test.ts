@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf } from '../src/backend/index.js';
@@ -278,6 +278,24 @@ test('pretraining on a tiny corpus lowers the held-out loss, resumes bit-exactly
     assert.ok(
       Math.abs(lastC - ev[ev.length - 1]!.loss) < 0.3,
       `resumed from the compact copy: held-out loss ${lastC} vs ${ev[ev.length - 1]!.loss} uninterrupted`,
+    );
+    // An interrupted run (the CLI's Ctrl-C) finishes the step under way, saves it and stops there.
+    const stop = new AbortController();
+    const cut = await pretrainMlm(TINY, {
+      ...base,
+      runDir: join(root, 'd'),
+      out: join(root, 'd-model'),
+      signal: stop.signal,
+      onStep: (rec) => {
+        if (rec.step === 7) stop.abort();
+      },
+    });
+    assert.equal(cut.stoppedBecause, 'interrupted');
+    assert.equal(cut.record.step, 7);
+    assert.ok(existsSync(join(root, 'd', 'state-7.safetensors')), 'checkpoint of the interrupted step saved');
+    assert.deepEqual(
+      cut.record.history.map((h) => h.loss),
+      straight.record.history.slice(0, 7).map((h) => h.loss),
     );
     // A resume with other settings is refused, naming the setting.
     await assert.rejects(pretrainMlm({ ...TINY, hidden: 64 }, { ...base, runDir: join(root, 'b'), out: join(root, 'c-model'), resume: true }), /hidden = 32/);

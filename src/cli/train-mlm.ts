@@ -75,6 +75,15 @@ export async function trainMlmCommand(o: TrainMlmOptions): Promise<void> {
   };
   let smooth = NaN;
   let lastLine = 0;
+  // Ctrl-C (or SIGTERM) once: finish the step under way, save the checkpoint, stop. Twice: quit at once.
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
+    log(`${sig}: stopping after this step and saving the checkpoint (again to quit without saving)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const result = await pretrainMlm(settings, {
     corpusDir: o.corpus ?? join(root, '.cache', 'corpus'),
     runDir,
@@ -86,6 +95,7 @@ export async function trainMlmCommand(o: TrainMlmOptions): Promise<void> {
     newData: o.newData ?? false,
     stopAt: o.stopAt,
     minutes: o.minutes,
+    signal: stop.signal,
     evalEvery: o.evalEvery ?? 250,
     evalSequences: o.evalSequences ?? 256,
     saveEvery: o.saveEvery ?? 250,
@@ -119,6 +129,8 @@ export async function trainMlmCommand(o: TrainMlmOptions): Promise<void> {
         `eval step ${e.step}: held-out loss ${e.loss.toFixed(3)}, perplexity ${e.perplexity.toFixed(1)}, masked-token accuracy ${(100 * e.accuracy).toFixed(1)}% (${e.count} tokens)`,
       ),
   });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   (bar as cliProgress.SingleBar | null)?.stop();
   console.log(`stopped at step ${result.record.step} (${result.stoppedBecause}); model in ${out}; resume with: npx flowlens train mlm --resume`);
 }

@@ -106,6 +106,11 @@ export interface PretrainRun {
   stopAt?: number;
   /** Stop after this many minutes of this session (checkpoint saved). */
   minutes?: number;
+  /**
+   * Stop when this signal is aborted (the CLI aborts it on Ctrl-C / SIGTERM): the step under way
+   * finishes, then the run evaluates, saves its checkpoint and returns (`stoppedBecause: 'interrupted'`).
+   */
+  signal?: AbortSignal;
   evalEvery: number;
   evalSequences: number;
   saveEvery: number;
@@ -119,7 +124,7 @@ export interface PretrainRun {
 /** What {@link pretrainMlm} returns. */
 export interface PretrainResult {
   record: TrainerRecord;
-  stoppedBecause: 'steps' | 'time' | 'stopAt';
+  stoppedBecause: 'steps' | 'time' | 'stopAt' | 'interrupted';
 }
 
 /** Learning rate at `step` (1-based): linear warm-up, then linear decay to 0 at `steps`. */
@@ -303,12 +308,13 @@ export async function pretrainMlm(settings: PretrainSettings, run: PretrainRun):
       const rec: StepRecord = { step, loss, lr, gradNorm, tokens, seconds };
       history.push(rec);
       run.onStep?.(rec, { epoch: order.epochsAt(step), tokensPerSecond: stepTokens / dt, workerMs: engine.lastMs });
-      const outOfTime = run.minutes !== undefined && (performance.now() - session0) / 60000 >= run.minutes;
+      const interrupted = run.signal?.aborted === true;
+      const outOfTime = interrupted || (run.minutes !== undefined && (performance.now() - session0) / 60000 >= run.minutes);
       if (step % run.evalEvery === 0 || step === stopAt || outOfTime) await evaluate(step);
       if (step % run.saveEvery === 0 || step === stopAt || outOfTime) save(step);
       if (outOfTime && step < stopAt) {
-        stoppedBecause = 'time';
-        log(`time budget of ${run.minutes} min reached at step ${step}; checkpoint saved`);
+        stoppedBecause = interrupted ? 'interrupted' : 'time';
+        log(interrupted ? `interrupted at step ${step}; checkpoint saved` : `time budget of ${run.minutes} min reached at step ${step}; checkpoint saved`);
         return { record: record(step), stoppedBecause };
       }
     }
