@@ -118,6 +118,7 @@ export function printLrpBench(rows: LrpBenchRow[]): void {
       'relevance pass ms': r.relevanceMs.toFixed(0),
       'Mask-LRP ms': r.maskLrpMs.toFixed(0),
       'GAE ms': r.gaeMs.toFixed(0),
+      'Mask-LRP / GAE': (r.maskLrpMs / r.gaeMs).toFixed(2),
       'full LRP ms': r.fullLrpMs.toFixed(0),
       'tensors leaked': r.tensorsLeaked,
     })),
