@@ -305,21 +305,36 @@ export class LayeredFlow {
     this.queue = new Int32Array(nodes);
     this.pathNode = new Int32Array(nodes + 1);
     this.pathArc = new Int32Array(nodes + 1);
-    this.cuts = [];
-    for (let t = 0; t <= this.layers; t++) {
-      const list: StoredCut[] = [];
-      if (t >= 1) {
-        // Source alone: src[j] = Σ_x W_1[x, j]; sink alone: sink[i] = Σ_k W_t[i, k].
-        const a = new Float64Array(seq);
-        const b = new Float64Array(seq);
-        for (let k = 0; k < seq; k++) for (let x = 0; x < seq; x++) a[k] += this.capT[k * seq + x];
-        const off = (t - 1) * ss;
-        for (let k = 0; k < seq; k++) for (let x = 0; x < seq; x++) b[x] += this.capT[off + k * seq + x];
-        list.push({ src: a, internal: 0, sink: new Float64Array(seq), hits: 0 });
-        list.push({ src: new Float64Array(seq), internal: 0, sink: b, hits: 0 });
-      }
-      this.cuts.push(list);
-    }
+    this.cuts = [[]];
+    for (let t = 1; t <= this.layers; t++) this.cuts.push(this.trivialCuts(t));
+  }
+
+  /** The two cuts every pair of sink layer t has: the source alone and the sink alone. */
+  private trivialCuts(t: number): StoredCut[] {
+    const { seq, capT } = this;
+    // Source alone: src[j] = Σ_x W_1[x, j]; sink alone: sink[i] = Σ_k W_t[i, k].
+    const a = new Float64Array(seq);
+    const b = new Float64Array(seq);
+    for (let k = 0; k < seq; k++) for (let x = 0; x < seq; x++) a[k] += capT[k * seq + x];
+    const off = (t - 1) * seq * seq;
+    for (let k = 0; k < seq; k++) for (let x = 0; x < seq; x++) b[x] += capT[off + k * seq + x];
+    return [
+      { src: a, internal: 0, sink: new Float64Array(seq), hits: 0 },
+      { src: new Float64Array(seq), internal: 0, sink: b, hits: 0 },
+    ];
+  }
+
+  /**
+   * Forgets the minimum cuts stored for sink layer `sinkLayer` (keeps the two trivial ones), so that
+   * the following solves of that layer do not depend on the earlier ones: the values of a sequence of
+   * solves that starts with this call are a function of that sequence alone (used to give the same
+   * result whichever thread solves a block of pairs).
+   * @throws Error when `sinkLayer` is outside 1..L.
+   */
+  resetCuts(sinkLayer: number): void {
+    if (!Number.isInteger(sinkLayer) || sinkLayer < 1 || sinkLayer > this.layers)
+      throw new Error(`LayeredFlow.resetCuts: sink layer ${sinkLayer} is outside 1..${this.layers}`);
+    this.cuts[sinkLayer] = this.trivialCuts(sinkLayer);
   }
 
   private checkPair(source: number, sinkLayer: number, sink: number): void {
