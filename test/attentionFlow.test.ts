@@ -353,6 +353,31 @@ test('LayeredFlow equals Edmonds–Karp with tied, zero and integer capacities o
   assert.ok(phases > 0, 'no solve ran a Dinic phase');
 });
 
+test('LayeredFlow equals Edmonds–Karp when positions span several 32-bit mask words (seq 37 and 64, zeros and ties)', () => {
+  // The last two hops of phase 1 use bitmasks of 32 positions per word.
+  const rng = mulberry(44);
+  for (const [S, L] of [
+    [37, 4],
+    [64, 3],
+  ] as const) {
+    const weights = Array.from({ length: L }, () => Array.from({ length: S * S }, () => (rng() < 0.3 ? 0 : rng() < 0.2 ? 0.25 : rng() ** 4)));
+    const aug = weights.map((w) => Array.from({ length: S }, (_, i) => w.slice(i * S, (i + 1) * S)));
+    const lf = new LayeredFlow(weights, S);
+    for (let t = 3; t <= L; t++) {
+      const cap = attentionGraph(aug, S, t);
+      for (let n = 0; n < 12; n++) {
+        const j = Math.floor(rng() * S);
+        const sinks = [Math.floor(rng() * S), 31, 32, S - 1];
+        const got = lf.maxFlowsFromSource(j, t, sinks);
+        sinks.forEach((i, r) => {
+          const want = edmondsKarp(cap, j, t * S + i);
+          assert.ok(Math.abs(got[r] - want) < 1e-9, `S ${S}, layer ${t}, ${j} → ${i}: ${got[r]} vs ${want}`);
+        });
+      }
+    }
+  }
+});
+
 test('attention flow equals the edge-list Dinic (FlowNetwork) on 8-layer × 12-token stacks', () => {
   const L = 8;
   const S = 12;
