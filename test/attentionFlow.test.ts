@@ -264,7 +264,7 @@ test('attention flow equals an independent Edmonds–Karp on random 4-layer × 6
     const st = randomStack(L, H, S, seed);
     const aug = augmented(st.data, L, H, S);
     const res = attentionFlow(st, { outputLayer: 'all' });
-    nonTrivial += res.stats.cutsStored;
+    nonTrivial += res.stats.bfsPhases;
     for (let l = 0; l < L; l++) {
       const cap = attentionGraph(aug, S, l + 1);
       for (let i = 0; i < S; i++) {
@@ -422,12 +422,14 @@ function makeJob(st: AttentionStack, sinkLayers: number[], positions: number[], 
   };
 }
 
+/** The calling thread's solver for `job`, as `jobSolver` builds it but with the default tol. */
 function solverOf(job: FlowJob): LayeredFlow {
   const S = job.seq;
   const w = new Float64Array(job.weights);
   return new LayeredFlow(
     Array.from({ length: job.edgeLayers }, (_, l) => w.subarray(l * S * S, (l + 1) * S * S)),
     S,
+    { maxCuts: 0 },
   );
 }
 

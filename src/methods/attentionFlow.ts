@@ -15,7 +15,7 @@
  * here that is `normalize: true`, off by default (raw max-flow values).
  *
  * Computation: `LayeredFlow` of `maxflow.ts` (Dinic on the implicit dense graph; for output layer l only node
- * layers ≤ l + 1 exist; cut certificates shared between pairs), in the calling thread or, for large
+ * layers ≤ l + 1 exist; the trivial cuts certify most solves early), in the calling thread or, for large
  * problems, also in `worker_threads` workers (option `workers`). Exact up to the tolerance.
  *
  * @module
