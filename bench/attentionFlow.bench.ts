@@ -11,8 +11,8 @@
  * - `ek`: an independent plain Edmonds–Karp (BFS augmenting paths on edge lists, one max flow per
  *   pair, as the reference code's networkx call) for the last layer, at small seq, for a ratio.
  *
- * The worker pool is started (by a 12 × 32 warm-up) before the first row, as it is after the first
- * large call of a session.
+ * The worker pool is started (by a 12 × 64 last-layer warm-up) before the first row, as it is after
+ * the first large call of a session.
  *
  * Run alone: `npx tsx bench/attentionFlow.bench.ts`. Figures are wall-clock on a shared machine:
  * compare ratios within one run, and the CPU columns.
@@ -187,7 +187,7 @@ export async function benchAttentionFlow(): Promise<Record<string, number>> {
     ['peaked', 64, peakedAttention],
   ];
   const threads = availableParallelism();
-  attentionFlow(randomAttention(12, 12, 32, 999), { outputLayer: 'all' }); // starts the worker pool
+  attentionFlow(randomAttention(12, 12, 64, 999)); // large enough to start the worker pool
   for (const [kind, seq, gen] of cases) {
     const st = gen(12, 12, seq, seq);
     const key = kind === 'dirichlet' ? `seq${seq}` : `${kind}_seq${seq}`;

@@ -480,12 +480,16 @@ test('worker threads give the same float64 max flows as one thread, equal to an 
   }
 });
 
-test('attentionFlow with workers: 2 equals workers: 1 exactly (all layers; one layer split into row blocks)', () => {
+test('attentionFlow with workers: 2 equals workers: 1 exactly (all layers; two layers split into row blocks)', () => {
+  // With a worker running, calls above PARALLEL_WARM_COST (2e7: 12 × 32 all layers is ~8e7, layers
+  // 11–12 ~2.4e7) use it; the others stay in the calling thread.
+  const warm = makeJob(randomStack(4, 1, 4, 1), [3, 4], [0, 1]);
+  runFlowJobParallel(warm, solverOf(warm), 1, false);
   const st = randomStack(12, 3, 32, 8);
   for (const opts of [
     { outputLayer: 'all' as const },
+    { outputLayer: [10, 11], normalize: true },
     { outputLayer: 11, outputPositions: [3, 1, 4, 1, 5, 9, 2, 6, 31] },
-    { outputLayer: [4, 9], normalize: true },
   ]) {
     const one = attentionFlow(st, { ...opts, workers: 1 });
     const two = attentionFlow(st, { ...opts, workers: 2 });
@@ -500,7 +504,7 @@ test('a worker that throws surfaces as an Error in the caller; the pool keeps wo
   const st = randomStack(6, 2, 8, 3);
   const job = makeJob(st, [4, 5, 6], [0, 1, 2], -1); // the workers' solver rejects tol −1
   assert.throws(
-    () => runFlowJobParallel(job, solverOf(job), 1),
+    () => runFlowJobParallel(job, solverOf(job), 1, false), // every task left to the worker
     /attentionFlow: a worker failed: worker 0: Error: maxflow: tol must be a finite number ≥ 0, got -1/,
   );
   const ok = makeJob(st, [4, 5, 6], [0, 1, 2]);
@@ -517,12 +521,12 @@ test('the workers never keep the process alive, from the compiled module and fro
   const script = (ext: string) => `
     import { attentionFlow } from ${JSON.stringify(new URL(`attentionFlow.${ext}`, methods(ext)).href)};
     import { flowWorkersStarted } from ${JSON.stringify(new URL(`flowPool.${ext}`, methods(ext)).href)};
-    const S = 32, d = new Float32Array(12 * S * S);
+    const S = 64, d = new Float32Array(12 * S * S);
     for (let p = 0; p < d.length; p++) d[p] = 1 + ((p * 7919) % 13);
     for (let r = 0; r < 12 * S; r++) { let s = 0; for (let c = 0; c < S; c++) s += d[r * S + c]; for (let c = 0; c < S; c++) d[r * S + c] /= s; }
     const st = { layers: 12, heads: 1, seq: S, data: d };
-    const a = attentionFlow(st, { outputLayer: 'all', workers: 2 });
-    const b = attentionFlow(st, { outputLayer: 'all', workers: 1 });
+    const a = attentionFlow(st, { outputLayer: 11, workers: 2 });
+    const b = attentionFlow(st, { outputLayer: 11, workers: 1 });
     const same = a.layers.every((l) => a.flow[l].every((v, p) => v === b.flow[l][p]));
     console.log('started', flowWorkersStarted(), 'same', same);
   `;

@@ -31,13 +31,18 @@ import { augmentedAttention, type AugmentOptions } from './rollout.js';
 export { closeFlowWorkers } from './flowPool.js';
 
 /**
- * Below this estimated cost (units of `taskCost` in `flowJobs.ts`: max flows × edges) a call stays in the
- * calling thread when no worker is running yet (starting one costs tens of ms, ~1 s from tsx);
- * about 100 ms of solving (12 layers × 32 tokens, all rows, is ~8e7).
+ * Below this estimated cost (units of `taskCost` in `flowJobs.ts`: max flows × edges; about 1.5e6
+ * per ms of one core) a call stays in the calling thread when no worker is running yet (starting one
+ * costs tens of ms, ~1 s from tsx): about 60 ms of solving (12 layers × 64 tokens, all rows, is
+ * ~1.3e9; × 32 tokens ~8e7).
  */
-const PARALLEL_COLD_COST = 5e7;
-/** With workers already running: parallel from this cost on (about 3 ms of solving). */
-const PARALLEL_WARM_COST = 1e6;
+const PARALLEL_COLD_COST = 1e8;
+/**
+ * With workers already running: parallel from this cost on (about 13 ms of solving; 12 × 32 all rows
+ * is ~8e7 and took 58 ms with 2 threads against 120 ms with one on the loaded 2-core machine; 12 × 16
+ * all rows, ~5e6, was slower with 2 threads there, so it stays below).
+ */
+const PARALLEL_WARM_COST = 2e7;
 
 /** Options of {@link attentionFlow}. */
 export interface AttentionFlowOptions extends AugmentOptions {

@@ -32,12 +32,10 @@ export const CTRL_DONE = 1;
 export const CTRL_ERROR = 2;
 /** Incremented after every source solved (a heartbeat for the caller's wait). */
 export const CTRL_PROGRESS = 3;
-/** Workers finished with the job (whether they solved tasks, found none left, or failed). */
-export const CTRL_ACK = 4;
 /** Incremented (and notified) on every task done and every worker done: what the caller waits on. */
-export const CTRL_SIGNAL = 5;
+export const CTRL_SIGNAL = 4;
 /** Length of the control array. */
-export const CTRL_WORDS = 6;
+export const CTRL_WORDS = 5;
 /** Counters per task in {@link FlowJob.stats}: solves, certifiedEarly, bfsPhases, cutsStored, closedForm. */
 export const STAT_WORDS = 5;
 

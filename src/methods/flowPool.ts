@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { FlowlensError } from '../errors.js';
-import { CTRL_ACK, CTRL_DONE, CTRL_ERROR, CTRL_NEXT, CTRL_PROGRESS, CTRL_SIGNAL, runFlowTasks, type FlowJob } from './flowJobs.js';
+import { CTRL_DONE, CTRL_ERROR, CTRL_NEXT, CTRL_PROGRESS, CTRL_SIGNAL, runFlowTasks, type FlowJob } from './flowJobs.js';
 import type { LayeredFlow } from './maxflow.js';
 import type { FlowWorkerData, FlowWorkerReport } from './flowWorker.js';
 
@@ -30,7 +30,7 @@ interface PoolWorker {
   worker: Worker;
   /** The pool's end of the worker's channel. */
   port: MessagePort;
-  /** `[1]` int32: set to 1 when the worker's module failed to load (it then never acknowledges a job). */
+  /** `[2]` int32: word 0 = 1 when the worker's module failed to load; word 1 = jobs it is done with. */
   state: Int32Array;
 }
 
@@ -77,8 +77,8 @@ function workerEntry(): { entry: string; tsx: string | undefined } {
 function startWorker(index: number): PoolWorker {
   const { entry, tsx } = workerEntry();
   const { port1, port2 } = new MessageChannel();
-  const stateBuf = new SharedArrayBuffer(4);
-  const data: FlowWorkerData & { entry: string; tsx: string | undefined; state: SharedArrayBuffer } = { port: port2, index, entry, tsx, state: stateBuf };
+  const stateBuf = new SharedArrayBuffer(8);
+  const data: FlowWorkerData & { entry: string; tsx: string | undefined } = { port: port2, index, entry, tsx, state: stateBuf };
   const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, transferList: [port2] });
   worker.unref();
   port1.unref();
@@ -113,13 +113,20 @@ function reports(ws: PoolWorker[]): string[] {
 
 /**
  * Solves `job` with the calling thread (`solver`, built on the job) and `helpers` pool workers
- * (started on first use), blocking until every task is done and every worker is done with the job.
+ * (started on first use), blocking until every task is done. A worker's first job is also waited for
+ * until the worker is done with it (so that a worker that cannot start or build its solver is
+ * reported, even when the caller solved every task); later jobs are not (a busy machine may run a
+ * worker late, and the caller then does its share).
+ * @param callerSolves whether the calling thread claims tasks too (default true; false leaves them
+ *   to the workers).
  * @throws FlowlensError when a worker fails to load, throws while solving (its message is included),
- *   or makes no progress for 2 minutes (crashed); whatever `solver` throws in the calling thread.
+ *   or no thread makes progress for 2 minutes (crashed); whatever `solver` throws in the calling thread.
  */
-export function runFlowJobParallel(job: FlowJob, solver: LayeredFlow, helpers: number): void {
+export function runFlowJobParallel(job: FlowJob, solver: LayeredFlow, helpers: number, callerSolves = true): void {
+  if (!Number.isInteger(helpers) || helpers < 1) throw new Error(`runFlowJobParallel: helpers must be a positive integer, got ${helpers}`);
   while (pool.length < helpers) pool.push(startWorker(pool.length));
   const ws = pool.slice(0, helpers);
+  const fresh = ws.filter((w) => Atomics.load(w.state, 1) === 0);
   for (const w of ws) w.port.postMessage(job);
   const ctrl = new Int32Array(job.control);
   const fail = (why: string): never => {
@@ -129,26 +136,26 @@ export function runFlowJobParallel(job: FlowJob, solver: LayeredFlow, helpers: n
     if (ws.some((w) => Atomics.load(w.state, 0) !== 0)) void closeFlowWorkers();
     throw new FlowlensError(`attentionFlow: ${why}${msgs.length ? `: ${msgs.join('; ')}` : ''}`);
   };
-  try {
-    runFlowTasks(job, solver);
-  } catch (e) {
-    Atomics.store(ctrl, CTRL_ERROR, 1);
-    throw e;
+  if (callerSolves) {
+    try {
+      runFlowTasks(job, solver);
+    } catch (e) {
+      Atomics.store(ctrl, CTRL_ERROR, 1);
+      throw e;
+    }
   }
   let progress = -1;
   let since = performance.now();
-  // Wait for every task and for every worker to be done with the job (so that no worker still
-  // writes into it, and a worker's failure is never missed).
   for (;;) {
     if (Atomics.load(ctrl, CTRL_ERROR) !== 0) fail('a worker failed');
     if (ws.some((w) => Atomics.load(w.state, 0) !== 0)) fail('a worker failed to start');
     const signal = Atomics.load(ctrl, CTRL_SIGNAL);
-    if (Atomics.load(ctrl, CTRL_DONE) >= job.tasks.length && Atomics.load(ctrl, CTRL_ACK) >= ws.length) return;
+    if (Atomics.load(ctrl, CTRL_DONE) >= job.tasks.length && fresh.every((w) => Atomics.load(w.state, 1) > 0)) return;
     Atomics.wait(ctrl, CTRL_SIGNAL, signal, 50);
-    const p = Atomics.load(ctrl, CTRL_PROGRESS) + Atomics.load(ctrl, CTRL_ACK);
+    const p = Atomics.load(ctrl, CTRL_PROGRESS) + Atomics.load(ctrl, CTRL_SIGNAL);
     if (p !== progress) {
       progress = p;
       since = performance.now();
-    } else if (performance.now() - since > STALL_MS) fail(`no worker made progress for ${STALL_MS / 1000} s (a worker crashed?)`);
+    } else if (performance.now() - since > STALL_MS) fail(`no thread made progress for ${STALL_MS / 1000} s (a worker crashed?)`);
   }
 }
