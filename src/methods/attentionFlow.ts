@@ -81,7 +81,7 @@ export interface AttentionFlowResult {
    * input token j to output position `outputPositions[r]` after that layer.
    */
   flow: Record<number, Float32Array>;
-  /** Solver counters (solves, solves certified by a stored cut, BFS phases, cuts stored, closed forms). */
+  /** Solver counters summed over the tasks (solves, solves certified early by a known cut, BFS phases, cuts stored, closed forms). */
   stats: LayeredFlowStats;
 }
 
