@@ -1,8 +1,16 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { attentionStack, type AttentionStack } from '../src/methods/attentionTypes.js';
 import { FlowNetwork, LayeredFlow } from '../src/methods/maxflow.js';
-import { attentionFlow, attentionFlowAllLayers, flowTokenImportance } from '../src/methods/attentionFlow.js';
+import { attentionFlow, attentionFlowAllLayers, closeFlowWorkers, flowTokenImportance } from '../src/methods/attentionFlow.js';
+import { CTRL_WORDS, STAT_WORDS, planFlowTasks, runFlowTasks, type FlowJob } from '../src/methods/flowJobs.js';
+import { flowWorkersStarted, runFlowJobParallel } from '../src/methods/flowPool.js';
+import { augmentedAttention } from '../src/methods/rollout.js';
 import { mulberry } from './helpers/rng.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -256,7 +264,7 @@ test('attention flow equals an independent Edmonds–Karp on random 4-layer × 6
     const st = randomStack(L, H, S, seed);
     const aug = augmented(st.data, L, H, S);
     const res = attentionFlow(st, { outputLayer: 'all' });
-    nonTrivial += res.stats.cutsStored;
+    nonTrivial += res.stats.bfsPhases;
     for (let l = 0; l < L; l++) {
       const cap = attentionGraph(aug, S, l + 1);
       for (let i = 0; i < S; i++) {
@@ -345,6 +353,31 @@ test('LayeredFlow equals Edmonds–Karp with tied, zero and integer capacities o
   assert.ok(phases > 0, 'no solve ran a Dinic phase');
 });
 
+test('LayeredFlow equals Edmonds–Karp when positions span several 32-bit mask words (seq 37 and 64, zeros and ties)', () => {
+  // The last two hops of phase 1 use bitmasks of 32 positions per word.
+  const rng = mulberry(44);
+  for (const [S, L] of [
+    [37, 4],
+    [64, 3],
+  ] as const) {
+    const weights = Array.from({ length: L }, () => Array.from({ length: S * S }, () => (rng() < 0.3 ? 0 : rng() < 0.2 ? 0.25 : rng() ** 4)));
+    const aug = weights.map((w) => Array.from({ length: S }, (_, i) => w.slice(i * S, (i + 1) * S)));
+    const lf = new LayeredFlow(weights, S);
+    for (let t = 3; t <= L; t++) {
+      const cap = attentionGraph(aug, S, t);
+      for (let n = 0; n < 12; n++) {
+        const j = Math.floor(rng() * S);
+        const sinks = [Math.floor(rng() * S), 31, 32, S - 1];
+        const got = lf.maxFlowsFromSource(j, t, sinks);
+        sinks.forEach((i, r) => {
+          const want = edmondsKarp(cap, j, t * S + i);
+          assert.ok(Math.abs(got[r] - want) < 1e-9, `S ${S}, layer ${t}, ${j} → ${i}: ${got[r]} vs ${want}`);
+        });
+      }
+    }
+  }
+});
+
 test('attention flow equals the edge-list Dinic (FlowNetwork) on 8-layer × 12-token stacks', () => {
   const L = 8;
   const S = 12;
@@ -364,6 +397,159 @@ test('attention flow equals the edge-list Dinic (FlowNetwork) on 8-layer × 12-t
 });
 
 // ---------------------------------------------------------------------------------------------
+// (d) worker threads: the same values as one thread, and equal to an independent max flow.
+
+after(() => closeFlowWorkers());
+
+/** A job over the augmented attention of `st` (all layers up to the deepest sink), as attentionFlow builds it. */
+function makeJob(st: AttentionStack, sinkLayers: number[], positions: number[], tol?: number): FlowJob {
+  const S = st.seq;
+  const top = Math.max(...sinkLayers);
+  const weights = new SharedArrayBuffer(top * S * S * 8);
+  for (let l = 0; l < top; l++) new Float64Array(weights).set(augmentedAttention(st, l), l * S * S);
+  const tasks = planFlowTasks(sinkLayers, positions.length, S);
+  return {
+    seq: S,
+    tol,
+    edgeLayers: top,
+    weights,
+    sinkLayers,
+    positions,
+    tasks,
+    out: new SharedArrayBuffer(sinkLayers.length * positions.length * S * 8),
+    stats: new SharedArrayBuffer(tasks.length * STAT_WORDS * 8),
+    control: new SharedArrayBuffer(CTRL_WORDS * 4),
+  };
+}
+
+/** The calling thread's solver for `job`, as `jobSolver` builds it but with the default tol. */
+function solverOf(job: FlowJob): LayeredFlow {
+  const S = job.seq;
+  const w = new Float64Array(job.weights);
+  return new LayeredFlow(
+    Array.from({ length: job.edgeLayers }, (_, l) => w.subarray(l * S * S, (l + 1) * S * S)),
+    S,
+    { maxCuts: 0 },
+  );
+}
+
+test('task plan: every (layer, row) once; rows of few deep layers split into blocks, independent of the worker count', () => {
+  const a = planFlowTasks([1, 2, 3, 12], 64, 64);
+  assert.equal(a.length, 2 + 2 * 4);
+  for (const li of [0, 1, 2, 3]) {
+    const rows = a.filter((t) => t.layerIndex === li).flatMap((t) => Array.from({ length: t.rowEnd - t.rowStart }, (_, r) => t.rowStart + r));
+    assert.deepEqual(
+      rows.sort((x, y) => x - y),
+      Array.from({ length: 64 }, (_, r) => r),
+    );
+  }
+  for (let k = 1; k < a.length; k++) assert.ok(a[k - 1].cost >= a[k].cost, 'tasks are not sorted by cost');
+  assert.equal(planFlowTasks([12], 64, 16).length, 1, 'a small problem is one task');
+  assert.equal(planFlowTasks([12], 3, 64).length, 3, 'no more blocks than rows');
+  assert.equal(planFlowTasks([3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 64, 64).length, 10);
+});
+
+test('worker threads give the same float64 max flows as one thread, equal to an independent Edmonds–Karp', () => {
+  const L = 12;
+  const S = 32;
+  const st = randomStack(L, 2, S, 5);
+  const aug = augmented(st.data, L, 2, S);
+  for (const [sinkLayers, positions] of [
+    [Array.from({ length: L }, (_, l) => l + 1), Array.from({ length: S }, (_, i) => i)],
+    [[L], [5, 0, 5, 31, 30, 2, 7, 9, 11]], // one layer, rows split into blocks, a repeated row
+  ]) {
+    const serial = makeJob(st, sinkLayers, positions);
+    runFlowTasks(serial, solverOf(serial));
+    const par = makeJob(st, sinkLayers, positions);
+    runFlowJobParallel(par, solverOf(par), 1);
+    assert.ok(flowWorkersStarted() >= 1);
+    const a = new Float64Array(serial.out);
+    const b = new Float64Array(par.out);
+    for (let p = 0; p < a.length; p++) assert.ok(Math.abs(a[p] - b[p]) <= 1e-12, `entry ${p}: serial ${a[p]} vs workers ${b[p]}`);
+    assert.deepEqual(new Float64Array(serial.stats), new Float64Array(par.stats), 'per-task solver counters differ');
+    const rng = mulberry(S + sinkLayers.length);
+    for (let k = 0; k < 6; k++) {
+      const li = Math.floor(rng() * sinkLayers.length);
+      const r = Math.floor(rng() * positions.length);
+      const j = Math.floor(rng() * S);
+      const t = sinkLayers[li];
+      const want = edmondsKarp(attentionGraph(aug, S, t), j, t * S + positions[r]);
+      const got = b[(li * positions.length + r) * S + j];
+      assert.ok(Math.abs(got - want) < 1e-9, `layer ${t}, ${j} → ${positions[r]}: ${got} vs Edmonds–Karp ${want}`);
+    }
+  }
+});
+
+test('attentionFlow with workers: 2 equals workers: 1 exactly (all layers; two layers split into row blocks)', () => {
+  // With a worker running, calls above PARALLEL_WARM_COST (2e7: 12 × 32 all layers is ~8e7, layers
+  // 11–12 ~2.4e7) use it; the others stay in the calling thread.
+  const warm = makeJob(randomStack(4, 1, 4, 1), [3, 4], [0, 1]);
+  runFlowJobParallel(warm, solverOf(warm), 1, false);
+  const st = randomStack(12, 3, 32, 8);
+  for (const opts of [
+    { outputLayer: 'all' as const },
+    { outputLayer: [10, 11], normalize: true },
+    { outputLayer: 11, outputPositions: [3, 1, 4, 1, 5, 9, 2, 6, 31] },
+  ]) {
+    const one = attentionFlow(st, { ...opts, workers: 1 });
+    const two = attentionFlow(st, { ...opts, workers: 2 });
+    assert.deepEqual(two.layers, one.layers);
+    for (const l of one.layers) assert.deepEqual(two.flow[l], one.flow[l], `layer ${l} differs`);
+    assert.deepEqual(two.stats, one.stats);
+  }
+  assert.ok(flowWorkersStarted() >= 1, 'the parallel path did not run');
+});
+
+test('a worker that throws surfaces as an Error in the caller; the pool keeps working', () => {
+  const st = randomStack(6, 2, 8, 3);
+  const job = makeJob(st, [4, 5, 6], [0, 1, 2], -1); // the workers' solver rejects tol −1
+  assert.throws(
+    () => runFlowJobParallel(job, solverOf(job), 1, false), // every task left to the worker
+    /attentionFlow: a worker failed: worker 0: Error: maxflow: tol must be a finite number ≥ 0, got -1/,
+  );
+  const ok = makeJob(st, [4, 5, 6], [0, 1, 2]);
+  runFlowJobParallel(ok, solverOf(ok), 1);
+  const ref = makeJob(st, [4, 5, 6], [0, 1, 2]);
+  runFlowTasks(ref, solverOf(ref));
+  assert.deepEqual(new Float64Array(ok.out), new Float64Array(ref.out));
+});
+
+test('the workers never keep the process alive, from the compiled module and from the TypeScript sources (tsx)', () => {
+  const compiled = import.meta.url.endsWith('.js');
+  // dist/test/x.test.js → dist/src/methods/*.js; test/x.test.ts (or dist/test/x.test.js) → src/methods/*.ts
+  const methods = (ext: string) => new URL(`${ext === 'ts' && compiled ? '../../' : '../'}src/methods/`, import.meta.url);
+  const script = (ext: string) => `
+    import { attentionFlow } from ${JSON.stringify(new URL(`attentionFlow.${ext}`, methods(ext)).href)};
+    import { flowWorkersStarted } from ${JSON.stringify(new URL(`flowPool.${ext}`, methods(ext)).href)};
+    const S = 64, d = new Float32Array(12 * S * S);
+    for (let p = 0; p < d.length; p++) d[p] = 1 + ((p * 7919) % 13);
+    for (let r = 0; r < 12 * S; r++) { let s = 0; for (let c = 0; c < S; c++) s += d[r * S + c]; for (let c = 0; c < S; c++) d[r * S + c] /= s; }
+    const st = { layers: 12, heads: 1, seq: S, data: d };
+    const a = attentionFlow(st, { outputLayer: 11, workers: 2 });
+    const b = attentionFlow(st, { outputLayer: 11, workers: 1 });
+    const same = a.layers.every((l) => a.flow[l].every((v, p) => v === b.flow[l][p]));
+    console.log('started', flowWorkersStarted(), 'same', same);
+  `;
+  const dir = mkdtempSync(join(tmpdir(), 'flowlens-flow-'));
+  try {
+    const runners: string[][] = [];
+    if (compiled) runners.push(['--input-type=module', '-e', script('js')]);
+    // From the sources, as `npx tsx bench/…` runs it (tsx registers itself in the main thread only;
+    // the pool registers it in the worker).
+    const file = join(dir, 'child.mts');
+    writeFileSync(file, script('ts'));
+    runners.push([createRequire(import.meta.url).resolve('tsx/cli'), file]);
+    for (const args of runners) {
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, `${args[0]}: child exited with ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
+      assert.match(r.stdout, /started 1 same true/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
 // (e) errors
 
 test('attention flow and max flow reject bad input with named errors', () => {
@@ -374,6 +560,8 @@ test('attention flow and max flow reject bad input with named errors', () => {
   assert.throws(() => attentionFlow(st, { outputPositions: [] }), /non-empty/);
   assert.throws(() => attentionFlow(st, { headReduce: 2 }), /unknown head index 2/);
   assert.throws(() => attentionFlow(st, { residual: 1.5 }), /residual weight/);
+  assert.throws(() => attentionFlow(st, { workers: 0 }), /workers must be a positive integer, got 0/);
+  assert.throws(() => attentionFlow(st, { workers: 1.5 }), /workers must be a positive integer/);
   assert.throws(() => new FlowNetwork(0), /positive integer/);
   const g = new FlowNetwork(3);
   assert.throws(() => g.addEdge(0, 3, 1), /outside 0..2/);

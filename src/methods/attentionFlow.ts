@@ -14,14 +14,35 @@
  * It then divides each output node's row by its sum (`flow_values[u] /= flow_values[u].sum()`);
  * here that is `normalize: true`, off by default (raw max-flow values).
  *
- * Computation: {@link LayeredFlow} (Dinic on the implicit dense graph; for output layer l only node
- * layers ≤ l + 1 exist; cut certificates shared between pairs). Exact up to the tolerance.
+ * Computation: `LayeredFlow` of `maxflow.ts` (Dinic on the implicit dense graph; for output layer l only node
+ * layers ≤ l + 1 exist; the trivial cuts certify most solves early), in the calling thread or, for large
+ * problems, also in `worker_threads` workers (option `workers`). Exact up to the tolerance.
  *
  * @module
  */
 import { checkLayer, checkPosition, type AttentionStack } from './attentionTypes.js';
-import { LayeredFlow, type LayeredFlowStats } from './maxflow.js';
+import { availableParallelism } from 'node:os';
+import { OptionError } from '../errors.js';
+import { CTRL_WORDS, STAT_WORDS, jobSolver, planFlowTasks, runFlowTasks, type FlowJob } from './flowJobs.js';
+import { flowWorkersStarted, runFlowJobParallel } from './flowPool.js';
+import type { LayeredFlowStats } from './maxflow.js';
 import { augmentedAttention, type AugmentOptions } from './rollout.js';
+
+export { closeFlowWorkers } from './flowPool.js';
+
+/**
+ * Below this estimated cost (units of `taskCost` in `flowJobs.ts`: max flows × edges; about 1.5e6
+ * per ms of one core) a call stays in the calling thread when no worker is running yet (starting one
+ * costs tens of ms, ~1 s from tsx): about 60 ms of solving (12 layers × 64 tokens, all rows, is
+ * ~1.3e9; × 32 tokens ~8e7).
+ */
+const PARALLEL_COLD_COST = 1e8;
+/**
+ * With workers already running: parallel from this cost on (about 13 ms of solving; 12 × 32 all rows
+ * is ~8e7 and took 58 ms with 2 threads against 120 ms with one on the loaded 2-core machine; 12 × 16
+ * all rows, ~5e6, was slower with 2 threads there, so it stays below).
+ */
+const PARALLEL_WARM_COST = 2e7;
 
 /** Options of {@link attentionFlow}. */
 export interface AttentionFlowOptions extends AugmentOptions {
@@ -39,6 +60,13 @@ export interface AttentionFlowOptions extends AugmentOptions {
   normalize?: boolean;
   /** Residual capacities ≤ tol count as saturated; default 1e-12. */
   tol?: number;
+  /**
+   * Threads that solve max flows: the calling thread plus `workers − 1` `worker_threads` workers
+   * (started on first use, kept for later calls, never keeping the process alive; see
+   * {@link closeFlowWorkers}). Default `os.availableParallelism()`; `1` = all in the calling thread.
+   * Small problems stay in the calling thread whatever the value. The values do not depend on it.
+   */
+  workers?: number;
 }
 
 /** Result of {@link attentionFlow}. */
@@ -53,7 +81,7 @@ export interface AttentionFlowResult {
    * input token j to output position `outputPositions[r]` after that layer.
    */
   flow: Record<number, Float32Array>;
-  /** Solver counters (solves, solves certified by a stored cut, BFS phases, cuts stored, closed forms). */
+  /** Solver counters summed over the tasks (solves, solves certified early by a known cut, BFS phases, cuts stored, closed forms). */
   stats: LayeredFlowStats;
 }
 
@@ -67,12 +95,18 @@ function resolveLayers(stack: AttentionStack, spec: AttentionFlowOptions['output
 }
 
 /**
- * Attention flow values (paper §3, "Attention Flow": max flow in the attention graph from every
- * input token to the chosen output nodes).
+ * Attention flow values (Abnar & Zuidema 2020, §3, "Attention Flow": max flow in the attention graph
+ * from every input token to the chosen output nodes).
+ *
+ * Work: one max flow per (computed layer, output position, input token), on graphs of up to
+ * `(outputLayer + 2) × seq` nodes. The pairs are split into tasks (a layer, a block of output rows;
+ * see `flowJobs.ts`) that the calling thread and, for large problems, `workers − 1` worker threads
+ * claim; each task starts from the same solver state, so the result is identical for any `workers`.
  *
  * @returns per computed layer a `[outputPositions.length, seq]` float32 matrix (computed in float64).
  * @throws Error naming an unknown output layer, output position or head index, or a residual
- *   weight outside [0, 1].
+ *   weight outside [0, 1]; OptionError on a `workers` that is not a positive integer;
+ *   FlowlensError when a worker thread fails (the message names the worker and its error).
  */
 export function attentionFlow(stack: AttentionStack, opts: AttentionFlowOptions = {}): AttentionFlowResult {
   const { seq } = stack;
@@ -80,29 +114,57 @@ export function attentionFlow(stack: AttentionStack, opts: AttentionFlowOptions 
   const positions = opts.outputPositions ?? Array.from({ length: seq }, (_, i) => i);
   if (!Array.isArray(positions) || positions.length === 0) throw new Error('attentionFlow: outputPositions must be a non-empty list of positions');
   for (const p of positions) checkPosition(stack, p, 'attentionFlow outputPositions');
+  const workers = opts.workers ?? availableParallelism();
+  if (!Number.isInteger(workers) || workers < 1) throw new OptionError(`attentionFlow: workers must be a positive integer, got ${String(opts.workers)}`);
   const top = layers[layers.length - 1];
-  const weights = Array.from({ length: top + 1 }, (_, l) => augmentedAttention(stack, l, opts));
-  const solver = new LayeredFlow(weights, seq, { tol: opts.tol });
-  const flow: Record<number, Float32Array> = {};
+  const ss = seq * seq;
+  const weights = new SharedArrayBuffer((top + 1) * ss * 8);
+  const w = new Float64Array(weights);
+  for (let l = 0; l <= top; l++) w.set(augmentedAttention(stack, l, opts), l * ss);
   const nOut = positions.length;
-  const col = new Float64Array(nOut);
-  const vals = new Float64Array(nOut * seq);
-  for (const l of layers) {
-    // One source at a time, all sinks (the solver shares stored cuts between pairs of a layer).
-    for (let j = 0; j < seq; j++) {
-      solver.maxFlowsFromSource(j, l + 1, positions, col);
-      for (let r = 0; r < nOut; r++) vals[r * seq + j] = col[r];
-    }
+  const sinkLayers = layers.map((l) => l + 1);
+  const tasks = planFlowTasks(sinkLayers, nOut, seq);
+  const job: FlowJob = {
+    seq,
+    tol: opts.tol,
+    edgeLayers: top + 1,
+    weights,
+    sinkLayers,
+    positions,
+    tasks,
+    out: new SharedArrayBuffer(layers.length * nOut * seq * 8),
+    stats: new SharedArrayBuffer(tasks.length * STAT_WORDS * 8),
+    control: new SharedArrayBuffer(CTRL_WORDS * 4),
+  };
+  const solver = jobSolver(job); // validates the weights and tol in the calling thread
+  const helpers = Math.min(workers, tasks.length) - 1;
+  const cost = tasks.reduce((a, t) => a + t.cost, 0);
+  if (helpers > 0 && (cost >= PARALLEL_COLD_COST || (cost >= PARALLEL_WARM_COST && flowWorkersStarted() >= helpers))) runFlowJobParallel(job, solver, helpers);
+  else runFlowTasks(job, solver);
+  const vals = new Float64Array(job.out);
+  const flow: Record<number, Float32Array> = {};
+  layers.forEach((l, li) => {
     const out = new Float32Array(nOut * seq);
     for (let r = 0; r < nOut; r++) {
+      const o = (li * nOut + r) * seq;
       let sum = 0;
-      for (let j = 0; j < seq; j++) sum += vals[r * seq + j];
+      for (let j = 0; j < seq; j++) sum += vals[o + j];
       const scale = opts.normalize && sum > 0 ? 1 / sum : 1;
-      for (let j = 0; j < seq; j++) out[r * seq + j] = vals[r * seq + j] * scale;
+      for (let j = 0; j < seq; j++) out[r * seq + j] = vals[o + j] * scale;
     }
     flow[l] = out;
+  });
+  const st = new Float64Array(job.stats);
+  const stats: LayeredFlowStats = { solves: 0, certifiedEarly: 0, bfsPhases: 0, cutsStored: 0, closedForm: 0 };
+  for (let k = 0; k < tasks.length; k++) {
+    const o = k * STAT_WORDS;
+    stats.solves += st[o];
+    stats.certifiedEarly += st[o + 1];
+    stats.bfsPhases += st[o + 2];
+    stats.cutsStored += st[o + 3];
+    stats.closedForm += st[o + 4];
   }
-  return { seq, layers, outputPositions: positions, flow, stats: { ...solver.stats } };
+  return { seq, layers, outputPositions: positions, flow, stats };
 }
 
 /**

@@ -214,7 +214,12 @@ interface StoredCut {
  * - The first level graph needs no BFS: with zero flow every edge goes from layer l to l+1, so
  *   distance-to-sink = t − layer; the first blocking flow only follows forward edges, widest first
  *   (each node's forward arcs are sorted by capacity once), which halves the number of augmenting
- *   paths on attention graphs.
+ *   paths on attention graphs. It is found by recursive pushes (a node passes flow to several arcs in
+ *   one visit), not one path at a time: the prefixes shared by augmenting paths are walked once
+ *   (0.75–0.89× the CPU time of the path-at-a-time search on the bench's 12 × 16..64 stacks). Its
+ *   last two hops (layer t−2 → t−1 → sink) pick arcs by bitmasks of unsaturated arcs and of layer-(t−1)
+ *   nodes that still reach the sink, so the arcs into dead nodes are not scanned one by one (they
+ *   were ≈ 85% of the arcs scanned; 0.63–0.76× the CPU time again).
  * - Every s–t cut of the graph for sink layer t is a cut for every other (source, sink) pair with
  *   that sink layer, with capacity `src[j] + internal + sink[i]` (the source's and the sink's edges
  *   are the only pair-dependent ones). The trivial cuts (source alone: Σ_x W_1[x, j]; sink alone:
@@ -245,6 +250,14 @@ export class LayeredFlow {
   private readonly res: Float64Array;
   /** `order[(l−1)·seq² + k·seq + q]`: the head x of the q-th widest forward arc (l−1, k) → (l, x). */
   private readonly order: Int32Array;
+  /** 32-bit words per bitmask of one layer's positions. */
+  private readonly words: number;
+  /** `arcMask[((l−1)·seq + k)·words + w]`: bit x of word w set iff capacity (l−1, k) → (l, x) > tol. */
+  private readonly arcMask: Uint32Array;
+  /** Phase 1: per node of layer t−2, its unsaturated arcs to layer t−1 (bits, as `arcMask`). */
+  private readonly unsat: Uint32Array;
+  /** Phase 1: the nodes of layer t−1 whose arc to the sink is unsaturated (bits). */
+  private readonly live: Uint32Array;
   /** Edge layers `0..dirty−1` of `res` may differ from `capT` (a reset restores only those). */
   private dirty = 0;
   private readonly level: Int32Array;
@@ -299,27 +312,49 @@ export class LayeredFlow {
       idx.sort((a, b) => this.capT[off + b] - this.capT[off + a] || a - b);
       for (let q = 0; q < seq; q++) this.order[off + q] = idx[q];
     }
+    this.words = (seq + 31) >>> 5;
+    this.arcMask = new Uint32Array(this.layers * seq * this.words);
+    for (let r = 0; r < this.layers * seq; r++) {
+      for (let x = 0; x < seq; x++) if (this.capT[r * seq + x] > this.tol) this.arcMask[r * this.words + (x >>> 5)] |= 1 << (x & 31);
+    }
+    this.unsat = new Uint32Array(seq * this.words);
+    this.live = new Uint32Array(this.words);
     const nodes = (this.layers + 1) * seq;
     this.level = new Int32Array(nodes);
     this.it = new Int32Array(nodes);
     this.queue = new Int32Array(nodes);
     this.pathNode = new Int32Array(nodes + 1);
     this.pathArc = new Int32Array(nodes + 1);
-    this.cuts = [];
-    for (let t = 0; t <= this.layers; t++) {
-      const list: StoredCut[] = [];
-      if (t >= 1) {
-        // Source alone: src[j] = Σ_x W_1[x, j]; sink alone: sink[i] = Σ_k W_t[i, k].
-        const a = new Float64Array(seq);
-        const b = new Float64Array(seq);
-        for (let k = 0; k < seq; k++) for (let x = 0; x < seq; x++) a[k] += this.capT[k * seq + x];
-        const off = (t - 1) * ss;
-        for (let k = 0; k < seq; k++) for (let x = 0; x < seq; x++) b[x] += this.capT[off + k * seq + x];
-        list.push({ src: a, internal: 0, sink: new Float64Array(seq), hits: 0 });
-        list.push({ src: new Float64Array(seq), internal: 0, sink: b, hits: 0 });
-      }
-      this.cuts.push(list);
-    }
+    this.cuts = [[]];
+    for (let t = 1; t <= this.layers; t++) this.cuts.push(this.trivialCuts(t));
+  }
+
+  /** The two cuts every pair of sink layer t has: the source alone and the sink alone. */
+  private trivialCuts(t: number): StoredCut[] {
+    const { seq, capT } = this;
+    // Source alone: src[j] = Σ_x W_1[x, j]; sink alone: sink[i] = Σ_k W_t[i, k].
+    const a = new Float64Array(seq);
+    const b = new Float64Array(seq);
+    for (let k = 0; k < seq; k++) for (let x = 0; x < seq; x++) a[k] += capT[k * seq + x];
+    const off = (t - 1) * seq * seq;
+    for (let k = 0; k < seq; k++) for (let x = 0; x < seq; x++) b[x] += capT[off + k * seq + x];
+    return [
+      { src: a, internal: 0, sink: new Float64Array(seq), hits: 0 },
+      { src: new Float64Array(seq), internal: 0, sink: b, hits: 0 },
+    ];
+  }
+
+  /**
+   * Forgets the minimum cuts stored for sink layer `sinkLayer` (keeps the two trivial ones), so that
+   * the following solves of that layer do not depend on the earlier ones: the values of a sequence of
+   * solves that starts with this call are a function of that sequence alone (used to give the same
+   * result whichever thread solves a block of pairs).
+   * @throws Error when `sinkLayer` is outside 1..L.
+   */
+  resetCuts(sinkLayer: number): void {
+    if (!Number.isInteger(sinkLayer) || sinkLayer < 1 || sinkLayer > this.layers)
+      throw new Error(`LayeredFlow.resetCuts: sink layer ${sinkLayer} is outside 1..${this.layers}`);
+    this.cuts[sinkLayer] = this.trivialCuts(sinkLayer);
   }
 
   private checkPair(source: number, sinkLayer: number, sink: number): void {
@@ -446,7 +481,10 @@ export class LayeredFlow {
     this.it.fill(0, 0, (t + 1) * seq);
     // The source's limit is the bound: the search stops as soon as the flow meets it, without
     // exhausting (and scanning) the rest of the level graph.
-    value += this.blockingFlow(ub.value - value, true);
+    this.unsat.set(this.arcMask.subarray((t - 2) * seq * this.words, (t - 1) * seq * this.words));
+    this.live.fill(0);
+    for (let y = 0, p = (t - 1) * seq * seq + this.sinkPos; y < seq; y++, p += seq) if (this.res[p] > this.tol) this.live[y >>> 5] |= 1 << (y & 31);
+    value += this.forwardPush(source, 0, ub.value - value);
     if (value >= target) {
       this.stats.certifiedEarly++;
       if (ub.cut) ub.cut.hits++;
@@ -456,7 +494,7 @@ export class LayeredFlow {
     while (this.bfs()) {
       this.stats.bfsPhases++;
       this.it.fill(0, 0, (t + 1) * seq);
-      value += this.blockingFlow(ub.value - value, false);
+      value += this.blockingFlow(ub.value - value);
       if (value >= target) {
         if (ub.cut) ub.cut.hits++;
         return value;
@@ -587,6 +625,97 @@ export class LayeredFlow {
   }
 
   /**
+   * Phase 1: blocking flow of the zero-flow level graph (all arcs from layer l to l + 1) by depth-first
+   * pushes: node u (layer l) sends up to `lim` through its forward arcs, widest first (current-arc
+   * pointers `it`), each arc taking what the subtree below it can pass on, so that one descent
+   * spreads flow over a tree of paths and a prefix shared by several augmenting paths is walked once.
+   * A node that cannot pass on more is dead for the phase (`level = −1`). The arcs below u are in
+   * later layers, so a recursive call never changes the arc that led to it.
+   * @returns the flow pushed from u to the sink (≤ lim).
+   */
+  private forwardPush(u: number, l: number, lim: number): number {
+    const { seq, tol, res, level, it, order } = this;
+    const k = u - l * seq;
+    const t = this.sinkLayer;
+    if (l === t - 1) {
+      const p = l * seq * seq + k * seq + this.sinkPos;
+      const r = res[p];
+      if (r <= tol) {
+        level[u] = -1;
+        return 0;
+      }
+      const d = r < lim ? r : lim;
+      res[p] = r - d;
+      if (r - d <= tol) level[u] = -1;
+      return d;
+    }
+    if (l === t - 2) return this.lastHops(u, k, lim);
+    const off = l * seq * seq + k * seq;
+    const nb = (l + 1) * seq;
+    let total = 0;
+    let x = it[u];
+    for (; x < seq; x++) {
+      const y = order[off + x];
+      const r = res[off + y];
+      if (r <= tol || level[nb + y] < 0) continue;
+      const want = lim - total;
+      const d = this.forwardPush(nb + y, l + 1, r < want ? r : want);
+      if (d > 0) {
+        res[off + y] = r - d;
+        total += d;
+        if (lim - total <= tol) {
+          it[u] = x;
+          return total;
+        }
+      }
+    }
+    it[u] = x;
+    level[u] = -1;
+    return total;
+  }
+
+  /**
+   * The last two hops of {@link LayeredFlow.forwardPush}, from node u = (t−2, k): over the layer-(t−1)
+   * nodes y whose arc u → y and arc y → sink are both unsaturated, found by word operations on the
+   * bitmasks `unsat` and `live` (lowest position first), push min(both residuals, what is left of lim).
+   * A node of layer t−1 dies with its sink arc, for every u at once: the search no longer scans each
+   * u's arcs to dead nodes one by one (≈ 85% of the arcs scanned in phase 1 before).
+   * @returns the flow pushed from u to the sink (≤ lim).
+   */
+  private lastHops(u: number, k: number, lim: number): number {
+    const { seq, tol, res, unsat, live, words } = this;
+    const ss = seq * seq;
+    const t = this.sinkLayer;
+    const offA = (t - 2) * ss + k * seq;
+    const offS = (t - 1) * ss + this.sinkPos;
+    const base = k * words;
+    let total = 0;
+    for (let w = 0; w < words; w++) {
+      let bits = unsat[base + w] & live[w];
+      while (bits !== 0) {
+        const low = bits & -bits;
+        const y = (w << 5) + 31 - Math.clz32(low);
+        const pa = offA + y;
+        const ps = offS + y * seq;
+        const ra = res[pa];
+        const rs = res[ps];
+        let d = lim - total;
+        if (ra < d) d = ra;
+        if (rs < d) d = rs;
+        res[pa] = ra - d;
+        res[ps] = rs - d;
+        total += d;
+        if (ra - d <= tol) unsat[base + w] &= ~low;
+        if (rs - d <= tol) live[w] &= ~low;
+        if (lim - total <= tol) return total;
+        bits &= ~low;
+      }
+    }
+    this.level[u] = -1;
+    return total;
+  }
+
+  /**
    * Blocking flow on the current level graph (`level[v]` = distance to the sink; an arc u → v is
    * admissible when its residual is `> tol` and `level[v] = level[u] − 1`), by iterative path search
    * (advance, augment by the bottleneck, retreat to the first saturated arc) with current-arc
@@ -594,16 +723,15 @@ export class LayeredFlow {
    *
    * Arcs of node (l, k): `0..seq−1` forward to (l+1, x) (of layer t−1 only the one to the sink),
    * `seq..2seq−1` backward to (l−1, m) (residual = flow on (l−1, m) → (l, k); none for l ≤ 1).
-   * `forwardOnly` skips the backward arcs (phase 1 from the zero-flow levels, where none is admissible).
    * @returns the flow pushed.
    */
-  private blockingFlow(lim: number, forwardOnly: boolean): number {
+  private blockingFlow(lim: number): number {
     const { seq, tol, res, capT, level, it, pathNode, pathArc, order } = this;
     const ss = seq * seq;
     const t = this.sinkLayer;
     const sinkNode = this.sinkNode;
     const sinkPos = this.sinkPos;
-    const arcEnd = forwardOnly ? seq : 2 * seq;
+    const arcEnd = 2 * seq;
     let total = 0;
     let d = 0;
     pathNode[0] = this.src;
