@@ -53,7 +53,7 @@ function gemmPeak(): number {
 /** Measure 1 and N workers (N = cores). @param quick fewer steps. */
 export async function benchPretrain(
   quick = false,
-): Promise<{ rows: PretrainBenchRow[]; speedup: number; peakGflopsPerCore: number; kernel: string | null; batch: number; steps: number }> {
+): Promise<{ rows: PretrainBenchRow[]; speedup: number; peakGflopsPerCore: number; kernel: string | null; batch: number; steps: number; rounds: number }> {
   await initBackend();
   const d = PRETRAIN_DEFAULTS;
   const dims: BertConfig = makeBertConfig({
@@ -94,24 +94,39 @@ export async function benchPretrain(
   const tokens = seqs.reduce((a, s) => a + s.ids.length, 0);
   const flops = seqs.reduce((a, s) => a + trainingFlops(dims, s.ids.length, s.positions.length), 0);
   const steps = quick ? 2 : 4;
-  const rows: PretrainBenchRow[] = [];
+  const rounds = quick ? 1 : 3;
   const cores = availableParallelism();
-  for (const workers of [...new Set([1, cores])]) {
-    const pool = await WorkerPool.start(dims, workers, { microBatch: 16, padId: 0 });
-    try {
+  const counts = [...new Set([1, cores])];
+  // Both pools stay up; the worker counts alternate, `rounds` times, and each figure is the fastest
+  // round, so both see the same machine load (a shared machine's load moves within a minute).
+  const pools = [] as WorkerPool[];
+  const best = counts.map(() => Infinity);
+  try {
+    for (const workers of counts) {
+      const pool = await WorkerPool.start(dims, workers, { microBatch: 16, padId: 0 });
+      pools.push(pool);
       pool.setParams(flat);
       await pool.gradients(splitEven(seqs, workers)); // warm-up (first pass allocates and packs)
-      const t0 = performance.now();
-      for (let i = 0; i < steps; i++) await pool.gradients(splitEven(seqs, workers));
-      const s = (performance.now() - t0) / 1000 / steps;
-      const gflops = flops / s / 1e9;
-      rows.push({ workers, tokensPerSecond: tokens / s, gflops, shareOfPeak: gflops / (peak * workers) });
-    } finally {
-      await pool.close();
     }
+    for (let round = 0; round < rounds; round++) {
+      for (let c = 0; c < counts.length; c++) {
+        const workers = counts[c] as number;
+        const pool = pools[c] as WorkerPool;
+        const t0 = performance.now();
+        for (let i = 0; i < steps; i++) await pool.gradients(splitEven(seqs, workers));
+        best[c] = Math.min(best[c] as number, (performance.now() - t0) / 1000 / steps);
+      }
+    }
+  } finally {
+    for (const pool of pools) await pool.close();
   }
+  const rows: PretrainBenchRow[] = counts.map((workers, c) => {
+    const s = best[c] as number;
+    const gflops = flops / s / 1e9;
+    return { workers, tokensPerSecond: tokens / s, gflops, shareOfPeak: gflops / (peak * workers) };
+  });
   const speedup = rows.length > 1 ? (rows[1] as PretrainBenchRow).tokensPerSecond / (rows[0] as PretrainBenchRow).tokensPerSecond : 1;
-  return { rows, speedup, peakGflopsPerCore: peak, kernel: nativeStatus().kernel, batch, steps };
+  return { rows, speedup, peakGflopsPerCore: peak, kernel: nativeStatus().kernel, batch, steps, rounds };
 }
 
 /** Print the table. */
@@ -125,7 +140,7 @@ export function printPretrainBench(b: Awaited<ReturnType<typeof benchPretrain>>)
     })),
   );
   console.log(
-    `speed-up with ${b.rows[b.rows.length - 1]?.workers} workers: ${b.speedup.toFixed(2)}× (GEMM peak ${b.peakGflopsPerCore.toFixed(1)} GFLOP/s per core, kernel ${b.kernel ?? 'wasm'}; batch ${b.batch} × 128 tokens, ${b.steps} timed steps)`,
+    `speed-up with ${b.rows[b.rows.length - 1]?.workers} workers: ${b.speedup.toFixed(2)}× (GEMM peak ${b.peakGflopsPerCore.toFixed(1)} GFLOP/s per core, kernel ${b.kernel ?? 'wasm'}; batch ${b.batch} × 128 tokens, ${b.steps} timed steps, fastest of ${b.rounds} alternating rounds)`,
   );
 }
 
