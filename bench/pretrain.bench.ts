@@ -8,7 +8,9 @@
  * Run alone on a quiet machine: `npm run bench -- --only pretrain` (from `dist/`: the gradient workers load
  * compiled modules, so `npx tsx bench/pretrain.bench.ts` cannot start them).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { initBackend, nativeStatus, setNativeThreads, tf } from '../src/backend/index.js';
 import { BertParams } from '../src/model/params.js';
 import { makeBertConfig, type BertConfig } from '../src/io/config.js';
@@ -16,6 +18,7 @@ import { paramLayout, readParams } from '../src/train/pretrain/flatParams.js';
 import type { MaskedSequence } from '../src/train/pretrain/mlmGradients.js';
 import { PRETRAIN_DEFAULTS } from '../src/train/pretrain/trainer.js';
 import { splitEven, WorkerPool } from '../src/train/pretrain/workerPool.js';
+import { projectRoot } from '../src/paths.js';
 
 /** One row of the benchmark. */
 export interface PretrainBenchRow {
@@ -50,7 +53,15 @@ function gemmPeak(): number {
   return (2 * 2048 * 256 * 1024) / s / 1e9;
 }
 
-/** Measure 1 and N workers (N = cores). @param quick fewer steps. */
+/** Batch size of the committed pretraining run, or {@link PRETRAIN_DEFAULTS}' when there is none. */
+function committedBatchSize(): number {
+  const f = join(projectRoot(), 'models', 'flowlens-bert', 'training.json');
+  if (!existsSync(f)) return PRETRAIN_DEFAULTS.batchSize;
+  const b = (JSON.parse(readFileSync(f, 'utf8')) as { settings?: { batchSize?: number } }).settings?.batchSize;
+  return Number.isInteger(b) && (b as number) > 0 ? (b as number) : PRETRAIN_DEFAULTS.batchSize;
+}
+
+/** Measure 1 and N workers (N = cores), at the committed run's batch size. @param quick fewer steps, batch 32. */
 export async function benchPretrain(
   quick = false,
 ): Promise<{ rows: PretrainBenchRow[]; speedup: number; peakGflopsPerCore: number; kernel: string | null; batch: number; steps: number; rounds: number }> {
@@ -75,7 +86,9 @@ export async function benchPretrain(
   init.dispose();
   let r = 7;
   const rnd = () => (r = (r * 16807) % 2147483647) / 2147483647;
-  const batch = 32;
+  // The batch of the committed run (models/flowlens-bert/training.json), else the trainer's default:
+  // the per-step costs (parameter upload, gradient read-back) weigh as they do in training.
+  const batch = quick ? 32 : committedBatchSize();
   const seqs: MaskedSequence[] = Array.from({ length: batch }, () => {
     const ids = [101];
     const positions: number[] = [];
