@@ -429,12 +429,19 @@ for (const major of VERSIONS) {
               title: String(el.layout?.title?.text ?? ''),
               axis: String(el.layout?.yaxis2?.title?.text ?? ''),
             }));
-          // The kernel sets the status line while it recomputes: record what it shows.
+          // The kernel sets the status line while it recomputes: record every text it shows, including
+          // one replaced before the observer's callback ran (two messages handled in one task).
           await iba.evaluate((el) => {
             const w = window as any;
             w.__flowlensIbaStatus = [];
             const status = el.lastElementChild as HTMLElement;
-            new MutationObserver(() => w.__flowlensIbaStatus.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
+            new MutationObserver((records) => {
+              for (const r of records) {
+                if (r.type === 'characterData' && r.oldValue !== null) w.__flowlensIbaStatus.push(r.oldValue);
+                r.removedNodes.forEach((n) => w.__flowlensIbaStatus.push(n.textContent));
+              }
+              w.__flowlensIbaStatus.push(status.textContent);
+            }).observe(status, { childList: true, characterData: true, characterDataOldValue: true, subtree: true });
           });
           const f0 = await fig();
           const beta0 = Number(await iba.locator('input.flowlens-beta').inputValue());
