@@ -128,9 +128,10 @@ export async function trainMlmCommand(o: TrainMlmOptions): Promise<void> {
       log(
         `eval step ${e.step}: held-out loss ${e.loss.toFixed(3)}, perplexity ${e.perplexity.toFixed(1)}, masked-token accuracy ${(100 * e.accuracy).toFixed(1)}% (${e.count} tokens)`,
       ),
+  }).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   });
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
   (bar as cliProgress.SingleBar | null)?.stop();
   console.log(`stopped at step ${result.record.step} (${result.stoppedBecause}); model in ${out}; resume with: npx flowlens train mlm --resume`);
 }

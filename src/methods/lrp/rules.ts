@@ -166,9 +166,8 @@ export function lrpMatmul(a: tf.Tensor3D, b: tf.Tensor3D, r: tf.Tensor3D, halve 
   return tf.tidy(() => {
     const s = safeDivide(r, tf.matMul(a, b)) as tf.Tensor3D;
     const f = halve ? 0.5 : 1;
-    const ra = tf.mul(tf.mul(a, tf.matMul(s, tf.transpose(b, [0, 2, 1]))), f) as tf.Tensor3D;
     const rb = tf.mul(tf.mul(b, tf.matMul(tf.transpose(a, [0, 2, 1]), s)), f) as tf.Tensor3D;
-    return [ra, rb];
+    return [firstOperandRelevance(a, b, s, f), rb];
   });
 }
 
@@ -179,10 +178,12 @@ export function lrpMatmul(a: tf.Tensor3D, b: tf.Tensor3D, r: tf.Tensor3D, halve 
  */
 export function lrpMatmulFirst(a: tf.Tensor3D, b: tf.Tensor3D, r: tf.Tensor3D, halve = true): tf.Tensor3D {
   checkMatmul(a, b, r);
-  return tf.tidy(() => {
-    const s = safeDivide(r, tf.matMul(a, b)) as tf.Tensor3D;
-    return tf.mul(tf.mul(a, tf.matMul(s, tf.transpose(b, [0, 2, 1]))), halve ? 0.5 : 1) as tf.Tensor3D;
-  });
+  return tf.tidy(() => firstOperandRelevance(a, b, safeDivide(r, tf.matMul(a, b)) as tf.Tensor3D, halve ? 0.5 : 1));
+}
+
+/** `R_A = f · A ⊙ (S·Bᵀ)` with `S = R / (A·B)` already taken. */
+function firstOperandRelevance(a: tf.Tensor3D, b: tf.Tensor3D, s: tf.Tensor3D, f: number): tf.Tensor3D {
+  return tf.mul(tf.mul(a, tf.matMul(s, tf.transpose(b, [0, 2, 1]))), f) as tf.Tensor3D;
 }
 
 function checkMatmul(a: tf.Tensor3D, b: tf.Tensor3D, r: tf.Tensor3D): void {
